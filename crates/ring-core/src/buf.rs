@@ -1,0 +1,147 @@
+//! Memory the kernel may read or write: always owned by the library, never borrowed
+//! from a caller who could free, move or detach it while an operation is in flight.
+
+use std::alloc::{self, Layout};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// Default alignment: a page, which satisfies O_DIRECT on every common file system.
+pub const PAGE_ALIGN: usize = 4096;
+
+/// A zero-initialised heap allocation with a chosen power-of-two alignment.
+///
+/// The contents are only ever reached through raw pointers (`as_ptr`), so the kernel
+/// and JavaScript may both see the bytes without Rust ever holding a `&mut` to them.
+#[derive(Debug)]
+pub struct AlignedBuf {
+    ptr: NonNull<u8>,
+    len: usize,
+    align: usize,
+}
+
+// SAFETY: AlignedBuf is a uniquely owned allocation (like Box<[u8]>); the raw pointer is
+// only a handle to it, so moving or sharing the owner across threads is sound.
+unsafe impl Send for AlignedBuf {}
+// SAFETY: shared access only hands out the raw pointer; readers and writers of the bytes
+// (the kernel, JS) synchronise through the completion protocol, not through Rust refs.
+unsafe impl Sync for AlignedBuf {}
+
+impl AlignedBuf {
+    /// Allocates `len` zeroed bytes aligned to `align` (a power of two).
+    /// Returns `None` when the layout is invalid or the allocation fails.
+    pub fn zeroed(len: usize, align: usize) -> Option<Self> {
+        if !align.is_power_of_two() {
+            return None;
+        }
+        if len == 0 {
+            // A dangling, aligned pointer is the idiomatic empty allocation.
+            let ptr = NonNull::new(align as *mut u8)?;
+            return Some(Self { ptr, len, align });
+        }
+        let layout = Layout::from_size_align(len, align).ok()?;
+        // SAFETY: layout has a non-zero size (checked above).
+        let raw = unsafe { alloc::alloc_zeroed(layout) };
+        NonNull::new(raw).map(|ptr| Self { ptr, len, align })
+    }
+
+    /// Allocates a page-aligned copy of `bytes`.
+    pub fn copy_of(bytes: &[u8]) -> Option<Self> {
+        let buf = Self::zeroed(bytes.len(), PAGE_ALIGN)?;
+        // SAFETY: buf is a fresh allocation of exactly bytes.len() bytes that cannot
+        // overlap the caller's slice.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.as_ptr(), bytes.len()) };
+        Some(buf)
+    }
+
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn align(&self) -> usize {
+        self.align
+    }
+
+    /// The first `n` bytes (clamped to the length).
+    ///
+    /// # Safety
+    /// No operation may be writing into this buffer while the slice lives: call it only
+    /// after the completion that filled the buffer has been reaped.
+    pub unsafe fn prefix(&self, n: usize) -> &[u8] {
+        // SAFETY: ptr is valid for len bytes; the caller guarantees no concurrent writer.
+        unsafe { std::slice::from_raw_parts(self.as_ptr(), n.min(self.len)) }
+    }
+}
+
+impl Drop for AlignedBuf {
+    fn drop(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        let layout = Layout::from_size_align(self.len, self.align).expect("layout was valid at allocation");
+        // SAFETY: ptr came from alloc_zeroed with exactly this layout and is freed once.
+        unsafe { alloc::dealloc(self.ptr.as_ptr(), layout) };
+    }
+}
+
+/// The memory one I/O vector of an operation reads into or writes from.
+#[derive(Debug)]
+pub enum IoBuf {
+    /// Memory the operation owns alone (a copy of the caller's bytes, or a landing
+    /// zone copied out to the caller after the completion is reaped).
+    Owned(AlignedBuf),
+    /// A window of library-owned memory that JavaScript can also see (`alignedBuffer`).
+    /// The `Arc` keeps the memory alive until this operation's completion is reaped,
+    /// whatever happens to the JS object meanwhile.
+    Shared { mem: Arc<AlignedBuf>, offset: usize, len: usize },
+}
+
+impl IoBuf {
+    /// A window of shared memory; `None` if it does not fit inside the allocation.
+    pub fn shared(mem: Arc<AlignedBuf>, offset: usize, len: usize) -> Option<Self> {
+        let end = offset.checked_add(len)?;
+        (end <= mem.len()).then_some(IoBuf::Shared { mem, offset, len })
+    }
+
+    /// An owned landing zone of `len` bytes for the kernel to fill.
+    pub fn landing(len: usize) -> Option<Self> {
+        AlignedBuf::zeroed(len, PAGE_ALIGN).map(IoBuf::Owned)
+    }
+
+    pub fn ptr(&self) -> *mut u8 {
+        match self {
+            IoBuf::Owned(b) => b.as_ptr(),
+            // SAFETY: offset + len <= mem.len() was checked in `shared`, so the pointer
+            // stays inside the allocation.
+            IoBuf::Shared { mem, offset, .. } => unsafe { mem.as_ptr().add(*offset) },
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            IoBuf::Owned(b) => b.len(),
+            IoBuf::Shared { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when the caller must copy bytes out of this buffer after completion
+    /// (an owned landing zone); false when the caller already sees the memory.
+    pub fn needs_copy_out(&self) -> bool {
+        matches!(self, IoBuf::Owned(_))
+    }
+
+    pub fn iovec(&self) -> libc::iovec {
+        libc::iovec { iov_base: self.ptr().cast(), iov_len: self.len() }
+    }
+}

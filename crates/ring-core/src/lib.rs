@@ -1,0 +1,18 @@
+//! io_uring core of uring-aio: owns the ring, the in-flight table, SQE building and
+//! reaping. Knows nothing of Node: it is tested with `cargo test` against the real
+//! kernel, with plain Rust buffers.
+//!
+//! Ownership rule: memory the kernel may read or write belongs to the in-flight op
+//! from `Ring::push` until its completion is handed back by `Ring::reap`, on every
+//! path, teardown included.
+
+pub mod buf;
+pub mod op;
+pub mod probe;
+pub mod ring;
+
+pub use buf::{AlignedBuf, IoBuf, PAGE_ALIGN};
+pub use io_uring::opcode;
+pub use op::{Op, CURRENT_POSITION};
+pub use probe::{explain, probe, Unavailable};
+pub use ring::{Completion, Ring, RingOptions, TEARDOWN_DEADLINE};

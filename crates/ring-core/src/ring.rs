@@ -1,0 +1,334 @@
+//! The ring: owns the io_uring instance, the in-flight table, the backlog of ops that
+//! wait for submission-queue space, and the eventfd the kernel signals on completion.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io;
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use io_uring::{IoUring, Probe};
+
+use crate::op::Op;
+
+/// How long teardown waits for the kernel to hand back every in-flight op before it
+/// gives up and leaks the ring (leaking is safe; freeing memory the kernel may still
+/// write is not).
+pub const TEARDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy)]
+pub struct RingOptions {
+    /// Submission queue size (rounded up to a power of two by the kernel).
+    pub entries: u32,
+}
+
+impl Default for RingOptions {
+    fn default() -> Self {
+        Self { entries: 256 }
+    }
+}
+
+/// A completed operation handed back to its owner, with the memory it owned.
+#[derive(Debug)]
+pub struct Completion<T> {
+    pub id: u64,
+    /// The CQE's `res`: a count or value when >= 0, a negated errno when < 0.
+    pub result: i32,
+    pub flags: u32,
+    pub op: Op,
+    pub user: T,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotState {
+    /// In the backlog: not yet in the submission queue.
+    Queued,
+    /// In the submission queue or consumed by the kernel: only a CQE frees it.
+    InKernel,
+    /// Settled without the kernel (cancelled while queued); reported at the next reap.
+    SettledLocally,
+}
+
+#[derive(Debug)]
+struct Slot<T> {
+    op: Op,
+    /// `None` for the ring's own internal ops (cancels).
+    user: Option<T>,
+    state: SlotState,
+    cancel_requested: bool,
+}
+
+/// Identity hashing for the u64 ids we mint ourselves (they are already unique).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 keys are hashed")
+    }
+    fn write_u64(&mut self, n: u64) {
+        // Spread sequential ids over the table's buckets.
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type SlotTable<T> = HashMap<u64, Slot<T>, BuildHasherDefault<IdHasher>>;
+
+/// An io_uring instance with an in-flight table.
+///
+/// The one rule: memory an op owns lives in its slot from `push` until its completion
+/// is reaped. Slots leave the table only in `reap`. Dropping the ring cancels what is
+/// in flight and waits for every completion; if the kernel does not answer within
+/// `TEARDOWN_DEADLINE`, the ring and the slots are leaked rather than freed.
+pub struct Ring<T> {
+    uring: ManuallyDrop<IoUring>,
+    slots: SlotTable<T>,
+    backlog: VecDeque<u64>,
+    local: Vec<(u64, i32)>,
+    next_id: u64,
+    in_kernel: usize,
+    kernel_limit: usize,
+    user_pending: usize,
+    eventfd: ManuallyDrop<OwnedFd>,
+    reaped: Vec<(u64, i32, u32)>,
+}
+
+impl<T> Ring<T> {
+    pub fn new(options: RingOptions) -> io::Result<Self> {
+        if options.entries == 0 {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        let mut builder = IoUring::builder();
+        // SUBMIT_ALL (5.18): keep submitting past an SQE that fails early, so one bad
+        // op never strands the ones behind it. Older kernels reject the flag: retry.
+        builder.setup_submit_all().setup_clamp();
+        let uring = match builder.build(options.entries) {
+            Ok(ring) => ring,
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => IoUring::builder().setup_clamp().build(options.entries)?,
+            Err(e) => return Err(e),
+        };
+        // SAFETY: eventfd(2) returns a new descriptor we own, or -1.
+        let efd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if efd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: efd is a fresh descriptor owned by nobody else.
+        let eventfd = unsafe { OwnedFd::from_raw_fd(efd) };
+        uring.submitter().register_eventfd(eventfd.as_raw_fd())?;
+        let kernel_limit = uring.params().cq_entries() as usize;
+        Ok(Self {
+            uring: ManuallyDrop::new(uring),
+            slots: SlotTable::default(),
+            backlog: VecDeque::new(),
+            local: Vec::new(),
+            next_id: 1,
+            in_kernel: 0,
+            kernel_limit,
+            user_pending: 0,
+            eventfd: ManuallyDrop::new(eventfd),
+            reaped: Vec::new(),
+        })
+    }
+
+    /// The eventfd the kernel writes on every completion; watch it for readability.
+    pub fn eventfd(&self) -> RawFd {
+        self.eventfd.as_raw_fd()
+    }
+
+    pub fn sq_entries(&self) -> u32 {
+        self.uring.params().sq_entries()
+    }
+
+    pub fn cq_entries(&self) -> u32 {
+        self.uring.params().cq_entries()
+    }
+
+    /// Whether the kernel supports `opcode` (IORING_REGISTER_PROBE, kernel 5.6).
+    pub fn supports(&self, opcode: u8) -> bool {
+        let mut probe = Probe::new();
+        self.uring.submitter().register_probe(&mut probe).is_ok() && probe.is_supported(opcode)
+    }
+
+    /// Caller ops accepted and not yet reaped (queued or in the kernel).
+    pub fn pending(&self) -> usize {
+        self.user_pending
+    }
+
+    /// Every op the table holds, internal ones included. Zero means nothing the
+    /// kernel could touch is outstanding.
+    pub fn outstanding(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Ops waiting for submission (backlog or not yet entered).
+    pub fn has_unsubmitted(&mut self) -> bool {
+        !self.backlog.is_empty() || !self.uring.submission().is_empty()
+    }
+
+    /// Accepts an op. It goes to the kernel at the next `flush`; until its completion
+    /// is reaped, the ring owns `op` and `user`.
+    pub fn push(&mut self, op: Op, user: T) -> u64 {
+        self.user_pending += 1;
+        self.insert(op, Some(user), false)
+    }
+
+    fn insert(&mut self, op: Op, user: Option<T>, urgent: bool) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.slots.insert(id, Slot { op, user, state: SlotState::Queued, cancel_requested: false });
+        if urgent {
+            self.backlog.push_front(id);
+        } else {
+            self.backlog.push_back(id);
+        }
+        id
+    }
+
+    /// Requests cancellation of op `id`. An op still in the backlog settles at once
+    /// with -ECANCELED (the kernel never saw it); one in the kernel gets an
+    /// IORING_OP_ASYNC_CANCEL and settles with whatever the kernel reports: -ECANCELED,
+    /// or its real result if it had already finished. Returns false for unknown ids.
+    pub fn cancel(&mut self, id: u64) -> bool {
+        let Some(slot) = self.slots.get_mut(&id) else { return false };
+        if slot.user.is_none() || slot.cancel_requested {
+            return slot.user.is_some();
+        }
+        slot.cancel_requested = true;
+        match slot.state {
+            SlotState::Queued => {
+                slot.state = SlotState::SettledLocally;
+                self.backlog.retain(|&queued| queued != id);
+                self.local.push((id, -libc::ECANCELED));
+                self.notify();
+            }
+            SlotState::InKernel => {
+                self.insert(Op::Cancel { target: id }, None, true);
+            }
+            SlotState::SettledLocally => {}
+        }
+        true
+    }
+
+    /// Cancels every caller op.
+    pub fn cancel_all(&mut self) {
+        let ids: Vec<u64> = self.slots.iter().filter(|(_, s)| s.user.is_some()).map(|(&id, _)| id).collect();
+        for id in ids {
+            self.cancel(id);
+        }
+    }
+
+    /// Moves backlog ops into the submission queue while it and the completion queue
+    /// have room, then enters the kernel once. A busy kernel (EAGAIN, EBUSY, EINTR)
+    /// is back-pressure: the ops stay queued for the next flush.
+    pub fn flush(&mut self) -> io::Result<usize> {
+        {
+            let mut sq = self.uring.submission();
+            while self.in_kernel < self.kernel_limit && !sq.is_full() {
+                let Some(id) = self.backlog.pop_front() else { break };
+                let slot = self.slots.get_mut(&id).expect("backlog ids have slots");
+                let entry = slot.op.build(id);
+                // SAFETY: every pointer in the SQE refers to heap memory owned by the
+                // op in `slot`, which stays in the table until its CQE is reaped.
+                unsafe { sq.push(&entry) }.expect("checked that the queue is not full");
+                slot.state = SlotState::InKernel;
+                self.in_kernel += 1;
+            }
+        }
+        if self.uring.submission().is_empty() {
+            return Ok(0);
+        }
+        match self.uring.submit() {
+            Ok(n) => Ok(n),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EBUSY | libc::EINTR)) => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Hands every available completion to `deliver`, freeing its slot. Internal ops
+    /// are consumed here and never delivered. Returns how many were delivered.
+    pub fn reap(&mut self, mut deliver: impl FnMut(Completion<T>)) -> usize {
+        let mut reaped = std::mem::take(&mut self.reaped);
+        reaped.clear();
+        reaped.extend(self.uring.completion().map(|cqe| (cqe.user_data(), cqe.result(), cqe.flags())));
+        self.in_kernel -= reaped.len();
+        reaped.extend(self.local.drain(..).map(|(id, res)| (id, res, 0)));
+        let mut delivered = 0;
+        for &(id, result, flags) in &reaped {
+            let Some(slot) = self.slots.remove(&id) else { continue };
+            if let Some(user) = slot.user {
+                self.user_pending -= 1;
+                delivered += 1;
+                deliver(Completion { id, result, flags, op: slot.op, user });
+            }
+        }
+        self.reaped = reaped;
+        delivered
+    }
+
+    /// Resets the eventfd's counter so a level-triggered watcher sleeps until the next
+    /// completion. Call before `reap`, so a completion that lands in between re-arms it.
+    pub fn clear_eventfd(&self) {
+        let mut counter = 0u64;
+        // SAFETY: reads 8 bytes into a local u64 from our non-blocking eventfd.
+        unsafe { libc::read(self.eventfd(), (&mut counter as *mut u64).cast(), 8) };
+    }
+
+    /// Wakes the eventfd watcher without the kernel (for locally settled ops).
+    fn notify(&self) {
+        let one = 1u64;
+        // SAFETY: writes 8 bytes from a local u64 to our eventfd.
+        unsafe { libc::write(self.eventfd(), (&one as *const u64).cast(), 8) };
+    }
+
+    /// Blocks until every outstanding op has completed (delivering each to `deliver`)
+    /// or `deadline` passes. Returns true when nothing is outstanding. Used for
+    /// teardown and by synchronous callers; it submits whatever is queued.
+    pub fn drain_blocking(&mut self, deadline: Instant, mut deliver: impl FnMut(Completion<T>)) -> bool {
+        loop {
+            if self.flush().is_err() {
+                return self.slots.is_empty();
+            }
+            self.clear_eventfd();
+            self.reap(&mut deliver);
+            if self.slots.is_empty() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            let wait_ms = (deadline - now).as_millis().min(100) as i32;
+            let mut pfd = libc::pollfd { fd: self.eventfd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd on the stack.
+            unsafe { libc::poll(&mut pfd, 1, wait_ms) };
+        }
+    }
+
+    /// Cancels everything and waits for every completion. Returns false if the
+    /// kernel did not answer in time: the caller must then leak the ring.
+    pub fn shutdown(&mut self, deadline: Instant, deliver: impl FnMut(Completion<T>)) -> bool {
+        self.cancel_all();
+        self.drain_blocking(deadline, deliver)
+    }
+}
+
+impl<T> Drop for Ring<T> {
+    fn drop(&mut self) {
+        if !self.slots.is_empty() && !self.shutdown(Instant::now() + TEARDOWN_DEADLINE, drop) {
+            // The kernel still owns memory in some slots: leak the ring, the slots and
+            // the eventfd instead of freeing what it may write.
+            std::mem::forget(std::mem::take(&mut self.slots));
+            return;
+        }
+        // SAFETY: nothing is outstanding, so nothing in the kernel refers to our memory;
+        // each field is dropped exactly once, here.
+        unsafe {
+            ManuallyDrop::drop(&mut self.uring);
+            ManuallyDrop::drop(&mut self.eventfd);
+        }
+    }
+}
