@@ -85,7 +85,8 @@ impl Drop for AlignedBuf {
         if self.len == 0 {
             return;
         }
-        let layout = Layout::from_size_align(self.len, self.align).expect("layout was valid at allocation");
+        let layout =
+            Layout::from_size_align(self.len, self.align).expect("layout was valid at allocation");
         // SAFETY: ptr came from alloc_zeroed with exactly this layout and is freed once.
         unsafe { alloc::dealloc(self.ptr.as_ptr(), layout) };
     }
@@ -100,7 +101,11 @@ pub enum IoBuf {
     /// A window of library-owned memory that JavaScript can also see (`alignedBuffer`).
     /// The `Arc` keeps the memory alive until this operation's completion is reaped,
     /// whatever happens to the JS object meanwhile.
-    Shared { mem: Arc<AlignedBuf>, offset: usize, len: usize },
+    Shared {
+        mem: Arc<AlignedBuf>,
+        offset: usize,
+        len: usize,
+    },
 }
 
 impl IoBuf {
@@ -142,6 +147,9 @@ impl IoBuf {
     }
 
     pub fn iovec(&self) -> libc::iovec {
-        libc::iovec { iov_base: self.ptr().cast(), iov_len: self.len() }
+        libc::iovec {
+            iov_base: self.ptr().cast(),
+            iov_len: self.len(),
+        }
     }
 }

@@ -26,27 +26,67 @@ pub enum Op {
     /// IORING_OP_WRITE, kernel 5.6. Writes `buf` at `offset`.
     Write { fd: RawFd, buf: IoBuf, offset: u64 },
     /// IORING_OP_READV, kernel 5.1. Scatters into `bufs` in order.
-    Readv { fd: RawFd, bufs: Vec<IoBuf>, iovecs: Box<[libc::iovec]>, offset: u64 },
+    Readv {
+        fd: RawFd,
+        bufs: Vec<IoBuf>,
+        iovecs: Box<[libc::iovec]>,
+        offset: u64,
+    },
     /// IORING_OP_WRITEV, kernel 5.1. Gathers from `bufs` in order.
-    Writev { fd: RawFd, bufs: Vec<IoBuf>, iovecs: Box<[libc::iovec]>, offset: u64 },
+    Writev {
+        fd: RawFd,
+        bufs: Vec<IoBuf>,
+        iovecs: Box<[libc::iovec]>,
+        offset: u64,
+    },
     /// IORING_OP_FSYNC, kernel 5.1 (`datasync`: IORING_FSYNC_DATASYNC).
     Fsync { fd: RawFd, datasync: bool },
     /// IORING_OP_FALLOCATE, kernel 5.6.
-    Fallocate { fd: RawFd, mode: i32, offset: u64, len: u64 },
+    Fallocate {
+        fd: RawFd,
+        mode: i32,
+        offset: u64,
+        len: u64,
+    },
     /// IORING_OP_FTRUNCATE, kernel 6.9.
     Ftruncate { fd: RawFd, len: u64 },
     /// IORING_OP_OPENAT, kernel 5.6.
-    OpenAt { dirfd: RawFd, path: CString, flags: i32, mode: u32 },
+    OpenAt {
+        dirfd: RawFd,
+        path: CString,
+        flags: i32,
+        mode: u32,
+    },
     /// IORING_OP_CLOSE, kernel 5.6.
     Close { fd: RawFd },
     /// IORING_OP_STATX, kernel 5.6. The kernel fills `out`.
-    Statx { dirfd: RawFd, path: CString, flags: i32, mask: u32, out: Box<libc::statx> },
+    Statx {
+        dirfd: RawFd,
+        path: CString,
+        flags: i32,
+        mask: u32,
+        out: Box<libc::statx>,
+    },
     /// IORING_OP_UNLINKAT, kernel 5.11.
-    UnlinkAt { dirfd: RawFd, path: CString, flags: i32 },
+    UnlinkAt {
+        dirfd: RawFd,
+        path: CString,
+        flags: i32,
+    },
     /// IORING_OP_RENAMEAT, kernel 5.11.
-    RenameAt { olddirfd: RawFd, oldpath: CString, newdirfd: RawFd, newpath: CString, flags: u32 },
+    RenameAt {
+        olddirfd: RawFd,
+        oldpath: CString,
+        newdirfd: RawFd,
+        newpath: CString,
+        flags: u32,
+    },
     /// IORING_OP_MKDIRAT, kernel 5.15.
-    MkdirAt { dirfd: RawFd, path: CString, mode: u32 },
+    MkdirAt {
+        dirfd: RawFd,
+        path: CString,
+        mode: u32,
+    },
     /// IORING_OP_ASYNC_CANCEL, kernel 5.5. Internal: cancels the op with `target` id.
     Cancel { target: u64 },
 }
@@ -55,18 +95,34 @@ impl Op {
     /// Builds vectored ops: the iovec array points into `bufs`' heap memory.
     pub fn readv(fd: RawFd, bufs: Vec<IoBuf>, offset: u64) -> Op {
         let iovecs = bufs.iter().map(IoBuf::iovec).collect();
-        Op::Readv { fd, bufs, iovecs, offset }
+        Op::Readv {
+            fd,
+            bufs,
+            iovecs,
+            offset,
+        }
     }
 
     pub fn writev(fd: RawFd, bufs: Vec<IoBuf>, offset: u64) -> Op {
         let iovecs = bufs.iter().map(IoBuf::iovec).collect();
-        Op::Writev { fd, bufs, iovecs, offset }
+        Op::Writev {
+            fd,
+            bufs,
+            iovecs,
+            offset,
+        }
     }
 
     pub fn statx(dirfd: RawFd, path: CString, flags: i32, mask: u32) -> Op {
         // SAFETY: statx is a plain C struct of integers; all-zero is a valid value.
         let out: Box<libc::statx> = Box::new(unsafe { std::mem::zeroed() });
-        Op::Statx { dirfd, path, flags, mask, out }
+        Op::Statx {
+            dirfd,
+            path,
+            flags,
+            mask,
+            out,
+        }
     }
 
     /// Whether this op was made by the ring itself (never reported to the caller).
@@ -79,37 +135,80 @@ impl Op {
         let entry = match self {
             Op::Nop => opcode::Nop::new().build(),
             Op::Read { fd, buf, offset } => {
-                opcode::Read::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len())).offset(*offset).build()
+                opcode::Read::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()))
+                    .offset(*offset)
+                    .build()
             }
             Op::Write { fd, buf, offset } => {
-                opcode::Write::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len())).offset(*offset).build()
+                opcode::Write::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()))
+                    .offset(*offset)
+                    .build()
             }
-            Op::Readv { fd, iovecs, offset, .. } => {
-                opcode::Readv::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32).offset(*offset).build()
-            }
-            Op::Writev { fd, iovecs, offset, .. } => {
-                opcode::Writev::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32).offset(*offset).build()
-            }
+            Op::Readv {
+                fd, iovecs, offset, ..
+            } => opcode::Readv::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32)
+                .offset(*offset)
+                .build(),
+            Op::Writev {
+                fd, iovecs, offset, ..
+            } => opcode::Writev::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32)
+                .offset(*offset)
+                .build(),
             Op::Fsync { fd, datasync } => {
-                let flags = if *datasync { types::FsyncFlags::DATASYNC } else { types::FsyncFlags::empty() };
+                let flags = if *datasync {
+                    types::FsyncFlags::DATASYNC
+                } else {
+                    types::FsyncFlags::empty()
+                };
                 opcode::Fsync::new(types::Fd(*fd)).flags(flags).build()
             }
-            Op::Fallocate { fd, mode, offset, len } => {
-                opcode::Fallocate::new(types::Fd(*fd), *len).offset(*offset).mode(*mode).build()
-            }
+            Op::Fallocate {
+                fd,
+                mode,
+                offset,
+                len,
+            } => opcode::Fallocate::new(types::Fd(*fd), *len)
+                .offset(*offset)
+                .mode(*mode)
+                .build(),
             Op::Ftruncate { fd, len } => opcode::Ftruncate::new(types::Fd(*fd), *len).build(),
-            Op::OpenAt { dirfd, path, flags, mode } => {
-                opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr()).flags(*flags).mode(*mode).build()
-            }
+            Op::OpenAt {
+                dirfd,
+                path,
+                flags,
+                mode,
+            } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
+                .flags(*flags)
+                .mode(*mode)
+                .build(),
             Op::Close { fd } => opcode::Close::new(types::Fd(*fd)).build(),
-            Op::Statx { dirfd, path, flags, mask, out } => {
-                let out_ptr = (&**out as *const libc::statx).cast_mut().cast::<types::statx>();
-                opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), out_ptr).flags(*flags).mask(*mask).build()
+            Op::Statx {
+                dirfd,
+                path,
+                flags,
+                mask,
+                out,
+            } => {
+                let out_ptr = (&**out as *const libc::statx)
+                    .cast_mut()
+                    .cast::<types::statx>();
+                opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), out_ptr)
+                    .flags(*flags)
+                    .mask(*mask)
+                    .build()
             }
             Op::UnlinkAt { dirfd, path, flags } => {
-                opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr()).flags(*flags).build()
+                opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr())
+                    .flags(*flags)
+                    .build()
             }
-            Op::RenameAt { olddirfd, oldpath, newdirfd, newpath, flags } => opcode::RenameAt::new(
+            Op::RenameAt {
+                olddirfd,
+                oldpath,
+                newdirfd,
+                newpath,
+                flags,
+            } => opcode::RenameAt::new(
                 types::Fd(*olddirfd),
                 oldpath.as_ptr(),
                 types::Fd(*newdirfd),
@@ -118,7 +217,9 @@ impl Op {
             .flags(*flags)
             .build(),
             Op::MkdirAt { dirfd, path, mode } => {
-                opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr()).mode(*mode).build()
+                opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr())
+                    .mode(*mode)
+                    .build()
             }
             Op::Cancel { target } => opcode::AsyncCancel::new(*target).build(),
         };
@@ -138,7 +239,10 @@ impl Op {
         }
         match self {
             // SAFETY (both arms): the completion was reaped, so nothing writes the buffers.
-            Op::Read { buf: IoBuf::Owned(b), .. } => vec![(0, unsafe { b.prefix(result as usize) })],
+            Op::Read {
+                buf: IoBuf::Owned(b),
+                ..
+            } => vec![(0, unsafe { b.prefix(result as usize) })],
             Op::Readv { bufs, .. } => {
                 let mut left = result as usize;
                 let mut out = Vec::new();
@@ -156,7 +260,9 @@ impl Op {
             Op::Statx { out, .. } => {
                 let ptr = (&**out as *const libc::statx).cast::<u8>();
                 // SAFETY: `out` is a live statx; viewing its bytes is sound for plain data.
-                vec![(0, unsafe { std::slice::from_raw_parts(ptr, std::mem::size_of::<libc::statx>()) })]
+                vec![(0, unsafe {
+                    std::slice::from_raw_parts(ptr, std::mem::size_of::<libc::statx>())
+                })]
             }
             _ => Vec::new(),
         }

@@ -16,7 +16,11 @@ const AIO_HINT: &str = "the kernel AIO backend (Aio) works without io_uring";
 
 /// Reads `/proc/sys/kernel/io_uring_disabled` (kernel 6.6+); `None` where absent.
 pub fn io_uring_disabled_sysctl() -> Option<u8> {
-    std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled").ok()?.trim().parse().ok()
+    std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Explains an io_uring_setup failure with `errno`.
@@ -46,7 +50,10 @@ pub fn explain(errno: i32) -> String {
 pub fn probe() -> Result<(), Unavailable> {
     let ring = IoUring::new(2).map_err(|e| {
         let errno = e.raw_os_error().unwrap_or(libc::EIO);
-        Unavailable { errno, reason: explain(errno) }
+        Unavailable {
+            errno,
+            reason: explain(errno),
+        }
     })?;
     let mut probe = io_uring::Probe::new();
     let has_rw = ring.submitter().register_probe(&mut probe).is_ok()
@@ -55,7 +62,9 @@ pub fn probe() -> Result<(), Unavailable> {
     if !has_rw {
         return Err(Unavailable {
             errno: libc::ENOSYS,
-            reason: format!("this kernel's io_uring lacks IORING_OP_READ/WRITE (needs Linux 5.6+); {AIO_HINT}"),
+            reason: format!(
+                "this kernel's io_uring lacks IORING_OP_READ/WRITE (needs Linux 5.6+); {AIO_HINT}"
+            ),
         });
     }
     Ok(())

@@ -108,7 +108,9 @@ impl<T> Ring<T> {
         builder.setup_submit_all().setup_clamp();
         let uring = match builder.build(options.entries) {
             Ok(ring) => ring,
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => IoUring::builder().setup_clamp().build(options.entries)?,
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                IoUring::builder().setup_clamp().build(options.entries)?
+            }
             Err(e) => return Err(e),
         };
         // SAFETY: eventfd(2) returns a new descriptor we own, or -1.
@@ -179,7 +181,15 @@ impl<T> Ring<T> {
     fn insert(&mut self, op: Op, user: Option<T>, urgent: bool) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.slots.insert(id, Slot { op, user, state: SlotState::Queued, cancel_requested: false });
+        self.slots.insert(
+            id,
+            Slot {
+                op,
+                user,
+                state: SlotState::Queued,
+                cancel_requested: false,
+            },
+        );
         if urgent {
             self.backlog.push_front(id);
         } else {
@@ -193,7 +203,9 @@ impl<T> Ring<T> {
     /// IORING_OP_ASYNC_CANCEL and settles with whatever the kernel reports: -ECANCELED,
     /// or its real result if it had already finished. Returns false for unknown ids.
     pub fn cancel(&mut self, id: u64) -> bool {
-        let Some(slot) = self.slots.get_mut(&id) else { return false };
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return false;
+        };
         if slot.user.is_none() || slot.cancel_requested {
             return slot.user.is_some();
         }
@@ -215,7 +227,12 @@ impl<T> Ring<T> {
 
     /// Cancels every caller op.
     pub fn cancel_all(&mut self) {
-        let ids: Vec<u64> = self.slots.iter().filter(|(_, s)| s.user.is_some()).map(|(&id, _)| id).collect();
+        let ids: Vec<u64> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.user.is_some())
+            .map(|(&id, _)| id)
+            .collect();
         for id in ids {
             self.cancel(id);
         }
@@ -228,7 +245,9 @@ impl<T> Ring<T> {
         {
             let mut sq = self.uring.submission();
             while self.in_kernel < self.kernel_limit && !sq.is_full() {
-                let Some(id) = self.backlog.pop_front() else { break };
+                let Some(id) = self.backlog.pop_front() else {
+                    break;
+                };
                 let slot = self.slots.get_mut(&id).expect("backlog ids have slots");
                 let entry = slot.op.build(id);
                 // SAFETY: every pointer in the SQE refers to heap memory owned by the
@@ -243,7 +262,14 @@ impl<T> Ring<T> {
         }
         match self.uring.submit() {
             Ok(n) => Ok(n),
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EBUSY | libc::EINTR)) => Ok(0),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EAGAIN | libc::EBUSY | libc::EINTR)
+                ) =>
+            {
+                Ok(0)
+            }
             Err(e) => Err(e),
         }
     }
@@ -253,16 +279,28 @@ impl<T> Ring<T> {
     pub fn reap(&mut self, mut deliver: impl FnMut(Completion<T>)) -> usize {
         let mut reaped = std::mem::take(&mut self.reaped);
         reaped.clear();
-        reaped.extend(self.uring.completion().map(|cqe| (cqe.user_data(), cqe.result(), cqe.flags())));
+        reaped.extend(
+            self.uring
+                .completion()
+                .map(|cqe| (cqe.user_data(), cqe.result(), cqe.flags())),
+        );
         self.in_kernel -= reaped.len();
         reaped.extend(self.local.drain(..).map(|(id, res)| (id, res, 0)));
         let mut delivered = 0;
         for &(id, result, flags) in &reaped {
-            let Some(slot) = self.slots.remove(&id) else { continue };
+            let Some(slot) = self.slots.remove(&id) else {
+                continue;
+            };
             if let Some(user) = slot.user {
                 self.user_pending -= 1;
                 delivered += 1;
-                deliver(Completion { id, result, flags, op: slot.op, user });
+                deliver(Completion {
+                    id,
+                    result,
+                    flags,
+                    op: slot.op,
+                    user,
+                });
             }
         }
         self.reaped = reaped;
@@ -287,7 +325,11 @@ impl<T> Ring<T> {
     /// Blocks until every outstanding op has completed (delivering each to `deliver`)
     /// or `deadline` passes. Returns true when nothing is outstanding. Used for
     /// teardown and by synchronous callers; it submits whatever is queued.
-    pub fn drain_blocking(&mut self, deadline: Instant, mut deliver: impl FnMut(Completion<T>)) -> bool {
+    pub fn drain_blocking(
+        &mut self,
+        deadline: Instant,
+        mut deliver: impl FnMut(Completion<T>),
+    ) -> bool {
         loop {
             if self.flush().is_err() {
                 return self.slots.is_empty();
@@ -302,7 +344,11 @@ impl<T> Ring<T> {
                 return false;
             }
             let wait_ms = (deadline - now).as_millis().min(100) as i32;
-            let mut pfd = libc::pollfd { fd: self.eventfd(), events: libc::POLLIN, revents: 0 };
+            let mut pfd = libc::pollfd {
+                fd: self.eventfd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
             // SAFETY: one valid pollfd on the stack.
             unsafe { libc::poll(&mut pfd, 1, wait_ms) };
         }

@@ -19,8 +19,15 @@ fn ring(entries: u32) -> Option<Ring<u32>> {
 fn temp_file(contents: &[u8]) -> (tempdir::Dir, std::fs::File) {
     let dir = tempdir::Dir::new();
     let path = dir.0.join("data");
-    std::fs::File::create(&path).unwrap().write_all(contents).unwrap();
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(contents)
+        .unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
     (dir, file)
 }
 
@@ -74,10 +81,21 @@ fn write_then_read_roundtrip() {
     let Some(mut ring) = ring(8) else { return };
     let (_dir, file) = temp_file(&[0u8; 8192]);
     let data: Vec<u8> = (0..4096u32).map(|i| (i * 7) as u8).collect();
-    let w = Op::Write { fd: file.as_raw_fd(), buf: IoBuf::Owned(AlignedBuf::copy_of(&data).unwrap()), offset: 4096 };
+    let w = Op::Write {
+        fd: file.as_raw_fd(),
+        buf: IoBuf::Owned(AlignedBuf::copy_of(&data).unwrap()),
+        offset: 4096,
+    };
     ring.push(w, 1);
     assert_eq!(wait_for(&mut ring, 1)[0].result, 4096);
-    ring.push(Op::Read { fd: file.as_raw_fd(), buf: IoBuf::landing(4096).unwrap(), offset: 4096 }, 2);
+    ring.push(
+        Op::Read {
+            fd: file.as_raw_fd(),
+            buf: IoBuf::landing(4096).unwrap(),
+            offset: 4096,
+        },
+        2,
+    );
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, 4096);
     // SAFETY: the completion was reaped.
@@ -89,7 +107,14 @@ fn write_then_read_roundtrip() {
 fn short_read_at_eof() {
     let Some(mut ring) = ring(8) else { return };
     let (_dir, file) = temp_file(b"hello");
-    ring.push(Op::Read { fd: file.as_raw_fd(), buf: IoBuf::landing(100).unwrap(), offset: 0 }, 0);
+    ring.push(
+        Op::Read {
+            fd: file.as_raw_fd(),
+            buf: IoBuf::landing(100).unwrap(),
+            offset: 0,
+        },
+        0,
+    );
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, 5);
     // SAFETY: the completion was reaped.
@@ -101,7 +126,14 @@ fn current_position_advances() {
     let Some(mut ring) = ring(8) else { return };
     let (_dir, file) = temp_file(b"abcdef");
     for expect in [&b"abc"[..], &b"def"[..]] {
-        ring.push(Op::Read { fd: file.as_raw_fd(), buf: IoBuf::landing(3).unwrap(), offset: CURRENT_POSITION }, 0);
+        ring.push(
+            Op::Read {
+                fd: file.as_raw_fd(),
+                buf: IoBuf::landing(3).unwrap(),
+                offset: CURRENT_POSITION,
+            },
+            0,
+        );
         let done = wait_for(&mut ring, 1);
         // SAFETY: the completion was reaped.
         assert_eq!(unsafe { done[0].op.output(done[0].result) }[0].1, expect);
@@ -128,7 +160,14 @@ fn backpressure_more_ops_than_ring_entries() {
 fn cancel_pipe_read_consumes_no_data() {
     let Some(mut ring) = ring(8) else { return };
     let (rx, tx) = pipe();
-    let id = ring.push(Op::Read { fd: rx.as_raw_fd(), buf: IoBuf::landing(16).unwrap(), offset: CURRENT_POSITION }, 7);
+    let id = ring.push(
+        Op::Read {
+            fd: rx.as_raw_fd(),
+            buf: IoBuf::landing(16).unwrap(),
+            offset: CURRENT_POSITION,
+        },
+        7,
+    );
     ring.flush().unwrap();
     std::thread::sleep(Duration::from_millis(20));
     assert!(ring.cancel(id));
@@ -149,7 +188,14 @@ fn cancel_pipe_read_consumes_no_data() {
 fn cancel_before_submit_never_reaches_kernel() {
     let Some(mut ring) = ring(8) else { return };
     let (rx, tx) = pipe();
-    let id = ring.push(Op::Read { fd: rx.as_raw_fd(), buf: IoBuf::landing(4).unwrap(), offset: CURRENT_POSITION }, 1);
+    let id = ring.push(
+        Op::Read {
+            fd: rx.as_raw_fd(),
+            buf: IoBuf::landing(4).unwrap(),
+            offset: CURRENT_POSITION,
+        },
+        1,
+    );
     assert!(ring.cancel(id));
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, -libc::ECANCELED);
@@ -177,13 +223,21 @@ fn eventfd_signals_completion() {
     let Some(mut ring) = ring(8) else { return };
     ring.push(Op::Nop, 0);
     ring.flush().unwrap();
-    let mut pfd = libc::pollfd { fd: ring.eventfd(), events: libc::POLLIN, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd: ring.eventfd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd.
     assert_eq!(unsafe { libc::poll(&mut pfd, 1, 5000) }, 1);
     ring.clear_eventfd();
     assert_eq!(ring.reap(drop), 1);
     // SAFETY: one valid pollfd.
-    assert_eq!(unsafe { libc::poll(&mut pfd, 1, 0) }, 0, "cleared eventfd is quiet");
+    assert_eq!(
+        unsafe { libc::poll(&mut pfd, 1, 0) },
+        0,
+        "cleared eventfd is quiet"
+    );
 }
 
 #[test]
@@ -191,12 +245,22 @@ fn drop_with_pending_pipe_reads_returns() {
     let Some(mut ring) = ring(8) else { return };
     let (rx, _tx) = pipe();
     for i in 0..32 {
-        ring.push(Op::Read { fd: rx.as_raw_fd(), buf: IoBuf::landing(8).unwrap(), offset: CURRENT_POSITION }, i);
+        ring.push(
+            Op::Read {
+                fd: rx.as_raw_fd(),
+                buf: IoBuf::landing(8).unwrap(),
+                offset: CURRENT_POSITION,
+            },
+            i,
+        );
     }
     ring.flush().unwrap();
     let start = Instant::now();
     drop(ring);
-    assert!(start.elapsed() < Duration::from_secs(5), "teardown cancels instead of waiting for data");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "teardown cancels instead of waiting for data"
+    );
 }
 
 #[test]
@@ -212,10 +276,15 @@ fn statx_reports_size() {
     let Some(mut ring) = ring(8) else { return };
     let (dir, _file) = temp_file(&[1u8; 1234]);
     let path = CString::new(dir.0.join("data").to_str().unwrap()).unwrap();
-    ring.push(Op::statx(libc::AT_FDCWD, path, 0, libc::STATX_BASIC_STATS), 0);
+    ring.push(
+        Op::statx(libc::AT_FDCWD, path, 0, libc::STATX_BASIC_STATS),
+        0,
+    );
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, 0);
-    let Op::Statx { out, .. } = &done[0].op else { panic!() };
+    let Op::Statx { out, .. } = &done[0].op else {
+        panic!()
+    };
     assert_eq!(out.stx_size, 1234);
 }
 
@@ -223,7 +292,15 @@ fn statx_reports_size() {
 fn openat_missing_file_is_enoent() {
     let Some(mut ring) = ring(8) else { return };
     let path = CString::new("/no/such/file").unwrap();
-    ring.push(Op::OpenAt { dirfd: libc::AT_FDCWD, path, flags: libc::O_RDONLY, mode: 0 }, 0);
+    ring.push(
+        Op::OpenAt {
+            dirfd: libc::AT_FDCWD,
+            path,
+            flags: libc::O_RDONLY,
+            mode: 0,
+        },
+        0,
+    );
     assert_eq!(wait_for(&mut ring, 1)[0].result, -libc::ENOENT);
 }
 
@@ -231,12 +308,19 @@ fn openat_missing_file_is_enoent() {
 fn readv_scatters_in_order() {
     let Some(mut ring) = ring(8) else { return };
     let (_dir, file) = temp_file(b"0123456789");
-    let bufs = vec![IoBuf::landing(3).unwrap(), IoBuf::landing(4).unwrap(), IoBuf::landing(10).unwrap()];
+    let bufs = vec![
+        IoBuf::landing(3).unwrap(),
+        IoBuf::landing(4).unwrap(),
+        IoBuf::landing(10).unwrap(),
+    ];
     ring.push(Op::readv(file.as_raw_fd(), bufs, 0), 0);
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, 10);
     // SAFETY: the completion was reaped.
     let out = unsafe { done[0].op.output(10) };
     let parts: Vec<(usize, &[u8])> = out;
-    assert_eq!(parts, vec![(0, &b"012"[..]), (1, &b"3456"[..]), (2, &b"789"[..])]);
+    assert_eq!(
+        parts,
+        vec![(0, &b"012"[..]), (1, &b"3456"[..]), (2, &b"789"[..])]
+    );
 }

@@ -1,0 +1,95 @@
+// Error objects shaped like Node's own: IoError for kernel results, and the
+// ERR_* TypeError/RangeError family for bad arguments.
+import * as util from 'node:util';
+
+const systemErrors: Map<number, [string, string]> = util.getSystemErrorMap();
+
+/** A failed system call, shaped like Node's fs errors. */
+export class IoError extends Error {
+  /** 'ENOENT', 'EBADF', ... */
+  readonly code: string;
+  /** Negative errno, as Node has it (-2 for ENOENT). */
+  readonly errno: number;
+  /** The kernel operation that failed ('openat', 'read', 'statx', ...). */
+  readonly syscall: string;
+  readonly path?: string;
+  readonly dest?: string;
+
+  constructor(errno: number, syscall: string, path?: string, dest?: string, detail?: string) {
+    const neg = errno > 0 ? -errno : errno;
+    const [code, text] = systemErrors.get(neg) ?? [`Unknown system error ${neg}`, `unknown error ${neg}`];
+    let message = `${code}: ${text}, ${syscall}`;
+    if (path !== undefined) message += ` '${path}'`;
+    if (dest !== undefined) message += ` -> '${dest}'`;
+    if (detail !== undefined) message += ` (${detail})`;
+    super(message);
+    this.name = 'Error';
+    this.code = code;
+    this.errno = neg;
+    this.syscall = syscall;
+    if (path !== undefined) this.path = path;
+    if (dest !== undefined) this.dest = dest;
+  }
+}
+
+/** Node's AbortError: name 'AbortError', code 'ABORT_ERR', the signal's reason as cause. */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}
+
+type Coded<E extends Error> = E & { code: string };
+
+function coded<E extends Error>(error: E, code: string): Coded<E> {
+  Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  // Node prints these as "TypeError [ERR_X]: message".
+  const original = error.name;
+  error.name = `${original} [${code}]`;
+  void error.stack;
+  error.name = original;
+  return error as Coded<E>;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'object') {
+    const ctor = (value as object).constructor?.name;
+    return ctor ? `an instance of ${ctor}` : util.inspect(value, { depth: -1 });
+  }
+  let shown = util.inspect(value, { colors: false });
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  return `type ${typeof value} (${shown})`;
+}
+
+export function invalidArgType(name: string, expected: string, actual: unknown): Coded<TypeError> {
+  const kind = name.includes('.') ? 'property' : 'argument';
+  return coded(new TypeError(`The "${name}" ${kind} must be ${expected}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
+}
+
+export function outOfRange(name: string, range: string, actual: unknown): Coded<RangeError> {
+  const shown = typeof actual === 'bigint' ? `${actual}n` : util.inspect(actual);
+  return coded(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${shown}`), 'ERR_OUT_OF_RANGE');
+}
+
+export function invalidArgValue(name: string, actual: unknown, reason = 'is invalid'): Coded<TypeError> {
+  const kind = name.includes('.') ? 'property' : 'argument';
+  return coded(new TypeError(`The ${kind} '${name}' ${reason}. Received ${util.inspect(actual)}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+export function useAfterClose(what: string): Coded<Error> {
+  return coded(new Error(`${what} was destroyed`), 'ERR_USE_AFTER_CLOSE');
+}
+
+/**
+ * Native calls report an errno as the error's code ("12"); anything else is a bug
+ * in the binding and is rethrown unchanged.
+ */
+export function fromNative(error: unknown, syscall: string, path?: string): unknown {
+  const errno = Number((error as { code?: unknown })?.code ?? (error as Error)?.message);
+  return Number.isInteger(errno) && errno > 0 ? new IoError(-errno, syscall, path) : error;
+}

@@ -1,0 +1,26 @@
+// uring-aio: Linux kernel asynchronous I/O for Node.js.
+import { native } from './native';
+import { constants as osConstants } from 'node:os';
+
+export { Ring } from './ring';
+export type { RingOptions, OpOptions, FsyncOptions, StatOptions, FallocateOptions } from './ring';
+export { IoError, AbortError } from './errors';
+export { Stats } from './stats';
+export { alignedBuffer } from './buffer';
+
+export type Support = { ok: true } | { ok: false; code: string; errno: number; reason: string };
+
+let support: Support | undefined;
+
+/**
+ * Whether io_uring works here. Probes once (a 2-entry ring, created and closed) on the
+ * first call, never at import. `code` is 'EPERM' for seccomp or the
+ * kernel.io_uring_disabled sysctl, 'ENOSYS' for kernels without it, 'ENOMEM' for memlock.
+ */
+export function isSupported(): Support {
+  if (support !== undefined) return support;
+  const { errno, reason } = native.probeIoUring();
+  if (errno === 0) return (support = { ok: true });
+  const code = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
+  return (support = { ok: false, code, errno: -errno, reason });
+}

@@ -1,0 +1,365 @@
+// Ring: one promise per operation over io_uring. Argument checks, error shape and
+// AbortSignal wiring live here; the binding only converts and forwards.
+import { constants as osConstants } from 'node:os';
+import { ownedMemory } from './buffer';
+import { AbortError, IoError, fromNative, invalidArgType, useAfterClose } from './errors';
+import { parseOpenFlags } from './flags';
+import { native, type NativeRing } from './native';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
+import {
+  parseMode,
+  validateBoolean,
+  validateFd,
+  validateInteger,
+  validateLength,
+  validateObject,
+  validatePath,
+  validatePosition,
+  validateSignal,
+  validateView,
+  validateViews,
+} from './validate';
+
+const { ECANCELED, EINTR, EOPNOTSUPP } = osConstants.errno;
+
+/** Completions arrive as (id, result, flags) rows in a shared Float64Array. */
+const ROW = 3;
+const TABLE_ROWS = 1024;
+
+/** io_uring opcodes whose support varies with the kernel. */
+const IORING_OP_FTRUNCATE = 55;
+
+export interface RingOptions {
+  /** Submission queue entries (default 256; the kernel rounds up to a power of two). */
+  entries?: number;
+}
+
+export interface OpOptions {
+  /** Aborts the operation with IORING_OP_ASYNC_CANCEL; the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+export interface FsyncOptions extends OpOptions {
+  /** fdatasync(2) semantics: flush data and only the metadata needed to read it. */
+  datasync?: boolean;
+}
+
+export interface StatOptions extends OpOptions {
+  /** Do not follow a final symlink (lstat). */
+  followSymlinks?: boolean;
+}
+
+export interface FallocateOptions extends OpOptions {
+  /** fallocate(2) mode flags (FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, ...). */
+  mode?: number;
+}
+
+interface Pending {
+  resolve: (value: any) => void;
+  reject: (reason: unknown) => void;
+  syscall: string;
+  path: string | undefined;
+  dest: string | undefined;
+  map: ((result: number) => unknown) | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  aborted: boolean;
+}
+
+const asyncDispose: typeof Symbol.asyncDispose = (Symbol as any).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+
+/**
+ * An io_uring instance bound to the current thread's event loop.
+ *
+ * Every method returns a promise and accepts `{ signal }`. Operations made during one
+ * JS turn reach the kernel in one io_uring_enter; more operations than the ring holds
+ * wait in a queue (back-pressure, never an error). Memory the kernel uses is owned by
+ * the library until the completion is reaped: plain Buffers are copied in (writes) or
+ * copied out (reads); `alignedBuffer` memory is used in place.
+ */
+export class Ring {
+  #native: NativeRing | undefined;
+  readonly #pending = new Map<number, Pending>();
+  readonly #table = new Float64Array(TABLE_ROWS * ROW);
+  readonly #dispatch = (count: number): void => this.#complete(count);
+  #destroying: Promise<void> | undefined;
+  #onIdle: (() => void) | undefined;
+  #ftruncate: boolean | undefined;
+
+  constructor(options?: RingOptions) {
+    validateObject(options, 'options');
+    const entries = options?.entries ?? 256;
+    validateInteger(entries, 'options.entries', 1, 32768);
+    try {
+      this.#native = new native.NativeRing(entries, this.#dispatch, this.#table);
+    } catch (e) {
+      const errno = Number((e as { code?: unknown }).code ?? (e as Error).message);
+      if (!Number.isInteger(errno)) throw e;
+      throw new IoError(-errno, 'io_uring_setup', undefined, undefined, native.explainSetupError(errno));
+    }
+  }
+
+  /** Operations accepted and not yet settled. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Whether destroy() has been called. */
+  get destroyed(): boolean {
+    return this.#destroying !== undefined;
+  }
+
+  #complete(count: number): void {
+    const table = this.#table;
+    const pending = this.#pending;
+    for (let i = 0; i < count; i++) {
+      const id = table[i * ROW];
+      const result = table[i * ROW + 1];
+      const op = pending.get(id);
+      if (op === undefined) continue;
+      pending.delete(id);
+      if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
+      if (result >= 0) {
+        op.resolve(op.map === undefined ? result : op.map(result));
+      } else if (op.aborted && (result === -ECANCELED || result === -EINTR)) {
+        op.reject(new AbortError(undefined, { cause: op.signal!.reason }));
+      } else {
+        op.reject(new IoError(result, op.syscall, op.path, op.dest));
+      }
+    }
+    if (pending.size === 0 && this.#onIdle !== undefined) this.#onIdle();
+  }
+
+  /** The native ring, or a coded error once destroy() was called. */
+  #ring(): NativeRing {
+    if (this.#destroying !== undefined || this.#native === undefined) throw useAfterClose('The ring');
+    return this.#native;
+  }
+
+  /**
+   * Submits through `start` and tracks the returned op id. Rejects (never throws) for
+   * a destroyed ring, an aborted signal or a native failure.
+   */
+  #track<T>(
+    syscall: string,
+    signal: AbortSignal | undefined,
+    start: (ring: NativeRing) => number,
+    path?: string,
+    map?: (result: number) => T,
+    dest?: string,
+  ): Promise<T> {
+    let id: number;
+    try {
+      const ring = this.#ring();
+      if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+      id = start(ring);
+    } catch (e) {
+      return Promise.reject(fromNative(e, syscall, path));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const op: Pending = { resolve, reject, syscall, path, dest, map, signal, onAbort: undefined, aborted: false };
+      if (signal !== undefined) {
+        op.onAbort = () => {
+          op.aborted = true;
+          this.#native?.cancel(id);
+        };
+        signal.addEventListener('abort', op.onAbort, { once: true });
+      }
+      this.#pending.set(id, op);
+    });
+  }
+
+  /** IORING_OP_NOP (kernel 5.1): a round trip through the ring. */
+  nop(options?: OpOptions): Promise<number> {
+    const signal = signalOf(options);
+    return this.#track('nop', signal, (r) => r.nop());
+  }
+
+  /**
+   * Opens `path` (IORING_OP_OPENAT, kernel 5.6). `flags` is a Node flag string ('r',
+   * 'w+', 'ax', ...) or O_* bits; O_CLOEXEC is always added. Resolves to the fd.
+   */
+  open(path: string | Buffer | URL, flags: string | number = 'r', mode: number | string = 0o666, options?: OpOptions): Promise<number> {
+    const p = validatePath(path);
+    const f = parseOpenFlags(flags);
+    const m = parseMode(mode, 'mode', 0o666);
+    const signal = signalOf(options);
+    return this.#track('openat', signal, (r) => r.openat(p, f, m), p);
+  }
+
+  /** Closes `fd` (IORING_OP_CLOSE, kernel 5.6). */
+  close(fd: number, options?: OpOptions): Promise<void> {
+    validateFd(fd);
+    const signal = signalOf(options);
+    return this.#track('close', signal, (r) => r.closeFd(fd), undefined, toVoid);
+  }
+
+  /**
+   * Reads up to `buffer.byteLength` bytes at `position` (IORING_OP_READ, kernel 5.6).
+   * `position` undefined, null or -1 reads at the file position and advances it.
+   * Resolves to the bytes read: fewer at end of file, 0 past it.
+   */
+  read(fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    validateFd(fd);
+    validateView(buffer, 'buffer');
+    const pos = validatePosition(position);
+    const signal = signalOf(options);
+    const memory = ownedMemory(buffer);
+    return this.#track('read', signal, memory === undefined
+      ? (r) => r.read(fd, buffer, pos)
+      : (r) => r.readShared(fd, memory, buffer.byteOffset, buffer.byteLength, pos));
+  }
+
+  /**
+   * Writes all of `buffer` at `position` (IORING_OP_WRITE, kernel 5.6); the bytes are
+   * taken when the call is made. Resolves to the bytes written.
+   */
+  write(fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    validateFd(fd);
+    validateView(buffer, 'buffer');
+    const pos = validatePosition(position);
+    const signal = signalOf(options);
+    const memory = ownedMemory(buffer);
+    return this.#track('write', signal, memory === undefined
+      ? (r) => r.write(fd, buffer, pos)
+      : (r) => r.writeShared(fd, memory, buffer.byteOffset, buffer.byteLength, pos));
+  }
+
+  /** Scatter read into `buffers` in order (IORING_OP_READV, kernel 5.1). */
+  readv(fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    validateFd(fd);
+    validateViews(buffers, 'buffers');
+    const pos = validatePosition(position);
+    const signal = signalOf(options);
+    return this.#track('readv', signal, (r) => r.readv(fd, buffers as ArrayBufferView[], pos));
+  }
+
+  /** Gather write from `buffers` in order (IORING_OP_WRITEV, kernel 5.1). */
+  writev(fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    validateFd(fd);
+    validateViews(buffers, 'buffers');
+    const pos = validatePosition(position);
+    const signal = signalOf(options);
+    return this.#track('writev', signal, (r) => r.writev(fd, buffers as ArrayBufferView[], pos));
+  }
+
+  /** fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC, kernel 5.1). */
+  fsync(fd: number, options?: FsyncOptions): Promise<void> {
+    validateFd(fd);
+    const signal = signalOf(options);
+    validateBoolean(options?.datasync, 'options.datasync');
+    const datasync = options?.datasync === true;
+    return this.#track(datasync ? 'fdatasync' : 'fsync', signal, (r) => r.fsync(fd, datasync), undefined, toVoid);
+  }
+
+  /** fallocate(2) (IORING_OP_FALLOCATE, kernel 5.6). */
+  fallocate(fd: number, offset: number | bigint, length: number | bigint, options?: FallocateOptions): Promise<void> {
+    validateFd(fd);
+    const off = validateLength(offset, 'offset');
+    const len = validateLength(length, 'length');
+    const signal = signalOf(options);
+    const mode = options?.mode ?? 0;
+    validateInteger(mode, 'options.mode', 0, 2 ** 31 - 1);
+    return this.#track('fallocate', signal, (r) => r.fallocate(fd, mode, off, len), undefined, toVoid);
+  }
+
+  /** ftruncate(2) (IORING_OP_FTRUNCATE, kernel 6.9; rejects EOPNOTSUPP on older kernels). */
+  ftruncate(fd: number, length: number | bigint = 0, options?: OpOptions): Promise<void> {
+    validateFd(fd);
+    const len = validateLength(length, 'length');
+    const signal = signalOf(options);
+    if (this.#native !== undefined && (this.#ftruncate ??= this.#native.supports(IORING_OP_FTRUNCATE)) === false) {
+      return Promise.reject(new IoError(-EOPNOTSUPP, 'ftruncate', undefined, undefined, 'IORING_OP_FTRUNCATE needs Linux 6.9'));
+    }
+    return this.#track('ftruncate', signal, (r) => r.ftruncate(fd, len), undefined, toVoid);
+  }
+
+  /** statx(2) of `path` (IORING_OP_STATX, kernel 5.6). Follows symlinks unless told not to. */
+  stat(path: string | Buffer | URL, options?: StatOptions): Promise<Stats> {
+    const p = validatePath(path);
+    const signal = signalOf(options);
+    validateBoolean(options?.followSymlinks, 'options.followSymlinks');
+    const flags = options?.followSymlinks === false ? AT_SYMLINK_NOFOLLOW : 0;
+    return this.#statx(AT_FDCWD, p, flags, signal, p);
+  }
+
+  /** statx(2) of a symlink itself. */
+  lstat(path: string | Buffer | URL, options?: OpOptions): Promise<Stats> {
+    return this.stat(path, { ...options, followSymlinks: false });
+  }
+
+  /** statx(2) of an open descriptor (AT_EMPTY_PATH). */
+  fstat(fd: number, options?: OpOptions): Promise<Stats> {
+    validateFd(fd);
+    return this.#statx(fd, '', AT_EMPTY_PATH, signalOf(options), undefined);
+  }
+
+  #statx(dirfd: number, path: string, flags: number, signal: AbortSignal | undefined, shown: string | undefined): Promise<Stats> {
+    const raw = new Uint8Array(STATX_SIZE);
+    return this.#track('statx', signal, (r) => r.statx(dirfd, path, flags, STATX_MASK, raw), shown, () => new Stats(raw));
+  }
+
+  /** unlink(2) (IORING_OP_UNLINKAT, kernel 5.11). */
+  unlink(path: string | Buffer | URL, options?: OpOptions): Promise<void> {
+    const p = validatePath(path);
+    return this.#track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0), p, toVoid);
+  }
+
+  /** rmdir(2) (IORING_OP_UNLINKAT with AT_REMOVEDIR, kernel 5.11). */
+  rmdir(path: string | Buffer | URL, options?: OpOptions): Promise<void> {
+    const p = validatePath(path);
+    return this.#track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0x200), p, toVoid);
+  }
+
+  /** rename(2) (IORING_OP_RENAMEAT, kernel 5.11). */
+  rename(from: string | Buffer | URL, to: string | Buffer | URL, options?: OpOptions): Promise<void> {
+    const a = validatePath(from, 'oldPath');
+    const b = validatePath(to, 'newPath');
+    return this.#track('renameat', signalOf(options), (r) => r.renameat(a, b), a, toVoid, b);
+  }
+
+  /** mkdir(2) (IORING_OP_MKDIRAT, kernel 5.15). */
+  mkdir(path: string | Buffer | URL, mode: number | string = 0o777, options?: OpOptions): Promise<void> {
+    const p = validatePath(path);
+    const m = parseMode(mode, 'mode', 0o777);
+    return this.#track('mkdirat', signalOf(options), (r) => r.mkdirat(p, m), p, toVoid);
+  }
+
+  /**
+   * Cancels everything in flight, waits for every completion, then closes the ring.
+   * Cancelled operations reject with IoError 'ECANCELED' (ones the kernel had already
+   * finished keep their result). Later calls reject with ERR_USE_AFTER_CLOSE.
+   */
+  destroy(): Promise<void> {
+    if (this.#destroying !== undefined) return this.#destroying;
+    const ring = this.#native!;
+    this.#destroying = new Promise<void>((resolve) => {
+      const finish = () => {
+        this.#onIdle = undefined;
+        this.#native = undefined;
+        ring.close();
+        resolve();
+      };
+      if (this.#pending.size === 0) {
+        finish();
+      } else {
+        this.#onIdle = finish;
+        ring.cancelAll();
+      }
+    });
+    return this.#destroying;
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.destroy();
+  }
+}
+
+function toVoid(): void {}
+
+function signalOf(options: OpOptions | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  validateSignal(options.signal);
+  return options.signal;
+}

@@ -1,0 +1,87 @@
+// struct statx (include/uapi/linux/stat.h, a stable kernel ABI) decoded into an
+// fs.Stats-like object.
+
+/** Bytes of struct statx. */
+export const STATX_SIZE = 256;
+/** STATX_BASIC_STATS | STATX_BTIME: every field fs.Stats has. */
+export const STATX_MASK = 0x7ff | 0x800;
+export const AT_EMPTY_PATH = 0x1000;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_FDCWD = -100;
+
+const S_IFMT = 0o170000;
+
+/** glibc's makedev: how Node (libuv) turns statx's major/minor into `dev`/`rdev`. */
+function makedev(major: number, minor: number): number {
+  const hi = (major & 0xfffff000) * 2 ** 32 + (minor & 0xffffff00) * 2 ** 12;
+  return hi + (((major & 0xfff) << 8) | (minor & 0xff));
+}
+
+function timeNs(view: DataView, at: number): bigint {
+  return view.getBigInt64(at, true) * 1_000_000_000n + BigInt(view.getUint32(at + 8, true));
+}
+
+function timeMs(view: DataView, at: number): number {
+  return Number(view.getBigInt64(at, true)) * 1e3 + view.getUint32(at + 8, true) / 1e6;
+}
+
+/** File metadata from statx(2), with the fields and predicates of fs.Stats. */
+export class Stats {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  birthtimeMs: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  birthtimeNs: bigint;
+  atime: Date;
+  mtime: Date;
+  ctime: Date;
+  birthtime: Date;
+
+  /** Decodes a raw `struct statx`. */
+  constructor(raw: Uint8Array) {
+    const v = new DataView(raw.buffer, raw.byteOffset, STATX_SIZE);
+    this.blksize = v.getUint32(4, true);
+    this.nlink = v.getUint32(16, true);
+    this.uid = v.getUint32(20, true);
+    this.gid = v.getUint32(24, true);
+    this.mode = v.getUint16(28, true);
+    this.ino = Number(v.getBigUint64(32, true));
+    this.size = Number(v.getBigUint64(40, true));
+    this.blocks = Number(v.getBigUint64(48, true));
+    this.atimeMs = timeMs(v, 64);
+    this.birthtimeMs = timeMs(v, 80);
+    this.ctimeMs = timeMs(v, 96);
+    this.mtimeMs = timeMs(v, 112);
+    this.atimeNs = timeNs(v, 64);
+    this.birthtimeNs = timeNs(v, 80);
+    this.ctimeNs = timeNs(v, 96);
+    this.mtimeNs = timeNs(v, 112);
+    this.rdev = makedev(v.getUint32(128, true), v.getUint32(132, true));
+    this.dev = makedev(v.getUint32(136, true), v.getUint32(140, true));
+    this.atime = new Date(this.atimeMs);
+    this.mtime = new Date(this.mtimeMs);
+    this.ctime = new Date(this.ctimeMs);
+    this.birthtime = new Date(this.birthtimeMs);
+  }
+
+  isFile(): boolean { return (this.mode & S_IFMT) === 0o100000; }
+  isDirectory(): boolean { return (this.mode & S_IFMT) === 0o040000; }
+  isSymbolicLink(): boolean { return (this.mode & S_IFMT) === 0o120000; }
+  isFIFO(): boolean { return (this.mode & S_IFMT) === 0o010000; }
+  isSocket(): boolean { return (this.mode & S_IFMT) === 0o140000; }
+  isBlockDevice(): boolean { return (this.mode & S_IFMT) === 0o060000; }
+  isCharacterDevice(): boolean { return (this.mode & S_IFMT) === 0o020000; }
+}

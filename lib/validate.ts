@@ -1,0 +1,95 @@
+// Argument checks with Node's error codes, run before anything reaches the kernel.
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+
+const INT32_MAX = 2 ** 31 - 1;
+const INT64_MAX = 2n ** 63n - 1n;
+
+export function validateInteger(value: unknown, name: string, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
+  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);
+}
+
+export function validateFd(fd: unknown): asserts fd is number {
+  validateInteger(fd, 'fd', 0, INT32_MAX);
+}
+
+/** Positions: undefined, null or -1 mean "the file position"; numbers and bigints. */
+export function validatePosition(position: unknown, name = 'position'): number | bigint {
+  if (position === undefined || position === null) return -1;
+  if (typeof position === 'number') {
+    if (!Number.isSafeInteger(position)) {
+      throw Number.isInteger(position) ? outOfRange(name, `>= -1 && <= ${Number.MAX_SAFE_INTEGER}`, position) : outOfRange(name, 'an integer', position);
+    }
+    if (position < -1) throw outOfRange(name, `>= -1 && <= ${Number.MAX_SAFE_INTEGER}`, position);
+    return position;
+  }
+  if (typeof position === 'bigint') {
+    if (position < -1n || position > INT64_MAX) throw outOfRange(name, `>= -1 && <= ${INT64_MAX}`, position);
+    return position <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(position) : position;
+  }
+  throw invalidArgType(name, 'of type number or bigint', position);
+}
+
+/** A non-negative length or offset as a number (bigints must fit in 2^53). */
+export function validateLength(value: unknown, name: string): number {
+  if (typeof value === 'bigint') {
+    if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw outOfRange(name, `>= 0 && <= ${Number.MAX_SAFE_INTEGER}`, value);
+    return Number(value);
+  }
+  validateInteger(value, name, 0, Number.MAX_SAFE_INTEGER);
+  return value;
+}
+
+export function validateView(value: unknown, name: string): asserts value is ArrayBufferView {
+  if (!ArrayBuffer.isView(value)) {
+    throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', value);
+  }
+}
+
+export function validateViews(value: unknown, name: string): asserts value is ArrayBufferView[] {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
+  value.forEach((v, i) => validateView(v, `${name}[${i}]`));
+}
+
+export function validateObject(value: unknown, name: string): void {
+  if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw invalidArgType(name, 'of type object', value);
+  }
+}
+
+export function validateBoolean(value: unknown, name: string): asserts value is boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+}
+
+export function validateSignal(value: unknown, name = 'options.signal'): asserts value is AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) {
+    throw invalidArgType(name, 'an instance of AbortSignal', value);
+  }
+}
+
+/** Paths: string, Buffer or file: URL, as Node's fs accepts; no NUL bytes. */
+export function validatePath(value: unknown, name = 'path'): string {
+  let path: string;
+  if (typeof value === 'string') path = value;
+  else if (value instanceof URL) {
+    if (value.protocol !== 'file:') throw invalidArgValue(name, value.href, "must be a file: URL");
+    path = decodeURIComponent(value.pathname);
+  } else if (Buffer.isBuffer(value)) path = value.toString('utf8');
+  else throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
+  if (path.includes('\u0000')) {
+    throw invalidArgValue(name, path, 'must be a string, Uint8Array, or URL without null bytes');
+  }
+  return path;
+}
+
+/** File modes: an integer or an octal string, 0..0o7777. */
+export function parseMode(value: unknown, name: string, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'string') {
+    if (!/^[0-7]+$/.test(value)) throw invalidArgValue(name, value, 'must be a 32-bit unsigned integer or an octal string');
+    value = parseInt(value, 8);
+  }
+  validateInteger(value, name, 0, 0o7777);
+  return value as number;
+}
