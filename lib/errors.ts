@@ -85,11 +85,14 @@ export function useAfterClose(what: string): Coded<Error> {
   return coded(new Error(`${what} was destroyed`), 'ERR_USE_AFTER_CLOSE');
 }
 
-/**
- * Native calls report an errno as the error's code ("12"); anything else is a bug
- * in the binding and is rethrown unchanged.
- */
+/** The positive errno a native call failed with (the binding's message is the number), if any. */
+export function nativeErrno(error: unknown): number | undefined {
+  const errno = Number((error as Error)?.message);
+  return Number.isInteger(errno) && errno > 0 ? errno : undefined;
+}
+
+/** A native failure as an IoError; anything else is a binding bug, rethrown unchanged. */
 export function fromNative(error: unknown, syscall: string, path?: string): unknown {
-  const errno = Number((error as { code?: unknown })?.code ?? (error as Error)?.message);
-  return Number.isInteger(errno) && errno > 0 ? new IoError(-errno, syscall, path) : error;
+  const errno = nativeErrno(error);
+  return errno === undefined ? error : new IoError(-errno, syscall, path);
 }

@@ -2,7 +2,7 @@
 // AbortSignal wiring live here; the binding only converts and forwards.
 import { constants as osConstants } from 'node:os';
 import { ownedMemory } from './buffer';
-import { AbortError, IoError, fromNative, invalidArgType, useAfterClose } from './errors';
+import { AbortError, IoError, fromNative, invalidArgType, nativeErrno, useAfterClose } from './errors';
 import { parseOpenFlags } from './flags';
 import { native, type NativeRing } from './native';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
@@ -93,8 +93,8 @@ export class Ring {
     try {
       this.#native = new native.NativeRing(entries, this.#dispatch, this.#table);
     } catch (e) {
-      const errno = Number((e as { code?: unknown }).code ?? (e as Error).message);
-      if (!Number.isInteger(errno)) throw e;
+      const errno = nativeErrno(e);
+      if (errno === undefined) throw e;
       throw new IoError(-errno, 'io_uring_setup', undefined, undefined, native.explainSetupError(errno));
     }
   }
@@ -102,6 +102,16 @@ export class Ring {
   /** Operations accepted and not yet settled. */
   get inFlight(): number {
     return this.#pending.size;
+  }
+
+  /** Submission queue size the kernel gave this ring. */
+  get entries(): number {
+    return this.#native?.sqEntries ?? 0;
+  }
+
+  /** io_uring_enter calls made to submit so far: one per JS turn with work queued. */
+  get submitCalls(): number {
+    return this.#native?.enters ?? 0;
   }
 
   /** Whether destroy() has been called. */

@@ -71,10 +71,11 @@ export class Stats {
     this.mtimeNs = timeNs(v, 112);
     this.rdev = makedev(v.getUint32(128, true), v.getUint32(132, true));
     this.dev = makedev(v.getUint32(136, true), v.getUint32(140, true));
-    this.atime = new Date(this.atimeMs);
-    this.mtime = new Date(this.mtimeMs);
-    this.ctime = new Date(this.ctimeMs);
-    this.birthtime = new Date(this.birthtimeMs);
+    // Node rounds to the nearest millisecond for the Date fields.
+    this.atime = new Date(Math.round(this.atimeMs));
+    this.mtime = new Date(Math.round(this.mtimeMs));
+    this.ctime = new Date(Math.round(this.ctimeMs));
+    this.birthtime = new Date(Math.round(this.birthtimeMs));
   }
 
   isFile(): boolean { return (this.mode & S_IFMT) === 0o100000; }

@@ -368,6 +368,16 @@ impl NativeRing {
             .map_or(0, |r| r.pending() as u32)
     }
 
+    /// io_uring_enter calls made to submit so far (batching is observable).
+    #[napi(getter)]
+    pub fn enters(&self) -> f64 {
+        self.state
+            .ring
+            .borrow()
+            .as_ref()
+            .map_or(0.0, |r| r.enters() as f64)
+    }
+
     #[napi(getter)]
     pub fn sq_entries(&self) -> u32 {
         self.state

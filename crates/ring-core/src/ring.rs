@@ -95,6 +95,7 @@ pub struct Ring<T> {
     user_pending: usize,
     eventfd: ManuallyDrop<OwnedFd>,
     reaped: Vec<(u64, i32, u32)>,
+    enters: u64,
 }
 
 impl<T> Ring<T> {
@@ -133,6 +134,7 @@ impl<T> Ring<T> {
             user_pending: 0,
             eventfd: ManuallyDrop::new(eventfd),
             reaped: Vec::new(),
+            enters: 0,
         })
     }
 
@@ -164,6 +166,11 @@ impl<T> Ring<T> {
     /// kernel could touch is outstanding.
     pub fn outstanding(&self) -> usize {
         self.slots.len()
+    }
+
+    /// How many times `flush` entered the kernel (io_uring_enter) so far.
+    pub fn enters(&self) -> u64 {
+        self.enters
     }
 
     /// Ops waiting for submission (backlog or not yet entered).
@@ -244,11 +251,20 @@ impl<T> Ring<T> {
     pub fn flush(&mut self) -> io::Result<usize> {
         {
             let mut sq = self.uring.submission();
-            while self.in_kernel < self.kernel_limit && !sq.is_full() {
-                let Some(id) = self.backlog.pop_front() else {
+            while !sq.is_full() {
+                let Some(&id) = self.backlog.front() else {
                     break;
                 };
                 let slot = self.slots.get_mut(&id).expect("backlog ids have slots");
+                // Caller ops are held back so completions never outnumber the CQ.
+                // Internal cancels (always at the front) are not: they must reach the
+                // kernel even when the ring is full of ops that will never finish on
+                // their own; the few extra CQEs go to the kernel's overflow list
+                // (IORING_FEAT_NODROP, 5.5) and are flushed in `reap`.
+                if slot.user.is_some() && self.in_kernel >= self.kernel_limit {
+                    break;
+                }
+                self.backlog.pop_front();
                 let entry = slot.op.build(id);
                 // SAFETY: every pointer in the SQE refers to heap memory owned by the
                 // op in `slot`, which stays in the table until its CQE is reaped.
@@ -260,6 +276,7 @@ impl<T> Ring<T> {
         if self.uring.submission().is_empty() {
             return Ok(0);
         }
+        self.enters += 1;
         match self.uring.submit() {
             Ok(n) => Ok(n),
             Err(e)
@@ -279,6 +296,11 @@ impl<T> Ring<T> {
     pub fn reap(&mut self, mut deliver: impl FnMut(Completion<T>)) -> usize {
         let mut reaped = std::mem::take(&mut self.reaped);
         reaped.clear();
+        if self.uring.submission().cq_overflow() {
+            // Completions the CQ could not hold wait in the kernel; entering with
+            // GETEVENTS moves them into the CQ.
+            let _ = self.uring.submitter().submit_and_wait(0);
+        }
         reaped.extend(
             self.uring
                 .completion()

@@ -324,3 +324,37 @@ fn readv_scatters_in_order() {
         vec![(0, &b"012"[..]), (1, &b"3456"[..]), (2, &b"789"[..])]
     );
 }
+
+#[test]
+fn cancel_reaches_kernel_when_ring_is_full() {
+    let Some(mut ring) = ring(4) else { return };
+    let (rx, _tx) = pipe();
+    let limit = ring.cq_entries() as usize;
+    let ids: Vec<u64> = (0..limit as u32 * 3)
+        .map(|i| {
+            ring.push(
+                Op::Read {
+                    fd: rx.as_raw_fd(),
+                    buf: IoBuf::landing(8).unwrap(),
+                    offset: CURRENT_POSITION,
+                },
+                i,
+            )
+        })
+        .collect();
+    // Fill the kernel up to its limit (one flush moves at most an SQ's worth).
+    for _ in 0..8 {
+        ring.flush().unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    for id in ids {
+        ring.cancel(id);
+    }
+    let done = wait_for(&mut ring, limit * 3);
+    assert!(done.iter().all(|c| c.result == -libc::ECANCELED));
+    assert_eq!(
+        ring.outstanding(),
+        0,
+        "the internal cancels were reaped too"
+    );
+}

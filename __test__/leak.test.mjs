@@ -1,0 +1,40 @@
+import { ringTest, runChild, tmpFile, pattern } from './helpers.mjs';
+
+ringTest('leak: RSS stays flat over two million operations and three thousand rings', (t) => {
+  const file = tmpFile(pattern(1 << 20));
+  const r = runChild(`
+    import fs from 'node:fs';
+    import { Ring, alignedBuffer } from DIST;
+    const ring = new Ring({ entries: 64 });
+    const fd = fs.openSync(${JSON.stringify(file)}, 'r');
+    const aligned = Array.from({ length: 64 }, () => alignedBuffer(4096));
+    async function ops(n) {
+      for (let done = 0; done < n; done += 64) {
+        await Promise.all(Array.from({ length: 64 }, (_, i) => {
+          const pos = ((done + i) * 4096) % (1 << 20);
+          if (i % 4 === 0) return ring.nop();
+          if (i % 4 === 1) return ring.read(fd, aligned[i], pos);
+          return ring.read(fd, Buffer.alloc(4096), pos);
+        }));
+      }
+      for (let i = 0; i < 500; i++) await new Ring({ entries: 4 }).destroy();
+    }
+    // Collect, and let deferred finalizers run between collections.
+    async function rss() {
+      for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+      return process.memoryUsage().rss / 2 ** 20;
+    }
+    // V8 grows its heap once, early; measure after that.
+    await ops(750_000);
+    const samples = [];
+    for (let i = 0; i < 6; i++) { await ops(250_000); samples.push(await rss()); }
+    console.log(JSON.stringify(samples));
+  `, { args: ['--expose-gc'], timeout: 150000 });
+  t.is(r.status, 0, r.stderr);
+  const samples = JSON.parse(r.stdout);
+  // V8 sizes its heap up once, at a point that depends on load; a leak is growth that
+  // keeps going, so compare the last 750k operations.
+  const growth = samples[5] - samples[2];
+  t.log(`RSS after each further 250k operations (MiB): ${samples.map((s) => s.toFixed(1)).join(', ')}`);
+  t.true(growth < 8, `RSS grew ${growth.toFixed(1)} MiB over the last 750k operations`);
+});
