@@ -84,6 +84,16 @@ fn position(position: Either<f64, BigInt>) -> u64 {
     }
 }
 
+/// IORING_OP_READ or IORING_OP_WRITE of `buf` at the JS position `pos`.
+fn rw_op(write: bool, fd: i32, buf: IoBuf, pos: Either<f64, BigInt>) -> Op {
+    let offset = position(pos);
+    if write {
+        Op::Write { fd, buf, offset }
+    } else {
+        Op::Read { fd, buf, offset }
+    }
+}
+
 fn c_path(path: String) -> napi::Result<CString> {
     CString::new(path).map_err(|_| napi::Error::from_reason("path contains a NUL byte"))
 }
@@ -420,14 +430,8 @@ impl NativeRing {
         pos: Either<f64, BigInt>,
     ) -> napi::Result<f64> {
         let (buf, target) = landing_for_view(env.raw(), &view)?;
-        self.state.push(
-            Op::Read {
-                fd,
-                buf,
-                offset: position(pos),
-            },
-            Targets(vec![target]),
-        )
+        self.state
+            .push(rw_op(false, fd, buf, pos), Targets(vec![target]))
     }
 
     #[napi]
@@ -440,14 +444,7 @@ impl NativeRing {
         pos: Either<f64, BigInt>,
     ) -> napi::Result<f64> {
         let buf = shared_window(mem, offset, length)?;
-        self.state.push(
-            Op::Read {
-                fd,
-                buf,
-                offset: position(pos),
-            },
-            Targets::NONE,
-        )
+        self.state.push(rw_op(false, fd, buf, pos), Targets::NONE)
     }
 
     #[napi]
@@ -459,14 +456,7 @@ impl NativeRing {
         pos: Either<f64, BigInt>,
     ) -> napi::Result<f64> {
         let buf = copy_of_view(env.raw(), &view)?;
-        self.state.push(
-            Op::Write {
-                fd,
-                buf,
-                offset: position(pos),
-            },
-            Targets::NONE,
-        )
+        self.state.push(rw_op(true, fd, buf, pos), Targets::NONE)
     }
 
     #[napi]
@@ -479,14 +469,7 @@ impl NativeRing {
         pos: Either<f64, BigInt>,
     ) -> napi::Result<f64> {
         let buf = shared_window(mem, offset, length)?;
-        self.state.push(
-            Op::Write {
-                fd,
-                buf,
-                offset: position(pos),
-            },
-            Targets::NONE,
-        )
+        self.state.push(rw_op(true, fd, buf, pos), Targets::NONE)
     }
 
     #[napi]

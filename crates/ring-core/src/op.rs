@@ -250,6 +250,7 @@ impl Op {
                     let n = left.min(b.len());
                     if let IoBuf::Owned(owned) = b {
                         if n > 0 {
+                            // SAFETY: the completion was reaped; nothing writes `owned`.
                             out.push((i, unsafe { owned.prefix(n) }));
                         }
                     }
