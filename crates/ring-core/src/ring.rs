@@ -91,6 +91,12 @@ pub struct Ring<T> {
     local: Vec<(u64, i32)>,
     next_id: u64,
     in_kernel: usize,
+    /// Ids whose SQEs are in the submission queue but not yet consumed by the kernel,
+    /// oldest first (the kernel consumes in order).
+    in_sq: VecDeque<u64>,
+    /// Set when io_uring_enter failed for good: nothing is submitted after that, and
+    /// every op not already in the kernel settles with this errno.
+    broken: Option<i32>,
     kernel_limit: usize,
     user_pending: usize,
     eventfd: ManuallyDrop<OwnedFd>,
@@ -130,6 +136,8 @@ impl<T> Ring<T> {
             local: Vec::new(),
             next_id: 1,
             in_kernel: 0,
+            in_sq: VecDeque::new(),
+            broken: None,
             kernel_limit,
             user_pending: 0,
             eventfd: ManuallyDrop::new(eventfd),
@@ -219,10 +227,8 @@ impl<T> Ring<T> {
         slot.cancel_requested = true;
         match slot.state {
             SlotState::Queued => {
-                slot.state = SlotState::SettledLocally;
                 self.backlog.retain(|&queued| queued != id);
-                self.local.push((id, -libc::ECANCELED));
-                self.notify();
+                self.settle_locally(id, -libc::ECANCELED);
             }
             SlotState::InKernel => {
                 self.insert(Op::Cancel { target: id }, None, true);
@@ -249,6 +255,10 @@ impl<T> Ring<T> {
     /// have room, then enters the kernel once. A busy kernel (EAGAIN, EBUSY, EINTR)
     /// is back-pressure: the ops stay queued for the next flush.
     pub fn flush(&mut self) -> io::Result<usize> {
+        if let Some(errno) = self.broken {
+            self.fail_backlog(errno);
+            return Err(io::Error::from_raw_os_error(errno));
+        }
         {
             let mut sq = self.uring.submission();
             while !sq.is_full() {
@@ -271,23 +281,66 @@ impl<T> Ring<T> {
                 unsafe { sq.push(&entry) }.expect("checked that the queue is not full");
                 slot.state = SlotState::InKernel;
                 self.in_kernel += 1;
+                self.in_sq.push_back(id);
             }
         }
-        if self.uring.submission().is_empty() {
+        if self.in_sq.is_empty() {
             return Ok(0);
         }
         self.enters += 1;
         match self.uring.submit() {
-            Ok(n) => Ok(n),
+            Ok(n) => {
+                self.in_sq.drain(..n.min(self.in_sq.len()));
+                self.wake_if_stranded();
+                Ok(n)
+            }
             Err(e)
                 if matches!(
                     e.raw_os_error(),
                     Some(libc::EAGAIN | libc::EBUSY | libc::EINTR)
                 ) =>
             {
+                // Back-pressure: the SQEs stay queued for the next flush.
+                self.wake_if_stranded();
                 Ok(0)
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                // io_uring_enter fails only when it consumed nothing, so every SQE
+                // still queued is ours to settle; the ring takes no more work.
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                self.broken = Some(errno);
+                let stranded: Vec<u64> = self.in_sq.drain(..).collect();
+                self.in_kernel -= stranded.len();
+                for id in stranded {
+                    self.settle_locally(id, -errno);
+                }
+                self.fail_backlog(errno);
+                Err(e)
+            }
+        }
+    }
+
+    /// If SQEs wait in the queue and nothing in the kernel will complete to wake the
+    /// loop, wake it through the eventfd so the next turn retries the submission.
+    fn wake_if_stranded(&self) {
+        if !self.in_sq.is_empty() && self.in_kernel == self.in_sq.len() {
+            self.notify();
+        }
+    }
+
+    /// Settles op `id` without the kernel; `reap` reports it.
+    fn settle_locally(&mut self, id: u64, result: i32) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.state = SlotState::SettledLocally;
+            self.local.push((id, result));
+            self.notify();
+        }
+    }
+
+    /// On a broken ring, settles every op that never reached the kernel.
+    fn fail_backlog(&mut self, errno: i32) {
+        while let Some(id) = self.backlog.pop_front() {
+            self.settle_locally(id, -errno);
         }
     }
 
@@ -353,9 +406,9 @@ impl<T> Ring<T> {
         mut deliver: impl FnMut(Completion<T>),
     ) -> bool {
         loop {
-            if self.flush().is_err() {
-                return self.slots.is_empty();
-            }
+            // A broken ring settles what it could not submit; keep waiting for the
+            // ops the kernel already holds.
+            let _ = self.flush();
             self.clear_eventfd();
             self.reap(&mut deliver);
             if self.slots.is_empty() {
