@@ -1,4 +1,19 @@
-//! Linux kernel AIO (`io_setup`, `io_submit`, `io_getevents`, ...) for uring-aio.
+//! Linux kernel AIO (`io_setup`, `io_submit`, `io_getevents`, `io_cancel`,
+//! `io_destroy`, `io_pgetevents`) for uring-aio, over `libc::syscall` with our own ABI
+//! definitions. Knows nothing of Node; tested with `cargo test` on the real kernel.
 //!
-//! Empty on purpose: the AIO issue fills this crate. It is a workspace member now so
-//! that the layout in DESIGN.md holds from the first commit.
+//! Ownership rule: an iocb, its iovec array and its buffers belong to the request's
+//! slot from `Context::push` until its io_event is reaped; `io_destroy` runs only once
+//! nothing is outstanding.
+//!
+//! Buffered (non-O_DIRECT) AIO on regular files is performed synchronously inside
+//! `io_submit`: it blocks the calling thread for the duration of the I/O.
+
+pub mod abi;
+pub mod context;
+pub mod request;
+pub mod sys;
+
+pub use abi::{cmd, flag, ioprio, rwf, AioContext, IoEvent, Iocb, IoprioClass};
+pub use context::{explain_setup, Completion, Context, TEARDOWN_DEADLINE};
+pub use request::{Request, RequestOptions};

@@ -6,13 +6,12 @@
 //! from `Ring::push` until its completion is handed back by `Ring::reap`, on every
 //! path, teardown included.
 
-pub mod buf;
 pub mod op;
 pub mod probe;
 pub mod ring;
 
-pub use buf::{AlignedBuf, IoBuf, PAGE_ALIGN};
 pub use io_uring::opcode;
+pub use iobuf::{AlignedBuf, IoBuf, PAGE_ALIGN};
 pub use op::{Op, CURRENT_POSITION};
 pub use probe::{explain, probe, Unavailable};
 pub use ring::{Completion, Ring, RingOptions, TEARDOWN_DEADLINE};

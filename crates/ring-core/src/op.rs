@@ -8,7 +8,7 @@ use std::os::fd::RawFd;
 
 use io_uring::{opcode, squeue, types};
 
-use crate::buf::IoBuf;
+use iobuf::IoBuf;
 
 /// `offset` value that means "the file's current position" (kernel 5.6+,
 /// IORING_FEAT_RW_CUR_POS).
@@ -238,26 +238,11 @@ impl Op {
             return Vec::new();
         }
         match self {
-            // SAFETY (both arms): the completion was reaped, so nothing writes the buffers.
-            Op::Read {
-                buf: IoBuf::Owned(b),
-                ..
-            } => vec![(0, unsafe { b.prefix(result as usize) })],
-            Op::Readv { bufs, .. } => {
-                let mut left = result as usize;
-                let mut out = Vec::new();
-                for (i, b) in bufs.iter().enumerate() {
-                    let n = left.min(b.len());
-                    if let IoBuf::Owned(owned) = b {
-                        if n > 0 {
-                            // SAFETY: the completion was reaped; nothing writes `owned`.
-                            out.push((i, unsafe { owned.prefix(n) }));
-                        }
-                    }
-                    left -= n;
-                }
-                out
-            }
+            // SAFETY (both arms): the caller guarantees the completion was reaped.
+            Op::Read { buf, .. } => unsafe {
+                iobuf::filled(std::slice::from_ref(buf), result as usize)
+            },
+            Op::Readv { bufs, .. } => unsafe { iobuf::filled(bufs, result as usize) },
             Op::Statx { out, .. } => {
                 let ptr = (&**out as *const libc::statx).cast::<u8>();
                 // SAFETY: `out` is a live statx; viewing its bytes is sound for plain data.

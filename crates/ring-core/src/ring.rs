@@ -1,14 +1,14 @@
 //! The ring: owns the io_uring instance, the in-flight table, the backlog of ops that
 //! wait for submission-queue space, and the eventfd the kernel signals on completion.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 use std::io;
 use std::mem::ManuallyDrop;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
 use io_uring::{IoUring, Probe};
+use iobuf::{EventFd, IdMap};
 
 use crate::op::Op;
 
@@ -59,24 +59,7 @@ struct Slot<T> {
     cancel_requested: bool,
 }
 
-/// Identity hashing for the u64 ids we mint ourselves (they are already unique).
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 keys are hashed")
-    }
-    fn write_u64(&mut self, n: u64) {
-        // Spread sequential ids over the table's buckets.
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type SlotTable<T> = HashMap<u64, Slot<T>, BuildHasherDefault<IdHasher>>;
+type SlotTable<T> = IdMap<Slot<T>>;
 
 /// An io_uring instance with an in-flight table.
 ///
@@ -99,7 +82,7 @@ pub struct Ring<T> {
     broken: Option<i32>,
     kernel_limit: usize,
     user_pending: usize,
-    eventfd: ManuallyDrop<OwnedFd>,
+    eventfd: ManuallyDrop<EventFd>,
     reaped: Vec<(u64, i32, u32)>,
     enters: u64,
 }
@@ -120,14 +103,8 @@ impl<T> Ring<T> {
             }
             Err(e) => return Err(e),
         };
-        // SAFETY: eventfd(2) returns a new descriptor we own, or -1.
-        let efd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if efd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: efd is a fresh descriptor owned by nobody else.
-        let eventfd = unsafe { OwnedFd::from_raw_fd(efd) };
-        uring.submitter().register_eventfd(eventfd.as_raw_fd())?;
+        let eventfd = EventFd::new()?;
+        uring.submitter().register_eventfd(eventfd.fd())?;
         let kernel_limit = uring.params().cq_entries() as usize;
         Ok(Self {
             uring: ManuallyDrop::new(uring),
@@ -148,7 +125,7 @@ impl<T> Ring<T> {
 
     /// The eventfd the kernel writes on every completion; watch it for readability.
     pub fn eventfd(&self) -> RawFd {
-        self.eventfd.as_raw_fd()
+        self.eventfd.fd()
     }
 
     pub fn sq_entries(&self) -> u32 {
@@ -385,16 +362,12 @@ impl<T> Ring<T> {
     /// Resets the eventfd's counter so a level-triggered watcher sleeps until the next
     /// completion. Call before `reap`, so a completion that lands in between re-arms it.
     pub fn clear_eventfd(&self) {
-        let mut counter = 0u64;
-        // SAFETY: reads 8 bytes into a local u64 from our non-blocking eventfd.
-        unsafe { libc::read(self.eventfd(), (&mut counter as *mut u64).cast(), 8) };
+        self.eventfd.clear();
     }
 
     /// Wakes the eventfd watcher without the kernel (for locally settled ops).
     fn notify(&self) {
-        let one = 1u64;
-        // SAFETY: writes 8 bytes from a local u64 to our eventfd.
-        unsafe { libc::write(self.eventfd(), (&one as *const u64).cast(), 8) };
+        self.eventfd.notify();
     }
 
     /// Blocks until every outstanding op has completed (delivering each to `deliver`)
@@ -418,14 +391,8 @@ impl<T> Ring<T> {
             if now >= deadline {
                 return false;
             }
-            let wait_ms = (deadline - now).as_millis().min(100) as i32;
-            let mut pfd = libc::pollfd {
-                fd: self.eventfd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd on the stack.
-            unsafe { libc::poll(&mut pfd, 1, wait_ms) };
+            self.eventfd
+                .wait((deadline - now).as_millis().min(100) as i32);
         }
     }
 

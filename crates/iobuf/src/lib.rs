@@ -1,4 +1,4 @@
-//! Memory the kernel may read or write: always owned by the library, never borrowed
+//! iobuf: memory the kernel may read or write: always owned by the library, never borrowed
 //! from a caller who could free, move or detach it while an operation is in flight.
 
 use std::alloc::{self, Layout};
@@ -153,3 +153,91 @@ impl IoBuf {
         }
     }
 }
+
+/// The bytes the kernel put into owned buffers, given how many it transferred in
+/// total, spread over `bufs` in order: what the caller must copy out. Each item pairs
+/// the buffer's index with its filled prefix; shared buffers are skipped (the caller
+/// already sees them).
+///
+/// # Safety
+/// The operation that filled `bufs` must have completed and been reaped.
+pub unsafe fn filled(bufs: &[IoBuf], transferred: usize) -> Vec<(usize, &[u8])> {
+    let mut left = transferred;
+    let mut out = Vec::new();
+    for (i, b) in bufs.iter().enumerate() {
+        let n = left.min(b.len());
+        if let (IoBuf::Owned(owned), true) = (b, n > 0) {
+            // SAFETY: the caller guarantees the kernel is done writing `owned`.
+            out.push((i, unsafe { owned.prefix(n) }));
+        }
+        left -= n;
+    }
+    out
+}
+
+/// A non-blocking eventfd: the kernel (or we) signal it, an event loop watches it.
+#[derive(Debug)]
+pub struct EventFd(std::os::fd::OwnedFd);
+
+impl EventFd {
+    pub fn new() -> std::io::Result<Self> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: eventfd(2) returns a new descriptor we own, or -1.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is fresh and owned by nobody else.
+        Ok(Self(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+    }
+
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.0.as_raw_fd()
+    }
+
+    /// Resets the counter so a level-triggered watcher sleeps until the next signal.
+    pub fn clear(&self) {
+        let mut counter = 0u64;
+        // SAFETY: reads 8 bytes into a local u64 from our non-blocking eventfd.
+        unsafe { libc::read(self.fd(), (&mut counter as *mut u64).cast(), 8) };
+    }
+
+    /// Signals the eventfd (wakes its watcher).
+    pub fn notify(&self) {
+        let one = 1u64;
+        // SAFETY: writes 8 bytes from a local u64 to our eventfd.
+        unsafe { libc::write(self.fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    /// Blocks until signalled or `timeout_ms` passes.
+    pub fn wait(&self, timeout_ms: i32) {
+        let mut pfd = libc::pollfd {
+            fd: self.fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd on the stack.
+        unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    }
+}
+
+/// Identity-style hashing for the u64 ids the cores mint themselves.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 keys are hashed")
+    }
+    fn write_u64(&mut self, n: u64) {
+        // Spread sequential ids over the table's buckets.
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// An in-flight table keyed by operation id.
+pub type IdMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;

@@ -1,0 +1,300 @@
+//! An AIO context with an in-flight table: the same ownership rule as the ring. Each
+//! request's iocb (boxed: io_cancel finds a request by its address), buffers and iovec
+//! array belong to its slot from `push` until its io_event is reaped.
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+use iobuf::{EventFd, IdMap};
+
+use crate::abi::{AioContext, IoEvent, Iocb};
+use crate::request::{Request, RequestOptions};
+use crate::sys;
+
+/// How long teardown waits for every request before leaking instead of freeing.
+pub const TEARDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// A completed request handed back with the memory it owned.
+#[derive(Debug)]
+pub struct Completion<T> {
+    pub id: u64,
+    /// io_event.res: bytes, poll revents, or a negated errno.
+    pub result: i64,
+    pub res2: i64,
+    pub request: Request,
+    pub user: T,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotState {
+    Queued,
+    InKernel,
+    SettledLocally,
+}
+
+#[derive(Debug)]
+struct Slot<T> {
+    iocb: Box<Iocb>,
+    request: Request,
+    user: T,
+    state: SlotState,
+    cancel_requested: bool,
+}
+
+/// A kernel AIO context (io_setup) whose completions signal an eventfd
+/// (IOCB_FLAG_RESFD).
+pub struct Context<T> {
+    ctx: AioContext,
+    max_events: usize,
+    slots: IdMap<Slot<T>>,
+    backlog: VecDeque<u64>,
+    local: Vec<(u64, i64)>,
+    in_kernel: usize,
+    next_id: u64,
+    eventfd: EventFd,
+    events: Vec<IoEvent>,
+    submits: u64,
+}
+
+/// Explains an io_setup failure.
+pub fn explain_setup(errno: i32) -> String {
+    match errno {
+        libc::EAGAIN => "the system-wide limit on AIO events was reached (fs.aio-max-nr; see fs.aio-nr for the \
+                         current use): raise it with `sysctl -w fs.aio-max-nr=1048576` or use a smaller maxEvents"
+            .to_string(),
+        libc::ENOSYS => "this kernel was built without AIO support (CONFIG_AIO)".to_string(),
+        libc::EPERM => "io_setup was denied, likely by a seccomp filter".to_string(),
+        libc::EINVAL => "maxEvents is out of range for this system (more than fs.aio-max-nr?)".to_string(),
+        libc::ENOMEM => "not enough kernel memory for the context".to_string(),
+        other => format!("io_setup failed with errno {other}"),
+    }
+}
+
+impl<T> Context<T> {
+    /// io_setup(`max_events`) plus the eventfd completions are signalled on.
+    pub fn new(max_events: u32) -> io::Result<Self> {
+        if max_events == 0 {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        let eventfd = EventFd::new()?;
+        let ctx = sys::io_setup(max_events)?;
+        Ok(Self {
+            ctx,
+            max_events: max_events as usize,
+            slots: IdMap::default(),
+            backlog: VecDeque::new(),
+            local: Vec::new(),
+            in_kernel: 0,
+            next_id: 1,
+            eventfd,
+            events: vec![IoEvent::default(); max_events.min(1024) as usize],
+            submits: 0,
+        })
+    }
+
+    pub fn eventfd(&self) -> RawFd {
+        self.eventfd.fd()
+    }
+
+    pub fn max_events(&self) -> usize {
+        self.max_events
+    }
+
+    /// Requests accepted and not yet reaped.
+    pub fn pending(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// io_submit calls made so far.
+    pub fn submits(&self) -> u64 {
+        self.submits
+    }
+
+    pub fn has_unsubmitted(&self) -> bool {
+        !self.backlog.is_empty()
+    }
+
+    /// Accepts a request; it goes to the kernel at the next `flush`.
+    pub fn push(&mut self, request: Request, options: RequestOptions, user: T) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let iocb = Box::new(request.iocb(id, options, self.eventfd.fd()));
+        self.slots.insert(
+            id,
+            Slot {
+                iocb,
+                request,
+                user,
+                state: SlotState::Queued,
+            },
+        );
+        self.backlog.push_back(id);
+        id
+    }
+
+    fn settle_locally(&mut self, id: u64, result: i64) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.state = SlotState::SettledLocally;
+            self.local.push((id, result));
+            self.eventfd.notify();
+        }
+    }
+
+    /// Submits queued requests with as few io_submit calls as the kernel allows,
+    /// keeping at most `max_events` in the kernel. A request the kernel refuses at
+    /// submission (EBADF, EINVAL, ...) settles alone with that error; EAGAIN is
+    /// back-pressure: the rest stay queued for the next flush.
+    pub fn flush(&mut self) {
+        let mut batch: Vec<*mut Iocb> = Vec::new();
+        let mut ids: Vec<u64> = Vec::new();
+        while !self.backlog.is_empty() && self.in_kernel < self.max_events {
+            ids.clear();
+            batch.clear();
+            let room = self.max_events - self.in_kernel;
+            for &id in self.backlog.iter().take(room) {
+                let slot = self.slots.get_mut(&id).expect("backlog ids have slots");
+                ids.push(id);
+                batch.push(&mut *slot.iocb as *mut Iocb);
+            }
+            self.submits += 1;
+            // SAFETY: each iocb is boxed in its slot and points only at memory the
+            // slot's request owns; slots leave the table only when reaped.
+            match unsafe { sys::io_submit(self.ctx, &batch) } {
+                Ok(n) => {
+                    for &id in &ids[..n] {
+                        self.backlog.pop_front();
+                        self.slots
+                            .get_mut(&id)
+                            .expect("submitted ids have slots")
+                            .state = SlotState::InKernel;
+                    }
+                    self.in_kernel += n;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    if self.in_kernel == 0 {
+                        // Nothing in flight will wake the loop: wake it to retry.
+                        self.eventfd.notify();
+                    }
+                    break;
+                }
+                Err(e) => {
+                    // The first iocb was refused; the kernel took none of the batch.
+                    let id = self.backlog.pop_front().expect("batch was not empty");
+                    self.settle_locally(id, -i64::from(e.raw_os_error().unwrap_or(libc::EIO)));
+                }
+            }
+        }
+    }
+
+    /// Requests cancellation: a queued request settles at once with -ECANCELED; one
+    /// in the kernel gets io_cancel and settles with what the kernel reports. Many
+    /// requests (O_DIRECT reads in flight, for example) cannot be cancelled and
+    /// complete normally. Returns false for unknown ids.
+    pub fn cancel(&mut self, id: u64) -> bool {
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return false;
+        };
+        match slot.state {
+            SlotState::Queued => {
+                self.backlog.retain(|&queued| queued != id);
+                self.settle_locally(id, -i64::from(libc::ECANCELED));
+            }
+            SlotState::InKernel => {
+                let iocb = &mut *slot.iocb as *mut Iocb;
+                // SAFETY: the iocb is in flight on this context and still boxed in
+                // its slot. EINPROGRESS (cancel queued) and EINVAL (not cancellable)
+                // both mean the event still arrives through the ring.
+                let _ = unsafe { sys::io_cancel(self.ctx, iocb) };
+            }
+            SlotState::SettledLocally => {}
+        }
+        true
+    }
+
+    pub fn cancel_all(&mut self) {
+        let ids: Vec<u64> = self.slots.keys().copied().collect();
+        for id in ids {
+            self.cancel(id);
+        }
+    }
+
+    pub fn clear_eventfd(&self) {
+        self.eventfd.clear();
+    }
+
+    /// Hands every available event to `deliver`, freeing its slot.
+    pub fn reap(&mut self, mut deliver: impl FnMut(Completion<T>)) -> usize {
+        let mut delivered = 0;
+        let mut finished: Vec<(u64, i64, i64)> =
+            self.local.drain(..).map(|(id, res)| (id, res, 0)).collect();
+        loop {
+            let n =
+                sys::io_getevents(self.ctx, 0, &mut self.events, Some(Duration::ZERO)).unwrap_or(0);
+            finished.extend(self.events[..n].iter().map(|e| (e.data, e.res, e.res2)));
+            self.in_kernel -= n;
+            if n < self.events.len() {
+                break;
+            }
+        }
+        for (id, result, res2) in finished {
+            if let Some(slot) = self.slots.remove(&id) {
+                delivered += 1;
+                deliver(Completion {
+                    id,
+                    result,
+                    res2,
+                    request: slot.request,
+                    user: slot.user,
+                });
+            }
+        }
+        delivered
+    }
+
+    /// Blocks until every request completed (delivering each) or `deadline` passes.
+    pub fn drain_blocking(
+        &mut self,
+        deadline: Instant,
+        mut deliver: impl FnMut(Completion<T>),
+    ) -> bool {
+        loop {
+            self.flush();
+            self.clear_eventfd();
+            self.reap(&mut deliver);
+            if self.slots.is_empty() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            self.eventfd
+                .wait((deadline - now).as_millis().min(100) as i32);
+        }
+    }
+
+    /// Cancels everything and waits for every event; false if the kernel did not
+    /// answer by `deadline` (the caller must then leak the context).
+    pub fn shutdown(&mut self, deadline: Instant, deliver: impl FnMut(Completion<T>)) -> bool {
+        self.cancel_all();
+        self.drain_blocking(deadline, deliver)
+    }
+}
+
+impl<T> Drop for Context<T> {
+    fn drop(&mut self) {
+        if !self.slots.is_empty() && !self.shutdown(Instant::now() + TEARDOWN_DEADLINE, drop) {
+            // The kernel still holds requests that point into our slots: leak them
+            // (and the context) rather than free memory it may write.
+            std::mem::forget(std::mem::take(&mut self.slots));
+            return;
+        }
+        // Nothing is outstanding, so io_destroy cannot block on our memory.
+        let _ = sys::io_destroy(self.ctx);
+    }
+}

@@ -1,0 +1,140 @@
+//! What an AIO request asks for and the memory it owns while in flight. Heap parts
+//! (buffers, iovec arrays) keep their addresses when the request moves, so the iocb
+//! built from them stays valid until the io_event is reaped.
+
+use std::os::fd::RawFd;
+
+use iobuf::IoBuf;
+
+use crate::abi::{cmd, flag, Iocb};
+
+#[derive(Debug)]
+pub enum Request {
+    /// IOCB_CMD_PREAD (kernel 2.6).
+    Pread { fd: RawFd, buf: IoBuf, offset: i64 },
+    /// IOCB_CMD_PWRITE (kernel 2.6).
+    Pwrite { fd: RawFd, buf: IoBuf, offset: i64 },
+    /// IOCB_CMD_PREADV (kernel 2.6.19).
+    Preadv {
+        fd: RawFd,
+        bufs: Vec<IoBuf>,
+        iovecs: Box<[libc::iovec]>,
+        offset: i64,
+    },
+    /// IOCB_CMD_PWRITEV (kernel 2.6.19).
+    Pwritev {
+        fd: RawFd,
+        bufs: Vec<IoBuf>,
+        iovecs: Box<[libc::iovec]>,
+        offset: i64,
+    },
+    /// IOCB_CMD_FSYNC (kernel 4.18).
+    Fsync { fd: RawFd },
+    /// IOCB_CMD_FDSYNC (kernel 4.18).
+    Fdsync { fd: RawFd },
+    /// IOCB_CMD_POLL (kernel 4.19): completes with the ready events (`POLLIN`, ...).
+    Poll { fd: RawFd, events: u32 },
+}
+
+/// Per-request options that map to iocb fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestOptions {
+    /// `RWF_*` flags (`aio_rw_flags`, kernel 4.13).
+    pub rw_flags: i32,
+    /// An I/O priority from `abi::ioprio` (IOCB_FLAG_IOPRIO, kernel 4.18).
+    pub ioprio: Option<i16>,
+}
+
+impl Request {
+    pub fn preadv(fd: RawFd, bufs: Vec<IoBuf>, offset: i64) -> Request {
+        let iovecs = bufs.iter().map(IoBuf::iovec).collect();
+        Request::Preadv {
+            fd,
+            bufs,
+            iovecs,
+            offset,
+        }
+    }
+
+    pub fn pwritev(fd: RawFd, bufs: Vec<IoBuf>, offset: i64) -> Request {
+        let iovecs = bufs.iter().map(IoBuf::iovec).collect();
+        Request::Pwritev {
+            fd,
+            bufs,
+            iovecs,
+            offset,
+        }
+    }
+
+    /// The iocb for this request; pointers in it refer to memory this request owns.
+    pub(crate) fn iocb(&self, id: u64, options: RequestOptions, resfd: RawFd) -> Iocb {
+        let (opcode, fd, buf, nbytes, offset) = match self {
+            Request::Pread { fd, buf, offset } => {
+                (cmd::PREAD, *fd, buf.ptr() as u64, buf.len() as u64, *offset)
+            }
+            Request::Pwrite { fd, buf, offset } => (
+                cmd::PWRITE,
+                *fd,
+                buf.ptr() as u64,
+                buf.len() as u64,
+                *offset,
+            ),
+            Request::Preadv {
+                fd, iovecs, offset, ..
+            } => (
+                cmd::PREADV,
+                *fd,
+                iovecs.as_ptr() as u64,
+                iovecs.len() as u64,
+                *offset,
+            ),
+            Request::Pwritev {
+                fd, iovecs, offset, ..
+            } => (
+                cmd::PWRITEV,
+                *fd,
+                iovecs.as_ptr() as u64,
+                iovecs.len() as u64,
+                *offset,
+            ),
+            Request::Fsync { fd } => (cmd::FSYNC, *fd, 0, 0, 0),
+            Request::Fdsync { fd } => (cmd::FDSYNC, *fd, 0, 0, 0),
+            Request::Poll { fd, events } => (cmd::POLL, *fd, u64::from(*events), 0, 0),
+        };
+        let mut flags = flag::RESFD;
+        if options.ioprio.is_some() {
+            flags |= flag::IOPRIO;
+        }
+        Iocb {
+            aio_data: id,
+            aio_rw_flags: options.rw_flags,
+            aio_lio_opcode: opcode,
+            aio_reqprio: options.ioprio.unwrap_or(0),
+            aio_fildes: fd as u32,
+            aio_buf: buf,
+            aio_nbytes: nbytes,
+            aio_offset: offset,
+            aio_flags: flags,
+            aio_resfd: resfd as u32,
+            ..Iocb::default()
+        }
+    }
+
+    /// Bytes to copy out of owned buffers after a completion with `result`.
+    ///
+    /// # Safety
+    /// The request's io_event must have been reaped.
+    pub unsafe fn output(&self, result: i64) -> Vec<(usize, &[u8])> {
+        if result <= 0 {
+            return Vec::new();
+        }
+        match self {
+            // SAFETY (both arms): the caller guarantees the event was reaped.
+            Request::Pread { buf, .. } => unsafe {
+                iobuf::filled(std::slice::from_ref(buf), result as usize)
+            },
+            Request::Preadv { bufs, .. } => unsafe { iobuf::filled(bufs, result as usize) },
+            _ => Vec::new(),
+        }
+    }
+}

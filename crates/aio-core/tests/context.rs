@@ -1,0 +1,368 @@
+//! aio-core against the real kernel, one behaviour per test. O_DIRECT tests use the
+//! system temp dir and skip where its file system refuses O_DIRECT (tmpfs).
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use aio_core::{
+    cmd, ioprio, sys, Completion, Context, IoEvent, IoprioClass, Request, RequestOptions,
+};
+use iobuf::{AlignedBuf, IoBuf};
+
+fn context(max: u32) -> Option<Context<u32>> {
+    match Context::new(max) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("skipped: io_setup failed: {e}");
+            None
+        }
+    }
+}
+
+struct TempFile(std::path::PathBuf);
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn temp_path() -> TempFile {
+    static N: AtomicU32 = AtomicU32::new(0);
+    TempFile(std::env::temp_dir().join(format!(
+        "aio-core-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )))
+}
+
+fn direct_file(size: usize) -> Option<(TempFile, std::fs::File)> {
+    let path = temp_path();
+    std::fs::write(&path.0, vec![0u8; size]).unwrap();
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(&path.0)
+    {
+        Ok(f) => Some((path, f)),
+        Err(e) => {
+            eprintln!("skipped: O_DIRECT refused here: {e}");
+            None
+        }
+    }
+}
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+fn wait_for(ctx: &mut Context<u32>, n: usize) -> Vec<Completion<u32>> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while out.len() < n {
+        ctx.flush();
+        ctx.reap(|c| out.push(c));
+        assert!(Instant::now() < deadline, "events did not arrive");
+        if out.len() < n {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    out
+}
+
+fn no_options() -> RequestOptions {
+    RequestOptions::default()
+}
+
+#[test]
+fn o_direct_write_then_read_32_in_flight() {
+    let Some(mut ctx) = context(64) else { return };
+    let Some((_path, file)) = direct_file(32 * 4096) else {
+        return;
+    };
+    let fd = file.as_raw_fd();
+    for i in 0..32u32 {
+        let data = vec![i as u8 + 1; 4096];
+        let buf = IoBuf::Owned(AlignedBuf::copy_of(&data).unwrap());
+        ctx.push(
+            Request::Pwrite {
+                fd,
+                buf,
+                offset: i64::from(i) * 4096,
+            },
+            no_options(),
+            i,
+        );
+    }
+    assert!(wait_for(&mut ctx, 32).iter().all(|c| c.result == 4096));
+    for i in 0..32u32 {
+        ctx.push(
+            Request::Pread {
+                fd,
+                buf: IoBuf::landing(4096).unwrap(),
+                offset: i64::from(i) * 4096,
+            },
+            no_options(),
+            i,
+        );
+    }
+    for c in wait_for(&mut ctx, 32) {
+        assert_eq!(c.result, 4096);
+        // SAFETY: the event was reaped.
+        let out = unsafe { c.request.output(c.result) };
+        assert!(
+            out[0].1.iter().all(|&b| b == c.user as u8 + 1),
+            "block {} has the wrong bytes",
+            c.user
+        );
+    }
+}
+
+#[test]
+fn o_direct_misaligned_offset_is_einval() {
+    let Some(mut ctx) = context(8) else { return };
+    let Some((_path, file)) = direct_file(8192) else {
+        return;
+    };
+    ctx.push(
+        Request::Pread {
+            fd: file.as_raw_fd(),
+            buf: IoBuf::landing(4096).unwrap(),
+            offset: 1,
+        },
+        no_options(),
+        0,
+    );
+    assert_eq!(wait_for(&mut ctx, 1)[0].result, -i64::from(libc::EINVAL));
+}
+
+#[test]
+fn fsync_and_fdsync_complete() {
+    let Some(mut ctx) = context(8) else { return };
+    let path = temp_path();
+    let file = std::fs::File::create(&path.0).unwrap();
+    ctx.push(
+        Request::Fsync {
+            fd: file.as_raw_fd(),
+        },
+        no_options(),
+        0,
+    );
+    ctx.push(
+        Request::Fdsync {
+            fd: file.as_raw_fd(),
+        },
+        no_options(),
+        1,
+    );
+    assert!(wait_for(&mut ctx, 2).iter().all(|c| c.result == 0));
+}
+
+#[test]
+fn preadv_scatters_in_order() {
+    let Some(mut ctx) = context(8) else { return };
+    let path = temp_path();
+    std::fs::write(&path.0, b"0123456789").unwrap();
+    let file = std::fs::File::open(&path.0).unwrap();
+    let bufs = vec![IoBuf::landing(3).unwrap(), IoBuf::landing(7).unwrap()];
+    ctx.push(Request::preadv(file.as_raw_fd(), bufs, 0), no_options(), 0);
+    let c = wait_for(&mut ctx, 1).pop().unwrap();
+    assert_eq!(c.result, 10);
+    // SAFETY: the event was reaped.
+    let out = unsafe { c.request.output(c.result) };
+    assert_eq!(out, vec![(0, &b"012"[..]), (1, &b"3456789"[..])]);
+}
+
+#[test]
+fn poll_on_pipe_waits_for_data() {
+    let Some(mut ctx) = context(8) else { return };
+    let (rx, tx) = pipe();
+    ctx.push(
+        Request::Poll {
+            fd: rx.as_raw_fd(),
+            events: libc::POLLIN as u32,
+        },
+        no_options(),
+        0,
+    );
+    ctx.flush();
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(ctx.reap(drop), 0, "no data yet, no event");
+    // SAFETY: one byte from a static into our pipe.
+    assert_eq!(
+        unsafe { libc::write(tx.as_raw_fd(), b"x".as_ptr().cast(), 1) },
+        1
+    );
+    let c = wait_for(&mut ctx, 1).pop().unwrap();
+    assert!(c.result & i64::from(libc::POLLIN) != 0);
+}
+
+#[test]
+fn cancel_pending_poll() {
+    let Some(mut ctx) = context(8) else { return };
+    let (rx, _tx) = pipe();
+    let id = ctx.push(
+        Request::Poll {
+            fd: rx.as_raw_fd(),
+            events: libc::POLLIN as u32,
+        },
+        no_options(),
+        0,
+    );
+    ctx.flush();
+    assert!(ctx.cancel(id));
+    let c = wait_for(&mut ctx, 1).pop().unwrap();
+    assert_eq!(c.result, -i64::from(libc::ECANCELED));
+}
+
+#[test]
+fn queue_beyond_max_events() {
+    let Some(mut ctx) = context(16) else { return };
+    let path = temp_path();
+    let data: Vec<u8> = (0..10_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    std::fs::write(&path.0, &data).unwrap();
+    let file = std::fs::File::open(&path.0).unwrap();
+    for i in 0..10_000u32 {
+        ctx.push(
+            Request::Pread {
+                fd: file.as_raw_fd(),
+                buf: IoBuf::landing(4).unwrap(),
+                offset: i64::from(i) * 4,
+            },
+            no_options(),
+            i,
+        );
+    }
+    let done = wait_for(&mut ctx, 10_000);
+    for c in &done {
+        // SAFETY: the event was reaped.
+        let out = unsafe { c.request.output(c.result) };
+        assert_eq!(out[0].1, &c.user.to_le_bytes()[..]);
+    }
+    assert_eq!(ctx.pending(), 0);
+}
+
+#[test]
+fn bad_fd_is_ebadf_and_alone() {
+    let Some(mut ctx) = context(8) else { return };
+    let (rx, tx) = pipe();
+    // SAFETY: one byte into our pipe.
+    unsafe { libc::write(tx.as_raw_fd(), b"y".as_ptr().cast(), 1) };
+    ctx.push(
+        Request::Pread {
+            fd: 9999,
+            buf: IoBuf::landing(1).unwrap(),
+            offset: 0,
+        },
+        no_options(),
+        1,
+    );
+    ctx.push(
+        Request::Poll {
+            fd: rx.as_raw_fd(),
+            events: libc::POLLIN as u32,
+        },
+        no_options(),
+        2,
+    );
+    let mut done = wait_for(&mut ctx, 2);
+    done.sort_by_key(|c| c.user);
+    assert_eq!(done[0].result, -i64::from(libc::EBADF));
+    assert!(
+        done[1].result > 0,
+        "the request behind the bad one still ran"
+    );
+}
+
+#[test]
+fn drop_with_pending_polls_returns() {
+    let Some(mut ctx) = context(8) else { return };
+    let (rx, _tx) = pipe();
+    for i in 0..8 {
+        ctx.push(
+            Request::Poll {
+                fd: rx.as_raw_fd(),
+                events: libc::POLLIN as u32,
+            },
+            no_options(),
+            i,
+        );
+    }
+    ctx.flush();
+    let start = Instant::now();
+    drop(ctx);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn rw_flags_dsync_write() {
+    let Some(mut ctx) = context(8) else { return };
+    let path = temp_path();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&path.0)
+        .unwrap();
+    let buf = IoBuf::Owned(AlignedBuf::copy_of(b"hello").unwrap());
+    let options = RequestOptions {
+        rw_flags: aio_core::rwf::DSYNC,
+        ioprio: Some(ioprio(IoprioClass::BestEffort, 4)),
+    };
+    ctx.push(
+        Request::Pwrite {
+            fd: file.as_raw_fd(),
+            buf,
+            offset: 0,
+        },
+        options,
+        0,
+    );
+    assert_eq!(wait_for(&mut ctx, 1)[0].result, 5);
+    assert_eq!(std::fs::read(&path.0).unwrap(), b"hello");
+}
+
+#[test]
+fn ioprio_packs_class_and_level() {
+    assert_eq!(ioprio(IoprioClass::BestEffort, 4), (2 << 13) | 4);
+    assert_eq!(
+        ioprio(IoprioClass::Idle, 9),
+        (3 << 13) | 7,
+        "levels clamp to 7"
+    );
+}
+
+#[test]
+fn raw_syscalls_batch_submit_and_getevents() {
+    let Ok(ctx) = sys::io_setup(8) else { return };
+    let (rx, tx) = pipe();
+    // SAFETY: two bytes into our pipe.
+    unsafe { libc::write(tx.as_raw_fd(), b"ab".as_ptr().cast(), 2) };
+    let mut iocbs: Vec<aio_core::Iocb> = (0..2)
+        .map(|i| aio_core::Iocb {
+            aio_data: i,
+            aio_lio_opcode: cmd::POLL,
+            aio_fildes: rx.as_raw_fd() as u32,
+            aio_buf: libc::POLLIN as u64,
+            ..Default::default()
+        })
+        .collect();
+    let ptrs: Vec<*mut aio_core::Iocb> = iocbs.iter_mut().map(|c| c as *mut _).collect();
+    // SAFETY: the iocbs outlive the events, which we wait for below.
+    assert_eq!(unsafe { sys::io_submit(ctx, &ptrs) }.unwrap(), 2);
+    let mut events = [IoEvent::default(); 4];
+    let n = sys::io_pgetevents(ctx, 2, &mut events, Some(Duration::from_secs(5)), None).unwrap();
+    assert_eq!(n, 2);
+    sys::io_destroy(ctx).unwrap();
+}
+
+#[test]
+fn setup_error_explains_aio_max_nr() {
+    assert!(aio_core::explain_setup(libc::EAGAIN).contains("fs.aio-max-nr"));
+}
