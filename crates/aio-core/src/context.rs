@@ -128,6 +128,7 @@ impl<T> Context<T> {
                 request,
                 user,
                 state: SlotState::Queued,
+                cancel_requested: false,
             },
         );
         self.backlog.push_back(id);
@@ -199,6 +200,7 @@ impl<T> Context<T> {
         let Some(slot) = self.slots.get_mut(&id) else {
             return false;
         };
+        slot.cancel_requested = true;
         match slot.state {
             SlotState::Queued => {
                 self.backlog.retain(|&queued| queued != id);
@@ -243,6 +245,16 @@ impl<T> Context<T> {
         }
         for (id, result, res2) in finished {
             if let Some(slot) = self.slots.remove(&id) {
+                // A cancelled IOCB_CMD_POLL completes with no events (0), which a real
+                // poll completion never reports: say what happened.
+                let cancelled_poll = slot.cancel_requested
+                    && result == 0
+                    && matches!(slot.request, Request::Poll { .. });
+                let result = if cancelled_poll {
+                    -i64::from(libc::ECANCELED)
+                } else {
+                    result
+                };
                 delivered += 1;
                 deliver(Completion {
                     id,
