@@ -4,7 +4,9 @@
 mod js;
 mod memory;
 mod ring;
+mod source;
 mod uv;
+mod views;
 
 use napi_derive::napi;
 

@@ -1,0 +1,340 @@
+//! One completion source on the JS thread, shared by every backend (io_uring, AIO):
+//! the in-flight backend, its libuv watcher, the JS dispatch function, delivery of
+//! completions inside a callback scope, and teardown (JS `close`, GC, or the env
+//! cleanup hook when the thread ends). Backends plug in through `Backend`.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::c_void;
+use std::os::fd::RawFd;
+use std::ptr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use napi::sys;
+
+use crate::js;
+use crate::uv::{LoopSource, LoopWatcher};
+
+/// The JS views an op's output is copied into when it completes (empty for most ops).
+pub struct Targets(pub Vec<sys::napi_ref>);
+
+impl Targets {
+    pub const NONE: Targets = Targets(Vec::new());
+
+    pub fn release(self, env: sys::napi_env) {
+        for r in self.0 {
+            js::delete_ref(env, r);
+        }
+    }
+}
+
+/// A completion as the delivery code needs it.
+pub trait Delivered {
+    fn id(&self) -> u64;
+    fn result(&self) -> f64;
+    /// CQE flags (io_uring) or res2 (AIO).
+    fn extra(&self) -> f64;
+    /// Bytes to copy into the op's JS views, by view index. Only called on reaped ops.
+    fn outputs(&self) -> Vec<(usize, &[u8])>;
+    fn take_targets(&mut self) -> Targets;
+}
+
+/// What a kernel interface must offer to be driven from the JS event loop.
+pub trait Backend: 'static {
+    type Done: Delivered;
+    fn eventfd(&self) -> RawFd;
+    /// Caller ops accepted and not yet delivered.
+    fn pending(&self) -> usize;
+    fn has_unsubmitted(&mut self) -> bool;
+    fn flush(&mut self);
+    fn clear_eventfd(&self);
+    fn reap_into(&mut self, out: &mut Vec<Self::Done>);
+    fn cancel(&mut self, id: u64) -> bool;
+    fn cancel_all(&mut self);
+    /// Cancels and waits for everything until `deadline`, handing each op to `release`.
+    fn shutdown(&mut self, deadline: Instant, release: &mut dyn FnMut(Self::Done));
+}
+
+/// Completions are handed to JS as f64 triples (id, result, extra) in a Float64Array.
+const SLOT_FIELDS: usize = 3;
+
+/// State shared by the JS object, the libuv handles and the env cleanup hook.
+pub struct Shared<B: Backend> {
+    env: sys::napi_env,
+    backend: RefCell<Option<B>>,
+    watcher: RefCell<Option<LoopWatcher>>,
+    /// The JS dispatch function: strong while ops are pending, weak when idle, so an
+    /// idle source that JS dropped can be collected.
+    dispatch: sys::napi_ref,
+    dispatch_strong: Cell<bool>,
+    /// Float64Array the completions are written into (strong: it cannot reach back).
+    completions: sys::napi_ref,
+    async_ctx: sys::napi_async_context,
+    /// The strong reference owned by the env cleanup hook, null once released.
+    hook: Cell<*const Shared<B>>,
+    closed: Cell<bool>,
+    scratch: RefCell<Vec<B::Done>>,
+}
+
+pub fn closed_error() -> napi::Error {
+    napi::Error::new(
+        napi::Status::GenericFailure,
+        "ERR_USE_AFTER_CLOSE: destroyed",
+    )
+}
+
+/// Native failures surface to JS with the errno as the message ("12"), for lib/.
+pub fn errno_error(e: std::io::Error) -> napi::Error {
+    let errno = e.raw_os_error().unwrap_or(libc::EIO);
+    napi::Error::new(napi::Status::GenericFailure, format!("{errno}"))
+}
+
+impl<B: Backend> Shared<B> {
+    /// Wraps `backend`, starts watching its eventfd on this thread's loop and
+    /// registers the env cleanup hook. `name` labels the async resource.
+    pub fn start(
+        env: sys::napi_env,
+        backend: B,
+        name: &std::ffi::CStr,
+        dispatch: sys::napi_value,
+        completions: sys::napi_value,
+    ) -> napi::Result<Rc<Self>> {
+        let mut resource = ptr::null_mut();
+        let mut js_name = ptr::null_mut();
+        let mut async_ctx = ptr::null_mut();
+        // SAFETY: plain N-API calls on the JS thread with local out-pointers.
+        unsafe {
+            js::check(
+                sys::napi_create_object(env, &mut resource),
+                "napi_create_object",
+            )?;
+            js::check(
+                sys::napi_create_string_utf8(env, name.as_ptr(), -1, &mut js_name),
+                "napi_create_string_utf8",
+            )?;
+            js::check(
+                sys::napi_async_init(env, resource, js_name, &mut async_ctx),
+                "napi_async_init",
+            )?;
+        }
+        let eventfd = backend.eventfd();
+        let state = Rc::new(Self {
+            env,
+            backend: RefCell::new(Some(backend)),
+            watcher: RefCell::new(None),
+            dispatch: js::new_ref(env, dispatch, 0)?,
+            dispatch_strong: Cell::new(false),
+            completions: js::new_ref(env, completions, 1)?,
+            async_ctx,
+            hook: Cell::new(ptr::null()),
+            closed: Cell::new(false),
+            scratch: RefCell::new(Vec::new()),
+        });
+        match LoopWatcher::start(env, eventfd, &state) {
+            Ok(w) => *state.watcher.borrow_mut() = Some(w),
+            Err(e) => {
+                state.teardown();
+                return Err(e);
+            }
+        }
+        let hook = Rc::into_raw(Rc::clone(&state));
+        state.hook.set(hook);
+        // SAFETY: env_cleanup::<B> takes back exactly this strong reference.
+        unsafe { sys::napi_add_env_cleanup_hook(env, Some(env_cleanup::<B>), hook as *mut c_void) };
+        Ok(state)
+    }
+
+    /// Runs `f` on the backend (None once closed).
+    pub fn with<R>(&self, f: impl FnOnce(&mut B) -> R) -> Option<R> {
+        self.backend.borrow_mut().as_mut().map(f)
+    }
+
+    /// Accepts an op through `push`, which gets the backend; releases `targets` if
+    /// the source is closed.
+    pub fn push(
+        &self,
+        targets: Targets,
+        push: impl FnOnce(&mut B, Targets) -> u64,
+    ) -> napi::Result<f64> {
+        let id = {
+            let mut backend = self.backend.borrow_mut();
+            let Some(backend) = backend.as_mut() else {
+                targets.release(self.env);
+                return Err(closed_error());
+            };
+            push(backend, targets)
+        };
+        self.update_referenced();
+        Ok(id as f64)
+    }
+
+    /// Keeps the loop alive and the dispatch function reachable exactly while ops are
+    /// pending.
+    fn update_referenced(&self) {
+        let pending = self
+            .backend
+            .borrow()
+            .as_ref()
+            .is_some_and(|b| b.pending() > 0);
+        if let Some(w) = self.watcher.borrow_mut().as_mut() {
+            w.set_referenced(pending);
+        }
+        if !self.closed.get() && self.dispatch_strong.get() != pending {
+            js::set_ref_strength(self.env, self.dispatch, pending);
+            self.dispatch_strong.set(pending);
+        }
+    }
+
+    /// Copies outputs into their JS views and hands the batch to the JS dispatch
+    /// function inside a callback scope (so promise continuations run right after).
+    fn deliver(&self, batch: &mut Vec<B::Done>) {
+        let env = self.env;
+        let mut start = 0;
+        while start < batch.len() {
+            let table = js::ref_value(env, self.completions).and_then(|v| js::view_bytes(env, v));
+            let Some((table_ptr, table_len)) = table else {
+                break;
+            };
+            let capacity = table_len / (8 * SLOT_FIELDS);
+            if capacity == 0 {
+                break;
+            }
+            let end = (start + capacity).min(batch.len());
+            for (i, c) in batch[start..end].iter_mut().enumerate() {
+                let targets = c.take_targets();
+                for (index, bytes) in c.outputs() {
+                    if let Some(&target) = targets.0.get(index) {
+                        js::copy_into_ref(env, target, bytes);
+                    }
+                }
+                targets.release(env);
+                let row = [c.id() as f64, c.result(), c.extra()];
+                // SAFETY: i < capacity, so the row lies inside the table's current bytes.
+                unsafe {
+                    ptr::copy_nonoverlapping(
+                        row.as_ptr(),
+                        table_ptr.cast::<f64>().add(i * SLOT_FIELDS),
+                        3,
+                    )
+                };
+            }
+            self.call_dispatch((end - start) as u32);
+            start = end;
+        }
+        for mut c in batch.drain(..) {
+            c.take_targets().release(env);
+        }
+    }
+
+    fn call_dispatch(&self, count: u32) {
+        let env = self.env;
+        let Some(func) = js::ref_value(env, self.dispatch) else {
+            return;
+        };
+        let mut recv = ptr::null_mut();
+        let mut arg = ptr::null_mut();
+        let mut result = ptr::null_mut();
+        // SAFETY: called on the JS thread with a handle scope open; all handles are live.
+        unsafe {
+            sys::napi_get_global(env, &mut recv);
+            sys::napi_create_uint32(env, count, &mut arg);
+            let status =
+                sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arg, &mut result);
+            if status == sys::Status::napi_pending_exception {
+                let mut err = ptr::null_mut();
+                sys::napi_get_and_clear_last_exception(env, &mut err);
+                sys::napi_fatal_exception(env, err);
+            }
+        }
+    }
+
+    /// Reaps every ready completion, delivers it, and submits what the continuations
+    /// queued; repeats while the kernel keeps completing inline (page-cache I/O).
+    fn drain(&self) {
+        let env = self.env;
+        let mut scope = ptr::null_mut();
+        // SAFETY: we are in a libuv callback on the JS thread, outside any JS frame.
+        unsafe { sys::napi_open_handle_scope(env, &mut scope) };
+        for _ in 0..16 {
+            let mut batch = std::mem::take(&mut *self.scratch.borrow_mut());
+            if let Some(backend) = self.backend.borrow_mut().as_mut() {
+                backend.clear_eventfd();
+                backend.reap_into(&mut batch);
+            }
+            let done = batch.is_empty();
+            if !done {
+                self.deliver(&mut batch);
+            }
+            *self.scratch.borrow_mut() = batch;
+            if let Some(backend) = self.backend.borrow_mut().as_mut() {
+                backend.flush();
+            }
+            if done {
+                break;
+            }
+        }
+        self.update_referenced();
+        // SAFETY: closes the scope opened above.
+        unsafe { sys::napi_close_handle_scope(env, scope) };
+    }
+
+    /// Closes the source: cancels and waits for anything still outstanding (normally
+    /// nothing: JS waits for its promises first), frees the backend, closes the libuv
+    /// handles and releases the JS references. Safe to call more than once.
+    pub fn teardown(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let env = self.env;
+        if let Some(mut backend) = self.backend.borrow_mut().take() {
+            if backend.pending() > 0 {
+                backend.shutdown(
+                    Instant::now() + ring_core::TEARDOWN_DEADLINE,
+                    &mut |mut c| c.take_targets().release(env),
+                );
+            }
+            // Each backend's Drop leaks instead of freeing if the kernel still holds ops.
+            drop(backend);
+        }
+        if let Some(mut w) = self.watcher.borrow_mut().take() {
+            w.close::<Self>();
+        }
+        js::delete_ref(env, self.dispatch);
+        js::delete_ref(env, self.completions);
+        // SAFETY: async_ctx came from napi_async_init and is destroyed once, here.
+        unsafe { sys::napi_async_destroy(env, self.async_ctx) };
+        let hook = self.hook.replace(ptr::null());
+        if !hook.is_null() {
+            // SAFETY: `hook` is the strong reference given to the cleanup hook, which
+            // has not run (it nulls the field first); we unregister it, then drop it.
+            unsafe {
+                sys::napi_remove_env_cleanup_hook(env, Some(env_cleanup::<B>), hook as *mut c_void);
+                drop(Rc::from_raw(hook));
+            }
+        }
+    }
+}
+
+impl<B: Backend> LoopSource for Shared<B> {
+    fn on_readable(&self) {
+        self.drain();
+    }
+
+    fn before_block(&self) {
+        if let Some(backend) = self.backend.borrow_mut().as_mut() {
+            if backend.has_unsubmitted() {
+                backend.flush();
+            }
+        }
+    }
+}
+
+/// Runs when the JS thread (main or Worker) tears its environment down: cancel and
+/// wait for every op so no memory is freed under the kernel.
+unsafe extern "C" fn env_cleanup<B: Backend>(arg: *mut c_void) {
+    // SAFETY: arg is the strong reference stored in `hook`; taking it back here is the
+    // one release of it (teardown sees a null `hook` and leaves it alone).
+    let state = unsafe { Rc::from_raw(arg as *const Shared<B>) };
+    state.hook.set(ptr::null());
+    state.teardown();
+}

@@ -1,0 +1,92 @@
+//! JS values to kernel-facing memory, shared by the backends: copies of views (what a
+//! write sends), landing zones for reads with a reference to copy back into, windows
+//! of library-owned memory, positions and paths.
+
+use std::ffi::CString;
+use std::sync::Arc;
+
+use iobuf::{AlignedBuf, IoBuf};
+use napi::bindgen_prelude::{BigInt, Either, Unknown};
+use napi::{sys, JsValue};
+
+use crate::js;
+use crate::memory::NativeMemory;
+use crate::source::errno_error;
+
+pub fn out_of_memory() -> napi::Error {
+    errno_error(std::io::Error::from_raw_os_error(libc::ENOMEM))
+}
+
+/// A JS position (validated by lib/): negative means "the file position".
+pub fn position(position: Either<f64, BigInt>) -> Option<u64> {
+    match position {
+        Either::A(p) if p < 0.0 => None,
+        Either::A(p) => Some(p as u64),
+        Either::B(b) => {
+            let (v, _lossless) = b.get_i64();
+            (v >= 0).then_some(v as u64)
+        }
+    }
+}
+
+pub fn c_path(path: String) -> napi::Result<CString> {
+    CString::new(path).map_err(|_| napi::Error::from_reason("path contains a NUL byte"))
+}
+
+/// An owned copy of a view's current bytes (what a write sends).
+pub fn copy_of_view(env: sys::napi_env, view: &Unknown) -> napi::Result<IoBuf> {
+    let (ptr, len) = js::view_bytes(env, view.raw())
+        .ok_or_else(|| napi::Error::from_reason("not an ArrayBufferView"))?;
+    let bytes = if len == 0 {
+        &[][..]
+    } else {
+        // SAFETY: ptr is valid for len bytes right now, on the JS thread, no JS running.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    };
+    AlignedBuf::copy_of(bytes)
+        .map(IoBuf::Owned)
+        .ok_or_else(out_of_memory)
+}
+
+pub fn copies_of_views(env: sys::napi_env, views: &[Unknown]) -> napi::Result<Vec<IoBuf>> {
+    views.iter().map(|v| copy_of_view(env, v)).collect()
+}
+
+/// An owned landing zone as large as the view, plus a reference to copy into later.
+pub fn landing_for_view(
+    env: sys::napi_env,
+    view: &Unknown,
+) -> napi::Result<(IoBuf, sys::napi_ref)> {
+    let (_, len) = js::view_bytes(env, view.raw())
+        .ok_or_else(|| napi::Error::from_reason("not an ArrayBufferView"))?;
+    let buf = IoBuf::landing(len).ok_or_else(out_of_memory)?;
+    Ok((buf, js::new_ref(env, view.raw(), 1)?))
+}
+
+/// Landing zones for every view (a vectored read), with their references.
+pub fn landings_for_views(
+    env: sys::napi_env,
+    views: &[Unknown],
+) -> napi::Result<(Vec<IoBuf>, Vec<sys::napi_ref>)> {
+    let mut bufs = Vec::with_capacity(views.len());
+    let mut refs = Vec::with_capacity(views.len());
+    for view in views {
+        match landing_for_view(env, view) {
+            Ok((buf, r)) => {
+                bufs.push(buf);
+                refs.push(r);
+            }
+            Err(e) => {
+                refs.into_iter().for_each(|r| js::delete_ref(env, r));
+                return Err(e);
+            }
+        }
+    }
+    Ok((bufs, refs))
+}
+
+/// A window of library-owned memory (zero-copy).
+pub fn shared_window(mem: &NativeMemory, offset: f64, length: f64) -> napi::Result<IoBuf> {
+    IoBuf::shared(Arc::clone(mem.inner()), offset as usize, length as usize)
+        .ok_or_else(|| napi::Error::from_reason("window outside the aligned buffer"))
+}
