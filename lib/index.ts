@@ -3,7 +3,11 @@ import { native } from './native';
 import { constants as osConstants } from 'node:os';
 
 export { Ring } from './ring';
-export type { RingOptions, OpOptions, FsyncOptions, StatOptions, FallocateOptions } from './ring';
+export type { RingOptions, FsyncOptions, StatOptions, FallocateOptions } from './ring';
+export type { OpOptions } from './source';
+export { Aio, AioContext } from './aio';
+export type { AioOptions, AioOpOptions, AioPriority, AioRequest, AioEvent } from './aio';
+export { constants } from './constants';
 export { IoError, AbortError } from './errors';
 export { Stats } from './stats';
 export { alignedBuffer } from './buffer';

@@ -6,3 +6,4 @@ import type * as NativeModule from '../index';
 export const native: typeof NativeModule = require('../index.js');
 export type NativeRing = NativeModule.NativeRing;
 export type NativeMemory = NativeModule.NativeMemory;
+export type NativeAio = NativeModule.NativeAio;

@@ -2,9 +2,10 @@
 // AbortSignal wiring live here; the binding only converts and forwards.
 import { constants as osConstants } from 'node:os';
 import { ownedMemory } from './buffer';
-import { AbortError, IoError, fromNative, invalidArgType, nativeErrno, useAfterClose } from './errors';
+import { IoError, nativeErrno } from './errors';
 import { parseOpenFlags } from './flags';
 import { native, type NativeRing } from './native';
+import { CompletionSource, type OpOptions, signalOf, toVoid } from './source';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
 import {
   parseMode,
@@ -15,16 +16,13 @@ import {
   validateObject,
   validatePath,
   validatePosition,
-  validateSignal,
   validateView,
   validateViews,
 } from './validate';
 
-const { ECANCELED, EINTR, EOPNOTSUPP } = osConstants.errno;
+export type { OpOptions } from './source';
 
-/** Completions arrive as (id, result, flags) rows in a shared Float64Array. */
-const ROW = 3;
-const TABLE_ROWS = 1024;
+const { EOPNOTSUPP } = osConstants.errno;
 
 /** io_uring opcodes whose support varies with the kernel. */
 const IORING_OP_FTRUNCATE = 55;
@@ -32,11 +30,6 @@ const IORING_OP_FTRUNCATE = 55;
 export interface RingOptions {
   /** Submission queue entries (default 256; the kernel rounds up to a power of two). */
   entries?: number;
-}
-
-export interface OpOptions {
-  /** Aborts the operation with IORING_OP_ASYNC_CANCEL; the promise rejects with an AbortError. */
-  signal?: AbortSignal;
 }
 
 export interface FsyncOptions extends OpOptions {
@@ -54,20 +47,6 @@ export interface FallocateOptions extends OpOptions {
   mode?: number;
 }
 
-interface Pending {
-  resolve: (value: any) => void;
-  reject: (reason: unknown) => void;
-  syscall: string;
-  path: string | undefined;
-  dest: string | undefined;
-  map: ((result: number) => unknown) | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  aborted: boolean;
-}
-
-const asyncDispose: typeof Symbol.asyncDispose = (Symbol as any).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
-
 /**
  * An io_uring instance bound to the current thread's event loop.
  *
@@ -77,21 +56,16 @@ const asyncDispose: typeof Symbol.asyncDispose = (Symbol as any).asyncDispose ??
  * the library until the completion is reaped: plain Buffers are copied in (writes) or
  * copied out (reads); `alignedBuffer` memory is used in place.
  */
-export class Ring {
-  #native: NativeRing | undefined;
-  readonly #pending = new Map<number, Pending>();
-  readonly #table = new Float64Array(TABLE_ROWS * ROW);
-  readonly #dispatch = (count: number): void => this.#complete(count);
-  #destroying: Promise<void> | undefined;
-  #onIdle: (() => void) | undefined;
+export class Ring extends CompletionSource<NativeRing> {
   #ftruncate: boolean | undefined;
 
   constructor(options?: RingOptions) {
+    super('The ring');
     validateObject(options, 'options');
     const entries = options?.entries ?? 256;
     validateInteger(entries, 'options.entries', 1, 32768);
     try {
-      this.#native = new native.NativeRing(entries, this.#dispatch, this.#table);
+      this.native = new native.NativeRing(entries, this.dispatch, this.table);
     } catch (e) {
       const errno = nativeErrno(e);
       if (errno === undefined) throw e;
@@ -99,90 +73,20 @@ export class Ring {
     }
   }
 
-  /** Operations accepted and not yet settled. */
-  get inFlight(): number {
-    return this.#pending.size;
-  }
-
   /** Submission queue size the kernel gave this ring. */
   get entries(): number {
-    return this.#native?.sqEntries ?? 0;
+    return this.native?.sqEntries ?? 0;
   }
 
   /** io_uring_enter calls made to submit so far: one per JS turn with work queued. */
   get submitCalls(): number {
-    return this.#native?.enters ?? 0;
-  }
-
-  /** Whether destroy() has been called. */
-  get destroyed(): boolean {
-    return this.#destroying !== undefined;
-  }
-
-  #complete(count: number): void {
-    const table = this.#table;
-    const pending = this.#pending;
-    for (let i = 0; i < count; i++) {
-      const id = table[i * ROW];
-      const result = table[i * ROW + 1];
-      const op = pending.get(id);
-      if (op === undefined) continue;
-      pending.delete(id);
-      if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
-      if (result >= 0) {
-        op.resolve(op.map === undefined ? result : op.map(result));
-      } else if (op.aborted && (result === -ECANCELED || result === -EINTR)) {
-        op.reject(new AbortError(undefined, { cause: op.signal!.reason }));
-      } else {
-        op.reject(new IoError(result, op.syscall, op.path, op.dest));
-      }
-    }
-    if (pending.size === 0 && this.#onIdle !== undefined) this.#onIdle();
-  }
-
-  /** The native ring, or a coded error once destroy() was called. */
-  #ring(): NativeRing {
-    if (this.#destroying !== undefined || this.#native === undefined) throw useAfterClose('The ring');
-    return this.#native;
-  }
-
-  /**
-   * Submits through `start` and tracks the returned op id. Rejects (never throws) for
-   * a destroyed ring, an aborted signal or a native failure.
-   */
-  #track<T>(
-    syscall: string,
-    signal: AbortSignal | undefined,
-    start: (ring: NativeRing) => number,
-    path?: string,
-    map?: (result: number) => T,
-    dest?: string,
-  ): Promise<T> {
-    let id: number;
-    try {
-      const ring = this.#ring();
-      if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-      id = start(ring);
-    } catch (e) {
-      return Promise.reject(fromNative(e, syscall, path));
-    }
-    return new Promise<T>((resolve, reject) => {
-      const op: Pending = { resolve, reject, syscall, path, dest, map, signal, onAbort: undefined, aborted: false };
-      if (signal !== undefined) {
-        op.onAbort = () => {
-          op.aborted = true;
-          this.#native?.cancel(id);
-        };
-        signal.addEventListener('abort', op.onAbort, { once: true });
-      }
-      this.#pending.set(id, op);
-    });
+    return this.native?.enters ?? 0;
   }
 
   /** IORING_OP_NOP (kernel 5.1): a round trip through the ring. */
   nop(options?: OpOptions): Promise<number> {
     const signal = signalOf(options);
-    return this.#track('nop', signal, (r) => r.nop());
+    return this.track('nop', signal, (r) => r.nop());
   }
 
   /**
@@ -194,14 +98,14 @@ export class Ring {
     const f = parseOpenFlags(flags);
     const m = parseMode(mode, 'mode', 0o666);
     const signal = signalOf(options);
-    return this.#track('openat', signal, (r) => r.openat(p, f, m), p);
+    return this.track('openat', signal, (r) => r.openat(p, f, m), p);
   }
 
   /** Closes `fd` (IORING_OP_CLOSE, kernel 5.6). */
   close(fd: number, options?: OpOptions): Promise<void> {
     validateFd(fd);
     const signal = signalOf(options);
-    return this.#track('close', signal, (r) => r.closeFd(fd), undefined, toVoid);
+    return this.track('close', signal, (r) => r.closeFd(fd), undefined, toVoid);
   }
 
   /**
@@ -215,7 +119,7 @@ export class Ring {
     const pos = validatePosition(position);
     const signal = signalOf(options);
     const memory = ownedMemory(buffer);
-    return this.#track('read', signal, memory === undefined
+    return this.track('read', signal, memory === undefined
       ? (r) => r.read(fd, buffer, pos)
       : (r) => r.readShared(fd, memory, buffer.byteOffset, buffer.byteLength, pos));
   }
@@ -230,7 +134,7 @@ export class Ring {
     const pos = validatePosition(position);
     const signal = signalOf(options);
     const memory = ownedMemory(buffer);
-    return this.#track('write', signal, memory === undefined
+    return this.track('write', signal, memory === undefined
       ? (r) => r.write(fd, buffer, pos)
       : (r) => r.writeShared(fd, memory, buffer.byteOffset, buffer.byteLength, pos));
   }
@@ -241,7 +145,7 @@ export class Ring {
     validateViews(buffers, 'buffers');
     const pos = validatePosition(position);
     const signal = signalOf(options);
-    return this.#track('readv', signal, (r) => r.readv(fd, buffers as ArrayBufferView[], pos));
+    return this.track('readv', signal, (r) => r.readv(fd, buffers as ArrayBufferView[], pos));
   }
 
   /** Gather write from `buffers` in order (IORING_OP_WRITEV, kernel 5.1). */
@@ -250,7 +154,7 @@ export class Ring {
     validateViews(buffers, 'buffers');
     const pos = validatePosition(position);
     const signal = signalOf(options);
-    return this.#track('writev', signal, (r) => r.writev(fd, buffers as ArrayBufferView[], pos));
+    return this.track('writev', signal, (r) => r.writev(fd, buffers as ArrayBufferView[], pos));
   }
 
   /** fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC, kernel 5.1). */
@@ -259,7 +163,7 @@ export class Ring {
     const signal = signalOf(options);
     validateBoolean(options?.datasync, 'options.datasync');
     const datasync = options?.datasync === true;
-    return this.#track(datasync ? 'fdatasync' : 'fsync', signal, (r) => r.fsync(fd, datasync), undefined, toVoid);
+    return this.track(datasync ? 'fdatasync' : 'fsync', signal, (r) => r.fsync(fd, datasync), undefined, toVoid);
   }
 
   /** fallocate(2) (IORING_OP_FALLOCATE, kernel 5.6). */
@@ -270,7 +174,7 @@ export class Ring {
     const signal = signalOf(options);
     const mode = options?.mode ?? 0;
     validateInteger(mode, 'options.mode', 0, 2 ** 31 - 1);
-    return this.#track('fallocate', signal, (r) => r.fallocate(fd, mode, off, len), undefined, toVoid);
+    return this.track('fallocate', signal, (r) => r.fallocate(fd, mode, off, len), undefined, toVoid);
   }
 
   /** ftruncate(2) (IORING_OP_FTRUNCATE, kernel 6.9; rejects EOPNOTSUPP on older kernels). */
@@ -278,10 +182,10 @@ export class Ring {
     validateFd(fd);
     const len = validateLength(length, 'length');
     const signal = signalOf(options);
-    if (this.#native !== undefined && (this.#ftruncate ??= this.#native.supports(IORING_OP_FTRUNCATE)) === false) {
+    if (this.native !== undefined && (this.#ftruncate ??= this.native.supports(IORING_OP_FTRUNCATE)) === false) {
       return Promise.reject(new IoError(-EOPNOTSUPP, 'ftruncate', undefined, undefined, 'IORING_OP_FTRUNCATE needs Linux 6.9'));
     }
-    return this.#track('ftruncate', signal, (r) => r.ftruncate(fd, len), undefined, toVoid);
+    return this.track('ftruncate', signal, (r) => r.ftruncate(fd, len), undefined, toVoid);
   }
 
   /** statx(2) of `path` (IORING_OP_STATX, kernel 5.6). Follows symlinks unless told not to. */
@@ -306,70 +210,32 @@ export class Ring {
 
   #statx(dirfd: number, path: string, flags: number, signal: AbortSignal | undefined, shown: string | undefined): Promise<Stats> {
     const raw = new Uint8Array(STATX_SIZE);
-    return this.#track('statx', signal, (r) => r.statx(dirfd, path, flags, STATX_MASK, raw), shown, () => new Stats(raw));
+    return this.track('statx', signal, (r) => r.statx(dirfd, path, flags, STATX_MASK, raw), shown, () => new Stats(raw));
   }
 
   /** unlink(2) (IORING_OP_UNLINKAT, kernel 5.11). */
   unlink(path: string | Buffer | URL, options?: OpOptions): Promise<void> {
     const p = validatePath(path);
-    return this.#track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0), p, toVoid);
+    return this.track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0), p, toVoid);
   }
 
   /** rmdir(2) (IORING_OP_UNLINKAT with AT_REMOVEDIR, kernel 5.11). */
   rmdir(path: string | Buffer | URL, options?: OpOptions): Promise<void> {
     const p = validatePath(path);
-    return this.#track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0x200), p, toVoid);
+    return this.track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0x200), p, toVoid);
   }
 
   /** rename(2) (IORING_OP_RENAMEAT, kernel 5.11). */
   rename(from: string | Buffer | URL, to: string | Buffer | URL, options?: OpOptions): Promise<void> {
     const a = validatePath(from, 'oldPath');
     const b = validatePath(to, 'newPath');
-    return this.#track('renameat', signalOf(options), (r) => r.renameat(a, b), a, toVoid, b);
+    return this.track('renameat', signalOf(options), (r) => r.renameat(a, b), a, toVoid, b);
   }
 
   /** mkdir(2) (IORING_OP_MKDIRAT, kernel 5.15). */
   mkdir(path: string | Buffer | URL, mode: number | string = 0o777, options?: OpOptions): Promise<void> {
     const p = validatePath(path);
     const m = parseMode(mode, 'mode', 0o777);
-    return this.#track('mkdirat', signalOf(options), (r) => r.mkdirat(p, m), p, toVoid);
+    return this.track('mkdirat', signalOf(options), (r) => r.mkdirat(p, m), p, toVoid);
   }
-
-  /**
-   * Cancels everything in flight, waits for every completion, then closes the ring.
-   * Cancelled operations reject with IoError 'ECANCELED' (ones the kernel had already
-   * finished keep their result). Later calls reject with ERR_USE_AFTER_CLOSE.
-   */
-  destroy(): Promise<void> {
-    if (this.#destroying !== undefined) return this.#destroying;
-    const ring = this.#native!;
-    this.#destroying = new Promise<void>((resolve) => {
-      const finish = () => {
-        this.#onIdle = undefined;
-        this.#native = undefined;
-        ring.close();
-        resolve();
-      };
-      if (this.#pending.size === 0) {
-        finish();
-      } else {
-        this.#onIdle = finish;
-        ring.cancelAll();
-      }
-    });
-    return this.#destroying;
-  }
-
-  [asyncDispose](): Promise<void> {
-    return this.destroy();
-  }
-}
-
-function toVoid(): void {}
-
-function signalOf(options: OpOptions | undefined): AbortSignal | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-  validateSignal(options.signal);
-  return options.signal;
 }

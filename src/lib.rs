@@ -1,6 +1,7 @@
 //! napi-rs binding of uring-aio: converts JS values, pins memory, forwards to
 //! `ring-core`, and wires completions into the JS thread's libuv loop. No I/O logic.
 
+mod aio;
 mod js;
 mod memory;
 mod ring;
@@ -10,6 +11,7 @@ mod views;
 
 use napi_derive::napi;
 
+pub use aio::NativeAio;
 pub use memory::NativeMemory;
 pub use ring::NativeRing;
 
@@ -33,6 +35,12 @@ pub fn probe_io_uring() -> ProbeResult {
             reason: e.reason,
         },
     }
+}
+
+/// Words for an io_setup failure with `errno`.
+#[napi]
+pub fn explain_aio_setup_error(errno: i32) -> String {
+    aio_core::explain_setup(errno)
 }
 
 /// Words for an io_uring_setup failure with `errno`.

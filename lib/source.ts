@@ -1,0 +1,167 @@
+// What Ring and Aio share: the table completions arrive in, the pending operations,
+// promise settlement, AbortSignal wiring and destroy().
+import { constants as osConstants } from 'node:os';
+import { AbortError, IoError, fromNative, invalidArgType, useAfterClose } from './errors';
+import { validateSignal } from './validate';
+
+const { ECANCELED, EINTR } = osConstants.errno;
+
+/** Completions arrive as (id, result, extra) rows in a shared Float64Array. */
+const ROW = 3;
+const TABLE_ROWS = 1024;
+
+export interface OpOptions {
+  /** Aborts the operation; the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** The native half of a source (NativeRing, NativeAio). */
+export interface NativeSource {
+  cancel(id: number): boolean;
+  cancelAll(): void;
+  close(): void;
+}
+
+export interface Pending {
+  resolve: (value: any) => void;
+  reject: (reason: unknown) => void;
+  syscall: string;
+  path: string | undefined;
+  dest: string | undefined;
+  map: ((result: number) => unknown) | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  aborted: boolean;
+}
+
+export const asyncDispose: typeof Symbol.asyncDispose = (Symbol as any).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+
+export abstract class CompletionSource<N extends NativeSource> {
+  protected native: N | undefined;
+  readonly #pending = new Map<number, Pending>();
+  /** Shared with the native side, which writes completed rows into it. */
+  protected readonly table = new Float64Array(TABLE_ROWS * ROW);
+  /** Called by the native side with the number of rows written. */
+  protected readonly dispatch = (count: number): void => this.#complete(count);
+  readonly #what: string;
+  #destroying: Promise<void> | undefined;
+  #onIdle: (() => void) | undefined;
+
+  constructor(what: string) {
+    this.#what = what;
+  }
+
+  /** Operations accepted and not yet settled. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Whether destroy() has been called. */
+  get destroyed(): boolean {
+    return this.#destroying !== undefined;
+  }
+
+  /** The error a negative result becomes; subclasses may add detail. */
+  protected errorFor(op: Pending, result: number): Error {
+    return new IoError(result, op.syscall, op.path, op.dest);
+  }
+
+  #complete(count: number): void {
+    const table = this.table;
+    const pending = this.#pending;
+    for (let i = 0; i < count; i++) {
+      const id = table[i * ROW];
+      const result = table[i * ROW + 1];
+      const op = pending.get(id);
+      if (op === undefined) continue;
+      pending.delete(id);
+      if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
+      if (result >= 0) {
+        op.resolve(op.map === undefined ? result : op.map(result));
+      } else if (op.aborted && (result === -ECANCELED || result === -EINTR)) {
+        op.reject(new AbortError(undefined, { cause: op.signal!.reason }));
+      } else {
+        op.reject(this.errorFor(op, result));
+      }
+    }
+    if (pending.size === 0 && this.#onIdle !== undefined) this.#onIdle();
+  }
+
+  /** The native object, or a coded error once destroy() was called. */
+  #live(): N {
+    if (this.#destroying !== undefined || this.native === undefined) throw useAfterClose(this.#what);
+    return this.native;
+  }
+
+  /**
+   * Submits through `start` and tracks the returned op id. Rejects (never throws) for
+   * a destroyed source, an aborted signal or a native failure.
+   */
+  protected track<T>(
+    syscall: string,
+    signal: AbortSignal | undefined,
+    start: (native: N) => number,
+    path?: string,
+    map?: (result: number) => T,
+    dest?: string,
+  ): Promise<T> {
+    let id: number;
+    try {
+      const native = this.#live();
+      if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+      id = start(native);
+    } catch (e) {
+      return Promise.reject(fromNative(e, syscall, path));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const op: Pending = { resolve, reject, syscall, path, dest, map, signal, onAbort: undefined, aborted: false };
+      if (signal !== undefined) {
+        op.onAbort = () => {
+          op.aborted = true;
+          this.native?.cancel(id);
+        };
+        signal.addEventListener('abort', op.onAbort, { once: true });
+      }
+      this.#pending.set(id, op);
+    });
+  }
+
+  /**
+   * Cancels everything in flight, waits for every completion, then closes. Cancelled
+   * operations reject with IoError 'ECANCELED' (ones the kernel had already finished
+   * keep their result). Later calls reject with ERR_USE_AFTER_CLOSE.
+   */
+  destroy(): Promise<void> {
+    if (this.#destroying !== undefined) return this.#destroying;
+    const native = this.native!;
+    this.#destroying = new Promise<void>((resolve) => {
+      const finish = () => {
+        this.#onIdle = undefined;
+        this.native = undefined;
+        native.close();
+        resolve();
+      };
+      if (this.#pending.size === 0) {
+        finish();
+      } else {
+        this.#onIdle = finish;
+        native.cancelAll();
+      }
+    });
+    return this.#destroying;
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.destroy();
+  }
+}
+
+/** The `signal` of an options object, validated. */
+export function signalOf(options: OpOptions | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  validateSignal(options.signal);
+  return options.signal;
+}
+
+export function toVoid(): void {}

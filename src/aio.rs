@@ -1,0 +1,297 @@
+//! `NativeAio`: the JS-facing kernel AIO context. Converts JS values into
+//! `aio_core::Request`s and forwards them; delivery and teardown live in `source`.
+
+use std::time::Instant;
+
+use aio_core::{Completion, Context, Request, RequestOptions};
+use iobuf::IoBuf;
+use napi::bindgen_prelude::{BigInt, Either, Unknown};
+use napi::{Env, JsValue};
+use napi_derive::napi;
+
+use crate::memory::NativeMemory;
+use crate::source::{errno_error, Backend, Delivered, Shared, Targets};
+use crate::views::{
+    copies_of_views, copy_of_view, landing_for_view, landings_for_views, position, shared_window,
+};
+
+impl Delivered for Completion<Targets> {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn result(&self) -> f64 {
+        self.result as f64
+    }
+    fn extra(&self) -> f64 {
+        self.res2 as f64
+    }
+    fn outputs(&self) -> Vec<(usize, &[u8])> {
+        // SAFETY: a Completion exists only once its io_event was reaped.
+        unsafe { self.request.output(self.result) }
+    }
+    fn take_targets(&mut self) -> Targets {
+        std::mem::replace(&mut self.user, Targets::NONE)
+    }
+}
+
+impl Backend for Context<Targets> {
+    type Done = Completion<Targets>;
+    fn eventfd(&self) -> std::os::fd::RawFd {
+        Context::eventfd(self)
+    }
+    fn pending(&self) -> usize {
+        Context::pending(self)
+    }
+    fn has_unsubmitted(&mut self) -> bool {
+        Context::has_unsubmitted(self)
+    }
+    fn flush(&mut self) {
+        Context::flush(self)
+    }
+    fn clear_eventfd(&self) {
+        Context::clear_eventfd(self)
+    }
+    fn reap_into(&mut self, out: &mut Vec<Self::Done>) {
+        self.reap(|c| out.push(c));
+    }
+    fn cancel(&mut self, id: u64) -> bool {
+        Context::cancel(self, id)
+    }
+    fn cancel_all(&mut self) {
+        Context::cancel_all(self)
+    }
+    fn shutdown(&mut self, deadline: Instant, release: &mut dyn FnMut(Self::Done)) {
+        Context::shutdown(self, deadline, release);
+    }
+}
+
+/// `ioprio` < 0 means "no priority" (no IOCB_FLAG_IOPRIO).
+fn options(rw_flags: i32, ioprio: i32) -> RequestOptions {
+    RequestOptions {
+        rw_flags,
+        ioprio: (ioprio >= 0).then_some(ioprio as i16),
+    }
+}
+
+fn offset(pos: Either<f64, BigInt>) -> i64 {
+    position(pos).unwrap_or(0) as i64
+}
+
+fn rw(write: bool, fd: i32, buf: IoBuf, pos: Either<f64, BigInt>) -> Request {
+    let offset = offset(pos);
+    if write {
+        Request::Pwrite { fd, buf, offset }
+    } else {
+        Request::Pread { fd, buf, offset }
+    }
+}
+
+#[napi]
+pub struct NativeAio {
+    state: std::rc::Rc<Shared<Context<Targets>>>,
+}
+
+impl NativeAio {
+    fn push(
+        &self,
+        request: Request,
+        rw_flags: i32,
+        ioprio: i32,
+        targets: Targets,
+    ) -> napi::Result<f64> {
+        self.state.push(targets, |ctx, targets| {
+            ctx.push(request, options(rw_flags, ioprio), targets)
+        })
+    }
+}
+
+#[napi]
+impl NativeAio {
+    /// io_setup(`max_events`); `dispatch(count)` receives (id, res, res2) triples.
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        max_events: u32,
+        dispatch: Unknown,
+        completions: Unknown,
+    ) -> napi::Result<Self> {
+        let ctx = Context::new(max_events).map_err(errno_error)?;
+        let state = Shared::start(
+            env.raw(),
+            ctx,
+            c"uring-aio:Aio",
+            dispatch.raw(),
+            completions.raw(),
+        )?;
+        Ok(Self { state })
+    }
+
+    #[napi(getter)]
+    pub fn pending(&self) -> u32 {
+        self.state.with(|c| c.pending() as u32).unwrap_or(0)
+    }
+
+    /// io_submit calls made so far.
+    #[napi(getter)]
+    pub fn submits(&self) -> f64 {
+        self.state.with(|c| c.submits() as f64).unwrap_or(0.0)
+    }
+
+    /// Submits what is queued now (one io_submit per batch the kernel takes).
+    #[napi]
+    pub fn flush(&self) {
+        self.state.with(Backend::flush);
+    }
+
+    #[napi]
+    pub fn pread(
+        &self,
+        env: Env,
+        fd: i32,
+        view: Unknown,
+        pos: Either<f64, BigInt>,
+        rw_flags: i32,
+        ioprio: i32,
+    ) -> napi::Result<f64> {
+        let (buf, target) = landing_for_view(env.raw(), &view)?;
+        self.push(
+            rw(false, fd, buf, pos),
+            rw_flags,
+            ioprio,
+            Targets(vec![target]),
+        )
+    }
+
+    #[napi]
+    pub fn pread_shared(
+        &self,
+        fd: i32,
+        mem: &NativeMemory,
+        offset: f64,
+        length: f64,
+        pos: Either<f64, BigInt>,
+        rw_flags: i32,
+        ioprio: i32,
+    ) -> napi::Result<f64> {
+        self.push(
+            rw(false, fd, shared_window(mem, offset, length)?, pos),
+            rw_flags,
+            ioprio,
+            Targets::NONE,
+        )
+    }
+
+    #[napi]
+    pub fn pwrite(
+        &self,
+        env: Env,
+        fd: i32,
+        view: Unknown,
+        pos: Either<f64, BigInt>,
+        rw_flags: i32,
+        ioprio: i32,
+    ) -> napi::Result<f64> {
+        self.push(
+            rw(true, fd, copy_of_view(env.raw(), &view)?, pos),
+            rw_flags,
+            ioprio,
+            Targets::NONE,
+        )
+    }
+
+    #[napi]
+    pub fn pwrite_shared(
+        &self,
+        fd: i32,
+        mem: &NativeMemory,
+        offset: f64,
+        length: f64,
+        pos: Either<f64, BigInt>,
+        rw_flags: i32,
+        ioprio: i32,
+    ) -> napi::Result<f64> {
+        self.push(
+            rw(true, fd, shared_window(mem, offset, length)?, pos),
+            rw_flags,
+            ioprio,
+            Targets::NONE,
+        )
+    }
+
+    #[napi]
+    pub fn preadv(
+        &self,
+        env: Env,
+        fd: i32,
+        views: Vec<Unknown>,
+        pos: Either<f64, BigInt>,
+        rw_flags: i32,
+        ioprio: i32,
+    ) -> napi::Result<f64> {
+        let (bufs, refs) = landings_for_views(env.raw(), &views)?;
+        self.push(
+            Request::preadv(fd, bufs, offset(pos)),
+            rw_flags,
+            ioprio,
+            Targets(refs),
+        )
+    }
+
+    #[napi]
+    pub fn pwritev(
+        &self,
+        env: Env,
+        fd: i32,
+        views: Vec<Unknown>,
+        pos: Either<f64, BigInt>,
+        rw_flags: i32,
+        ioprio: i32,
+    ) -> napi::Result<f64> {
+        let bufs = copies_of_views(env.raw(), &views)?;
+        self.push(
+            Request::pwritev(fd, bufs, offset(pos)),
+            rw_flags,
+            ioprio,
+            Targets::NONE,
+        )
+    }
+
+    #[napi]
+    pub fn fsync(&self, fd: i32, datasync: bool) -> napi::Result<f64> {
+        let request = if datasync {
+            Request::Fdsync { fd }
+        } else {
+            Request::Fsync { fd }
+        };
+        self.push(request, 0, -1, Targets::NONE)
+    }
+
+    #[napi]
+    pub fn poll(&self, fd: i32, events: u32) -> napi::Result<f64> {
+        self.push(Request::Poll { fd, events }, 0, -1, Targets::NONE)
+    }
+
+    #[napi]
+    pub fn cancel(&self, id: f64) -> bool {
+        self.state
+            .with(|c| Backend::cancel(c, id as u64))
+            .unwrap_or(false)
+    }
+
+    #[napi]
+    pub fn cancel_all(&self) {
+        self.state.with(Backend::cancel_all);
+    }
+
+    /// io_destroy once every request has settled (JS waits for them first).
+    #[napi]
+    pub fn close(&self) {
+        self.state.teardown();
+    }
+}
+
+impl Drop for NativeAio {
+    fn drop(&mut self) {
+        self.state.teardown();
+    }
+}
