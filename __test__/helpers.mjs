@@ -33,13 +33,17 @@ export function tmpFile(contents = Buffer.alloc(0), name = 'data.bin') {
   return file;
 }
 
-/** A real FIFO: `readFd` (opened O_RDWR so it never sees EOF) and `writeFd`. */
+/**
+ * A real FIFO: `readFd` (O_RDWR, so reads never see EOF), `pollFd` (O_RDONLY: kernel
+ * AIO poll accepts only files on a single wait queue) and `writeFd`.
+ */
 export function fifo() {
   const file = path.join(tmpDir(), 'fifo');
   execFileSync('mkfifo', [file]);
+  const pollFd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const readFd = fs.openSync(file, 'r+');
   const writeFd = fs.openSync(file, 'w');
-  return { file, readFd, writeFd, close: () => { fs.closeSync(readFd); fs.closeSync(writeFd); } };
+  return { file, readFd, pollFd, writeFd, close: () => [pollFd, readFd, writeFd].forEach((fd) => fs.closeSync(fd)) };
 }
 
 /** Runs an ES module snippet in a child Node process; `DIST` is the package entry. */

@@ -99,6 +99,10 @@ export class Aio extends CompletionSource<NativeAio> {
       return new IoError(result, op.syscall, op.path, op.dest,
         'with O_DIRECT, the offset and length must be multiples of the logical block size (512 or 4096 bytes) and the buffer aligned: use alignedBuffer; or an unsupported rwFlags bit');
     }
+    if (result === -EINVAL && op.syscall === 'poll') {
+      return new IoError(result, op.syscall, op.path, op.dest,
+        'IOCB_CMD_POLL supports only files that wait on one queue: not a pipe or FIFO opened for both reading and writing');
+    }
     if (result === -EAGAIN) {
       return new IoError(result, op.syscall, op.path, op.dest, 'RWF_NOWAIT and the I/O would block, or the kernel is short of resources');
     }

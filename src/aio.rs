@@ -162,6 +162,8 @@ impl NativeAio {
         )
     }
 
+    // One argument per iocb field the caller controls, like io_submit itself.
+    #[allow(clippy::too_many_arguments)]
     #[napi]
     pub fn pread_shared(
         &self,
@@ -199,6 +201,8 @@ impl NativeAio {
         )
     }
 
+    // One argument per iocb field the caller controls, like io_submit itself.
+    #[allow(clippy::too_many_arguments)]
     #[napi]
     pub fn pwrite_shared(
         &self,

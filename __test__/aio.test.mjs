@@ -1,0 +1,321 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { Aio, AioContext, IoError, alignedBuffer, constants } from '../dist/index.js';
+import { fifo, pattern, runChild, tmpDir, tmpFile } from './helpers.mjs';
+
+/** An O_DIRECT descriptor on a real file system, or undefined where O_DIRECT is refused. */
+function directFd(size) {
+  const file = path.join(tmpDir(), 'direct.bin');
+  fs.writeFileSync(file, Buffer.alloc(size));
+  try {
+    return { file, fd: fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_DIRECT) };
+  } catch (e) {
+    if (e.code === 'EINVAL') return undefined;
+    throw e;
+  }
+}
+
+let aioWorks = true;
+try {
+  await new Aio({ maxEvents: 1 }).destroy();
+} catch (e) {
+  aioWorks = false;
+  console.warn(`kernel AIO unavailable, Aio tests skip: ${e.message}`);
+}
+const aioTest = aioWorks ? test : test.skip;
+
+aioTest('o-direct: 32 concurrent writes then reads round-trip through O_DIRECT', async (t) => {
+  const d = directFd(32 * 4096);
+  if (!d) return t.pass('O_DIRECT refused by this file system: skipped');
+  const aio = new Aio({ maxEvents: 64 });
+  const blocks = Array.from({ length: 32 }, (_, i) => {
+    const b = alignedBuffer(4096);
+    pattern(4096, i + 1).copy(b);
+    return b;
+  });
+  t.deepEqual(await Promise.all(blocks.map((b, i) => aio.write(d.fd, b, i * 4096))), blocks.map(() => 4096));
+  const back = blocks.map(() => alignedBuffer(4096));
+  t.deepEqual(await Promise.all(back.map((b, i) => aio.read(d.fd, b, i * 4096))), blocks.map(() => 4096));
+  t.true(back.every((b, i) => b.equals(blocks[i])));
+  fs.closeSync(d.fd);
+  await aio.destroy();
+});
+
+aioTest('o-direct: a plain Buffer works through the library’s aligned copy', async (t) => {
+  const d = directFd(8192);
+  if (!d) return t.pass('O_DIRECT refused by this file system: skipped');
+  const aio = new Aio();
+  t.is(await aio.write(d.fd, Buffer.alloc(4096, 7), 4096), 4096);
+  const out = Buffer.alloc(4096);
+  t.is(await aio.read(d.fd, out, 4096), 4096);
+  t.true(out.every((b) => b === 7));
+  await aio.destroy();
+});
+
+aioTest('o-direct-misaligned: a misaligned offset or length is EINVAL and the message says alignment', async (t) => {
+  const d = directFd(8192);
+  if (!d) return t.pass('O_DIRECT refused by this file system: skipped');
+  const aio = new Aio();
+  const err = await t.throwsAsync(aio.read(d.fd, alignedBuffer(4096), 100));
+  t.true(err instanceof IoError);
+  t.is(err.code, 'EINVAL');
+  t.regex(err.message, /^EINVAL: invalid argument, pread \(with O_DIRECT.*align/);
+  t.is((await t.throwsAsync(aio.read(d.fd, alignedBuffer(4096).subarray(0, 100), 0))).code, 'EINVAL');
+  await aio.destroy();
+});
+
+aioTest('fsync-fdsync: both complete on a written file', async (t) => {
+  const file = tmpFile(Buffer.alloc(0));
+  const fd = fs.openSync(file, 'r+');
+  const aio = new Aio();
+  t.is(await aio.write(fd, Buffer.from('data'), 0), 4);
+  await aio.fsync(fd);
+  await aio.fdsync(fd);
+  t.is(fs.readFileSync(file, 'utf8'), 'data');
+  await aio.destroy();
+});
+
+aioTest('readv-writev: vectors scatter and gather in order', async (t) => {
+  const file = tmpFile(Buffer.alloc(0));
+  const fd = fs.openSync(file, 'r+');
+  const aio = new Aio();
+  t.is(await aio.writev(fd, [Buffer.from('abc'), new Uint8Array(Buffer.from('defg'))], 0), 7);
+  const a = Buffer.alloc(2);
+  const b = new DataView(new ArrayBuffer(8), 2, 5);
+  t.is(await aio.readv(fd, [a, b], 0), 7);
+  t.is(a.toString(), 'ab');
+  t.is(Buffer.from(b.buffer, 2, 5).toString(), 'cdefg');
+  await aio.destroy();
+});
+
+aioTest('poll: IOCB_CMD_POLL on a pipe waits for data', async (t) => {
+  const p = fifo();
+  const aio = new Aio();
+  let done = false;
+  const pending = aio.poll(p.pollFd, constants.POLLIN).then((r) => { done = true; return r; });
+  await new Promise((r) => setTimeout(r, 50));
+  t.false(done, 'no data yet');
+  fs.writeSync(p.writeFd, 'x');
+  t.true(((await pending) & constants.POLLIN) !== 0);
+  p.close();
+  await aio.destroy();
+});
+
+aioTest('destroy-pending: destroy cancels pending polls with ECANCELED and waits', async (t) => {
+  const p = fifo();
+  const aio = new Aio();
+  const polls = Promise.allSettled(Array.from({ length: 10 }, () => aio.poll(p.pollFd, constants.POLLIN)));
+  await new Promise((r) => setTimeout(r, 20));
+  await aio.destroy();
+  const results = await polls;
+  t.true(results.every((r) => r.status === 'rejected' && r.reason.code === 'ECANCELED'));
+  await t.throwsAsync(aio.poll(p.pollFd, constants.POLLIN), { code: 'ERR_USE_AFTER_CLOSE' });
+  p.close();
+});
+
+aioTest('abort: aborting a pending poll rejects with AbortError', async (t) => {
+  const p = fifo();
+  const aio = new Aio();
+  const ac = new AbortController();
+  const pending = aio.poll(p.pollFd, constants.POLLIN, { signal: ac.signal });
+  await new Promise((r) => setTimeout(r, 20));
+  ac.abort();
+  await t.throwsAsync(pending, { name: 'AbortError', code: 'ABORT_ERR' });
+  await t.throwsAsync(aio.poll(p.pollFd, constants.POLLIN, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  t.is(aio.inFlight, 0);
+  p.close();
+  await aio.destroy();
+});
+
+aioTest('backpressure: 10k reads through a 16-event context all settle with the right bytes', async (t) => {
+  const data = pattern(10000 * 4, 11);
+  const file = tmpFile(data);
+  const fd = fs.openSync(file, 'r');
+  const aio = new Aio({ maxEvents: 16 });
+  const bufs = Array.from({ length: 10000 }, () => Buffer.alloc(4));
+  const results = await Promise.all(bufs.map((b, i) => aio.read(fd, b, i * 4)));
+  t.true(results.every((n) => n === 4));
+  t.true(bufs.every((b, i) => b.equals(data.subarray(i * 4, i * 4 + 4))));
+  await aio.destroy();
+});
+
+aioTest('batching: requests made in one JS turn go in with one io_submit', async (t) => {
+  const file = tmpFile(pattern(64 * 512));
+  const fd = fs.openSync(file, 'r');
+  const aio = new Aio({ maxEvents: 128 });
+  const before = aio.submitCalls;
+  await Promise.all(Array.from({ length: 64 }, (_, i) => aio.read(fd, Buffer.alloc(512), i * 512)));
+  t.is(aio.submitCalls - before, 1);
+  await aio.destroy();
+});
+
+aioTest('ebadf: a bad descriptor is EBADF and the context stays usable', async (t) => {
+  const aio = new Aio();
+  const [bad, good] = await Promise.allSettled([aio.read(9999, Buffer.alloc(4), 0), aio.fsync(fs.openSync(tmpFile(), 'r'))]);
+  t.is(bad.reason.code, 'EBADF');
+  t.is(bad.reason.syscall, 'pread');
+  t.is(good.status, 'fulfilled', 'a request behind a refused one still runs');
+  await aio.destroy();
+});
+
+aioTest('bad-arguments: invalid arguments throw Node-coded errors and submit nothing', async (t) => {
+  const aio = new Aio();
+  const buf = Buffer.alloc(4);
+  t.throws(() => aio.read('1', buf, 0), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => aio.read(0, 'x', 0), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => aio.read(0, buf, -1), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => aio.read(0, buf, undefined), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => aio.read(0, buf, 0, { rwFlags: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => aio.read(0, buf, 0, { priority: { class: 'fast' } }), { code: 'ERR_INVALID_ARG_VALUE' });
+  t.throws(() => aio.read(0, buf, 0, { priority: { class: 'be', level: 9 } }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => aio.poll(0, 0), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => new Aio({ maxEvents: 0 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.is(aio.inFlight, 0);
+  t.is(aio.submitCalls, 0);
+  await aio.destroy();
+});
+
+aioTest('priority-rwflags: a DSYNC write with a best-effort priority lands', async (t) => {
+  const file = tmpFile(Buffer.alloc(0));
+  const fd = fs.openSync(file, 'r+');
+  const aio = new Aio();
+  t.is(await aio.write(fd, Buffer.from('sync'), 0, { rwFlags: constants.RWF_DSYNC, priority: { class: 'be', level: 2 } }), 4);
+  t.is(fs.readFileSync(file, 'utf8'), 'sync');
+  await aio.destroy();
+});
+
+aioTest('idle-exit: a process with an idle Aio context exits on its own', (t) => {
+  const r = runChild(`
+    import { Aio } from DIST;
+    const aio = new Aio();
+    await aio.fsync(1).catch(() => {});
+    console.log('done');
+  `, { timeout: 10000 });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), 'done');
+});
+
+aioTest('keep-alive: a pending poll keeps the process alive', (t) => {
+  const r = runChild(`
+    import { Aio, constants } from DIST;
+    import { execFileSync } from 'node:child_process';
+    import fs from 'node:fs';
+    const file = ${JSON.stringify(path.join(tmpDir(), 'fifo'))};
+    execFileSync('mkfifo', [file]);
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const aio = new Aio();
+    const start = Date.now();
+    const pending = aio.poll(fd, constants.POLLIN);
+    // Write from a child process after a delay: nothing in this process keeps it alive
+    // but the pending poll.
+    import('node:child_process').then(({ spawn }) =>
+      spawn('sh', ['-c', 'sleep 0.4; printf x > ' + file], { stdio: 'ignore' }).unref());
+    await pending;
+    console.log(Date.now() - start >= 300 ? 'waited' : 'too early');
+  `, { timeout: 15000 });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), 'waited');
+});
+
+aioTest('process-exit: process.exit with pending polls exits at once with its code', (t) => {
+  const r = runChild(`
+    import { Aio, constants } from DIST;
+    import { execFileSync } from 'node:child_process';
+    import fs from 'node:fs';
+    const file = ${JSON.stringify(path.join(tmpDir(), 'fifo'))};
+    execFileSync('mkfifo', [file]);
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const aio = new Aio({ maxEvents: 32 });
+    let failed = 0;
+    for (let i = 0; i < 500; i++) aio.poll(fd, constants.POLLIN).catch((e) => { if (e.code !== 'ECANCELED') failed++; });
+    setTimeout(() => { if (failed) { console.error('polls failed early:', failed); process.exit(1); } }, 30);
+    setTimeout(() => process.exit(9), 50);
+  `, { timeout: 15000 });
+  t.is(r.status, 9, r.stderr);
+  t.true(r.ms < 10000);
+});
+
+aioTest('leak: RSS stays flat over many AIO requests and contexts', (t) => {
+  const file = tmpFile(pattern(1 << 20));
+  const r = runChild(`
+    import fs from 'node:fs';
+    import { Aio, alignedBuffer } from DIST;
+    const aio = new Aio({ maxEvents: 64 });
+    const fd = fs.openSync(${JSON.stringify(file)}, 'r');
+    const aligned = Array.from({ length: 64 }, () => alignedBuffer(4096));
+    async function ops(n) {
+      for (let done = 0; done < n; done += 64) {
+        await Promise.all(Array.from({ length: 64 }, (_, i) =>
+          i % 2 ? aio.read(fd, aligned[i], ((done + i) * 4096) % (1 << 20)) : aio.read(fd, Buffer.alloc(4096), ((done + i) * 4096) % (1 << 20))));
+      }
+      for (let i = 0; i < 100; i++) await new Aio({ maxEvents: 4 }).destroy();
+    }
+    async function rss() {
+      for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+      return process.memoryUsage().rss / 2 ** 20;
+    }
+    await ops(300_000);
+    const samples = [];
+    for (let i = 0; i < 4; i++) { await ops(100_000); samples.push(await rss()); }
+    console.log(JSON.stringify(samples));
+  `, { args: ['--expose-gc', '--min-semi-space-size=16'], timeout: 120000 });
+  t.is(r.status, 0, r.stderr);
+  const samples = JSON.parse(r.stdout);
+  t.log(`RSS after each further 100k requests (MiB): ${samples.map((s) => s.toFixed(1)).join(', ')}`);
+  t.true(samples[3] - samples[0] < 8, 'RSS keeps growing');
+});
+
+aioTest('low-level: submit is one io_submit, getEvents collects the events, cancel cancels', async (t) => {
+  const file = tmpFile(pattern(3 * 512, 4));
+  const fd = fs.openSync(file, 'r');
+  const ctx = new AioContext(16);
+  const requests = [0, 1, 2].map((i) => ({ command: 'pread', fd, buffer: Buffer.alloc(512), offset: i * 512, data: `r${i}` }));
+  t.is(ctx.submit(requests), 3);
+  const events = await ctx.getEvents(3, 10, 5000);
+  t.deepEqual(events.map((e) => e.data).sort(), ['r0', 'r1', 'r2']);
+  t.true(events.every((e) => e.res === 512));
+  t.true(requests.every((r, i) => r.buffer.equals(fs.readFileSync(file).subarray(i * 512, i * 512 + 512))));
+  const p = fifo();
+  const poll = { command: 'poll', fd: p.pollFd, events: constants.POLLIN, data: 'poll' };
+  ctx.submit([poll]);
+  t.deepEqual(await ctx.getEvents(1, 1, 50), [], 'getEvents times out with nothing ready');
+  t.true(ctx.cancel(poll));
+  const [cancelled] = await ctx.getEvents(1, 1, 5000);
+  t.is(cancelled.data, 'poll');
+  t.is(cancelled.res, -125, '-ECANCELED');
+  t.false(ctx.cancel(poll), 'a settled request cannot be cancelled');
+  p.close();
+  await ctx.destroy();
+});
+
+aioTest('worker-terminate: terminating a Worker with AIO polls in flight leaves the main thread unharmed', (t) => {
+  const r = runChild(`
+    import { execFileSync } from 'node:child_process';
+    import { Worker } from 'node:worker_threads';
+    import { Aio } from DIST;
+    const file = ${JSON.stringify(path.join(tmpDir(), 'fifo'))};
+    execFileSync('mkfifo', [file]);
+    for (let round = 0; round < 3; round++) {
+      const worker = new Worker(\`
+        import fs from 'node:fs';
+        import { parentPort } from 'node:worker_threads';
+        import { Aio, constants } from \${JSON.stringify(DIST)};
+        const aio = new Aio({ maxEvents: 16 });
+        const fd = fs.openSync(\${JSON.stringify(file)}, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+        for (let i = 0; i < 100; i++) aio.poll(fd, constants.POLLIN).catch((e) => { if (e.code !== 'ECANCELED') throw e; });
+        await new Promise((r) => setTimeout(r, 20));
+        if (aio.inFlight !== 100) throw new Error('polls did not stay pending: ' + aio.inFlight);
+        parentPort.postMessage('busy');
+      \`, { eval: true });
+      await new Promise((resolve) => worker.once('message', resolve));
+      await worker.terminate();
+    }
+    const aio = new Aio();
+    await aio.fsync(1).catch(() => {});
+    console.log('main ok');
+    await aio.destroy();
+  `, { timeout: 60000 });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), 'main ok');
+});
