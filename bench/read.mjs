@@ -7,12 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Ring, alignedBuffer, isSupported } from '../dist/index.js';
+import { Aio, Ring, alignedBuffer, isSupported } from '../dist/index.js';
 
 const HELP = `Usage: npm run bench -- [options]
 
-Random reads from one page-cached file, one thread, the same queue depth for every
-contender that has one; prints a table and the ratios against the baselines.
+Random reads from one file, one thread, the same queue depth for every contender that
+has one, in two workloads: page-cached reads (Ring against Node's fs and fio io_uring)
+and O_DIRECT reads (Aio and Ring against Node's fs.read pool and fio libaio). Prints a
+table per workload and the ratios against the baselines.
 
 Options:
   --duration <s>   seconds per contender (default 3)
@@ -20,6 +22,7 @@ Options:
   --bs <bytes>     block size (default 4096)
   --size <MiB>     file size when the benchmark creates it (default 256)
   --file <path>    file to read (default: bench/data/read-<size>MiB.bin, created)
+  --workload <w>   page-cache, direct or all (default all)
   --json           also print one JSON object as the last line
   --help           this text
 `;
@@ -31,6 +34,7 @@ const { values: opt } = parseArgs({
     bs: { type: 'string', default: '4096' },
     size: { type: 'string', default: '256' },
     file: { type: 'string' },
+    workload: { type: 'string', default: 'all' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -112,12 +116,12 @@ function summarize(ops, t0, cpu0) {
   return { ops, seconds, opsPerSec: ops / seconds, cpuUsPerOp: (cpu.user + cpu.system) / ops };
 }
 
-function runFio(engine) {
+function runFio(engine, direct = false) {
   const which = spawnSync('fio', ['--version'], { encoding: 'utf8' });
   if (which.status !== 0) return { skipped: 'fio not installed' };
   const args = [
     '--name=bench', `--filename=${file}`, '--rw=randread', `--bs=${bs}`, `--ioengine=${engine}`,
-    `--iodepth=${depth}`, '--direct=0', '--invalidate=0', `--runtime=${duration}`, '--time_based',
+    `--iodepth=${depth}`, `--direct=${direct ? 1 : 0}`, '--invalidate=0', `--runtime=${duration}`, '--time_based',
     '--numjobs=1', '--thread', '--output-format=json', `--size=${fileSize}`,
   ];
   const r = spawnSync('fio', args, { encoding: 'utf8' });
@@ -132,70 +136,134 @@ function runFio(engine) {
   };
 }
 
-const results = {};
-async function run(name, fn) {
+if (!['all', 'page-cache', 'direct'].includes(opt.workload)) {
+  console.error('--workload must be page-cache, direct or all');
+  process.exit(2);
+}
+
+async function run(results, name, fn) {
   log(`running ${name} (${duration}s)...`);
   const r = await fn();
   results[name] = r;
   log(r.skipped ? `  ${name}: skipped (${r.skipped})` : `  ${name}: ${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s`);
 }
 
-const fd = fs.openSync(file, 'r');
-const fh = await fs.promises.open(file, 'r');
-await run('fs.promises FileHandle.read', () => measureAsync((b, p) => fh.read(b, 0, bs, p), () => Buffer.alloc(bs)));
-await run('fs.read (callback)', () =>
-  measureAsync((b, p) => new Promise((res, rej) => fs.read(fd, b, 0, bs, p, (e, n) => (e ? rej(e) : res(n)))), () => Buffer.alloc(bs)));
-await run('fs.readSync', () => measureSync((b, p) => fs.readSync(fd, b, 0, bs, p)));
+const callbackRead = (fd) => (b, p) => new Promise((res, rej) => fs.read(fd, b, 0, bs, p, (e, n) => (e ? rej(e) : res(n))));
 const support = isSupported();
-let ring;
-if (support.ok) {
-  ring = new Ring({ entries: Math.max(64, depth * 2) });
-  await run('Ring.read (Buffer, copied)', () => measureAsync((b, p) => ring.read(fd, b, p), () => Buffer.alloc(bs)));
-  await run('Ring.read (alignedBuffer, zero-copy)', () => measureAsync((b, p) => ring.read(fd, b, p), () => alignedBuffer(bs)));
-} else {
-  log(`io_uring unavailable (${support.reason}): Ring rows skipped`);
+if (!support.ok) log(`io_uring unavailable (${support.reason}): Ring rows skipped`);
+
+/** 4 KiB random reads from the page cache: Ring against Node's fs and fio io_uring. */
+async function pageCache() {
+  const results = {};
+  const fd = fs.openSync(file, 'r');
+  const fh = await fs.promises.open(file, 'r');
+  await run(results, 'fs.promises FileHandle.read', () => measureAsync((b, p) => fh.read(b, 0, bs, p), () => Buffer.alloc(bs)));
+  await run(results, 'fs.read (callback)', () => measureAsync(callbackRead(fd), () => Buffer.alloc(bs)));
+  await run(results, 'fs.readSync', () => measureSync((b, p) => fs.readSync(fd, b, 0, bs, p)));
+  if (support.ok) {
+    const ring = new Ring({ entries: Math.max(64, depth * 2) });
+    await run(results, 'Ring.read (Buffer, copied)', () => measureAsync((b, p) => ring.read(fd, b, p), () => Buffer.alloc(bs)));
+    await run(results, 'Ring.read (alignedBuffer, zero-copy)', () => measureAsync((b, p) => ring.read(fd, b, p), () => alignedBuffer(bs)));
+    await ring.destroy();
+  }
+  await run(results, `fio io_uring QD${depth}`, () => runFio('io_uring'));
+  await fh.close();
+  fs.closeSync(fd);
+  const best = 'Ring.read (alignedBuffer, zero-copy)';
+  const copied = 'Ring.read (Buffer, copied)';
+  const fio = `fio io_uring QD${depth}`;
+  return {
+    title: `page cache: random ${bs}-byte reads, depth ${depth}`,
+    baseline: 'fs.read (callback)',
+    results,
+    ratios: {
+      ring_vs_fs_promises: [best, 'fs.promises FileHandle.read', 4],
+      ring_vs_fs_read: [best, 'fs.read (callback)', 1.5],
+      ring_vs_fs_readSync: [best, 'fs.readSync'],
+      ring_vs_fio: [best, fio, 0.75],
+      ring_buffer_vs_fs_promises: [copied, 'fs.promises FileHandle.read'],
+      ring_buffer_vs_fs_read: [copied, 'fs.read (callback)'],
+      ring_buffer_vs_fio: [copied, fio],
+    },
+  };
 }
-await run(`fio io_uring QD${depth}`, () => runFio('io_uring'));
-await ring?.destroy();
-await fh.close();
-fs.closeSync(fd);
 
-const rate = (name) => results[name]?.opsPerSec;
-const ratio = (a, b) => (rate(a) && rate(b) ? rate(a) / rate(b) : null);
-const best = 'Ring.read (alignedBuffer, zero-copy)';
-const copied = 'Ring.read (Buffer, copied)';
-const fioName = `fio io_uring QD${depth}`;
-const ratios = {
-  ring_vs_fs_promises: ratio(best, 'fs.promises FileHandle.read'),
-  ring_vs_fs_read: ratio(best, 'fs.read (callback)'),
-  ring_vs_fs_readSync: ratio(best, 'fs.readSync'),
-  ring_vs_fio: ratio(best, fioName),
-  ring_buffer_vs_fs_promises: ratio(copied, 'fs.promises FileHandle.read'),
-  ring_buffer_vs_fs_read: ratio(copied, 'fs.read (callback)'),
-  ring_buffer_vs_fio: ratio(copied, fioName),
-};
-const goals = { ring_vs_fs_promises: 4, ring_vs_fs_read: 1.5, ring_vs_fio: 0.75 };
+/** 4 KiB random O_DIRECT reads: Aio (and Ring) against Node's fs.read pool and fio libaio. */
+async function direct() {
+  const results = {};
+  let fd;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
+  } catch (e) {
+    log(`O_DIRECT refused for ${file} (${e.code}): direct workload skipped`);
+    return undefined;
+  }
+  await run(results, 'fs.read (callback, O_DIRECT)', () => measureAsync(callbackRead(fd), () => alignedBuffer(bs)));
+  const aio = new Aio({ maxEvents: Math.max(64, depth * 2) });
+  await run(results, 'Aio.read (alignedBuffer)', () => measureAsync((b, p) => aio.read(fd, b, p), () => alignedBuffer(bs)));
+  await run(results, 'Aio.read (Buffer, copied)', () => measureAsync((b, p) => aio.read(fd, b, p), () => Buffer.alloc(bs)));
+  await aio.destroy();
+  if (support.ok) {
+    const ring = new Ring({ entries: Math.max(64, depth * 2) });
+    await run(results, 'Ring.read (alignedBuffer, O_DIRECT)', () => measureAsync((b, p) => ring.read(fd, b, p), () => alignedBuffer(bs)));
+    await ring.destroy();
+  }
+  await run(results, `fio libaio QD${depth} direct`, () => runFio('libaio', true));
+  await run(results, `fio io_uring QD${depth} direct`, () => runFio('io_uring', true));
+  fs.closeSync(fd);
+  const best = 'Aio.read (alignedBuffer)';
+  return {
+    title: `O_DIRECT: random ${bs}-byte reads, depth ${depth}`,
+    baseline: 'fs.read (callback, O_DIRECT)',
+    results,
+    ratios: {
+      aio_vs_fio_libaio: [best, `fio libaio QD${depth} direct`, 0.9],
+      aio_vs_fs_read_pool: [best, 'fs.read (callback, O_DIRECT)', 1.8],
+      aio_buffer_vs_fio_libaio: ['Aio.read (Buffer, copied)', `fio libaio QD${depth} direct`],
+      ring_direct_vs_fio_io_uring: ['Ring.read (alignedBuffer, O_DIRECT)', `fio io_uring QD${depth} direct`],
+    },
+  };
+}
 
-const rows = Object.entries(results).map(([name, r]) => [
-  name,
-  r.skipped ? 'skipped' : Math.round(r.opsPerSec).toLocaleString('en-US'),
-  r.skipped ? '' : ((r.opsPerSec * bs) / 2 ** 20).toFixed(0),
-  r.skipped ? '' : r.cpuUsPerOp.toFixed(2),
-  r.skipped || !rate('fs.read (callback)') ? '' : `${(r.opsPerSec / rate('fs.read (callback)')).toFixed(2)}x`,
-]);
-const header = ['contender', 'ops/s', 'MiB/s', 'CPU µs/op', 'vs fs.read'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-console.log(`\nrandom ${bs}-byte reads, depth ${depth}, ${duration}s each, ${(fileSize / 2 ** 20).toFixed(0)} MiB page-cached file, ${os.cpus().length} CPUs, Node ${process.version}, Linux ${os.release()}\n`);
-console.log(line(header));
-console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-for (const r of rows) console.log(line(r));
-console.log('\nratios (goal):');
-for (const [k, v] of Object.entries(ratios)) {
-  const goal = goals[k];
-  const verdict = v === null || goal === undefined ? '' : v >= goal ? '  met' : '  MISSED';
-  console.log(`  ${k.padEnd(28)} ${v === null ? 'n/a' : `${v.toFixed(2)}x`}${goal ? ` (>= ${goal}x)${verdict}` : ''}`);
+function report(w) {
+  const rate = (name) => w.results[name]?.opsPerSec;
+  const ratios = {};
+  for (const [key, [a, b]] of Object.entries(w.ratios)) ratios[key] = rate(a) && rate(b) ? rate(a) / rate(b) : null;
+  const rows = Object.entries(w.results).map(([name, r]) => [
+    name,
+    r.skipped ? 'skipped' : Math.round(r.opsPerSec).toLocaleString('en-US'),
+    r.skipped ? '' : ((r.opsPerSec * bs) / 2 ** 20).toFixed(0),
+    r.skipped ? '' : r.cpuUsPerOp.toFixed(2),
+    r.skipped || !rate(w.baseline) ? '' : `${(r.opsPerSec / rate(w.baseline)).toFixed(2)}x`,
+  ]);
+  const header = ['contender', 'ops/s', 'MiB/s', 'CPU µs/op', `vs ${w.baseline}`];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(`\n${w.title}, ${duration}s each, ${(fileSize / 2 ** 20).toFixed(0)} MiB file, ${os.cpus().length} CPUs, Node ${process.version}, Linux ${os.release()}\n`);
+  console.log(line(header));
+  console.log(`|${widths.map((wd, i) => (i === 0 ? '-'.repeat(wd + 2) : `${'-'.repeat(wd + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log('\nratios (goal):');
+  for (const [key, v] of Object.entries(ratios)) {
+    const goal = w.ratios[key][2];
+    const verdict = v === null || goal === undefined ? '' : v >= goal ? '  met' : '  MISSED';
+    console.log(`  ${key.padEnd(28)} ${v === null ? 'n/a' : `${v.toFixed(2)}x`}${goal ? ` (>= ${goal}x)${verdict}` : ''}`);
+  }
+  return ratios;
+}
+
+const workloads = {};
+if (opt.workload !== 'direct') workloads.page_cache = await pageCache();
+if (opt.workload !== 'page-cache') {
+  const w = await direct();
+  if (w) workloads.direct = w;
+}
+const allRatios = {};
+const allResults = {};
+for (const [key, w] of Object.entries(workloads)) {
+  Object.assign(allRatios, report(w));
+  allResults[key] = w.results;
 }
 if (opt.json) {
-  console.log(JSON.stringify({ date: new Date().toISOString(), node: process.version, kernel: os.release(), bs, depth, duration, results, ratios }));
+  console.log(JSON.stringify({ date: new Date().toISOString(), node: process.version, kernel: os.release(), bs, depth, duration, results: allResults, ratios: allRatios }));
 }
