@@ -138,26 +138,27 @@ export class Aio extends CompletionSource<NativeAio> {
     return this.#rw(true, fd, buffer, position, options);
   }
 
-  /** IOCB_CMD_PREADV (kernel 2.6.19). */
-  readv(fd: number, buffers: readonly ArrayBufferView[], position: number | bigint, options?: AioOpOptions): Promise<number> {
+  #vectored(write: boolean, fd: number, buffers: readonly ArrayBufferView[], position: number | bigint, options: AioOpOptions | undefined): Promise<number> {
     validateFd(fd);
     validateViews(buffers, 'buffers');
     const pos = validateOffset(position);
     const signal = signalOf(options);
     const flags = rwFlagsOf(options);
     const prio = priorityOf(options);
-    return this.track('preadv', signal, (a) => a.preadv(fd, buffers as ArrayBufferView[], pos, flags, prio));
+    const views = buffers as ArrayBufferView[];
+    return this.track(write ? 'pwritev' : 'preadv', signal, write
+      ? (a) => a.pwritev(fd, views, pos, flags, prio)
+      : (a) => a.preadv(fd, views, pos, flags, prio));
+  }
+
+  /** IOCB_CMD_PREADV (kernel 2.6.19). */
+  readv(fd: number, buffers: readonly ArrayBufferView[], position: number | bigint, options?: AioOpOptions): Promise<number> {
+    return this.#vectored(false, fd, buffers, position, options);
   }
 
   /** IOCB_CMD_PWRITEV (kernel 2.6.19). */
   writev(fd: number, buffers: readonly ArrayBufferView[], position: number | bigint, options?: AioOpOptions): Promise<number> {
-    validateFd(fd);
-    validateViews(buffers, 'buffers');
-    const pos = validateOffset(position);
-    const signal = signalOf(options);
-    const flags = rwFlagsOf(options);
-    const prio = priorityOf(options);
-    return this.track('pwritev', signal, (a) => a.pwritev(fd, buffers as ArrayBufferView[], pos, flags, prio));
+    return this.#vectored(true, fd, buffers, position, options);
   }
 
   /** IOCB_CMD_FSYNC (kernel 4.18). */

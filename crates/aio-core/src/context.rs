@@ -274,20 +274,12 @@ impl<T> Context<T> {
         deadline: Instant,
         mut deliver: impl FnMut(Completion<T>),
     ) -> bool {
-        loop {
+        let eventfd = self.eventfd();
+        iobuf::drain_until(eventfd, deadline, || {
             self.flush();
-            self.clear_eventfd();
             self.reap(&mut deliver);
-            if self.slots.is_empty() {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            self.eventfd
-                .wait((deadline - now).as_millis().min(100) as i32);
-        }
+            self.slots.is_empty()
+        })
     }
 
     /// Cancels everything and waits for every event; false if the kernel did not

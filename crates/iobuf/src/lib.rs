@@ -198,9 +198,7 @@ impl EventFd {
 
     /// Resets the counter so a level-triggered watcher sleeps until the next signal.
     pub fn clear(&self) {
-        let mut counter = 0u64;
-        // SAFETY: reads 8 bytes into a local u64 from our non-blocking eventfd.
-        unsafe { libc::read(self.fd(), (&mut counter as *mut u64).cast(), 8) };
+        clear_eventfd(self.fd());
     }
 
     /// Signals the eventfd (wakes its watcher).
@@ -212,13 +210,44 @@ impl EventFd {
 
     /// Blocks until signalled or `timeout_ms` passes.
     pub fn wait(&self, timeout_ms: i32) {
-        let mut pfd = libc::pollfd {
-            fd: self.fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd on the stack.
-        unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        wait_eventfd(self.fd(), timeout_ms);
+    }
+}
+
+fn clear_eventfd(fd: std::os::fd::RawFd) {
+    let mut counter = 0u64;
+    // SAFETY: reads 8 bytes into a local u64 from a non-blocking eventfd.
+    unsafe { libc::read(fd, (&mut counter as *mut u64).cast(), 8) };
+}
+
+fn wait_eventfd(fd: std::os::fd::RawFd, timeout_ms: i32) {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd on the stack.
+    unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+}
+
+/// Runs `step` (submit and reap; true once nothing is outstanding) until it reports
+/// done or `deadline` passes, sleeping on `eventfd` in between. Returns whether
+/// everything finished: the shape every core's teardown shares.
+pub fn drain_until(
+    eventfd: std::os::fd::RawFd,
+    deadline: std::time::Instant,
+    mut step: impl FnMut() -> bool,
+) -> bool {
+    loop {
+        clear_eventfd(eventfd);
+        if step() {
+            return true;
+        }
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        wait_eventfd(eventfd, (deadline - now).as_millis().min(100) as i32);
     }
 }
 
