@@ -140,13 +140,21 @@ aioTest('backpressure: 10k reads through a 16-event context all settle with the 
   await aio.destroy();
 });
 
-aioTest('batching: requests made in one JS turn go in with one io_submit', async (t) => {
+aioTest('batching: requests made in one JS turn go in with one io_submit when uncapped', async (t) => {
+  const file = tmpFile(pattern(64 * 512));
+  const fd = fs.openSync(file, 'r');
+  const aio = new Aio({ maxEvents: 128, submitBatch: 0 });
+  await Promise.all(Array.from({ length: 64 }, (_, i) => aio.read(fd, Buffer.alloc(512), i * 512)));
+  t.is(aio.submitCalls, 1);
+  await aio.destroy();
+});
+
+aioTest('submit-batch: by default one io_submit carries at most 4 requests', async (t) => {
   const file = tmpFile(pattern(64 * 512));
   const fd = fs.openSync(file, 'r');
   const aio = new Aio({ maxEvents: 128 });
-  const before = aio.submitCalls;
   await Promise.all(Array.from({ length: 64 }, (_, i) => aio.read(fd, Buffer.alloc(512), i * 512)));
-  t.is(aio.submitCalls - before, 1);
+  t.is(aio.submitCalls, 16);
   await aio.destroy();
 });
 
@@ -171,6 +179,7 @@ aioTest('bad-arguments: invalid arguments throw Node-coded errors and submit not
   t.throws(() => aio.read(0, buf, 0, { priority: { class: 'be', level: 9 } }), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => aio.poll(0, 0), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => new Aio({ maxEvents: 0 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => new Aio({ submitBatch: -1 }), { code: 'ERR_OUT_OF_RANGE' });
   t.is(aio.inFlight, 0);
   t.is(aio.submitCalls, 0);
   await aio.destroy();

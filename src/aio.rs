@@ -107,15 +107,18 @@ impl NativeAio {
 
 #[napi]
 impl NativeAio {
-    /// io_setup(`max_events`); `dispatch(count)` receives (id, res, res2) triples.
+    /// io_setup(`max_events`); at most `submit_batch` iocbs per io_submit (0: no
+    /// cap); `dispatch(count)` receives (id, res, res2) triples.
     #[napi(constructor)]
     pub fn new(
         env: Env,
         max_events: u32,
+        submit_batch: u32,
         dispatch: Unknown,
         completions: Unknown,
     ) -> napi::Result<Self> {
-        let ctx = Context::new(max_events).map_err(errno_error)?;
+        let mut ctx = Context::new(max_events).map_err(errno_error)?;
+        ctx.set_submit_batch(submit_batch as usize);
         let state = Shared::start(
             env.raw(),
             ctx,

@@ -56,6 +56,7 @@ pub struct Context<T> {
     eventfd: EventFd,
     events: Vec<IoEvent>,
     submits: u64,
+    submit_batch: usize,
 }
 
 /// Explains an io_setup failure.
@@ -91,6 +92,7 @@ impl<T> Context<T> {
             eventfd,
             events: vec![IoEvent::default(); max_events.min(1024) as usize],
             submits: 0,
+            submit_batch: usize::MAX,
         })
     }
 
@@ -110,6 +112,14 @@ impl<T> Context<T> {
     /// io_submit calls made so far.
     pub fn submits(&self) -> u64 {
         self.submits
+    }
+
+    /// Caps how many iocbs one io_submit carries (0: no cap). The block layer plugs a
+    /// batch and dispatches it to the device at the end of io_submit, so big batches
+    /// make completions arrive together and the queue run in lockstep (measured here,
+    /// O_DIRECT QD32 on virtio: 32 per call ~86k IOPS, 4 per call ~100-113k, like fio).
+    pub fn set_submit_batch(&mut self, batch: usize) {
+        self.submit_batch = if batch == 0 { usize::MAX } else { batch };
     }
 
     pub fn has_unsubmitted(&self) -> bool {
@@ -153,7 +163,7 @@ impl<T> Context<T> {
         while !self.backlog.is_empty() && self.in_kernel < self.max_events {
             ids.clear();
             batch.clear();
-            let room = self.max_events - self.in_kernel;
+            let room = (self.max_events - self.in_kernel).min(self.submit_batch);
             for &id in self.backlog.iter().take(room) {
                 let slot = self.slots.get_mut(&id).expect("backlog ids have slots");
                 ids.push(id);
