@@ -30,6 +30,17 @@ impl AlignedBuf {
     /// Allocates `len` zeroed bytes aligned to `align` (a power of two).
     /// Returns `None` when the layout is invalid or the allocation fails.
     pub fn zeroed(len: usize, align: usize) -> Option<Self> {
+        Self::allocate(len, align, true)
+    }
+
+    /// Allocates `len` page-aligned bytes whose contents are unspecified until
+    /// written: for memory the kernel fills before anyone reads it (only the prefix a
+    /// completion reports is ever read back). Skips a memset per operation.
+    pub fn for_kernel(len: usize) -> Option<Self> {
+        Self::allocate(len, PAGE_ALIGN, false)
+    }
+
+    fn allocate(len: usize, align: usize, zero: bool) -> Option<Self> {
         if !align.is_power_of_two() {
             return None;
         }
@@ -40,13 +51,19 @@ impl AlignedBuf {
         }
         let layout = Layout::from_size_align(len, align).ok()?;
         // SAFETY: layout has a non-zero size (checked above).
-        let raw = unsafe { alloc::alloc_zeroed(layout) };
+        let raw = unsafe {
+            if zero {
+                alloc::alloc_zeroed(layout)
+            } else {
+                alloc::alloc(layout)
+            }
+        };
         NonNull::new(raw).map(|ptr| Self { ptr, len, align })
     }
 
     /// Allocates a page-aligned copy of `bytes`.
     pub fn copy_of(bytes: &[u8]) -> Option<Self> {
-        let buf = Self::zeroed(bytes.len(), PAGE_ALIGN)?;
+        let buf = Self::for_kernel(bytes.len())?;
         // SAFETY: buf is a fresh allocation of exactly bytes.len() bytes that cannot
         // overlap the caller's slice.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.as_ptr(), bytes.len()) };
@@ -87,7 +104,7 @@ impl Drop for AlignedBuf {
         }
         let layout =
             Layout::from_size_align(self.len, self.align).expect("layout was valid at allocation");
-        // SAFETY: ptr came from alloc_zeroed with exactly this layout and is freed once.
+        // SAFETY: ptr came from alloc/alloc_zeroed with exactly this layout; freed once.
         unsafe { alloc::dealloc(self.ptr.as_ptr(), layout) };
     }
 }
@@ -115,9 +132,10 @@ impl IoBuf {
         (end <= mem.len()).then_some(IoBuf::Shared { mem, offset, len })
     }
 
-    /// An owned landing zone of `len` bytes for the kernel to fill.
+    /// An owned landing zone of `len` bytes for the kernel to fill; only the prefix
+    /// its completion reports is ever read (`filled`).
     pub fn landing(len: usize) -> Option<Self> {
-        AlignedBuf::zeroed(len, PAGE_ALIGN).map(IoBuf::Owned)
+        AlignedBuf::for_kernel(len).map(IoBuf::Owned)
     }
 
     pub fn ptr(&self) -> *mut u8 {
