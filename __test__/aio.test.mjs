@@ -328,3 +328,27 @@ aioTest('worker-terminate: terminating a Worker with AIO polls in flight leaves 
   t.is(r.status, 0, r.stderr);
   t.is(r.stdout.trim(), 'main ok');
 });
+
+aioTest('low-level: submit stops at the first invalid request like io_submit', async (t) => {
+  const file = tmpFile(pattern(1024));
+  const fd = fs.openSync(file, 'r');
+  const ctx = new AioContext(8);
+  const good = { command: 'pread', fd, buffer: Buffer.alloc(512), offset: 0, data: 'good' };
+  t.is(ctx.submit([good, { command: 'pread', fd, buffer: 'nope', offset: 0 }, { ...good, data: 'never' }]), 1);
+  t.throws(() => ctx.submit([{ command: 'teleport', fd }]), { code: 'ERR_INVALID_ARG_VALUE' });
+  const events = await ctx.getEvents(1, 8, 5000);
+  t.deepEqual(events.map((e) => [e.data, e.res]), [['good', 512]]);
+  await ctx.destroy();
+});
+
+aioTest('low-level: concurrent getEvents calls are all woken', async (t) => {
+  const file = tmpFile(pattern(1024));
+  const fd = fs.openSync(file, 'r');
+  const ctx = new AioContext(8);
+  const a = ctx.getEvents(1, 1, 5000);
+  const b = ctx.getEvents(1, 1, 5000);
+  ctx.submit([0, 1].map((i) => ({ command: 'pread', fd, buffer: Buffer.alloc(512), offset: i * 512, data: i })));
+  const [ea, eb] = await Promise.all([a, b]);
+  t.is(ea.length + eb.length, 2);
+  await ctx.destroy();
+});

@@ -214,7 +214,7 @@ export class AioContext {
   readonly #aio: Aio;
   readonly #ready: AioEvent[] = [];
   readonly #cancels = new Map<AioRequest, AbortController>();
-  #waiter: (() => void) | undefined;
+  readonly #waiters = new Set<() => void>();
 
   constructor(maxEvents = 128) {
     // No cap: one submit() is one io_submit, as with the syscall.
@@ -226,41 +226,53 @@ export class AioContext {
     return this.#aio.inFlight;
   }
 
-  /** Validates every request, then submits them with one io_submit. Returns the count. */
+  /**
+   * Submits `requests` with one io_submit and returns how many were accepted. Like
+   * io_submit(2), it stops at the first invalid request: that one throws if it is
+   * the first, otherwise the count of those before it is returned.
+   */
   submit(requests: readonly AioRequest[]): number {
     if (!Array.isArray(requests)) throw invalidArgType('requests', 'an instance of Array', requests);
-    requests.forEach((r, i) => validateObject(r, `requests[${i}]`));
-    const started = requests.map((request) => {
+    let accepted = 0;
+    for (const [i, request] of requests.entries()) {
+      let started: Promise<unknown>;
       const ac = new AbortController();
-      const options = { signal: ac.signal, rwFlags: (request as { rwFlags?: number }).rwFlags, priority: (request as { priority?: AioPriority }).priority };
-      let p: Promise<unknown>;
-      switch (request.command) {
-        case 'pread': p = this.#aio.read(request.fd, request.buffer, request.offset, options); break;
-        case 'pwrite': p = this.#aio.write(request.fd, request.buffer, request.offset, options); break;
-        case 'preadv': p = this.#aio.readv(request.fd, request.buffers, request.offset, options); break;
-        case 'pwritev': p = this.#aio.writev(request.fd, request.buffers, request.offset, options); break;
-        case 'fsync': p = this.#aio.fsync(request.fd, options); break;
-        case 'fdsync': p = this.#aio.fdsync(request.fd, options); break;
-        case 'poll': p = this.#aio.poll(request.fd, request.events, options); break;
-        default: throw invalidArgValue('requests[].command', (request as { command: unknown }).command);
+      try {
+        validateObject(request, `requests[${i}]`);
+        started = this.#start(request, ac.signal);
+      } catch (e) {
+        if (accepted === 0) throw e;
+        break;
       }
-      return { request, ac, p };
-    });
-    for (const { request, ac, p } of started) {
       this.#cancels.set(request, ac);
-      p.then(
+      started.then(
         (res) => this.#push(request, typeof res === 'number' ? res : 0),
         (err) => this.#push(request, err?.code === 'ABORT_ERR' ? -ECANCELED : (err?.errno ?? -EINVAL)),
       );
+      accepted++;
     }
     this.#aio.submitNow();
-    return started.length;
+    return accepted;
+  }
+
+  #start(request: AioRequest, signal: AbortSignal): Promise<unknown> {
+    const options = { signal, rwFlags: (request as { rwFlags?: number }).rwFlags, priority: (request as { priority?: AioPriority }).priority };
+    switch (request.command) {
+      case 'pread': return this.#aio.read(request.fd, request.buffer, request.offset, options);
+      case 'pwrite': return this.#aio.write(request.fd, request.buffer, request.offset, options);
+      case 'preadv': return this.#aio.readv(request.fd, request.buffers, request.offset, options);
+      case 'pwritev': return this.#aio.writev(request.fd, request.buffers, request.offset, options);
+      case 'fsync': return this.#aio.fsync(request.fd, options);
+      case 'fdsync': return this.#aio.fdsync(request.fd, options);
+      case 'poll': return this.#aio.poll(request.fd, request.events, options);
+      default: throw invalidArgValue('request.command', (request as { command: unknown }).command, "must be one of 'pread', 'pwrite', 'preadv', 'pwritev', 'fsync', 'fdsync', 'poll'");
+    }
   }
 
   #push(request: AioRequest, res: number): void {
     this.#cancels.delete(request);
     this.#ready.push({ data: (request as { data?: unknown }).data, request, res, res2: 0 });
-    this.#waiter?.();
+    for (const wake of this.#waiters) wake();
   }
 
   /**
@@ -271,18 +283,24 @@ export class AioContext {
     validateInteger(minNr, 'minNr', 0, 2 ** 31 - 1);
     validateInteger(nr, 'nr', Math.max(1, minNr), 2 ** 31 - 1);
     if (timeoutMs !== undefined) validateInteger(timeoutMs, 'timeoutMs', 0, 2 ** 31 - 1);
-    if (this.#ready.length < minNr) {
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    // Loop: another getEvents may take the events that woke this one.
+    while (this.#ready.length < minNr) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
       await new Promise<void>((resolve) => {
-        const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.#waiter = () => {
+        const waiters = this.#waiters;
+        const wake = () => {
           if (this.#ready.length >= minNr) done();
         };
+        const timer = left === Infinity ? undefined : setTimeout(done, left);
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(wake);
+          resolve();
+        }
+        waiters.add(wake);
       });
-      this.#waiter = undefined;
     }
     return this.#ready.splice(0, nr);
   }
