@@ -69,7 +69,8 @@ function priorityOf(options: AioOpOptions | undefined): number {
 /**
  * A kernel AIO context (io_setup). Completions arrive through an eventfd
  * (IOCB_FLAG_RESFD) on the same event-loop wiring as Ring; requests made in one JS
- * turn go to the kernel in one io_submit; more than `maxEvents` wait in a queue.
+ * turn go to the kernel together at its end (`submitBatch` per io_submit); more than
+ * `maxEvents` wait in a queue.
  *
  * Kernel AIO is truly asynchronous only for O_DIRECT on files (and for poll). Buffered
  * reads and writes of regular files run synchronously inside io_submit, on the JS
@@ -93,7 +94,7 @@ export class Aio extends CompletionSource<NativeAio> {
     }
   }
 
-  /** io_submit calls made so far (one per JS turn with requests queued). */
+  /** io_submit calls made so far (per JS turn: one per `submitBatch` requests queued). */
   get submitCalls(): number {
     return this.native?.submits ?? 0;
   }
