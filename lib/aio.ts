@@ -2,10 +2,10 @@
 // io_destroy) as promises, with the same ownership rule and errors as Ring.
 import { constants as osConstants } from 'node:os';
 import { ownedMemory } from './buffer';
-import { IoError, invalidArgType, invalidArgValue, nativeErrno, outOfRange } from './errors';
+import { IoError, invalidArgType, invalidArgValue, nativeErrno } from './errors';
 import { native, type NativeAio } from './native';
 import { CompletionSource, type OpOptions, type Pending, signalOf, toVoid } from './source';
-import { validateFd, validateInteger, validateObject, validateView, validateViews } from './validate';
+import { validateFd, validateInteger, validateObject, validateOffset, validateView, validateViews } from './validate';
 
 const { EINVAL, EAGAIN, ECANCELED } = osConstants.errno;
 
@@ -36,17 +36,6 @@ export interface AioOpOptions extends OpOptions {
 }
 
 const PRIORITY_CLASSES = { rt: 1, be: 2, idle: 3 } as const;
-
-/** An explicit file offset: AIO has no "current position". */
-function validateOffset(value: unknown, name = 'position'): number | bigint {
-  if (typeof value === 'bigint') {
-    if (value < 0n || value > 2n ** 63n - 1n) throw outOfRange(name, `>= 0 && <= ${2n ** 63n - 1n}`, value);
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
-  }
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number or bigint', value);
-  if (!Number.isSafeInteger(value) || value < 0) throw outOfRange(name, `an integer >= 0 && <= ${Number.MAX_SAFE_INTEGER}`, value);
-  return value;
-}
 
 function rwFlagsOf(options: AioOpOptions | undefined): number {
   const flags = options?.rwFlags ?? 0;
@@ -129,9 +118,7 @@ export class Aio extends CompletionSource<NativeAio> {
     const memory = ownedMemory(buffer);
     const syscall = write ? 'pwrite' : 'pread';
     if (memory !== undefined) {
-      return this.track(syscall, signal, write
-        ? (a) => a.pwriteShared(fd, memory, buffer.byteOffset, buffer.byteLength, pos, flags, prio)
-        : (a) => a.preadShared(fd, memory, buffer.byteOffset, buffer.byteLength, pos, flags, prio));
+      return this.track(syscall, signal, (a) => a.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, pos, flags, prio));
     }
     return this.track(syscall, signal, write
       ? (a) => a.pwrite(fd, buffer, pos, flags, prio)

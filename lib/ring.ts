@@ -121,7 +121,7 @@ export class Ring extends CompletionSource<NativeRing> {
     const memory = ownedMemory(buffer);
     return this.track('read', signal, memory === undefined
       ? (r) => r.read(fd, buffer, pos)
-      : (r) => r.readShared(fd, memory, buffer.byteOffset, buffer.byteLength, pos));
+      : (r) => r.rwShared(false, fd, memory, buffer.byteOffset, buffer.byteLength, pos));
   }
 
   /**
@@ -136,7 +136,7 @@ export class Ring extends CompletionSource<NativeRing> {
     const memory = ownedMemory(buffer);
     return this.track('write', signal, memory === undefined
       ? (r) => r.write(fd, buffer, pos)
-      : (r) => r.writeShared(fd, memory, buffer.byteOffset, buffer.byteLength, pos));
+      : (r) => r.rwShared(true, fd, memory, buffer.byteOffset, buffer.byteLength, pos));
   }
 
   /** Scatter read into `buffers` in order (IORING_OP_READV, kernel 5.1). */

@@ -14,21 +14,31 @@ export function validateFd(fd: unknown): asserts fd is number {
   validateInteger(fd, 'fd', 0, INT32_MAX);
 }
 
+/** A file offset >= `min` as a number, or a bigint when beyond 2^53. */
+function fileOffset(value: unknown, name: string, min: -1 | 0): number | bigint {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) {
+      throw Number.isInteger(value) ? outOfRange(name, `>= ${min} && <= ${Number.MAX_SAFE_INTEGER}`, value) : outOfRange(name, 'an integer', value);
+    }
+    if (value < min) throw outOfRange(name, `>= ${min} && <= ${Number.MAX_SAFE_INTEGER}`, value);
+    return value;
+  }
+  if (typeof value === 'bigint') {
+    if (value < BigInt(min) || value > INT64_MAX) throw outOfRange(name, `>= ${min} && <= ${INT64_MAX}`, value);
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+  }
+  throw invalidArgType(name, 'of type number or bigint', value);
+}
+
 /** Positions: undefined, null or -1 mean "the file position"; numbers and bigints. */
 export function validatePosition(position: unknown, name = 'position'): number | bigint {
   if (position === undefined || position === null) return -1;
-  if (typeof position === 'number') {
-    if (!Number.isSafeInteger(position)) {
-      throw Number.isInteger(position) ? outOfRange(name, `>= -1 && <= ${Number.MAX_SAFE_INTEGER}`, position) : outOfRange(name, 'an integer', position);
-    }
-    if (position < -1) throw outOfRange(name, `>= -1 && <= ${Number.MAX_SAFE_INTEGER}`, position);
-    return position;
-  }
-  if (typeof position === 'bigint') {
-    if (position < -1n || position > INT64_MAX) throw outOfRange(name, `>= -1 && <= ${INT64_MAX}`, position);
-    return position <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(position) : position;
-  }
-  throw invalidArgType(name, 'of type number or bigint', position);
+  return fileOffset(position, name, -1);
+}
+
+/** An explicit file offset (AIO has no "current position"): >= 0, number or bigint. */
+export function validateOffset(value: unknown, name = 'position'): number | bigint {
+  return fileOffset(value, name, 0);
 }
 
 /** A non-negative length or offset as a number (bigints must fit in 2^53). */

@@ -165,11 +165,13 @@ impl NativeAio {
         )
     }
 
+    /// pread (or pwrite, if `write`) of a window of library-owned memory: zero-copy.
     // One argument per iocb field the caller controls, like io_submit itself.
     #[allow(clippy::too_many_arguments)]
     #[napi]
-    pub fn pread_shared(
+    pub fn rw_shared(
         &self,
+        write: bool,
         fd: i32,
         mem: &NativeMemory,
         offset: f64,
@@ -178,12 +180,8 @@ impl NativeAio {
         rw_flags: i32,
         ioprio: i32,
     ) -> napi::Result<f64> {
-        self.push(
-            rw(false, fd, shared_window(mem, offset, length)?, pos),
-            rw_flags,
-            ioprio,
-            Targets::NONE,
-        )
+        let request = rw(write, fd, shared_window(mem, offset, length)?, pos);
+        self.push(request, rw_flags, ioprio, Targets::NONE)
     }
 
     #[napi]
@@ -198,27 +196,6 @@ impl NativeAio {
     ) -> napi::Result<f64> {
         self.push(
             rw(true, fd, copy_of_view(env.raw(), &view)?, pos),
-            rw_flags,
-            ioprio,
-            Targets::NONE,
-        )
-    }
-
-    // One argument per iocb field the caller controls, like io_submit itself.
-    #[allow(clippy::too_many_arguments)]
-    #[napi]
-    pub fn pwrite_shared(
-        &self,
-        fd: i32,
-        mem: &NativeMemory,
-        offset: f64,
-        length: f64,
-        pos: Either<f64, BigInt>,
-        rw_flags: i32,
-        ioprio: i32,
-    ) -> napi::Result<f64> {
-        self.push(
-            rw(true, fd, shared_window(mem, offset, length)?, pos),
             rw_flags,
             ioprio,
             Targets::NONE,

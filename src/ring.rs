@@ -156,9 +156,11 @@ impl NativeRing {
         self.push(rw_op(false, fd, buf, pos), Targets(vec![target]))
     }
 
+    /// Read (or write, if `write`) a window of library-owned memory: zero-copy.
     #[napi]
-    pub fn read_shared(
+    pub fn rw_shared(
         &self,
+        write: bool,
         fd: i32,
         mem: &NativeMemory,
         offset: f64,
@@ -166,7 +168,7 @@ impl NativeRing {
         pos: Either<f64, BigInt>,
     ) -> napi::Result<f64> {
         self.push(
-            rw_op(false, fd, shared_window(mem, offset, length)?, pos),
+            rw_op(write, fd, shared_window(mem, offset, length)?, pos),
             Targets::NONE,
         )
     }
@@ -181,21 +183,6 @@ impl NativeRing {
     ) -> napi::Result<f64> {
         self.push(
             rw_op(true, fd, copy_of_view(env.raw(), &view)?, pos),
-            Targets::NONE,
-        )
-    }
-
-    #[napi]
-    pub fn write_shared(
-        &self,
-        fd: i32,
-        mem: &NativeMemory,
-        offset: f64,
-        length: f64,
-        pos: Either<f64, BigInt>,
-    ) -> napi::Result<f64> {
-        self.push(
-            rw_op(true, fd, shared_window(mem, offset, length)?, pos),
             Targets::NONE,
         )
     }

@@ -17,6 +17,13 @@ const SYS_IO_PGETEVENTS: libc::c_long = 399;
 #[cfg(not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "arm")))]
 const SYS_IO_PGETEVENTS: libc::c_long = 292;
 
+fn timespec(d: std::time::Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_nsec: d.subsec_nanos() as _,
+    }
+}
+
 fn check(ret: libc::c_long) -> io::Result<usize> {
     if ret < 0 {
         Err(io::Error::last_os_error())
@@ -78,10 +85,7 @@ pub fn io_getevents(
     events: &mut [IoEvent],
     timeout: Option<std::time::Duration>,
 ) -> io::Result<usize> {
-    let ts = timeout.map(|d| libc::timespec {
-        tv_sec: d.as_secs() as libc::time_t,
-        tv_nsec: d.subsec_nanos() as _,
-    });
+    let ts = timeout.map(timespec);
     let ts_ptr = ts
         .as_ref()
         .map_or(ptr::null(), |t| t as *const libc::timespec);
@@ -111,10 +115,7 @@ pub fn io_pgetevents(
         sigmask: *const libc::sigset_t,
         sigsetsize: libc::size_t,
     }
-    let ts = timeout.map(|d| libc::timespec {
-        tv_sec: d.as_secs() as libc::time_t,
-        tv_nsec: d.subsec_nanos() as _,
-    });
+    let ts = timeout.map(timespec);
     let ts_ptr = ts
         .as_ref()
         .map_or(ptr::null(), |t| t as *const libc::timespec);

@@ -158,12 +158,6 @@ impl IoBuf {
         self.len() == 0
     }
 
-    /// True when the caller must copy bytes out of this buffer after completion
-    /// (an owned landing zone); false when the caller already sees the memory.
-    pub fn needs_copy_out(&self) -> bool {
-        matches!(self, IoBuf::Owned(_))
-    }
-
     pub fn iovec(&self) -> libc::iovec {
         libc::iovec {
             iov_base: self.ptr().cast(),
