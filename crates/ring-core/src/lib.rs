@@ -6,10 +6,12 @@
 //! from `Ring::push` until its completion is handed back by `Ring::reap`, on every
 //! path, teardown included.
 
+pub mod batch;
 pub mod op;
 pub mod probe;
 pub mod ring;
 
+pub use batch::{BatchResults, EntryError, FixedBuffers, ENTRY_FIELDS, RESULT_FIELDS};
 pub use io_uring::opcode;
 pub use iobuf::{AlignedBuf, IoBuf, PAGE_ALIGN};
 pub use op::{Op, CURRENT_POSITION};

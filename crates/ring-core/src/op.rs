@@ -25,6 +25,17 @@ pub enum Op {
     Read { fd: RawFd, buf: IoBuf, offset: u64 },
     /// IORING_OP_WRITE, kernel 5.6. Writes `buf` at `offset`.
     Write { fd: RawFd, buf: IoBuf, offset: u64 },
+    /// IORING_OP_READ_FIXED / IORING_OP_WRITE_FIXED, kernel 5.1: `buf` is a window of
+    /// the ring's registered buffer `buf_index` (see `batch::FixedBuffers`).
+    /// `rw_flags` are RWF_* flags as for preadv2/pwritev2.
+    Fixed {
+        write: bool,
+        fd: RawFd,
+        buf: IoBuf,
+        buf_index: u16,
+        offset: u64,
+        rw_flags: i32,
+    },
     /// IORING_OP_READV, kernel 5.1. Scatters into `bufs` in order.
     Readv {
         fd: RawFd,
@@ -144,6 +155,28 @@ impl Op {
                     .offset(*offset)
                     .build()
             }
+            Op::Fixed {
+                write: false,
+                fd,
+                buf,
+                buf_index,
+                offset,
+                rw_flags,
+            } => opcode::ReadFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
+                .offset(*offset)
+                .rw_flags(*rw_flags)
+                .build(),
+            Op::Fixed {
+                write: true,
+                fd,
+                buf,
+                buf_index,
+                offset,
+                rw_flags,
+            } => opcode::WriteFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
+                .offset(*offset)
+                .rw_flags(*rw_flags)
+                .build(),
             Op::Readv {
                 fd, iovecs, offset, ..
             } => opcode::Readv::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32)

@@ -5,11 +5,13 @@ use std::collections::VecDeque;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::RawFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{IoUring, Probe};
 use iobuf::{EventFd, IdMap};
 
+use crate::batch::{parse_entry, BatchResults, FixedBuffers, ENTRY_FIELDS};
 use crate::op::Op;
 
 /// How long teardown waits for the kernel to hand back every in-flight op before it
@@ -30,6 +32,10 @@ impl Default for RingOptions {
 }
 
 /// A completed operation handed back to its owner, with the memory it owned.
+///
+/// For a whole batch (`push_batch`), `result` is the number of entries (or
+/// -ECANCELED if the batch was cancelled), `op` is `Op::Nop` and `batch` holds the
+/// per-entry results.
 #[derive(Debug)]
 pub struct Completion<T> {
     pub id: u64,
@@ -38,6 +44,30 @@ pub struct Completion<T> {
     pub flags: u32,
     pub op: Op,
     pub user: T,
+    pub batch: Option<BatchResults>,
+}
+
+/// Who an op in the table belongs to.
+#[derive(Debug)]
+enum Owner<T> {
+    /// A caller op, delivered on its own.
+    Caller(T),
+    /// One entry of batch `batch`, at row `index`.
+    Member { batch: u64, index: u32 },
+    /// The ring's own op (a cancel): consumed in `reap`, never delivered.
+    Internal,
+}
+
+/// A batch whose entries are in flight.
+#[derive(Debug)]
+struct BatchRun<T> {
+    /// `None` for a synchronous run (`run_batch`), which collects its own results.
+    user: Option<T>,
+    results: BatchResults,
+    /// Ids of the entries that reached the table (refused entries never do).
+    members: Vec<u64>,
+    remaining: usize,
+    cancelled: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +83,7 @@ enum SlotState {
 #[derive(Debug)]
 struct Slot<T> {
     op: Op,
-    /// `None` for the ring's own internal ops (cancels).
-    user: Option<T>,
+    owner: Owner<T>,
     state: SlotState,
     cancel_requested: bool,
 }
@@ -85,6 +114,12 @@ pub struct Ring<T> {
     eventfd: ManuallyDrop<EventFd>,
     reaped: Vec<(u64, i32, u32)>,
     enters: u64,
+    batches: IdMap<BatchRun<T>>,
+    /// Batches that finished without the kernel (every entry refused), for `reap`.
+    finished: Vec<u64>,
+    /// Completions reaped during a synchronous run, delivered by the next `reap`.
+    stash: Vec<Completion<T>>,
+    fixed: Option<Arc<FixedBuffers>>,
 }
 
 impl<T> Ring<T> {
@@ -120,6 +155,10 @@ impl<T> Ring<T> {
             eventfd: ManuallyDrop::new(eventfd),
             reaped: Vec::new(),
             enters: 0,
+            batches: IdMap::default(),
+            finished: Vec::new(),
+            stash: Vec::new(),
+            fixed: None,
         })
     }
 
@@ -142,7 +181,27 @@ impl<T> Ring<T> {
         self.uring.submitter().register_probe(&mut probe).is_ok() && probe.is_supported(opcode)
     }
 
-    /// Caller ops accepted and not yet reaped (queued or in the kernel).
+    /// Registers `buffers` with the kernel (IORING_REGISTER_BUFFERS, kernel 5.1) for
+    /// the batch path's READ_FIXED / WRITE_FIXED entries. Once per ring (EBUSY after).
+    /// Registration pins the pages and counts against RLIMIT_MEMLOCK (ENOMEM).
+    pub fn register_buffers(&mut self, buffers: Arc<FixedBuffers>) -> io::Result<()> {
+        if self.fixed.is_some() {
+            return Err(io::Error::from_raw_os_error(libc::EBUSY));
+        }
+        let iovecs = buffers.iovecs();
+        // SAFETY: the iovecs point into `buffers`' allocation, which the ring keeps
+        // (self.fixed) until the io_uring is closed or leaked with it.
+        unsafe { self.uring.submitter().register_buffers(&iovecs)? };
+        self.fixed = Some(buffers);
+        Ok(())
+    }
+
+    /// The registered buffers, if any.
+    pub fn fixed_buffers(&self) -> Option<&Arc<FixedBuffers>> {
+        self.fixed.as_ref()
+    }
+
+    /// Caller ops and batches accepted and not yet reaped (queued or in the kernel).
     pub fn pending(&self) -> usize {
         self.user_pending
     }
@@ -167,17 +226,95 @@ impl<T> Ring<T> {
     /// is reaped, the ring owns `op` and `user`.
     pub fn push(&mut self, op: Op, user: T) -> u64 {
         self.user_pending += 1;
-        self.insert(op, Some(user), false)
+        self.insert(op, Owner::Caller(user), false)
     }
 
-    fn insert(&mut self, op: Op, user: Option<T>, urgent: bool) -> u64 {
+    /// Accepts a batch: `entries` holds rows of `ENTRY_FIELDS` values (see `batch`).
+    /// Each row is validated first; a refused row settles alone with its error and
+    /// never reaches the kernel. The batch completes once, as a whole, when its last
+    /// entry does: `reap` hands back a `Completion` with `batch` set and `user`.
+    pub fn push_batch(&mut self, entries: &[f64], user: T) -> u64 {
+        self.user_pending += 1;
+        self.start_batch(entries, Some(user))
+    }
+
+    fn start_batch(&mut self, entries: &[f64], user: Option<T>) -> u64 {
+        let batch = self.next_id;
+        self.next_id += 1;
+        let mut results = BatchResults::for_entries(entries);
+        let mut members = Vec::with_capacity(results.len());
+        let fixed = self.fixed.clone();
+        for (index, row) in entries.chunks_exact(ENTRY_FIELDS).enumerate() {
+            match parse_entry(row, fixed.as_deref()) {
+                Ok(op) => {
+                    let owner = Owner::Member {
+                        batch,
+                        index: index as u32,
+                    };
+                    members.push(self.insert(op, owner, false));
+                }
+                Err(e) => results.set(index, -e.errno(), -(e as i32 as f64)),
+            }
+        }
+        let remaining = members.len();
+        self.batches.insert(
+            batch,
+            BatchRun {
+                user,
+                results,
+                members,
+                remaining,
+                cancelled: false,
+            },
+        );
+        if remaining == 0 {
+            self.finished.push(batch);
+            self.notify();
+        }
+        batch
+    }
+
+    /// Runs a batch synchronously: submits it, waits for every entry, and writes the
+    /// result rows into `results` (which must hold `RESULT_FIELDS` per entry). Other
+    /// ops that complete meanwhile are kept for the next `reap`. Blocks the thread
+    /// until the last entry completes, however long the kernel takes.
+    pub fn run_batch(&mut self, entries: &[f64], results: &mut [f64]) {
+        let batch = self.start_batch(entries, None);
+        // Completions of this run need no wake-up: IORING_CQ_EVENTFD_DISABLED (5.8;
+        // ignored before) spares the kernel an eventfd signal per CQE.
+        self.uring.completion().disable_eventfd();
+        let mut stash = std::mem::take(&mut self.stash);
+        loop {
+            self.reap(|c| stash.push(c));
+            let run = self
+                .batches
+                .get(&batch)
+                .expect("a run stays until it is done");
+            if run.remaining == 0 {
+                break;
+            }
+            // Wait for at least one completion, then take all that are ready.
+            let _ = self.enter(usize::from(self.in_kernel > 0));
+        }
+        self.uring.completion().enable_eventfd();
+        self.stash = stash;
+        if !self.stash.is_empty() {
+            self.notify();
+        }
+        let run = self.batches.remove(&batch).expect("checked above");
+        let rows = run.results.rows();
+        let n = rows.len().min(results.len());
+        results[..n].copy_from_slice(&rows[..n]);
+    }
+
+    fn insert(&mut self, op: Op, owner: Owner<T>, urgent: bool) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         self.slots.insert(
             id,
             Slot {
                 op,
-                user,
+                owner,
                 state: SlotState::Queued,
                 cancel_requested: false,
             },
@@ -194,12 +331,33 @@ impl<T> Ring<T> {
     /// with -ECANCELED (the kernel never saw it); one in the kernel gets an
     /// IORING_OP_ASYNC_CANCEL and settles with whatever the kernel reports: -ECANCELED,
     /// or its real result if it had already finished. Returns false for unknown ids.
+    ///
+    /// A batch id cancels every entry of the batch; the batch then completes with
+    /// -ECANCELED, each entry's row holding its own result.
     pub fn cancel(&mut self, id: u64) -> bool {
+        if let Some(run) = self.batches.get_mut(&id) {
+            if run.user.is_none() {
+                return false;
+            }
+            run.cancelled = true;
+            let members = run.members.clone();
+            for member in members {
+                self.cancel_slot(member);
+            }
+            return true;
+        }
+        matches!(
+            self.slots.get(&id).map(|s| &s.owner),
+            Some(Owner::Caller(_))
+        ) && self.cancel_slot(id)
+    }
+
+    fn cancel_slot(&mut self, id: u64) -> bool {
         let Some(slot) = self.slots.get_mut(&id) else {
             return false;
         };
-        if slot.user.is_none() || slot.cancel_requested {
-            return slot.user.is_some();
+        if matches!(slot.owner, Owner::Internal) || slot.cancel_requested {
+            return !matches!(slot.owner, Owner::Internal);
         }
         slot.cancel_requested = true;
         match slot.state {
@@ -208,23 +366,26 @@ impl<T> Ring<T> {
                 self.settle_locally(id, -libc::ECANCELED);
             }
             SlotState::InKernel => {
-                self.insert(Op::Cancel { target: id }, None, true);
+                self.insert(Op::Cancel { target: id }, Owner::Internal, true);
             }
             SlotState::SettledLocally => {}
         }
         true
     }
 
-    /// Cancels every caller op.
+    /// Cancels every caller op and batch.
     pub fn cancel_all(&mut self) {
+        for run in self.batches.values_mut() {
+            run.cancelled = true;
+        }
         let ids: Vec<u64> = self
             .slots
             .iter()
-            .filter(|(_, s)| s.user.is_some())
+            .filter(|(_, s)| !matches!(s.owner, Owner::Internal))
             .map(|(&id, _)| id)
             .collect();
         for id in ids {
-            self.cancel(id);
+            self.cancel_slot(id);
         }
     }
 
@@ -232,6 +393,11 @@ impl<T> Ring<T> {
     /// have room, then enters the kernel once. A busy kernel (EAGAIN, EBUSY, EINTR)
     /// is back-pressure: the ops stay queued for the next flush.
     pub fn flush(&mut self) -> io::Result<usize> {
+        self.enter(0)
+    }
+
+    /// `flush`, then waits until at least `want` completions are ready.
+    fn enter(&mut self, want: usize) -> io::Result<usize> {
         if let Some(errno) = self.broken {
             self.fail_backlog(errno);
             return Err(io::Error::from_raw_os_error(errno));
@@ -248,7 +414,7 @@ impl<T> Ring<T> {
                 // kernel even when the ring is full of ops that will never finish on
                 // their own; the few extra CQEs go to the kernel's overflow list
                 // (IORING_FEAT_NODROP, 5.5) and are flushed in `reap`.
-                if slot.user.is_some() && self.in_kernel >= self.kernel_limit {
+                if !matches!(slot.owner, Owner::Internal) && self.in_kernel >= self.kernel_limit {
                     break;
                 }
                 self.backlog.pop_front();
@@ -261,11 +427,11 @@ impl<T> Ring<T> {
                 self.in_sq.push_back(id);
             }
         }
-        if self.in_sq.is_empty() {
+        if self.in_sq.is_empty() && want == 0 {
             return Ok(0);
         }
         self.enters += 1;
-        match self.uring.submit() {
+        match self.uring.submit_and_wait(want) {
             Ok(n) => {
                 self.in_sq.drain(..n.min(self.in_sq.len()));
                 self.wake_if_stranded();
@@ -324,6 +490,10 @@ impl<T> Ring<T> {
     /// Hands every available completion to `deliver`, freeing its slot. Internal ops
     /// are consumed here and never delivered. Returns how many were delivered.
     pub fn reap(&mut self, mut deliver: impl FnMut(Completion<T>)) -> usize {
+        let mut delivered = self.stash.len();
+        for c in self.stash.drain(..) {
+            deliver(c);
+        }
         let mut reaped = std::mem::take(&mut self.reaped);
         reaped.clear();
         if self.uring.submission().cq_overflow() {
@@ -338,24 +508,63 @@ impl<T> Ring<T> {
         );
         self.in_kernel -= reaped.len();
         reaped.extend(self.local.drain(..).map(|(id, res)| (id, res, 0)));
-        let mut delivered = 0;
         for &(id, result, flags) in &reaped {
             let Some(slot) = self.slots.remove(&id) else {
                 continue;
             };
-            if let Some(user) = slot.user {
-                self.user_pending -= 1;
-                delivered += 1;
-                deliver(Completion {
-                    id,
-                    result,
-                    flags,
-                    op: slot.op,
-                    user,
-                });
+            match slot.owner {
+                Owner::Caller(user) => {
+                    self.user_pending -= 1;
+                    delivered += 1;
+                    deliver(Completion {
+                        id,
+                        result,
+                        flags,
+                        op: slot.op,
+                        user,
+                        batch: None,
+                    });
+                }
+                Owner::Member { batch, index } => {
+                    let run = self.batches.get_mut(&batch).expect("members have a run");
+                    run.results.set(index as usize, result, f64::from(flags));
+                    run.remaining -= 1;
+                    if run.remaining == 0 {
+                        self.finished.push(batch);
+                    }
+                }
+                Owner::Internal => {}
             }
         }
         self.reaped = reaped;
+        for batch in std::mem::take(&mut self.finished) {
+            // A synchronous run stays in the table; `run_batch` takes it out.
+            if self
+                .batches
+                .get(&batch)
+                .is_some_and(|run| run.user.is_none())
+            {
+                continue;
+            }
+            let run = self
+                .batches
+                .remove(&batch)
+                .expect("finished runs are in the table");
+            self.user_pending -= 1;
+            delivered += 1;
+            deliver(Completion {
+                id: batch,
+                result: if run.cancelled {
+                    -libc::ECANCELED
+                } else {
+                    run.results.len() as i32
+                },
+                flags: 0,
+                op: Op::Nop,
+                user: run.user.expect("checked above"),
+                batch: Some(run.results),
+            });
+        }
         delivered
     }
 
@@ -384,7 +593,7 @@ impl<T> Ring<T> {
             // ops the kernel already holds.
             let _ = self.flush();
             self.reap(&mut deliver);
-            self.slots.is_empty()
+            self.slots.is_empty() && self.batches.is_empty()
         })
     }
 
@@ -402,6 +611,8 @@ impl<T> Drop for Ring<T> {
             // The kernel still owns memory in some slots: leak the ring, the slots and
             // the eventfd instead of freeing what it may write.
             std::mem::forget(std::mem::take(&mut self.slots));
+            // Registered pages stay pinned by the leaked ring: keep them allocated.
+            std::mem::forget(self.fixed.take());
             return;
         }
         // SAFETY: nothing is outstanding, so nothing in the kernel refers to our memory;
