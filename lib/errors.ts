@@ -96,3 +96,7 @@ export function fromNative(error: unknown, syscall: string, path?: string): unkn
   const errno = nativeErrno(error);
   return errno === undefined ? error : new IoError(-errno, syscall, path);
 }
+
+export function invalidState(message: string): Coded<Error> {
+  return coded(new Error(`Invalid state: ${message}`), 'ERR_INVALID_STATE');
+}

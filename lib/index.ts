@@ -5,6 +5,7 @@ import { constants as osConstants } from 'node:os';
 export { Ring } from './ring';
 export type { RingOptions, FsyncOptions, StatOptions, FallocateOptions } from './ring';
 export type { OpOptions } from './source';
+export { RingBatch, BatchOp, ENTRY_FIELDS, RESULT_FIELDS } from './batch';
 export { Aio, AioContext } from './aio';
 export type { AioOptions, AioOpOptions, AioPriority, AioRequest, AioEvent } from './aio';
 export { constants } from './constants';

@@ -1,8 +1,9 @@
 // Ring: one promise per operation over io_uring. Argument checks, error shape and
 // AbortSignal wiring live here; the binding only converts and forwards.
 import { constants as osConstants } from 'node:os';
-import { ownedMemory } from './buffer';
-import { IoError, nativeErrno } from './errors';
+import { RingBatch } from './batch';
+import { alignedBuffer, ownedMemory } from './buffer';
+import { IoError, nativeErrno, useAfterClose } from './errors';
 import { parseOpenFlags } from './flags';
 import { native, type NativeRing } from './native';
 import { CompletionSource, type OpOptions, signalOf, toVoid } from './source';
@@ -22,7 +23,7 @@ import {
 
 export type { OpOptions } from './source';
 
-const { EOPNOTSUPP } = osConstants.errno;
+const { ENOMEM, EOPNOTSUPP } = osConstants.errno;
 
 /** io_uring opcodes whose support varies with the kernel. */
 const IORING_OP_FTRUNCATE = 55;
@@ -30,6 +31,12 @@ const IORING_OP_FTRUNCATE = 55;
 export interface RingOptions {
   /** Submission queue entries (default 256; the kernel rounds up to a power of two). */
   entries?: number;
+  /**
+   * Registered buffers for the batch path (IORING_REGISTER_BUFFERS, kernel 5.1):
+   * `count` buffers (at most 16384) of `size` bytes, page-aligned, pinned in memory
+   * (counted against RLIMIT_MEMLOCK, `ulimit -l`, unless the process has CAP_IPC_LOCK).
+   */
+  fixedBuffers?: { count: number; size: number };
 }
 
 export interface FsyncOptions extends OpOptions {
@@ -58,6 +65,11 @@ export interface FallocateOptions extends OpOptions {
  */
 export class Ring extends CompletionSource<NativeRing> {
   #ftruncate: boolean | undefined;
+  /**
+   * The registered buffers (`options.fixedBuffers`), as Buffers over library-owned
+   * memory: batch entries read into and write from them by index.
+   */
+  readonly fixedBuffers: readonly Buffer[] = [];
 
   constructor(options?: RingOptions) {
     super('The ring');
@@ -71,6 +83,42 @@ export class Ring extends CompletionSource<NativeRing> {
       if (errno === undefined) throw e;
       throw new IoError(-errno, 'io_uring_setup', undefined, undefined, native.explainSetupError(errno));
     }
+    if (options?.fixedBuffers !== undefined) this.fixedBuffers = this.#register(options.fixedBuffers);
+  }
+
+  #register(fixed: { count: number; size: number }): Buffer[] {
+    validateObject(fixed, 'options.fixedBuffers');
+    validateInteger(fixed.count, 'options.fixedBuffers.count', 1, 16384);
+    validateInteger(fixed.size, 'options.fixedBuffers.size', 1, 2 ** 30);
+    const pool = alignedBuffer(fixed.count * fixed.size);
+    try {
+      this.native!.registerBuffers(ownedMemory(pool)!, fixed.size);
+    } catch (e) {
+      const errno = nativeErrno(e);
+      this.native!.close();
+      if (errno === undefined) throw e;
+      const detail = errno === ENOMEM ? 'registered buffers are pinned memory: raise `ulimit -l` (RLIMIT_MEMLOCK) or register fewer' : undefined;
+      throw new IoError(-errno, 'io_uring_register', undefined, undefined, detail);
+    }
+    return Array.from({ length: fixed.count }, (_, i) => pool.subarray(i * fixed.size, (i + 1) * fixed.size));
+  }
+
+  /**
+   * A batch of up to `capacity` operations on the registered buffers (default: the
+   * submission queue size; larger batches queue like any operation).
+   */
+  batch(capacity: number = this.entries): RingBatch {
+    validateInteger(capacity, 'capacity', 1, 2 ** 20);
+    const bufferSize = this.fixedBuffers[0]?.byteLength ?? 0;
+    return new RingBatch({
+      bufferSize,
+      submit: (entries, count, results, signal) =>
+        this.track('batch', signal, (r) => r.submitBatch(entries, count, results)),
+      run: (entries, count, results) => {
+        if (this.destroyed || this.native === undefined) throw useAfterClose('The ring');
+        this.native.runBatch(entries, count, results);
+      },
+    }, capacity);
   }
 
   /** Submission queue size the kernel gave this ring. */

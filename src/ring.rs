@@ -6,13 +6,16 @@ use std::time::Instant;
 use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
-use ring_core::{Completion, IoBuf, Op, Ring, RingOptions, CURRENT_POSITION};
+use ring_core::{
+    Completion, FixedBuffers, IoBuf, Op, Ring, RingOptions, CURRENT_POSITION, ENTRY_FIELDS,
+    RESULT_FIELDS,
+};
 
 use crate::js;
 use crate::memory::NativeMemory;
 use crate::source::{errno_error, Backend, Delivered, Shared, Targets};
 use crate::views::{
-    c_path, copies_of_views, copy_of_view, landing_for_view, landings_for_views, position,
+    c_path, f64_rows, copies_of_views, copy_of_view, landing_for_view, landings_for_views, position,
     shared_window,
 };
 
@@ -27,6 +30,9 @@ impl Delivered for Completion<Targets> {
         f64::from(self.flags)
     }
     fn outputs(&self) -> Vec<(usize, &[u8])> {
+        if let Some(batch) = &self.batch {
+            return vec![(0, batch.as_bytes())];
+        }
         // SAFETY: a Completion exists only once its CQE was reaped.
         unsafe { self.op.output(self.result) }
     }
@@ -314,6 +320,57 @@ impl NativeRing {
             },
             Targets::NONE,
         )
+    }
+
+    /// Registers `mem` as buffers of `size` bytes (IORING_REGISTER_BUFFERS).
+    #[napi]
+    pub fn register_buffers(&self, mem: &NativeMemory, size: f64) -> napi::Result<()> {
+        let fixed = FixedBuffers::new(std::sync::Arc::clone(mem.inner()), size as usize)
+            .map_err(errno_error)?;
+        self.state
+            .with(|r| r.register_buffers(std::sync::Arc::new(fixed)))
+            .ok_or_else(crate::source::closed_error)?
+            .map_err(errno_error)
+    }
+
+    /// Queues the first `count` entry rows of `entries` (a Float64Array) as one batch;
+    /// when the last completes, its result rows are copied into `results`.
+    #[napi]
+    pub fn submit_batch(
+        &self,
+        env: Env,
+        entries: Unknown,
+        count: u32,
+        results: Unknown,
+    ) -> napi::Result<f64> {
+        // SAFETY: no JS runs while the rows are read; push_batch copies what it needs.
+        let rows = unsafe { f64_rows(env.raw(), &entries, count, ENTRY_FIELDS) }?;
+        let target = js::new_ref(env.raw(), results.raw(), 1)?;
+        self.state
+            .push(Targets(vec![target]), |ring, targets| ring.push_batch(rows, targets))
+    }
+
+    /// Runs the first `count` entry rows synchronously and writes their result rows
+    /// into `results` before returning.
+    #[napi]
+    pub fn run_batch(
+        &self,
+        env: Env,
+        entries: Unknown,
+        count: u32,
+        results: Unknown,
+    ) -> napi::Result<()> {
+        // SAFETY: both views stay attached and unaliased by JS for this call: no JS runs
+        // until it returns (lib/ rejects passing one array as both).
+        let (rows, out) = unsafe {
+            (
+                f64_rows(env.raw(), &entries, count, ENTRY_FIELDS)?,
+                crate::views::f64_rows_mut(env.raw(), &results, count, RESULT_FIELDS)?,
+            )
+        };
+        self.state
+            .with(|r| r.run_batch(rows, out))
+            .ok_or_else(crate::source::closed_error)
     }
 
     /// Requests cancellation of op `id`; false if it is not pending.

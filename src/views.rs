@@ -90,3 +90,42 @@ pub fn shared_window(mem: &NativeMemory, offset: f64, length: f64) -> napi::Resu
     IoBuf::shared(Arc::clone(mem.inner()), offset as usize, length as usize)
         .ok_or_else(|| napi::Error::from_reason("window outside the aligned buffer"))
 }
+
+/// The first `count` rows of `fields` f64 values in a Float64Array.
+///
+/// # Safety
+/// The slice borrows the array's memory: the caller must not let JS run (and so
+/// detach or resize it) while the slice lives.
+pub unsafe fn f64_rows<'a>(
+    env: sys::napi_env,
+    view: &Unknown,
+    count: u32,
+    fields: usize,
+) -> napi::Result<&'a [f64]> {
+    // SAFETY: forwarded contract.
+    unsafe { f64_rows_mut(env, view, count, fields) }.map(|rows| &*rows)
+}
+
+/// `f64_rows`, writable.
+///
+/// # Safety
+/// As for `f64_rows`, and no other slice over the same memory may be alive.
+pub unsafe fn f64_rows_mut<'a>(
+    env: sys::napi_env,
+    view: &Unknown,
+    count: u32,
+    fields: usize,
+) -> napi::Result<&'a mut [f64]> {
+    let (ptr, len) = js::view_bytes(env, view.raw())
+        .ok_or_else(|| napi::Error::from_reason("not an ArrayBufferView"))?;
+    let values = count as usize * fields;
+    if ptr.align_offset(std::mem::align_of::<f64>()) != 0 || len < values * 8 {
+        return Err(napi::Error::from_reason("table too small or misaligned"));
+    }
+    if values == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: ptr is 8-aligned and valid for len >= values * 8 bytes; the caller keeps
+    // JS from running (no detach) and holds no other slice over it.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr.cast::<f64>(), values) })
+}
