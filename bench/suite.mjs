@@ -1,0 +1,465 @@
+#!/usr/bin/env node
+// The benchmark suite: uring-aio (Ring promises, the Ring batch path, Aio) against
+// Node's fs (sync, callback, promises) and fio (io_uring, libaio, batched or not), one
+// thread, one run, the same file and depth for every contender. Prints progress, one
+// table per workload, the ratios the project's goals name, and writes the tables, a
+// JSON record and an SVG chart to bench/results/.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Aio, Ring, alignedBuffer, isSupported } from '../dist/index.js';
+import { renderChart } from './chart.mjs';
+
+const HELP = `Usage: npm run bench -- [options]
+
+Workloads (one thread each, every contender on the same file):
+  pc-qd1     random reads from the page cache, depth 1 (latency)
+  pc-qd32    random reads from the page cache, depth --depth
+  direct     random O_DIRECT reads, depth --depth
+  seq        sequential 128 KiB reads from the page cache, depth --depth
+  write      random writes into the page cache, depth --depth
+
+Contenders where the machine has them: fs.readSync/writeSync, fs.read/write (callback),
+fs.promises FileHandle, Ring (one promise per op), the Ring batch path (await submit()
+and submitSync()), Aio (O_DIRECT), fio io_uring and libaio, with and without batched
+submission.
+
+Options:
+  --duration <s>    seconds per contender (default 3)
+  --depth <n>       operations in flight (default 32)
+  --bs <bytes>      block size of the random workloads (default 4096)
+  --seq-bs <bytes>  block size of the sequential workload (default 131072)
+  --size <MiB>      size of the files the benchmark creates (default 256)
+  --file <path>     file to read (default: bench/data/read-<size>MiB.bin, created)
+  --workload <list> comma-separated workloads above, or all (default all)
+  --out <dir>       where results.md, results.json and results.svg go (default bench/results)
+  --json            print one JSON object as the last line
+  --help            this text
+`;
+
+const { values: opt } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '3' },
+    depth: { type: 'string', default: '32' },
+    bs: { type: 'string', default: '4096' },
+    'seq-bs': { type: 'string', default: '131072' },
+    size: { type: 'string', default: '256' },
+    file: { type: 'string' },
+    workload: { type: 'string', default: 'all' },
+    out: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opt.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const fail = (message) => {
+  console.error(`bench: ${message}\n\n${HELP}`);
+  process.exit(2);
+};
+const numberOption = (name, min, integer = true) => {
+  const v = Number(opt[name]);
+  if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) fail(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${opt[name]}`);
+  return v;
+};
+const duration = numberOption('duration', 0.1, false);
+const depth = numberOption('depth', 1);
+const bs = numberOption('bs', 512);
+const seqBs = numberOption('seq-bs', 512);
+const sizeMiB = numberOption('size', 1);
+const ALL = ['pc-qd1', 'pc-qd32', 'direct', 'seq', 'write'];
+const chosen = opt.workload === 'all' ? ALL : opt.workload.split(',');
+for (const w of chosen) if (!ALL.includes(w)) fail(`unknown workload '${w}'`);
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outDir = path.resolve(opt.out ?? path.join(here, 'results'));
+const log = (msg) => process.stderr.write(`${msg}\n`);
+const support = isSupported();
+if (!support.ok) log(`io_uring unavailable (${support.reason}): Ring rows are skipped`);
+const fio = spawnSync('fio', ['--version'], { encoding: 'utf8' });
+const fioVersion = fio.status === 0 ? fio.stdout.trim() : undefined;
+if (!fioVersion) log('fio not installed: its rows are skipped (bench/ensure-tools.sh installs it as root)');
+
+function ensureFile(file, fill) {
+  if (fs.existsSync(file) && fs.statSync(file).size === sizeMiB * 2 ** 20) return;
+  log(`creating ${file} (${sizeMiB} MiB)...`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const fd = fs.openSync(file, 'w');
+  const chunk = Buffer.alloc(2 ** 20);
+  for (let i = 0; i < sizeMiB; i++) fs.writeSync(fd, fill ? chunk.fill(i & 0xff) : chunk);
+  fs.closeSync(fd);
+}
+const readFile = opt.file ?? path.join(here, 'data', `read-${sizeMiB}MiB.bin`);
+if (!opt.file) ensureFile(readFile, true);
+const writeFile = path.join(here, 'data', `write-${sizeMiB}MiB.bin`);
+const fileSize = fs.statSync(readFile).size;
+if (fileSize < Math.max(bs, seqBs)) fail(`${readFile} is smaller than one block`);
+
+function warm(file) {
+  const fd = fs.openSync(file, 'r');
+  const chunk = Buffer.alloc(2 ** 20);
+  while (fs.readSync(fd, chunk) > 0);
+  fs.closeSync(fd);
+}
+
+/** Positions every contender of a workload visits in the same order. */
+function positions(pattern, blockSize, size) {
+  const blocks = Math.floor(size / blockSize);
+  const out = new Float64Array(1 << 16);
+  for (let i = 0; i < out.length; i++) out[i] = (pattern === 'seq' ? i % blocks : Math.floor(Math.random() * blocks)) * blockSize;
+  return out;
+}
+
+/** Latency samples (µs): one op in 8 is timed, so timing costs little. */
+class Latency {
+  samples = new Float64Array(1 << 18);
+  n = 0;
+  add(us) {
+    if (this.n < this.samples.length) this.samples[this.n++] = us;
+  }
+  summary() {
+    if (this.n === 0) return {};
+    const s = this.samples.subarray(0, this.n).sort();
+    return { p50Us: s[Math.floor(this.n * 0.5)], p99Us: s[Math.min(this.n - 1, Math.floor(this.n * 0.99))] };
+  }
+}
+
+function summarize(ops, t0, cpu0, latency) {
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { ops, seconds, opsPerSec: ops / seconds, cpuUsPerOp: (cpu.user + cpu.system) / ops, ...latency.summary() };
+}
+
+/** `lanes` loops of `op(buffer, position)` (a promise) for `duration` seconds. */
+async function measureAsync(w, op, makeBuffer, lanes = w.depth) {
+  const latency = new Latency();
+  const at = w.positions;
+  let ops = 0;
+  let next = 0;
+  let stop = false;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const deadline = t0 + duration * 1000;
+  const lane = async () => {
+    const buf = makeBuffer();
+    for (let i = 0; !stop; i++) {
+      if ((i & 7) === 0) {
+        const start = performance.now();
+        await op(buf, at[next++ & 0xffff]);
+        latency.add((performance.now() - start) * 1000);
+      } else {
+        await op(buf, at[next++ & 0xffff]);
+      }
+      if ((++ops & 1023) === 0 && performance.now() >= deadline) stop = true;
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return summarize(ops, t0, cpu0, latency);
+}
+
+/** A synchronous loop of `op(buffer, position)`. */
+function measureSync(w, op) {
+  const latency = new Latency();
+  const buf = Buffer.alloc(w.bs, 0x5a);
+  const at = w.positions;
+  let ops = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const deadline = t0 + duration * 1000;
+  for (;;) {
+    if ((ops & 7) === 0) {
+      const start = performance.now();
+      op(buf, at[ops & 0xffff]);
+      latency.add((performance.now() - start) * 1000);
+    } else {
+      op(buf, at[ops & 0xffff]);
+    }
+    if ((++ops & 1023) === 0 && performance.now() >= deadline) break;
+  }
+  return summarize(ops, t0, cpu0, latency);
+}
+
+/** The ring batch path: `depth` entries per batch, refilled when the batch completes. */
+async function measureBatch(w, fd, sync) {
+  const ring = new Ring({ entries: Math.max(w.depth, 8), fixedBuffers: { count: w.depth, size: w.bs } });
+  for (const b of ring.fixedBuffers) b.fill(0x5a);
+  const batch = ring.batch(w.depth);
+  const latency = new Latency();
+  const at = w.positions;
+  const write = w.kind === 'write';
+  let ops = 0;
+  let batches = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const deadline = t0 + duration * 1000;
+  for (;;) {
+    batch.clear();
+    for (let i = 0; i < w.depth; i++) {
+      if (write) batch.write(fd, i, at[(ops + i) & 0xffff]);
+      else batch.read(fd, i, at[(ops + i) & 0xffff]);
+    }
+    const start = performance.now();
+    if (sync) batch.submitSync();
+    else await batch.submit();
+    if ((batches++ & 7) === 0) latency.add((performance.now() - start) * 1000);
+    const failed = batch.error(0);
+    if (failed) throw failed;
+    ops += w.depth;
+    if ((batches & 31) === 0 && performance.now() >= deadline) break;
+  }
+  const r = summarize(ops, t0, cpu0, latency);
+  await ring.destroy();
+  return { ...r, latencyOf: 'batch' };
+}
+
+/** fio with `engine`; `batched` submits and reaps up to `depth` per call. */
+function runFio(w, engine, batched) {
+  if (!fioVersion) return { skipped: 'fio not installed' };
+  const args = [
+    '--name=bench', `--filename=${w.file}`, `--rw=${w.kind === 'write' ? 'randwrite' : w.pattern === 'seq' ? 'read' : 'randread'}`,
+    `--bs=${w.bs}`, `--ioengine=${engine}`, `--iodepth=${w.depth}`, `--direct=${w.direct ? 1 : 0}`, '--invalidate=0',
+    `--runtime=${duration}`, '--time_based', '--numjobs=1', '--thread', '--lat_percentiles=1', '--output-format=json',
+    `--size=${fs.statSync(w.file).size}`,
+  ];
+  if (batched) args.push(`--iodepth_batch_submit=${w.depth}`, '--iodepth_batch_complete_min=1', `--iodepth_batch_complete_max=${w.depth}`);
+  const r = spawnSync('fio', args, { encoding: 'utf8' });
+  if (r.status !== 0) return { skipped: `fio failed: ${r.stderr.trim().split('\n').pop()}` };
+  const job = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).jobs[0];
+  const io = w.kind === 'write' ? job.write : job.read;
+  const seconds = io.runtime / 1000;
+  const pct = io.lat_ns?.percentile ?? {};
+  return {
+    ops: io.total_ios,
+    seconds,
+    opsPerSec: io.iops,
+    cpuUsPerOp: (((job.usr_cpu + job.sys_cpu) / 100) * seconds * 1e6) / io.total_ios,
+    p50Us: pct['50.000000'] / 1000,
+    p99Us: pct['99.000000'] / 1000,
+  };
+}
+
+const callbackOp = (fd, write, len) => (b, p) =>
+  new Promise((res, rej) => (write ? fs.write : fs.read)(fd, b, 0, len, p, (e, n) => (e ? rej(e) : res(n))));
+
+/** The contenders of workload `w`, in table order: [name, run] pairs. */
+function contenders(w) {
+  const write = w.kind === 'write';
+  const flags = write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY | (w.direct ? fs.constants.O_DIRECT : 0);
+  const list = [];
+  let fd;
+  let fh;
+  const open = () => (fd ??= fs.openSync(w.file, flags));
+  const plain = () => Buffer.alloc(w.bs, 0x5a);
+  const aligned = () => alignedBuffer(w.bs).fill(0x5a);
+  if (!w.direct) {
+    list.push([write ? 'fs.writeSync' : 'fs.readSync', () => measureSync(w, (b, p) => (write ? fs.writeSync : fs.readSync)(open(), b, 0, w.bs, p))]);
+  }
+  list.push([`${write ? 'fs.write' : 'fs.read'} (callback)`, () => measureAsync(w, callbackOp(open(), write, w.bs), w.direct ? aligned : plain)]);
+  if (!w.direct) {
+    list.push([`fs.promises FileHandle.${write ? 'write' : 'read'}`, async () => {
+      fh ??= await fs.promises.open(w.file, write ? 'r+' : 'r');
+      return measureAsync(w, (b, p) => (write ? fh.write(b, 0, w.bs, p) : fh.read(b, 0, w.bs, p)), plain);
+    }]);
+  }
+  if (w.direct) {
+    list.push(['Aio.read (alignedBuffer)', async () => {
+      const aio = new Aio({ maxEvents: Math.max(64, w.depth * 2) });
+      const r = await measureAsync(w, (b, p) => aio.read(open(), b, p), aligned);
+      await aio.destroy();
+      return r;
+    }]);
+  }
+  const ringOp = write ? 'Ring.write' : 'Ring.read';
+  const ringRows = w.direct ? [[`${ringOp} (alignedBuffer)`, aligned]] : [[`${ringOp} (Buffer, copied)`, plain], [`${ringOp} (alignedBuffer, zero-copy)`, aligned]];
+  for (const [name, makeBuffer] of ringRows) {
+    list.push([name, async () => {
+      if (!support.ok) return { skipped: 'io_uring unavailable' };
+      const ring = new Ring({ entries: Math.max(64, w.depth * 2) });
+      const r = await measureAsync(w, (b, p) => (write ? ring.write(open(), b, p) : ring.read(open(), b, p)), makeBuffer);
+      await ring.destroy();
+      return r;
+    }]);
+  }
+  list.push(['Ring batch (await submit())', () => (support.ok ? measureBatch(w, open(), false) : { skipped: 'io_uring unavailable' })]);
+  list.push(['Ring batch (submitSync())', () => (support.ok ? measureBatch(w, open(), true) : { skipped: 'io_uring unavailable' })]);
+  if (w.depth === 1) {
+    list.push(['fio psync', () => runFio(w, 'psync', false)]);
+    list.push(['fio io_uring', () => runFio(w, 'io_uring', false)]);
+  } else {
+    list.push(['fio io_uring', () => runFio(w, 'io_uring', false)]);
+    list.push(['fio io_uring batched', () => runFio(w, 'io_uring', true)]);
+    if (w.direct) {
+      list.push(['fio libaio', () => runFio(w, 'libaio', false)]);
+      list.push(['fio libaio batched', () => runFio(w, 'libaio', true)]);
+    }
+  }
+  const close = async () => {
+    if (fd !== undefined) fs.closeSync(fd);
+    await fh?.close();
+  };
+  return { list, close };
+}
+
+const zeroCopy = 'Ring.read (alignedBuffer, zero-copy)';
+const WORKLOADS = {
+  'pc-qd1': {
+    title: `page cache, random ${bs} B reads, depth 1`, kind: 'read', pattern: 'random', bs, depth: 1, file: readFile,
+    baseline: 'fs.read (callback)', fio: 'fio io_uring',
+    ratios: {
+      depth1_latency_vs_fio: { a: zeroCopy, b: 'fio io_uring', metric: 'p50Us', goal: 1.5, lowerIsBetter: true },
+      depth1_ring_vs_fs_read: { a: zeroCopy, b: 'fs.read (callback)' },
+    },
+  },
+  'pc-qd32': {
+    title: `page cache, random ${bs} B reads, depth ${depth}`, kind: 'read', pattern: 'random', bs, depth, file: readFile,
+    baseline: 'fs.read (callback)', fio: 'fio io_uring batched',
+    ratios: {
+      batch_vs_fio: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched', goal: 0.9 },
+      batch_vs_fs_read: { a: 'Ring batch (submitSync())', b: 'fs.read (callback)', goal: 2.5 },
+      batch_async_vs_fio: { a: 'Ring batch (await submit())', b: 'fio io_uring batched' },
+      batch_async_vs_fs_read: { a: 'Ring batch (await submit())', b: 'fs.read (callback)' },
+      ring_vs_fio: { a: zeroCopy, b: 'fio io_uring', goal: 0.75 },
+      ring_vs_fs_promises: { a: zeroCopy, b: 'fs.promises FileHandle.read', goal: 4 },
+      ring_vs_fs_read: { a: zeroCopy, b: 'fs.read (callback)', goal: 1.5 },
+      ring_buffer_vs_fs_read: { a: 'Ring.read (Buffer, copied)', b: 'fs.read (callback)' },
+    },
+  },
+  direct: {
+    title: `O_DIRECT, random ${bs} B reads, depth ${depth}`, kind: 'read', pattern: 'random', bs, depth, file: readFile, direct: true,
+    baseline: 'fs.read (callback)', fio: 'fio libaio',
+    ratios: {
+      aio_vs_fio_libaio: { a: 'Aio.read (alignedBuffer)', b: 'fio libaio', goal: 0.9 },
+      aio_vs_fs_read_pool: { a: 'Aio.read (alignedBuffer)', b: 'fs.read (callback)', goal: 1.8 },
+      direct_ring_vs_fio_io_uring: { a: 'Ring.read (alignedBuffer)', b: 'fio io_uring' },
+      direct_batch_vs_fio_io_uring_batched: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched' },
+    },
+  },
+  seq: {
+    title: `page cache, sequential ${seqBs / 1024} KiB reads, depth ${depth}`, kind: 'read', pattern: 'seq', bs: seqBs, depth, file: readFile,
+    baseline: 'fs.read (callback)', fio: 'fio io_uring batched',
+    ratios: {
+      seq_ring_vs_fs_read: { a: zeroCopy, b: 'fs.read (callback)' },
+      seq_batch_vs_fio: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched' },
+    },
+  },
+  write: {
+    title: `page cache, random ${bs} B writes, depth ${depth}`, kind: 'write', pattern: 'random', bs, depth, file: writeFile,
+    baseline: 'fs.write (callback)', fio: 'fio io_uring batched',
+    ratios: {
+      write_ring_vs_fs_write: { a: 'Ring.write (alignedBuffer, zero-copy)', b: 'fs.write (callback)' },
+      write_batch_vs_fs_write: { a: 'Ring batch (submitSync())', b: 'fs.write (callback)' },
+      write_batch_vs_fio: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched' },
+    },
+  },
+};
+
+const plan = chosen.map((key) => ({ key, ...WORKLOADS[key] }));
+if (plan.some((w) => w.kind === 'write')) ensureFile(writeFile, false);
+const total = plan.reduce((n, w) => n + contenders(w).list.length, 0);
+log(`${total} runs of ${duration}s: about ${Math.ceil((total * (duration + 0.3)) / 60)} min`);
+let step = 0;
+
+for (const w of plan) {
+  w.positions = positions(w.pattern, w.bs, fs.statSync(w.file).size);
+  warm(w.file);
+  w.results = {};
+  if (w.direct) {
+    try {
+      fs.closeSync(fs.openSync(w.file, fs.constants.O_RDONLY | fs.constants.O_DIRECT));
+    } catch (e) {
+      log(`O_DIRECT refused for ${w.file} (${e.code}): workload ${w.key} skipped`);
+      w.skipped = `O_DIRECT refused (${e.code})`;
+      step += contenders(w).list.length;
+      continue;
+    }
+  }
+  const { list, close } = contenders(w);
+  for (const [name, measure] of list) {
+    step++;
+    const label = `[${String(step).padStart(String(total).length)}/${total}] ${w.key}: ${name}`;
+    let r;
+    try {
+      r = await measure();
+    } catch (e) {
+      r = { skipped: `${e.code ?? e.name}: ${e.message}` };
+    }
+    w.results[name] = r;
+    log(r.skipped ? `${label}: skipped (${r.skipped})` : `${label}: ${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s`);
+  }
+  await close();
+}
+
+/** Ratio `a / b` of a workload (of latencies when `metric` is set). */
+function ratioOf(w, { a, b, metric = 'opsPerSec' }) {
+  const x = w.results[a]?.[metric];
+  const y = w.results[b]?.[metric];
+  return x > 0 && y > 0 ? x / y : null;
+}
+
+const fmt = (v, digits = 0) => (v === undefined || v === null || Number.isNaN(v) ? '' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}${fioVersion ? `, ${fioVersion}` : ''}`;
+const date = new Date().toISOString();
+const lines = [`Benchmark of ${date.slice(0, 10)}: ${machine}. ${duration} s per contender, one thread.`, ''];
+const ratios = {};
+for (const w of plan) {
+  if (w.skipped) {
+    lines.push(`### ${w.title}`, '', `skipped: ${w.skipped}`, '');
+    continue;
+  }
+  const base = w.results[w.baseline]?.opsPerSec;
+  const ref = w.results[w.fio]?.opsPerSec;
+  const header = ['contender', 'ops/s', 'MiB/s', 'p50 µs', 'p99 µs', 'CPU µs/op', `vs ${w.baseline}`, `vs ${w.fio}`];
+  const rows = Object.entries(w.results).map(([name, r]) => (r.skipped
+    ? [name, `skipped: ${r.skipped}`, '', '', '', '', '', '']
+    : [
+      r.latencyOf === 'batch' ? `${name} ¹` : name,
+      fmt(r.opsPerSec),
+      fmt((r.opsPerSec * w.bs) / 2 ** 20),
+      fmt(r.p50Us, 1),
+      fmt(r.p99Us, 1),
+      fmt(r.cpuUsPerOp, 2),
+      base ? `${(r.opsPerSec / base).toFixed(2)}x` : '',
+      ref ? `${(r.opsPerSec / ref).toFixed(2)}x` : '',
+    ]));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const row = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  lines.push(`### ${w.title}`, '', row(header), `|${widths.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : `${'-'.repeat(n + 1)}:`)).join('|')}|`);
+  for (const r of rows) lines.push(row(r));
+  lines.push('');
+  for (const [key, spec] of Object.entries(w.ratios)) ratios[key] = { value: ratioOf(w, spec), ...spec };
+}
+lines.push('¹ batch rows time whole batches: their p50/p99 is the latency of a batch of `depth` operations.', '', 'Ratios (goal):', '');
+for (const [key, r] of Object.entries(ratios)) {
+  const shown = r.value === null ? 'n/a' : `${r.value.toFixed(2)}x`;
+  let goal = '';
+  if (r.goal !== undefined && r.value !== null) {
+    const met = r.lowerIsBetter ? r.value <= r.goal : r.value >= r.goal;
+    goal = ` (goal ${r.lowerIsBetter ? '<=' : '>='} ${r.goal}x: ${met ? 'met' : 'MISSED'})`;
+  }
+  lines.push(`- \`${key}\` ${shown}${goal}: ${r.a} / ${r.b}${r.metric ? ` (${r.metric})` : ''}`);
+}
+const table = lines.join('\n');
+console.log(`\n${table}`);
+
+fs.mkdirSync(outDir, { recursive: true });
+const record = {
+  date,
+  machine,
+  node: process.version,
+  kernel: os.release(),
+  fio: fioVersion ?? null,
+  duration,
+  depth,
+  workloads: Object.fromEntries(plan.map((w) => [w.key, { title: w.title, bs: w.bs, depth: w.depth, skipped: w.skipped, results: w.results }])),
+  ratios: Object.fromEntries(Object.entries(ratios).map(([k, r]) => [k, r.value])),
+};
+fs.writeFileSync(path.join(outDir, 'results.md'), `${table}\n`);
+fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(record, null, 2)}\n`);
+fs.writeFileSync(path.join(outDir, 'results.svg'), renderChart(plan.filter((w) => !w.skipped), `uring-aio benchmark, ${date.slice(0, 10)}: ${machine}`));
+log(`\nwrote ${path.join(outDir, 'results.md')}, results.json and results.svg`);
+if (opt.json) console.log(JSON.stringify(record));
