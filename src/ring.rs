@@ -15,8 +15,8 @@ use crate::js;
 use crate::memory::NativeMemory;
 use crate::source::{errno_error, Backend, Delivered, Shared, Targets};
 use crate::views::{
-    c_path, f64_rows, copies_of_views, copy_of_view, landing_for_view, landings_for_views, position,
-    shared_window,
+    c_path, copies_of_views, copy_of_view, f64_rows, landing_for_view, landings_for_views,
+    position, shared_window,
 };
 
 impl Delivered for Completion<Targets> {
@@ -58,6 +58,9 @@ impl Backend for Ring<Targets> {
     }
     fn clear_eventfd(&self) {
         Ring::clear_eventfd(self)
+    }
+    fn has_completions(&mut self) -> bool {
+        Ring::has_completions(self)
     }
     fn reap_into(&mut self, out: &mut Vec<Self::Done>) {
         self.reap(|c| out.push(c));
@@ -346,8 +349,9 @@ impl NativeRing {
         // SAFETY: no JS runs while the rows are read; push_batch copies what it needs.
         let rows = unsafe { f64_rows(env.raw(), &entries, count, ENTRY_FIELDS) }?;
         let target = js::new_ref(env.raw(), results.raw(), 1)?;
-        self.state
-            .push(Targets(vec![target]), |ring, targets| ring.push_batch(rows, targets))
+        self.state.push(Targets(vec![target]), |ring, targets| {
+            ring.push_batch(rows, targets)
+        })
     }
 
     /// Runs the first `count` entry rows synchronously and writes their result rows

@@ -48,6 +48,11 @@ pub trait Backend: 'static {
     fn has_unsubmitted(&mut self) -> bool;
     fn flush(&mut self);
     fn clear_eventfd(&self);
+    /// Whether completions are ready to reap without waiting for the eventfd (the
+    /// kernel often finishes page-cache I/O inside the submitting call).
+    fn has_completions(&mut self) -> bool {
+        false
+    }
     fn reap_into(&mut self, out: &mut Vec<Self::Done>);
     fn cancel(&mut self, id: u64) -> bool;
     fn cancel_all(&mut self);
@@ -255,10 +260,15 @@ impl<B: Backend> Shared<B> {
         let mut scope = ptr::null_mut();
         // SAFETY: we are in a libuv callback on the JS thread, outside any JS frame.
         unsafe { sys::napi_open_handle_scope(env, &mut scope) };
+        // One eventfd reset per drain, before the first reap: a completion that lands
+        // after it re-arms the watcher, so none is missed, and the rounds below do not
+        // pay a read(2) each.
+        if let Some(backend) = self.backend.borrow_mut().as_mut() {
+            backend.clear_eventfd();
+        }
         for _ in 0..16 {
             let mut batch = std::mem::take(&mut *self.scratch.borrow_mut());
             if let Some(backend) = self.backend.borrow_mut().as_mut() {
-                backend.clear_eventfd();
                 backend.reap_into(&mut batch);
             }
             let done = batch.is_empty();
@@ -321,10 +331,19 @@ impl<B: Backend> LoopSource for Shared<B> {
     }
 
     fn before_block(&self) {
-        if let Some(backend) = self.backend.borrow_mut().as_mut() {
-            if backend.has_unsubmitted() {
-                backend.flush();
+        let ready = match self.backend.borrow_mut().as_mut() {
+            Some(backend) => {
+                if backend.has_unsubmitted() {
+                    backend.flush();
+                }
+                backend.has_completions()
             }
+            None => false,
+        };
+        // Completions the submission already produced are delivered now rather than
+        // after a trip through epoll: one loop turn less per operation at depth 1.
+        if ready {
+            self.drain();
         }
     }
 }

@@ -43,7 +43,7 @@ impl FixedBuffers {
     /// Wraps `mem` as `mem.len() / size` buffers. The kernel limits a ring to 16384
     /// buffers of at most 1 GiB each.
     pub fn new(mem: Arc<AlignedBuf>, size: usize) -> io::Result<Self> {
-        let count = if size == 0 { 0 } else { mem.len() / size };
+        let count = mem.len().checked_div(size).unwrap_or(0);
         if count == 0 || count > 16384 || size > 1 << 30 {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }

@@ -568,6 +568,15 @@ impl<T> Ring<T> {
         delivered
     }
 
+    /// Whether `reap` would deliver something now (without entering the kernel).
+    pub fn has_completions(&mut self) -> bool {
+        !self.stash.is_empty()
+            || !self.local.is_empty()
+            || !self.finished.is_empty()
+            || !self.uring.completion().is_empty()
+            || self.uring.submission().cq_overflow()
+    }
+
     /// Resets the eventfd's counter so a level-triggered watcher sleeps until the next
     /// completion. Call before `reap`, so a completion that lands in between re-arms it.
     pub fn clear_eventfd(&self) {
