@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Ring } from '../dist/index.js';
+import { Ring } from 'uring-aio'; // this package, by name (package.json "exports")
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -75,11 +75,11 @@ export class Aio extends CompletionSource<NativeAio> {
     const submitBatch = options?.submitBatch ?? 4;
     validateInteger(submitBatch, 'options.submitBatch', 0, 2 ** 20);
     try {
-      this.native = new native.NativeAio(maxEvents, submitBatch, this.dispatch, this.table);
+      this.native = new (native().NativeAio)(maxEvents, submitBatch, this.dispatch, this.table);
     } catch (e) {
       const errno = nativeErrno(e);
       if (errno === undefined) throw e;
-      throw new IoError(-errno, 'io_setup', undefined, undefined, native.explainAioSetupError(errno));
+      throw new IoError(-errno, 'io_setup', undefined, undefined, native().explainAioSetupError(errno));
     }
   }
 

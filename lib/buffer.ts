@@ -18,7 +18,7 @@ export function alignedBuffer(size: number, alignment = 4096): Buffer {
   if ((alignment & (alignment - 1)) !== 0) throw outOfRange('alignment', 'a power of two', alignment);
   let memory: NativeMemory;
   try {
-    memory = new native.NativeMemory(size, alignment);
+    memory = new (native().NativeMemory)(size, alignment);
   } catch (e) {
     throw fromNative(e, 'alignedBuffer');
   }

@@ -1,4 +1,5 @@
 // uring-aio: Linux kernel asynchronous I/O for Node.js.
+import { LoadError } from './loader';
 import { native } from './native';
 import { constants as osConstants } from 'node:os';
 
@@ -13,18 +14,27 @@ export { IoError, AbortError } from './errors';
 export { Stats } from './stats';
 export { alignedBuffer } from './buffer';
 
-export type Support = { ok: true } | { ok: false; code: string; errno: number; reason: string };
+export type Support = { ok: true } | { ok: false; code: string; errno?: number; reason: string };
 
 let support: Support | undefined;
 
 /**
  * Whether io_uring works here. Probes once (a 2-entry ring, created and closed) on the
  * first call, never at import. `code` is 'EPERM' for seccomp or the
- * kernel.io_uring_disabled sysctl, 'ENOSYS' for kernels without it, 'ENOMEM' for memlock.
+ * kernel.io_uring_disabled sysctl, 'ENOSYS' for kernels without it, 'ENOMEM' for memlock,
+ * and an ERR_URING_AIO_* code where the native addon cannot load (not Linux, no
+ * binary for this platform, glibc/musl mismatch).
  */
 export function isSupported(): Support {
   if (support !== undefined) return support;
-  const { errno, reason } = native.probeIoUring();
+  let addon: ReturnType<typeof native>;
+  try {
+    addon = native();
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    return (support = { ok: false, code: e.code, reason: e.message });
+  }
+  const { errno, reason } = addon.probeIoUring();
   if (errno === 0) return (support = { ok: true });
   const code = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
   return (support = { ok: false, code, errno: -errno, reason });

@@ -1,9 +1,14 @@
-// The generated napi-rs loader (index.js at the package root). Loading it runs no
-// io_uring or AIO syscall: rings are made only by `new Ring()`.
+// The native addon (src/, built by napi-rs), loaded on first use by ./loader.
 import type * as NativeModule from '../index';
+import { loadAddon } from './loader';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const native: typeof NativeModule = require('../index.js');
 export type NativeRing = NativeModule.NativeRing;
 export type NativeMemory = NativeModule.NativeMemory;
 export type NativeAio = NativeModule.NativeAio;
+
+let addon: typeof NativeModule | undefined;
+
+/** The addon; throws the loader's coded error where there is none for this system. */
+export function native(): typeof NativeModule {
+  return (addon ??= loadAddon<typeof NativeModule>());
+}

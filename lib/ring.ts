@@ -77,11 +77,11 @@ export class Ring extends CompletionSource<NativeRing> {
     const entries = options?.entries ?? 256;
     validateInteger(entries, 'options.entries', 1, 32768);
     try {
-      this.native = new native.NativeRing(entries, this.dispatch, this.table);
+      this.native = new (native().NativeRing)(entries, this.dispatch, this.table);
     } catch (e) {
       const errno = nativeErrno(e);
       if (errno === undefined) throw e;
-      throw new IoError(-errno, 'io_uring_setup', undefined, undefined, native.explainSetupError(errno));
+      throw new IoError(-errno, 'io_uring_setup', undefined, undefined, native().explainSetupError(errno));
     }
     if (options?.fixedBuffers !== undefined) this.fixedBuffers = this.#register(options.fixedBuffers);
   }

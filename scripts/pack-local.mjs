@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// npm run pack:local -- <dir> [--no-build]
+//
+// Builds the host's release binary and writes two tarballs into <dir>: the main
+// package (uring-aio-<version>.tgz, JS and types only) and the host's platform package
+// (uring-aio-linux-x64-gnu-<version>.tgz, the .node file). Installing both is what
+// `npm install uring-aio` does on this platform once they are published.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const dir = args.find((a) => !a.startsWith('--'));
+if (dir === undefined || args.includes('--help')) {
+  console.error('Usage: npm run pack:local -- <dir> [--no-build]');
+  process.exit(dir === undefined ? 2 : 0);
+}
+const out = path.resolve(dir);
+fs.mkdirSync(out, { recursive: true });
+const run = (cmd, argv, cwd = root) => execFileSync(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+
+if (!args.includes('--no-build')) {
+  console.error('pack:local: building the release binary and dist/...');
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 'inherit'] });
+}
+
+const { platformPackage, runningLibc } = await import(path.join(root, 'dist', 'loader.js')).then((m) => m.default ?? m);
+const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
+if (process.platform !== 'linux' || arch === undefined) {
+  console.error(`pack:local: no platform package for ${process.platform}-${process.arch}`);
+  process.exit(1);
+}
+const target = `linux-${arch}-${runningLibc()}`;
+const binary = path.join(root, `uring-aio.${target}.node`);
+if (!fs.existsSync(binary)) {
+  console.error(`pack:local: ${binary} is missing; run without --no-build`);
+  process.exit(1);
+}
+const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+// The platform package: npm/<target>/package.json at this version, plus the binary.
+const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-aio-pack-'));
+try {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'npm', target, 'package.json'), 'utf8'));
+  manifest.version = version;
+  fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  fs.copyFileSync(path.join(root, 'npm', target, 'README.md'), path.join(stage, 'README.md'));
+  fs.copyFileSync(binary, path.join(stage, path.basename(binary)));
+  const platformTgz = run('npm', ['pack', '--silent', '--pack-destination', out], stage).trim().split('\n').pop();
+  const mainTgz = run('npm', ['pack', '--silent', '--pack-destination', out]).trim().split('\n').pop();
+  const size = (file) => `${(fs.statSync(file).size / 1024).toFixed(0)} KiB`;
+  console.error(`pack:local: ${path.basename(binary)} is ${size(binary)} (release, LTO, stripped)`);
+  for (const tgz of [mainTgz, platformTgz]) console.log(path.join(out, tgz));
+  console.error(`pack:local: wrote ${mainTgz} (${size(path.join(out, mainTgz))}) and ${platformTgz} (${size(path.join(out, platformTgz))}) to ${out}`);
+  console.error(`pack:local: npm install ${path.join(out, mainTgz)} ${path.join(out, platformTgz)}`);
+  if (platformPackage(target) !== manifest.name) throw new Error(`npm/${target} is named ${manifest.name}`);
+} finally {
+  fs.rmSync(stage, { recursive: true, force: true });
+}
