@@ -1,6 +1,8 @@
 //! iobuf: memory the kernel may read or write: always owned by the library, never borrowed
 //! from a caller who could free, move or detach it while an operation is in flight.
 
+pub mod batch;
+
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 use std::sync::Arc;

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use io_uring::{IoUring, Probe};
 use iobuf::{EventFd, IdMap};
 
-use crate::batch::{parse_entry, BatchResults, FixedBuffers, ENTRY_FIELDS};
+use crate::batch::{op_for_entry, FixedBuffers};
 use crate::op::Op;
+use iobuf::batch::{BatchResults, Batches};
 
 /// How long teardown waits for the kernel to hand back every in-flight op before it
 /// gives up and leaks the ring (leaking is safe; freeing memory the kernel may still
@@ -56,18 +57,6 @@ enum Owner<T> {
     Member { batch: u64, index: u32 },
     /// The ring's own op (a cancel): consumed in `reap`, never delivered.
     Internal,
-}
-
-/// A batch whose entries are in flight.
-#[derive(Debug)]
-struct BatchRun<T> {
-    /// `None` for a synchronous run (`run_batch`), which collects its own results.
-    user: Option<T>,
-    results: BatchResults,
-    /// Ids of the entries that reached the table (refused entries never do).
-    members: Vec<u64>,
-    remaining: usize,
-    cancelled: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,9 +103,7 @@ pub struct Ring<T> {
     eventfd: ManuallyDrop<EventFd>,
     reaped: Vec<(u64, i32, u32)>,
     enters: u64,
-    batches: IdMap<BatchRun<T>>,
-    /// Batches that finished without the kernel (every entry refused), for `reap`.
-    finished: Vec<u64>,
+    batches: Batches<T>,
     /// Completions reaped during a synchronous run, delivered by the next `reap`.
     stash: Vec<Completion<T>>,
     fixed: Option<Arc<FixedBuffers>>,
@@ -155,8 +142,7 @@ impl<T> Ring<T> {
             eventfd: ManuallyDrop::new(eventfd),
             reaped: Vec::new(),
             enters: 0,
-            batches: IdMap::default(),
-            finished: Vec::new(),
+            batches: Batches::default(),
             stash: Vec::new(),
             fixed: None,
         })
@@ -241,34 +227,14 @@ impl<T> Ring<T> {
     fn start_batch(&mut self, entries: &[f64], user: Option<T>) -> u64 {
         let batch = self.next_id;
         self.next_id += 1;
-        let mut results = BatchResults::for_entries(entries);
-        let mut members = Vec::with_capacity(results.len());
         let fixed = self.fixed.clone();
-        for (index, row) in entries.chunks_exact(ENTRY_FIELDS).enumerate() {
-            match parse_entry(row, fixed.as_deref()) {
-                Ok(op) => {
-                    let owner = Owner::Member {
-                        batch,
-                        index: index as u32,
-                    };
-                    members.push(self.insert(op, owner, false));
-                }
-                Err(e) => results.set(index, -e.errno(), -(e as i32 as f64)),
-            }
-        }
-        let remaining = members.len();
-        self.batches.insert(
-            batch,
-            BatchRun {
-                user,
-                results,
-                members,
-                remaining,
-                cancelled: false,
-            },
-        );
-        if remaining == 0 {
-            self.finished.push(batch);
+        let mut batches = std::mem::take(&mut self.batches);
+        let done = batches.start(batch, entries, user, |row, index| {
+            let op = op_for_entry(row, fixed.as_deref())?;
+            Ok(self.insert(op, Owner::Member { batch, index }, false))
+        });
+        self.batches = batches;
+        if done {
             self.notify();
         }
         batch
@@ -284,25 +250,20 @@ impl<T> Ring<T> {
         // ignored before) spares the kernel an eventfd signal per CQE.
         self.uring.completion().disable_eventfd();
         let mut stash = std::mem::take(&mut self.stash);
-        loop {
+        let run = loop {
             self.reap(|c| stash.push(c));
-            let run = self
-                .batches
-                .get(&batch)
-                .expect("a run stays until it is done");
-            if run.remaining == 0 {
-                break;
+            if let Some(run) = self.batches.take_run(batch) {
+                break run;
             }
             // Wait for at least one completion, then take all that are ready.
             let _ = self.enter(usize::from(self.in_kernel > 0));
-        }
+        };
         self.uring.completion().enable_eventfd();
         self.stash = stash;
         if !self.stash.is_empty() {
             self.notify();
         }
-        let run = self.batches.remove(&batch).expect("checked above");
-        let rows = run.results.rows();
+        let rows = run.rows();
         let n = rows.len().min(results.len());
         results[..n].copy_from_slice(&rows[..n]);
     }
@@ -335,12 +296,10 @@ impl<T> Ring<T> {
     /// A batch id cancels every entry of the batch; the batch then completes with
     /// -ECANCELED, each entry's row holding its own result.
     pub fn cancel(&mut self, id: u64) -> bool {
-        if let Some(run) = self.batches.get_mut(&id) {
-            if run.user.is_none() {
+        if self.batches.contains(id) {
+            let Some(members) = self.batches.cancel(id) else {
                 return false;
-            }
-            run.cancelled = true;
-            let members = run.members.clone();
+            };
             for member in members {
                 self.cancel_slot(member);
             }
@@ -375,9 +334,7 @@ impl<T> Ring<T> {
 
     /// Cancels every caller op and batch.
     pub fn cancel_all(&mut self) {
-        for run in self.batches.values_mut() {
-            run.cancelled = true;
-        }
+        self.batches.cancel_all();
         let ids: Vec<u64> = self
             .slots
             .iter()
@@ -526,53 +483,36 @@ impl<T> Ring<T> {
                     });
                 }
                 Owner::Member { batch, index } => {
-                    let run = self.batches.get_mut(&batch).expect("members have a run");
-                    run.results.set(index as usize, result, f64::from(flags));
-                    run.remaining -= 1;
-                    if run.remaining == 0 {
-                        self.finished.push(batch);
-                    }
+                    self.batches
+                        .record(batch, index, i64::from(result), f64::from(flags));
                 }
                 Owner::Internal => {}
             }
         }
         self.reaped = reaped;
-        for batch in std::mem::take(&mut self.finished) {
-            // A synchronous run stays in the table; `run_batch` takes it out.
-            if self
-                .batches
-                .get(&batch)
-                .is_some_and(|run| run.user.is_none())
-            {
-                continue;
-            }
-            let run = self
-                .batches
-                .remove(&batch)
-                .expect("finished runs are in the table");
-            self.user_pending -= 1;
-            delivered += 1;
+        let batches = self.batches.deliver_finished(|done| {
             deliver(Completion {
-                id: batch,
-                result: if run.cancelled {
+                id: done.id,
+                result: if done.cancelled {
                     -libc::ECANCELED
                 } else {
-                    run.results.len() as i32
+                    done.results.len() as i32
                 },
                 flags: 0,
                 op: Op::Nop,
-                user: run.user.expect("checked above"),
-                batch: Some(run.results),
-            });
-        }
-        delivered
+                user: done.user,
+                batch: Some(done.results),
+            })
+        });
+        self.user_pending -= batches;
+        delivered + batches
     }
 
     /// Whether `reap` would deliver something now (without entering the kernel).
     pub fn has_completions(&mut self) -> bool {
         !self.stash.is_empty()
             || !self.local.is_empty()
-            || !self.finished.is_empty()
+            || self.batches.has_finished()
             || !self.uring.completion().is_empty()
             || self.uring.submission().cq_overflow()
     }

@@ -27,7 +27,14 @@ fn ring_with_buffers(entries: u32, count: usize) -> Option<(Ring<u32>, Arc<Fixed
 }
 
 fn data_file(len: usize) -> (std::path::PathBuf, std::fs::File, Vec<u8>) {
-    let path = std::env::temp_dir().join(format!("ring-core-batch-{}-{}", std::process::id(), len));
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    // Tests run in parallel: each gets its own file.
+    let path = std::env::temp_dir().join(format!(
+        "ring-core-batch-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::File::create(&path)
         .unwrap()
@@ -100,7 +107,7 @@ fn batch_reads_fill_registered_buffers() {
     let results = done.batch.unwrap();
     for (i, &p) in positions.iter().enumerate() {
         assert_eq!(results.rows()[i * RESULT_FIELDS], 100.0 + i as f64, "tag");
-        assert_eq!(results.get(i).0, SIZE as i32);
+        assert_eq!(results.get(i).0, SIZE as i64);
         assert_eq!(buffer_bytes(&fixed, i, SIZE), &data[p..p + SIZE]);
     }
     std::fs::remove_file(path).unwrap();
@@ -132,7 +139,7 @@ fn refused_entries_fail_alone_and_never_reach_the_kernel() {
     ring.push_batch(&rows, 1);
     let done = wait_batch(&mut ring);
     let results = done.batch.unwrap();
-    assert_eq!(results.get(0), (SIZE as i32, 0.0));
+    assert_eq!(results.get(0), (SIZE as i64, 0.0));
     let refused = [
         (1, EntryError::Buffer),
         (2, EntryError::Bounds),
@@ -144,7 +151,7 @@ fn refused_entries_fail_alone_and_never_reach_the_kernel() {
     for (i, why) in refused {
         assert_eq!(
             results.get(i),
-            (-why.errno(), -(why as i32 as f64)),
+            (-i64::from(why.errno()), -(why as i32 as f64)),
             "entry {i}"
         );
     }
@@ -175,7 +182,7 @@ fn batch_larger_than_ring_completes_in_order_of_rows() {
     let done = wait_batch(&mut ring);
     assert_eq!(done.result, 64);
     for i in 0..64 {
-        assert_eq!(done.batch.as_ref().unwrap().get(i).0, SIZE as i32);
+        assert_eq!(done.batch.as_ref().unwrap().get(i).0, SIZE as i64);
         let p = (63 - i) * SIZE;
         assert_eq!(buffer_bytes(&fixed, i, SIZE), &data[p..p + SIZE], "row {i}");
     }
@@ -254,7 +261,7 @@ fn cancelled_batch_completes_once_with_ecanceled() {
     let done = wait_batch(&mut ring);
     assert_eq!((done.id, done.result), (id, -libc::ECANCELED));
     let results = done.batch.unwrap();
-    assert!((0..2).all(|i| results.get(i).0 == -libc::ECANCELED));
+    assert!((0..2).all(|i| results.get(i).0 == -i64::from(libc::ECANCELED)));
     assert_eq!(ring.pending(), 0);
     // SAFETY: closing the descriptors we made; nothing uses them any more.
     unsafe {
@@ -283,7 +290,7 @@ fn entries_need_registered_buffers() {
     let why = EntryError::Buffer;
     assert_eq!(
         done.batch.unwrap().get(0),
-        (-why.errno(), -(why as i32 as f64))
+        (-i64::from(why.errno()), -(why as i32 as f64))
     );
     let _ = ENTRY_FIELDS;
 }
