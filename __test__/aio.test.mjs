@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { Aio, AioContext, IoError, alignedBuffer, constants } from '../dist/index.js';
+import { Aio, AioContext, BatchOp, IoError, alignedBuffer, constants } from '../dist/index.js';
 import { fifo, pattern, runChild, tmpDir, tmpFile } from './helpers.mjs';
 
 /** An O_DIRECT descriptor on a real file system, or undefined where O_DIRECT is refused. */
@@ -351,4 +351,64 @@ aioTest('low-level: concurrent getEvents calls are all woken', async (t) => {
   const [ea, eb] = await Promise.all([a, b]);
   t.is(ea.length + eb.length, 2);
   await ctx.destroy();
+});
+
+aioTest('aio-batch: O_DIRECT writes then reads through the pool round-trip, one io_submit path', async (t) => {
+  const d = directFd(64 * 4096);
+  if (!d) return t.pass('O_DIRECT refused by this file system: skipped');
+  const aio = new Aio({ maxEvents: 16, fixedBuffers: { count: 64, size: 4096 } });
+  const batch = aio.batch(32);
+  for (let i = 0; i < 32; i++) {
+    pattern(4096, i + 1).copy(aio.fixedBuffers[i]);
+    batch.write(d.fd, i, (31 - i) * 4096);
+  }
+  t.is(await batch.submit(), 32);
+  t.true([...Array(32).keys()].every((i) => batch.result(i) === 4096));
+  batch.clear();
+  for (let i = 0; i < 32; i++) batch.read(d.fd, 32 + i, i * 4096);
+  t.is(batch.submitSync(), 32);
+  for (let i = 0; i < 32; i++) t.deepEqual(aio.fixedBuffers[32 + i], pattern(4096, 32 - i), `block ${i}`);
+  await aio.destroy();
+  fs.closeSync(d.fd);
+});
+
+aioTest('aio-batch: entries AIO cannot run fail alone with coded errors', async (t) => {
+  const d = directFd(4 * 4096);
+  if (!d) return t.pass('O_DIRECT refused by this file system: skipped');
+  const aio = new Aio({ fixedBuffers: { count: 2, size: 4096 } });
+  const batch = aio.batch(8);
+  batch.read(d.fd, 0, 0);
+  batch.nop();                          // no NOP in AIO
+  batch.read(d.fd, 1, -1);              // no file position in AIO
+  batch.read(d.fd, 2, 0);               // no buffer 2
+  batch.read(d.fd, 1, 100, 512);        // an offset O_DIRECT refuses: the kernel says EINVAL
+  batch.fsync(d.fd, true);
+  await batch.submit();
+  t.is(batch.result(0), 4096);
+  t.regex(batch.error(1).message, /EINVAL.*opcode/);
+  t.regex(batch.error(2).message, /EINVAL.*position/);
+  t.regex(batch.error(3).message, /EINVAL.*registered buffer/);
+  t.is(batch.error(4)?.code, 'EINVAL');
+  t.is(batch.result(5), 0);
+  t.is(BatchOp.FSYNC, 3);
+  await aio.destroy();
+  fs.closeSync(d.fd);
+});
+
+aioTest('aio-batch: destroy while a batch is in flight rejects it with ECANCELED and waits for every request', async (t) => {
+  const d = directFd(256 * 4096);
+  if (!d) return t.pass('O_DIRECT refused by this file system: skipped');
+  const aio = new Aio({ maxEvents: 8, fixedBuffers: { count: 256, size: 4096 } });
+  const batch = aio.batch(256);
+  for (let i = 0; i < 256; i++) batch.read(d.fd, i, i * 4096);
+  const pending = batch.submit();
+  const destroyed = aio.destroy();
+  const error = await t.throwsAsync(pending);
+  t.is(error.code, 'ECANCELED');
+  await destroyed;
+  // Requests the kernel had taken finished; the queued rest were cancelled.
+  const results = [...Array(256).keys()].map((i) => batch.result(i));
+  t.true(results.every((r) => r === 4096 || r === -125));
+  t.true(results.includes(-125));
+  fs.closeSync(d.fd);
 });

@@ -1,6 +1,7 @@
 // Aio: the Linux kernel AIO interface (io_setup, io_submit, io_getevents, io_cancel,
 // io_destroy) as promises, with the same ownership rule and errors as Ring.
 import { constants as osConstants } from 'node:os';
+import type { FixedBuffersOptions } from './batch';
 import { ownedMemory } from './buffer';
 import { IoError, invalidArgType, invalidArgValue, nativeErrno } from './errors';
 import { native, type NativeAio } from './native';
@@ -19,6 +20,12 @@ export interface AioOptions {
    * small ones keep the device busy (see the README's O_DIRECT benchmark).
    */
   submitBatch?: number;
+  /**
+   * A pool of `count` page-aligned buffers of `size` bytes for `aio.batch()`: batch
+   * entries read into and write from them by index (plain library memory; AIO
+   * registers nothing with the kernel).
+   */
+  fixedBuffers?: FixedBuffersOptions;
 }
 
 export interface AioPriority {
@@ -81,6 +88,14 @@ export class Aio extends CompletionSource<NativeAio> {
       if (errno === undefined) throw e;
       throw new IoError(-errno, 'io_setup', undefined, undefined, native().explainAioSetupError(errno));
     }
+    this.#maxEvents = maxEvents;
+    if (options?.fixedBuffers !== undefined) this.registerPool(options.fixedBuffers, 'io_setup');
+  }
+
+  readonly #maxEvents: number;
+
+  protected get defaultBatchCapacity(): number {
+    return this.#maxEvents;
   }
 
   /** io_submit calls made so far (per JS turn: one per `submitBatch` requests queued). */

@@ -32,20 +32,30 @@ const REFUSALS: Record<number, string> = {
   2: 'fd must be an integer from 0 to 2147483647',
   3: 'buffer is not the index of a registered buffer',
   4: 'bufferOffset + length runs past the end of the registered buffer',
-  5: 'position must be -1 (the file position) or an integer from 0 to 2^53 - 1',
+  5: 'position must be an integer from 0 to 2^53 - 1, or -1 (the file position) on a Ring',
   6: 'flags must be an integer from 0 to 2^32 - 1 (fsync: 0 or 1)',
 };
 
-/** What a batch needs from its ring (kept off the Ring's public surface). */
+/** What a batch needs from its Ring or Aio (kept off their public surface). */
 export interface BatchHost {
   readonly bufferSize: number;
   submit(entries: Float64Array, count: number, results: Float64Array, signal: AbortSignal | undefined): Promise<number>;
   run(entries: Float64Array, count: number, results: Float64Array): void;
 }
 
+/** `fixedBuffers` option of Ring and Aio: the pool batch entries use. */
+export interface FixedBuffersOptions {
+  /** How many buffers (1 to 16384). */
+  count: number;
+  /** Bytes per buffer (1 to 2^30). Each buffer starts at `index * size` in one page-aligned pool. */
+  size: number;
+}
+
 /**
- * A reusable list of operations on a ring's registered buffers, made by
- * `ring.batch(capacity)`. Fill it with `read`/`write`/`fsync`/`nop` (or `push`), then
+ * A reusable list of operations on the buffer pool of a Ring or Aio, made by
+ * `ring.batch(capacity)` or `aio.batch(capacity)`. On an Aio, reads and writes
+ * become IOCB_CMD_PREAD / PWRITE (a position is required: -1 is refused) and fsync
+ * IOCB_CMD_FSYNC / FDSYNC; NOP is refused. Fill it with `read`/`write`/`fsync`/`nop` (or `push`), then
  * `await submit()` (one promise for the whole batch) or `submitSync()` (blocks until
  * every entry completes: for loops that own the thread). Results stay readable until
  * the next submit; `clear()` empties the list for reuse.
@@ -54,7 +64,7 @@ export interface BatchHost {
  * in Rust at submit: an invalid entry settles alone with EINVAL or EBADF and never
  * reaches the kernel, while the rest run.
  */
-export class RingBatch {
+export class Batch {
   /** Most entries the batch holds. */
   readonly capacity: number;
   /** Entry rows, `ENTRY_FIELDS` numbers each; the first `length` rows are submitted. */
@@ -66,7 +76,7 @@ export class RingBatch {
   #host: BatchHost;
   #busy = false;
 
-  /** @internal Use `ring.batch(capacity)`. */
+  /** @internal Use `ring.batch(capacity)` or `aio.batch(capacity)`. */
   constructor(host: BatchHost, capacity: number) {
     this.#host = host;
     this.capacity = capacity;

@@ -1,9 +1,9 @@
 // Ring: one promise per operation over io_uring. Argument checks, error shape and
 // AbortSignal wiring live here; the binding only converts and forwards.
 import { constants as osConstants } from 'node:os';
-import { RingBatch } from './batch';
-import { alignedBuffer, ownedMemory } from './buffer';
-import { IoError, nativeErrno, useAfterClose } from './errors';
+import type { FixedBuffersOptions } from './batch';
+import { ownedMemory } from './buffer';
+import { IoError, nativeErrno } from './errors';
 import { parseOpenFlags } from './flags';
 import { native, type NativeRing } from './native';
 import { CompletionSource, type OpOptions, signalOf, toVoid } from './source';
@@ -23,7 +23,7 @@ import {
 
 export type { OpOptions } from './source';
 
-const { ENOMEM, EOPNOTSUPP } = osConstants.errno;
+const { EOPNOTSUPP } = osConstants.errno;
 
 /** io_uring opcodes whose support varies with the kernel. */
 const IORING_OP_FTRUNCATE = 55;
@@ -36,7 +36,7 @@ export interface RingOptions {
    * `count` buffers (at most 16384) of `size` bytes, page-aligned, pinned in memory
    * (counted against RLIMIT_MEMLOCK, `ulimit -l`, unless the process has CAP_IPC_LOCK).
    */
-  fixedBuffers?: { count: number; size: number };
+  fixedBuffers?: FixedBuffersOptions;
 }
 
 export interface FsyncOptions extends OpOptions {
@@ -65,11 +65,6 @@ export interface FallocateOptions extends OpOptions {
  */
 export class Ring extends CompletionSource<NativeRing> {
   #ftruncate: boolean | undefined;
-  /**
-   * The registered buffers (`options.fixedBuffers`), as Buffers over library-owned
-   * memory: batch entries read into and write from them by index.
-   */
-  readonly fixedBuffers: readonly Buffer[] = [];
 
   constructor(options?: RingOptions) {
     super('The ring');
@@ -83,42 +78,11 @@ export class Ring extends CompletionSource<NativeRing> {
       if (errno === undefined) throw e;
       throw new IoError(-errno, 'io_uring_setup', undefined, undefined, native().explainSetupError(errno));
     }
-    if (options?.fixedBuffers !== undefined) this.fixedBuffers = this.#register(options.fixedBuffers);
+    if (options?.fixedBuffers !== undefined) this.registerPool(options.fixedBuffers, 'io_uring_register');
   }
 
-  #register(fixed: { count: number; size: number }): Buffer[] {
-    validateObject(fixed, 'options.fixedBuffers');
-    validateInteger(fixed.count, 'options.fixedBuffers.count', 1, 16384);
-    validateInteger(fixed.size, 'options.fixedBuffers.size', 1, 2 ** 30);
-    const pool = alignedBuffer(fixed.count * fixed.size);
-    try {
-      this.native!.registerBuffers(ownedMemory(pool)!, fixed.size);
-    } catch (e) {
-      const errno = nativeErrno(e);
-      this.native!.close();
-      if (errno === undefined) throw e;
-      const detail = errno === ENOMEM ? 'registered buffers are pinned memory: raise `ulimit -l` (RLIMIT_MEMLOCK) or register fewer' : undefined;
-      throw new IoError(-errno, 'io_uring_register', undefined, undefined, detail);
-    }
-    return Array.from({ length: fixed.count }, (_, i) => pool.subarray(i * fixed.size, (i + 1) * fixed.size));
-  }
-
-  /**
-   * A batch of up to `capacity` operations on the registered buffers (default: the
-   * submission queue size; larger batches queue like any operation).
-   */
-  batch(capacity: number = this.entries): RingBatch {
-    validateInteger(capacity, 'capacity', 1, 2 ** 20);
-    const bufferSize = this.fixedBuffers[0]?.byteLength ?? 0;
-    return new RingBatch({
-      bufferSize,
-      submit: (entries, count, results, signal) =>
-        this.track('batch', signal, (r) => r.submitBatch(entries, count, results)),
-      run: (entries, count, results) => {
-        if (this.destroyed || this.native === undefined) throw useAfterClose('The ring');
-        this.native.runBatch(entries, count, results);
-      },
-    }, capacity);
+  protected get defaultBatchCapacity(): number {
+    return this.entries;
   }
 
   /** Submission queue size the kernel gave this ring. */

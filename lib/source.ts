@@ -1,10 +1,13 @@
 // What Ring and Aio share: the table completions arrive in, the pending operations,
 // promise settlement, AbortSignal wiring and destroy().
 import { constants as osConstants } from 'node:os';
-import { AbortError, IoError, fromNative, invalidArgType, useAfterClose } from './errors';
-import { validateSignal } from './validate';
+import { Batch, type FixedBuffersOptions } from './batch';
+import { alignedBuffer, ownedMemory } from './buffer';
+import { AbortError, IoError, fromNative, invalidArgType, nativeErrno, useAfterClose } from './errors';
+import type { NativeMemory } from './native';
+import { validateInteger, validateObject, validateSignal } from './validate';
 
-const { ECANCELED, EINTR } = osConstants.errno;
+const { ECANCELED, EINTR, ENOMEM } = osConstants.errno;
 
 /** Completions arrive as (id, result, extra) rows in a shared Float64Array. */
 const ROW = 3;
@@ -20,6 +23,9 @@ export interface NativeSource {
   cancel(id: number): boolean;
   cancelAll(): void;
   close(): void;
+  registerBuffers(memory: NativeMemory, size: number): void;
+  submitBatch(entries: Float64Array, count: number, results: Float64Array): number;
+  runBatch(entries: Float64Array, count: number, results: Float64Array): void;
 }
 
 export interface Pending {
@@ -47,8 +53,58 @@ export abstract class CompletionSource<N extends NativeSource> {
   #destroying: Promise<void> | undefined;
   #onIdle: (() => void) | undefined;
 
+  /**
+   * The buffer pool (`options.fixedBuffers`) as Buffers over library-owned memory:
+   * batch entries read into and write from them by index. Empty without the option.
+   */
+  get fixedBuffers(): readonly Buffer[] {
+    return this.#fixedBuffers;
+  }
+
+  #fixedBuffers: readonly Buffer[] = [];
+
   constructor(what: string) {
     this.#what = what;
+  }
+
+  /** How many entries `batch()` holds by default. */
+  protected abstract get defaultBatchCapacity(): number;
+
+  /**
+   * Allocates the buffer pool and hands it to the native side (`syscall` names the
+   * kernel call in errors). On failure the native side is closed: the constructor
+   * throws.
+   */
+  protected registerPool(fixed: FixedBuffersOptions, syscall: string): void {
+    validateObject(fixed, 'options.fixedBuffers');
+    validateInteger(fixed.count, 'options.fixedBuffers.count', 1, 16384);
+    validateInteger(fixed.size, 'options.fixedBuffers.size', 1, 2 ** 30);
+    const pool = alignedBuffer(fixed.count * fixed.size);
+    try {
+      this.native!.registerBuffers(ownedMemory(pool)!, fixed.size);
+    } catch (e) {
+      const errno = nativeErrno(e);
+      this.native!.close();
+      if (errno === undefined) throw e;
+      const detail = errno === ENOMEM ? 'registered buffers are pinned memory: raise `ulimit -l` (RLIMIT_MEMLOCK) or register fewer' : undefined;
+      throw new IoError(-errno, syscall, undefined, undefined, detail);
+    }
+    this.#fixedBuffers = Array.from({ length: fixed.count }, (_, i) => pool.subarray(i * fixed.size, (i + 1) * fixed.size));
+  }
+
+  /**
+   * A reusable batch of up to `capacity` operations on the buffer pool (default: the
+   * ring's entries or the context's maxEvents; larger batches queue like any
+   * operation). See `Batch`.
+   */
+  batch(capacity: number = this.defaultBatchCapacity): Batch {
+    validateInteger(capacity, 'capacity', 1, 2 ** 20);
+    return new Batch({
+      bufferSize: this.fixedBuffers[0]?.byteLength ?? 0,
+      submit: (entries, count, results, signal) =>
+        this.track('batch', signal, (n) => n.submitBatch(entries, count, results)),
+      run: (entries, count, results) => this.#live().runBatch(entries, count, results),
+    }, capacity);
   }
 
   /** Operations accepted and not yet settled. */

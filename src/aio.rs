@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use aio_core::{Completion, Context, Request, RequestOptions};
+use std::sync::Arc;
+
+use aio_core::{Completion, Context, FixedBuffers, Request, RequestOptions};
 use iobuf::IoBuf;
 use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
@@ -26,6 +28,9 @@ impl Delivered for Completion<Targets> {
         self.res2 as f64
     }
     fn outputs(&self) -> Vec<(usize, &[u8])> {
+        if let Some(batch) = &self.batch {
+            return vec![(0, batch.as_bytes())];
+        }
         // SAFETY: a Completion exists only once its io_event was reaped.
         unsafe { self.request.output(self.result) }
     }
@@ -62,6 +67,18 @@ impl Backend for Context<Targets> {
     }
     fn shutdown(&mut self, deadline: Instant, release: &mut dyn FnMut(Self::Done)) {
         Context::shutdown(self, deadline, release);
+    }
+    fn has_completions(&mut self) -> bool {
+        Context::has_completions(self)
+    }
+    fn set_buffers(&mut self, pool: Arc<FixedBuffers>) -> std::io::Result<()> {
+        Context::set_buffers(self, pool)
+    }
+    fn push_batch(&mut self, rows: &[f64], targets: Targets) -> u64 {
+        Context::push_batch(self, rows, targets)
+    }
+    fn run_batch(&mut self, rows: &[f64], results: &mut [f64]) {
+        Context::run_batch(self, rows, results)
     }
 }
 
@@ -260,6 +277,29 @@ impl NativeAio {
         self.state
             .with(|c| Backend::cancel(c, id as u64))
             .unwrap_or(false)
+    }
+
+    /// Makes `mem` the pool of buffers of `size` bytes that batch entries use.
+    #[napi]
+    pub fn register_buffers(&self, mem: &NativeMemory, size: f64) -> napi::Result<()> {
+        self.state.register_buffers(mem, size)
+    }
+
+    /// Queues entry rows as one batch (see `Shared::submit_batch`).
+    #[napi]
+    pub fn submit_batch(
+        &self,
+        entries: Unknown,
+        count: u32,
+        results: Unknown,
+    ) -> napi::Result<f64> {
+        self.state.submit_batch(&entries, count, &results)
+    }
+
+    /// Runs entry rows synchronously (see `Shared::run_batch`).
+    #[napi]
+    pub fn run_batch(&self, entries: Unknown, count: u32, results: Unknown) -> napi::Result<()> {
+        self.state.run_batch(&entries, count, &results)
     }
 
     #[napi]

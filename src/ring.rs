@@ -1,22 +1,20 @@
 //! `NativeRing`: the JS-facing io_uring ring. Converts JS values into
 //! `ring_core::Op`s and forwards them; delivery and teardown live in `source`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
-use ring_core::{
-    Completion, FixedBuffers, IoBuf, Op, Ring, RingOptions, CURRENT_POSITION, ENTRY_FIELDS,
-    RESULT_FIELDS,
-};
+use ring_core::{Completion, FixedBuffers, IoBuf, Op, Ring, RingOptions, CURRENT_POSITION};
 
 use crate::js;
 use crate::memory::NativeMemory;
 use crate::source::{errno_error, Backend, Delivered, Shared, Targets};
 use crate::views::{
-    c_path, copies_of_views, copy_of_view, f64_rows, landing_for_view, landings_for_views,
-    position, shared_window,
+    c_path, copies_of_views, copy_of_view, landing_for_view, landings_for_views, position,
+    shared_window,
 };
 
 impl Delivered for Completion<Targets> {
@@ -73,6 +71,15 @@ impl Backend for Ring<Targets> {
     }
     fn shutdown(&mut self, deadline: Instant, release: &mut dyn FnMut(Self::Done)) {
         Ring::shutdown(self, deadline, release);
+    }
+    fn set_buffers(&mut self, pool: Arc<FixedBuffers>) -> std::io::Result<()> {
+        self.register_buffers(pool)
+    }
+    fn push_batch(&mut self, rows: &[f64], targets: Targets) -> u64 {
+        Ring::push_batch(self, rows, targets)
+    }
+    fn run_batch(&mut self, rows: &[f64], results: &mut [f64]) {
+        Ring::run_batch(self, rows, results)
     }
 }
 
@@ -328,53 +335,24 @@ impl NativeRing {
     /// Registers `mem` as buffers of `size` bytes (IORING_REGISTER_BUFFERS).
     #[napi]
     pub fn register_buffers(&self, mem: &NativeMemory, size: f64) -> napi::Result<()> {
-        let fixed = FixedBuffers::new(std::sync::Arc::clone(mem.inner()), size as usize)
-            .map_err(errno_error)?;
-        self.state
-            .with(|r| r.register_buffers(std::sync::Arc::new(fixed)))
-            .ok_or_else(crate::source::closed_error)?
-            .map_err(errno_error)
+        self.state.register_buffers(mem, size)
     }
 
-    /// Queues the first `count` entry rows of `entries` (a Float64Array) as one batch;
-    /// when the last completes, its result rows are copied into `results`.
+    /// Queues entry rows as one batch (see `Shared::submit_batch`).
     #[napi]
     pub fn submit_batch(
         &self,
-        env: Env,
         entries: Unknown,
         count: u32,
         results: Unknown,
     ) -> napi::Result<f64> {
-        // SAFETY: no JS runs while the rows are read; push_batch copies what it needs.
-        let rows = unsafe { f64_rows(env.raw(), &entries, count, ENTRY_FIELDS) }?;
-        let target = js::new_ref(env.raw(), results.raw(), 1)?;
-        self.state.push(Targets(vec![target]), |ring, targets| {
-            ring.push_batch(rows, targets)
-        })
+        self.state.submit_batch(&entries, count, &results)
     }
 
-    /// Runs the first `count` entry rows synchronously and writes their result rows
-    /// into `results` before returning.
+    /// Runs entry rows synchronously (see `Shared::run_batch`).
     #[napi]
-    pub fn run_batch(
-        &self,
-        env: Env,
-        entries: Unknown,
-        count: u32,
-        results: Unknown,
-    ) -> napi::Result<()> {
-        // SAFETY: both views stay attached and unaliased by JS for this call: no JS runs
-        // until it returns (lib/ rejects passing one array as both).
-        let (rows, out) = unsafe {
-            (
-                f64_rows(env.raw(), &entries, count, ENTRY_FIELDS)?,
-                crate::views::f64_rows_mut(env.raw(), &results, count, RESULT_FIELDS)?,
-            )
-        };
-        self.state
-            .with(|r| r.run_batch(rows, out))
-            .ok_or_else(crate::source::closed_error)
+    pub fn run_batch(&self, entries: Unknown, count: u32, results: Unknown) -> napi::Result<()> {
+        self.state.run_batch(&entries, count, &results)
     }
 
     /// Requests cancellation of op `id`; false if it is not pending.

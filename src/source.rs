@@ -8,12 +8,18 @@ use std::ffi::c_void;
 use std::os::fd::RawFd;
 use std::ptr;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
+use iobuf::batch::{FixedBuffers, ENTRY_FIELDS, RESULT_FIELDS};
+use napi::bindgen_prelude::Unknown;
 use napi::sys;
+use napi::JsValue;
 
 use crate::js;
+use crate::memory::NativeMemory;
 use crate::uv::{LoopSource, LoopWatcher};
+use crate::views::{f64_rows, f64_rows_mut};
 
 /// The JS views an op's output is copied into when it completes (empty for most ops).
 pub struct Targets(pub Vec<sys::napi_ref>);
@@ -58,6 +64,11 @@ pub trait Backend: 'static {
     fn cancel_all(&mut self);
     /// Cancels and waits for everything until `deadline`, handing each op to `release`.
     fn shutdown(&mut self, deadline: Instant, release: &mut dyn FnMut(Self::Done));
+    /// The batch path (rows as in `iobuf::batch`): the buffer pool, an asynchronous
+    /// batch delivered as one op, and a synchronous run.
+    fn set_buffers(&mut self, pool: Arc<FixedBuffers>) -> std::io::Result<()>;
+    fn push_batch(&mut self, rows: &[f64], targets: Targets) -> u64;
+    fn run_batch(&mut self, rows: &[f64], results: &mut [f64]);
 }
 
 /// Completions are handed to JS as f64 triples (id, result, extra) in a Float64Array.
@@ -171,6 +182,46 @@ impl<B: Backend> Shared<B> {
         };
         self.update_referenced();
         Ok(id as f64)
+    }
+
+    /// Makes `mem` the batch path's pool of buffers of `size` bytes.
+    pub fn register_buffers(&self, mem: &NativeMemory, size: f64) -> napi::Result<()> {
+        let pool =
+            FixedBuffers::new(Arc::clone(mem.inner()), size as usize).map_err(errno_error)?;
+        self.with(|b| b.set_buffers(Arc::new(pool)))
+            .ok_or_else(closed_error)?
+            .map_err(errno_error)
+    }
+
+    /// Queues the first `count` entry rows of `entries` (a Float64Array) as one batch;
+    /// when its last entry completes, the result rows are copied into `results`.
+    pub fn submit_batch(
+        &self,
+        entries: &Unknown,
+        count: u32,
+        results: &Unknown,
+    ) -> napi::Result<f64> {
+        // SAFETY: no JS runs while the rows are read; push_batch copies what it keeps.
+        let rows = unsafe { f64_rows(self.env, entries, count, ENTRY_FIELDS) }?;
+        let target = js::new_ref(self.env, results.raw(), 1)?;
+        self.push(Targets(vec![target]), |b, targets| {
+            b.push_batch(rows, targets)
+        })
+    }
+
+    /// Runs the first `count` entry rows synchronously, writing the result rows into
+    /// `results` before it returns.
+    pub fn run_batch(&self, entries: &Unknown, count: u32, results: &Unknown) -> napi::Result<()> {
+        // SAFETY: no JS runs during this call, so neither array can be detached, and
+        // lib/ always passes two distinct arrays, so the slices do not alias.
+        let (rows, out) = unsafe {
+            (
+                f64_rows(self.env, entries, count, ENTRY_FIELDS)?,
+                f64_rows_mut(self.env, results, count, RESULT_FIELDS)?,
+            )
+        };
+        self.with(|b| b.run_batch(rows, out))
+            .ok_or_else(closed_error)
     }
 
     /// Keeps the loop alive and the dispatch function reachable exactly while ops are

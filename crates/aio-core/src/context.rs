@@ -7,9 +7,13 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use iobuf::batch::{BatchResults, Batches, FixedBuffers};
 use iobuf::{EventFd, IdMap};
 
 use crate::abi::{AioContext, IoEvent, Iocb};
+use crate::batch::request_for_entry;
 use crate::request::{Request, RequestOptions};
 use crate::sys;
 
@@ -17,6 +21,10 @@ use crate::sys;
 pub const TEARDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// A completed request handed back with the memory it owned.
+///
+/// For a whole batch (`push_batch`), `result` is the number of entries (or
+/// -ECANCELED if the batch was cancelled), `request` is `Request::Noop` and `batch`
+/// holds the per-entry results.
 #[derive(Debug)]
 pub struct Completion<T> {
     pub id: u64,
@@ -25,6 +33,18 @@ pub struct Completion<T> {
     pub res2: i64,
     pub request: Request,
     pub user: T,
+    pub batch: Option<BatchResults>,
+}
+
+/// Who a request in the table belongs to.
+#[derive(Debug)]
+enum Owner<T> {
+    Caller(T),
+    /// One entry of batch `batch`, at row `index`.
+    Member {
+        batch: u64,
+        index: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +58,7 @@ enum SlotState {
 struct Slot<T> {
     iocb: Box<Iocb>,
     request: Request,
-    user: T,
+    owner: Owner<T>,
     state: SlotState,
     cancel_requested: bool,
 }
@@ -57,6 +77,12 @@ pub struct Context<T> {
     events: Vec<IoEvent>,
     submits: u64,
     submit_batch: usize,
+    /// Caller requests and asynchronous batches accepted and not yet delivered.
+    user_pending: usize,
+    batches: Batches<T>,
+    /// Completions reaped during a synchronous run, delivered by the next `reap`.
+    stash: Vec<Completion<T>>,
+    pool: Option<Arc<FixedBuffers>>,
 }
 
 /// Explains an io_setup failure.
@@ -93,6 +119,10 @@ impl<T> Context<T> {
             events: vec![IoEvent::default(); max_events.min(1024) as usize],
             submits: 0,
             submit_batch: usize::MAX,
+            user_pending: 0,
+            batches: Batches::default(),
+            stash: Vec::new(),
+            pool: None,
         })
     }
 
@@ -104,9 +134,24 @@ impl<T> Context<T> {
         self.max_events
     }
 
-    /// Requests accepted and not yet reaped.
+    /// Caller requests and batches accepted and not yet reaped.
     pub fn pending(&self) -> usize {
-        self.slots.len()
+        self.user_pending
+    }
+
+    /// The buffers batch entries use (AIO registers nothing with the kernel: the pool
+    /// is plain library memory). Once per context (EBUSY after).
+    pub fn set_buffers(&mut self, pool: Arc<FixedBuffers>) -> io::Result<()> {
+        if self.pool.is_some() {
+            return Err(io::Error::from_raw_os_error(libc::EBUSY));
+        }
+        self.pool = Some(pool);
+        Ok(())
+    }
+
+    /// Whether `reap` would deliver something without waiting for the eventfd.
+    pub fn has_completions(&self) -> bool {
+        !self.stash.is_empty() || !self.local.is_empty() || self.batches.has_finished()
     }
 
     /// io_submit calls made so far.
@@ -128,6 +173,62 @@ impl<T> Context<T> {
 
     /// Accepts a request; it goes to the kernel at the next `flush`.
     pub fn push(&mut self, request: Request, options: RequestOptions, user: T) -> u64 {
+        self.user_pending += 1;
+        self.insert(request, options, Owner::Caller(user))
+    }
+
+    /// Accepts a batch of entry rows (see `iobuf::batch`): each row is validated first,
+    /// and a refused row settles alone without reaching the kernel. The batch is
+    /// delivered once, as a whole, when its last request completes.
+    pub fn push_batch(&mut self, entries: &[f64], user: T) -> u64 {
+        self.user_pending += 1;
+        self.start_batch(entries, Some(user))
+    }
+
+    fn start_batch(&mut self, entries: &[f64], user: Option<T>) -> u64 {
+        let batch = self.next_id;
+        self.next_id += 1;
+        let pool = self.pool.clone();
+        let mut batches = std::mem::take(&mut self.batches);
+        let done = batches.start(batch, entries, user, |row, index| {
+            let (request, options) = request_for_entry(row, pool.as_deref())?;
+            Ok(self.insert(request, options, Owner::Member { batch, index }))
+        });
+        self.batches = batches;
+        if done {
+            self.eventfd.notify();
+        }
+        batch
+    }
+
+    /// Runs a batch synchronously: submits it, waits for every request, and writes the
+    /// result rows into `results`. Other completions meanwhile wait for the next
+    /// `reap`. Blocks until the last request completes, however long that takes.
+    pub fn run_batch(&mut self, entries: &[f64], results: &mut [f64]) {
+        let batch = self.start_batch(entries, None);
+        let mut stash = std::mem::take(&mut self.stash);
+        let run = loop {
+            self.flush();
+            self.clear_eventfd();
+            self.reap(|c| stash.push(c));
+            if let Some(run) = self.batches.take_run(batch) {
+                break run;
+            }
+            // Requests in the kernel will signal the eventfd. With none there, the rest
+            // wait in the backlog for the next flush (after a pause if the kernel said
+            // EAGAIN).
+            self.eventfd.wait(if self.in_kernel > 0 { -1 } else { 1 });
+        };
+        self.stash = stash;
+        if !self.stash.is_empty() {
+            self.eventfd.notify();
+        }
+        let rows = run.rows();
+        let n = rows.len().min(results.len());
+        results[..n].copy_from_slice(&rows[..n]);
+    }
+
+    fn insert(&mut self, request: Request, options: RequestOptions, owner: Owner<T>) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         let iocb = Box::new(request.iocb(id, options, self.eventfd.fd()));
@@ -136,7 +237,7 @@ impl<T> Context<T> {
             Slot {
                 iocb,
                 request,
-                user,
+                owner,
                 state: SlotState::Queued,
                 cancel_requested: false,
             },
@@ -206,7 +307,26 @@ impl<T> Context<T> {
     /// in the kernel gets io_cancel and settles with what the kernel reports. Many
     /// requests (O_DIRECT reads in flight, for example) cannot be cancelled and
     /// complete normally. Returns false for unknown ids.
+    ///
+    /// A batch id cancels every request of the batch; it then completes with
+    /// -ECANCELED, each row holding its request's own result.
     pub fn cancel(&mut self, id: u64) -> bool {
+        if self.batches.contains(id) {
+            let Some(members) = self.batches.cancel(id) else {
+                return false;
+            };
+            for member in members {
+                self.cancel_request(member);
+            }
+            return true;
+        }
+        matches!(
+            self.slots.get(&id).map(|s| &s.owner),
+            Some(Owner::Caller(_))
+        ) && self.cancel_request(id)
+    }
+
+    fn cancel_request(&mut self, id: u64) -> bool {
         let Some(slot) = self.slots.get_mut(&id) else {
             return false;
         };
@@ -229,9 +349,10 @@ impl<T> Context<T> {
     }
 
     pub fn cancel_all(&mut self) {
+        self.batches.cancel_all();
         let ids: Vec<u64> = self.slots.keys().copied().collect();
         for id in ids {
-            self.cancel(id);
+            self.cancel_request(id);
         }
     }
 
@@ -241,7 +362,10 @@ impl<T> Context<T> {
 
     /// Hands every available event to `deliver`, freeing its slot.
     pub fn reap(&mut self, mut deliver: impl FnMut(Completion<T>)) -> usize {
-        let mut delivered = 0;
+        let mut delivered = self.stash.len();
+        for c in self.stash.drain(..) {
+            deliver(c);
+        }
         let mut finished: Vec<(u64, i64, i64)> =
             self.local.drain(..).map(|(id, res)| (id, res, 0)).collect();
         loop {
@@ -265,17 +389,41 @@ impl<T> Context<T> {
                 } else {
                     result
                 };
-                delivered += 1;
-                deliver(Completion {
-                    id,
-                    result,
-                    res2,
-                    request: slot.request,
-                    user: slot.user,
-                });
+                match slot.owner {
+                    Owner::Caller(user) => {
+                        self.user_pending -= 1;
+                        delivered += 1;
+                        deliver(Completion {
+                            id,
+                            result,
+                            res2,
+                            request: slot.request,
+                            user,
+                            batch: None,
+                        });
+                    }
+                    Owner::Member { batch, index } => {
+                        self.batches.record(batch, index, result, res2 as f64);
+                    }
+                }
             }
         }
-        delivered
+        let batches = self.batches.deliver_finished(|done| {
+            deliver(Completion {
+                id: done.id,
+                result: if done.cancelled {
+                    -i64::from(libc::ECANCELED)
+                } else {
+                    done.results.len() as i64
+                },
+                res2: 0,
+                request: Request::Noop,
+                user: done.user,
+                batch: Some(done.results),
+            })
+        });
+        self.user_pending -= batches;
+        delivered + batches
     }
 
     /// Blocks until every request completed (delivering each) or `deadline` passes.
@@ -288,7 +436,7 @@ impl<T> Context<T> {
         iobuf::drain_until(eventfd, deadline, || {
             self.flush();
             self.reap(&mut deliver);
-            self.slots.is_empty()
+            self.slots.is_empty() && self.batches.is_empty()
         })
     }
 

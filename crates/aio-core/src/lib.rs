@@ -10,10 +10,12 @@
 //! `io_submit`: it blocks the calling thread for the duration of the I/O.
 
 pub mod abi;
+pub mod batch;
 pub mod context;
 pub mod request;
 pub mod sys;
 
 pub use abi::{cmd, flag, ioprio, rwf, AioContext, IoEvent, Iocb, IoprioClass};
 pub use context::{explain_setup, Completion, Context, TEARDOWN_DEADLINE};
+pub use iobuf::batch::{BatchResults, EntryError, FixedBuffers, ENTRY_FIELDS, RESULT_FIELDS};
 pub use request::{Request, RequestOptions};

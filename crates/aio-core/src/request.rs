@@ -34,6 +34,9 @@ pub enum Request {
     Fdsync { fd: RawFd },
     /// IOCB_CMD_POLL (kernel 4.19): completes with the ready events (`POLLIN`, ...).
     Poll { fd: RawFd, events: u32 },
+    /// IOCB_CMD_NOOP: defined by the ABI, refused by every kernel's io_submit (EINVAL).
+    /// Also what a whole-batch completion carries as its request.
+    Noop,
 }
 
 /// Per-request options that map to iocb fields.
@@ -100,6 +103,7 @@ impl Request {
             Request::Fsync { fd } => (cmd::FSYNC, *fd, 0, 0, 0),
             Request::Fdsync { fd } => (cmd::FDSYNC, *fd, 0, 0, 0),
             Request::Poll { fd, events } => (cmd::POLL, *fd, u64::from(*events), 0, 0),
+            Request::Noop => (cmd::NOOP, 0, 0, 0, 0),
         };
         let mut flags = flag::RESFD;
         if options.ioprio.is_some() {

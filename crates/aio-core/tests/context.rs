@@ -366,3 +366,137 @@ fn raw_syscalls_batch_submit_and_getevents() {
 fn setup_error_explains_aio_max_nr() {
     assert!(aio_core::explain_setup(libc::EAGAIN).contains("fs.aio-max-nr"));
 }
+
+// The batch path: entry rows (see iobuf::batch) on the context's buffer pool.
+mod batch {
+    use super::*;
+    use aio_core::{EntryError, FixedBuffers, RESULT_FIELDS};
+    use iobuf::batch::{BATCH_NOP, BATCH_READ_FIXED, BATCH_WRITE_FIXED};
+    use std::sync::Arc;
+
+    const SIZE: usize = 4096;
+
+    fn with_pool(count: usize) -> Option<(Context<u32>, Arc<FixedBuffers>)> {
+        let mut ctx = context(64)?;
+        let mem = Arc::new(AlignedBuf::zeroed(count * SIZE, 4096).unwrap());
+        let pool = Arc::new(FixedBuffers::new(mem, SIZE).unwrap());
+        ctx.set_buffers(Arc::clone(&pool)).unwrap();
+        Some((ctx, pool))
+    }
+
+    fn row(opcode: u8, fd: i32, buffer: usize, position: f64) -> [f64; 8] {
+        let fd = f64::from(fd);
+        let (opcode, buffer) = (f64::from(opcode), buffer as f64);
+        [opcode, fd, buffer, 0.0, SIZE as f64, position, buffer, 0.0]
+    }
+
+    fn bytes(pool: &FixedBuffers, index: usize) -> Vec<u8> {
+        // SAFETY: the batch that used this buffer has completed.
+        unsafe { std::slice::from_raw_parts(pool.memory().as_ptr().add(index * SIZE), SIZE) }
+            .to_vec()
+    }
+
+    #[test]
+    fn batch_direct_writes_then_reads_round_trip() {
+        let Some((mut ctx, pool)) = with_pool(16) else {
+            return;
+        };
+        let Some((_path, file)) = direct_file(16 * SIZE) else {
+            return;
+        };
+        let fd = file.as_raw_fd();
+        for i in 0..8 {
+            // SAFETY: no request uses the pool yet.
+            unsafe {
+                std::ptr::write_bytes(pool.memory().as_ptr().add(i * SIZE), i as u8 + 1, SIZE)
+            };
+        }
+        let writes: Vec<f64> = (0..8)
+            .flat_map(|i| row(BATCH_WRITE_FIXED, fd, i, ((7 - i) * SIZE) as f64))
+            .collect();
+        ctx.push_batch(&writes, 1);
+        let done = wait_for(&mut ctx, 1).pop().unwrap();
+        assert_eq!((done.user, done.result), (1, 8));
+        let reads: Vec<f64> = (0..8)
+            .flat_map(|i| row(BATCH_READ_FIXED, fd, 8 + i, (i * SIZE) as f64))
+            .collect();
+        let mut results = vec![0.0; 8 * RESULT_FIELDS];
+        ctx.run_batch(&reads, &mut results);
+        for i in 0..8 {
+            assert_eq!(results[i * RESULT_FIELDS + 1], SIZE as f64);
+            assert!(
+                bytes(&pool, 8 + i).iter().all(|&b| b == 8 - i as u8),
+                "block {i}"
+            );
+        }
+        assert_eq!(ctx.pending(), 0);
+    }
+
+    #[test]
+    fn run_batch_larger_than_the_context_completes() {
+        // 64 reads through an 8-event context: the run must keep flushing the backlog
+        // as events free up, not only wait for the eventfd.
+        let Some(mut ctx) = context(8) else {
+            return;
+        };
+        let mem = Arc::new(AlignedBuf::zeroed(64 * SIZE, 4096).unwrap());
+        ctx.set_buffers(Arc::new(FixedBuffers::new(mem, SIZE).unwrap()))
+            .unwrap();
+        let Some((_path, file)) = direct_file(64 * SIZE) else {
+            return;
+        };
+        let reads: Vec<f64> = (0..64)
+            .flat_map(|i| row(BATCH_READ_FIXED, file.as_raw_fd(), i, (i * SIZE) as f64))
+            .collect();
+        let mut results = vec![0.0; 64 * RESULT_FIELDS];
+        ctx.run_batch(&reads, &mut results);
+        assert!((0..64).all(|i| results[i * RESULT_FIELDS + 1] == SIZE as f64));
+    }
+
+    #[test]
+    fn batch_refuses_what_aio_cannot_do_alone() {
+        let Some((mut ctx, _pool)) = with_pool(2) else {
+            return;
+        };
+        let Some((_path, file)) = direct_file(4 * SIZE) else {
+            return;
+        };
+        let fd = file.as_raw_fd();
+        let mut rows = Vec::new();
+        rows.extend(row(BATCH_READ_FIXED, fd, 0, 0.0));
+        rows.extend(row(BATCH_NOP, fd, 0, 0.0)); // AIO has no NOP
+        rows.extend(row(BATCH_READ_FIXED, fd, 1, -1.0)); // nor a file position
+        rows.extend(row(BATCH_READ_FIXED, fd, 2, 0.0)); // no buffer 2
+        let mut results = vec![0.0; 4 * RESULT_FIELDS];
+        ctx.run_batch(&rows, &mut results);
+        assert_eq!(results[1], SIZE as f64);
+        for (i, why) in [
+            (1, EntryError::Opcode),
+            (2, EntryError::Position),
+            (3, EntryError::Buffer),
+        ] {
+            let at = i * RESULT_FIELDS;
+            assert_eq!(results[at + 1], -f64::from(why.errno()), "entry {i}");
+            assert_eq!(results[at + 2], -f64::from(why as i32), "entry {i}");
+        }
+    }
+
+    #[test]
+    fn cancelled_queued_batch_completes_once_with_ecanceled() {
+        // Cancelled before any flush: every request settles without the kernel.
+        let Some((mut ctx, _pool)) = with_pool(2) else {
+            return;
+        };
+        let (r, _w) = pipe();
+        let reads: Vec<f64> = (0..2)
+            .flat_map(|i| row(BATCH_READ_FIXED, r.as_raw_fd(), i, 0.0))
+            .collect();
+        let id = ctx.push_batch(&reads, 9);
+        assert!(ctx.cancel(id));
+        let done = wait_for(&mut ctx, 1).pop().unwrap();
+        assert_eq!((done.id, done.result), (id, -i64::from(libc::ECANCELED)));
+        let rows = done.batch.unwrap();
+        assert_eq!(rows.get(0).0, -i64::from(libc::ECANCELED));
+        assert_eq!(ctx.pending(), 0);
+    }
+}
