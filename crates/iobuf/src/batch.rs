@@ -343,7 +343,7 @@ impl<T> Batches<T> {
         let mut delivered = 0;
         for id in std::mem::take(&mut self.finished) {
             // Synchronous runs stay for `take_run` (which may have taken them already).
-            if !self.runs.get(&id).is_some_and(|run| run.user.is_some()) {
+            if self.runs.get(&id).is_none_or(|run| run.user.is_none()) {
                 continue;
             }
             let run = self
