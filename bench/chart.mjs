@@ -3,7 +3,7 @@
 
 const COLORS = [
   [/^fio/, '#e8871e', 'fio (C reference)'],
-  [/^Ring batch/, '#0b3d91', 'uring-aio batch path'],
+  [/^(Ring|Aio) batch/, '#0b3d91', 'uring-aio batch path'],
   [/^Ring/, '#3d7fd9', 'uring-aio Ring (promise per op)'],
   [/^Aio/, '#2a9d5c', 'uring-aio Aio'],
   [/./, '#9a9a9a', 'Node fs (libuv)'],

@@ -184,9 +184,13 @@ function measureSync(w, op) {
   return summarize(ops, t0, cpu0, latency);
 }
 
-/** The ring batch path: `depth` entries per batch, refilled when the batch completes. */
-async function measureBatch(w, fd, sync) {
-  const ring = new Ring({ entries: Math.max(w.depth, 8), fixedBuffers: { count: w.depth, size: w.bs } });
+/**
+ * The batch path of a Ring (or, with `aio`, an Aio): `depth` entries per batch,
+ * refilled when the batch completes.
+ */
+async function measureBatch(w, fd, sync, aio = false) {
+  const fixedBuffers = { count: w.depth, size: w.bs };
+  const ring = aio ? new Aio({ maxEvents: Math.max(64, w.depth * 2), fixedBuffers }) : new Ring({ entries: Math.max(w.depth, 8), fixedBuffers });
   for (const b of ring.fixedBuffers) b.fill(0x5a);
   const batch = ring.batch(w.depth);
   const latency = new Latency();
@@ -285,6 +289,7 @@ function contenders(w) {
       return r;
     }]);
   }
+  if (w.direct) list.push(['Aio batch (submitSync())', () => measureBatch(w, open(), true, true)]);
   list.push(['Ring batch (await submit())', () => (support.ok ? measureBatch(w, open(), false) : { skipped: 'io_uring unavailable' })]);
   list.push(['Ring batch (submitSync())', () => (support.ok ? measureBatch(w, open(), true) : { skipped: 'io_uring unavailable' })]);
   if (w.depth === 1) {
@@ -335,6 +340,7 @@ const WORKLOADS = {
     ratios: {
       aio_vs_fio_libaio: { a: 'Aio.read (alignedBuffer)', b: 'fio libaio', goal: 0.9 },
       aio_vs_fs_read_pool: { a: 'Aio.read (alignedBuffer)', b: 'fs.read (callback)', goal: 1.8 },
+      aio_batch_vs_fio_libaio_batched: { a: 'Aio batch (submitSync())', b: 'fio libaio batched' },
       direct_ring_vs_fio_io_uring: { a: 'Ring.read (alignedBuffer)', b: 'fio io_uring' },
       direct_batch_vs_fio_io_uring_batched: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched' },
     },
