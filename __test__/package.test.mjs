@@ -109,3 +109,15 @@ test.serial('loader: a glibc/musl mismatch names both packages and says to reins
     project = undefined;
   }
 });
+
+test.serial('loader: a binary that does not load is a coded error from isSupported, not a throw', (t) => {
+  const { dir } = install();
+  const bogus = path.join(dir, 'not-an-addon.node');
+  fs.writeFileSync(bogus, 'not an ELF file');
+  const r = spawnSync(process.execPath, ['-e', probe], { cwd: dir, env: { ...env, URING_AIO_NATIVE: bogus }, encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.is(out.code, 'ERR_URING_AIO_LOAD_FAILED');
+  t.is(out.thrown, 'ERR_URING_AIO_LOAD_FAILED');
+  t.regex(out.reason, /could not load it: .*not-an-addon\.node.*Reinstall/);
+});

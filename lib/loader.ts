@@ -52,6 +52,20 @@ function tryRequire(id: string): unknown {
 
 /** Loads the addon, or throws a LoadError that says what to do. */
 export function loadAddon<T>(): T {
+  try {
+    return findAddon<T>();
+  } catch (e) {
+    if (e instanceof LoadError) throw e;
+    // A binary that is there but does not load (a missing symbol, a wrong file).
+    throw new LoadError(
+      'ERR_URING_AIO_LOAD_FAILED',
+      `uring-aio found its native binary but could not load it: ${String((e as Error).message).split('\n')[0]}. Reinstall on this system, or ${BUILD_FROM_SOURCE}.`,
+      { cause: e },
+    );
+  }
+}
+
+function findAddon<T>(): T {
   const override = process.env.URING_AIO_NATIVE;
   if (override) return require(path.resolve(override)) as T;
   if (process.platform !== 'linux') {

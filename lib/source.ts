@@ -72,19 +72,20 @@ export abstract class CompletionSource<N extends NativeSource> {
 
   /**
    * Allocates the buffer pool and hands it to the native side (`syscall` names the
-   * kernel call in errors). On failure the native side is closed: the constructor
-   * throws.
+   * kernel call in errors). On any failure, a bad option included, the native side
+   * is closed at once: the constructor throws.
    */
   protected registerPool(fixed: FixedBuffersOptions, syscall: string): void {
-    validateObject(fixed, 'options.fixedBuffers');
-    validateInteger(fixed.count, 'options.fixedBuffers.count', 1, 16384);
-    validateInteger(fixed.size, 'options.fixedBuffers.size', 1, 2 ** 30);
-    const pool = alignedBuffer(fixed.count * fixed.size);
+    let pool: Buffer;
     try {
+      validateObject(fixed, 'options.fixedBuffers');
+      validateInteger(fixed.count, 'options.fixedBuffers.count', 1, 16384);
+      validateInteger(fixed.size, 'options.fixedBuffers.size', 1, 2 ** 30);
+      pool = alignedBuffer(fixed.count * fixed.size);
       this.native!.registerBuffers(ownedMemory(pool)!, fixed.size);
     } catch (e) {
-      const errno = nativeErrno(e);
       this.native!.close();
+      const errno = nativeErrno(e);
       if (errno === undefined) throw e;
       const detail = errno === ENOMEM ? 'registered buffers are pinned memory: raise `ulimit -l` (RLIMIT_MEMLOCK) or register fewer' : undefined;
       throw new IoError(-errno, syscall, undefined, undefined, detail);
