@@ -182,11 +182,6 @@ impl<T> Ring<T> {
         Ok(())
     }
 
-    /// The registered buffers, if any.
-    pub fn fixed_buffers(&self) -> Option<&Arc<FixedBuffers>> {
-        self.fixed.as_ref()
-    }
-
     /// Caller ops and batches accepted and not yet reaped (queued or in the kernel).
     pub fn pending(&self) -> usize {
         self.user_pending
