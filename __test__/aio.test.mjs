@@ -149,6 +149,22 @@ aioTest('batching: requests made in one JS turn go in with one io_submit when un
   await aio.destroy();
 });
 
+aioTest('submit-batch-eager: the request that fills submitBatch submits inside the call', async (t) => {
+  const file = tmpFile(pattern(8 * 512));
+  const fd = fs.openSync(file, 'r');
+  const aio = new Aio({ maxEvents: 16, submitBatch: 4 });
+  const reads = [0, 1, 2].map((i) => aio.read(fd, Buffer.alloc(512), i * 512));
+  t.is(aio.submitCalls, 0, 'three wait for the end of the turn');
+  reads.push(aio.read(fd, Buffer.alloc(512), 3 * 512));
+  t.is(aio.submitCalls, 1, 'the fourth sent all four at once');
+  reads.push(aio.read(fd, Buffer.alloc(512), 4 * 512));
+  t.is(aio.submitCalls, 1);
+  const got = await Promise.all(reads);
+  t.deepEqual(got, [512, 512, 512, 512, 512]);
+  t.is(aio.submitCalls, 2, 'the fifth went at the end of the turn');
+  await aio.destroy();
+});
+
 aioTest('submit-batch: by default one io_submit carries at most 4 requests', async (t) => {
   const file = tmpFile(pattern(64 * 512));
   const fd = fs.openSync(file, 'r');

@@ -28,13 +28,17 @@ and submitSync()), Aio (O_DIRECT), fio io_uring and libaio, with and without bat
 submission.
 
 Options:
-  --duration <s>    seconds per contender (default 3)
+  --duration <s>    seconds per contender, split over the rounds (default 3)
+  --rounds <n>      interleaved rounds: every contender runs once per round, so slow
+                    drift of the disk or the VM falls on all of them alike (default 3)
   --depth <n>       operations in flight (default 32)
   --bs <bytes>      block size of the random workloads (default 4096)
   --seq-bs <bytes>  block size of the sequential workload (default 131072)
   --size <MiB>      size of the files the benchmark creates (default 256)
   --file <path>     file to read (default: bench/data/read-<size>MiB.bin, created)
   --workload <list> comma-separated workloads above, or all (default all)
+  --only <list>     comma-separated contenders to run, by name prefix (ratios whose
+                    contenders did not run are n/a), e.g. --only "Aio.read,fio libaio"
   --out <dir>       where results.md, results.json and results.svg go (default bench/results)
   --json            print one JSON object as the last line
   --help            this text
@@ -43,12 +47,14 @@ Options:
 const { values: opt } = parseArgs({
   options: {
     duration: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
     depth: { type: 'string', default: '32' },
     bs: { type: 'string', default: '4096' },
     'seq-bs': { type: 'string', default: '131072' },
     size: { type: 'string', default: '256' },
     file: { type: 'string' },
     workload: { type: 'string', default: 'all' },
+    only: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -68,6 +74,10 @@ const numberOption = (name, min, integer = true) => {
   return v;
 };
 const duration = numberOption('duration', 0.1, false);
+const rounds = numberOption('rounds', 1);
+/** Seconds of one contender's run in one round. */
+const slice = duration / rounds;
+if (slice < 0.1) fail(`--duration / --rounds must leave at least 0.1 s per run, got ${slice} s`);
 const depth = numberOption('depth', 1);
 const bs = numberOption('bs', 512);
 const seqBs = numberOption('seq-bs', 512);
@@ -135,7 +145,7 @@ function summarize(ops, t0, cpu0, latency) {
   return { ops, seconds, opsPerSec: ops / seconds, cpuUsPerOp: (cpu.user + cpu.system) / ops, ...latency.summary() };
 }
 
-/** `lanes` loops of `op(buffer, position)` (a promise) for `duration` seconds. */
+/** `lanes` loops of `op(buffer, position)` (a promise) for `slice` seconds. */
 async function measureAsync(w, op, makeBuffer, lanes = w.depth) {
   const latency = new Latency();
   const at = w.positions;
@@ -144,7 +154,7 @@ async function measureAsync(w, op, makeBuffer, lanes = w.depth) {
   let stop = false;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const deadline = t0 + duration * 1000;
+  const deadline = t0 + slice * 1000;
   const lane = async () => {
     const buf = makeBuffer();
     for (let i = 0; !stop; i++) {
@@ -170,7 +180,7 @@ function measureSync(w, op) {
   let ops = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const deadline = t0 + duration * 1000;
+  const deadline = t0 + slice * 1000;
   for (;;) {
     if ((ops & 7) === 0) {
       const start = performance.now();
@@ -200,7 +210,7 @@ async function measureBatch(w, fd, sync, aio = false) {
   let batches = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const deadline = t0 + duration * 1000;
+  const deadline = t0 + slice * 1000;
   for (;;) {
     batch.clear();
     for (let i = 0; i < w.depth; i++) {
@@ -227,7 +237,7 @@ function runFio(w, engine, batched) {
   const args = [
     '--name=bench', `--filename=${w.file}`, `--rw=${w.kind === 'write' ? 'randwrite' : w.pattern === 'seq' ? 'read' : 'randread'}`,
     `--bs=${w.bs}`, `--ioengine=${engine}`, `--iodepth=${w.depth}`, `--direct=${w.direct ? 1 : 0}`, '--invalidate=0',
-    `--runtime=${duration}`, '--time_based', '--numjobs=1', '--thread', '--lat_percentiles=1', '--output-format=json',
+    `--runtime=${Math.round(slice * 1000)}ms`, '--time_based', '--numjobs=1', '--thread', '--lat_percentiles=1', '--output-format=json',
     `--size=${fs.statSync(w.file).size}`,
   ];
   if (batched) args.push(`--iodepth_batch_submit=${w.depth}`, '--iodepth_batch_complete_min=1', `--iodepth_batch_complete_max=${w.depth}`);
@@ -302,6 +312,8 @@ function contenders(w) {
     list.push(['fio libaio', () => runFio(w, 'libaio', false)]);
     list.push(['fio libaio batched', () => runFio(w, 'libaio', true)]);
   }
+  const only = opt.only?.split(',').map((p) => p.trim()).filter(Boolean);
+  if (only) list.splice(0, list.length, ...list.filter(([name]) => only.some((p) => name.startsWith(p))));
   const close = async () => {
     if (fd !== undefined) fs.closeSync(fd);
     await fh?.close();
@@ -365,9 +377,34 @@ const WORKLOADS = {
 
 const plan = chosen.map((key) => ({ key, ...WORKLOADS[key] }));
 if (plan.some((w) => w.kind === 'write')) ensureFile(writeFile, false);
-const total = plan.reduce((n, w) => n + contenders(w).list.length, 0);
-log(`${total} runs of ${duration}s: about ${Math.ceil((total * (duration + 0.3)) / 60)} min`);
+const total = plan.reduce((n, w) => n + contenders(w).list.length, 0) * rounds;
+log(`${total} runs of ${slice.toFixed(2)} s (${rounds} rounds): about ${Math.ceil((total * (slice + 0.3)) / 60)} min`);
 let step = 0;
+
+const median = (values) => {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+};
+
+/** A contender's rounds as one result: the totals, and the median round's latencies. */
+function mergeRounds(runs) {
+  const skipped = runs.find((r) => r.skipped);
+  if (skipped) return skipped;
+  const ops = runs.reduce((n, r) => n + r.ops, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  return {
+    ops,
+    seconds,
+    opsPerSec: ops / seconds,
+    cpuUsPerOp: runs.reduce((n, r) => n + r.cpuUsPerOp * r.ops, 0) / ops,
+    p50Us: median(runs.map((r) => r.p50Us)),
+    p99Us: median(runs.map((r) => r.p99Us)),
+    rounds: runs.map((r) => r.opsPerSec),
+    ...(runs[0].latencyOf ? { latencyOf: runs[0].latencyOf } : {}),
+  };
+}
 
 for (const w of plan) {
   w.positions = positions(w.pattern, w.bs, fs.statSync(w.file).size);
@@ -379,23 +416,27 @@ for (const w of plan) {
     } catch (e) {
       log(`O_DIRECT refused for ${w.file} (${e.code}): workload ${w.key} skipped`);
       w.skipped = `O_DIRECT refused (${e.code})`;
-      step += contenders(w).list.length;
+      step += contenders(w).list.length * rounds;
       continue;
     }
   }
   const { list, close } = contenders(w);
-  for (const [name, measure] of list) {
-    step++;
-    const label = `[${String(step).padStart(String(total).length)}/${total}] ${w.key}: ${name}`;
-    let r;
-    try {
-      r = await measure();
-    } catch (e) {
-      r = { skipped: `${e.code ?? e.name}: ${e.message}` };
+  const runs = new Map(list.map(([name]) => [name, []]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const [name, measure] of list) {
+      step++;
+      const label = `[${String(step).padStart(String(total).length)}/${total}] ${w.key}, round ${round}/${rounds}: ${name}`;
+      let r;
+      try {
+        r = await measure();
+      } catch (e) {
+        r = { skipped: `${e.code ?? e.name}: ${e.message}` };
+      }
+      runs.get(name).push(r);
+      log(r.skipped ? `${label}: skipped (${r.skipped})` : `${label}: ${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s`);
     }
-    w.results[name] = r;
-    log(r.skipped ? `${label}: skipped (${r.skipped})` : `${label}: ${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s`);
   }
+  for (const [name, r] of runs) w.results[name] = mergeRounds(r);
   await close();
 }
 
@@ -406,10 +447,19 @@ function ratioOf(w, { a, b, metric = 'opsPerSec' }) {
   return x > 0 && y > 0 ? x / y : null;
 }
 
+/** The lowest and highest per-round ratio of throughputs `a / b` (round i against round i). */
+function roundRange(w, { a, b, metric = 'opsPerSec' }) {
+  const x = w.results[a]?.rounds;
+  const y = w.results[b]?.rounds;
+  if (metric !== 'opsPerSec' || !x || !y || x.length < 2) return null;
+  const each = x.map((v, i) => v / y[i]).filter(Number.isFinite);
+  return each.length ? [Math.min(...each), Math.max(...each)] : null;
+}
+
 const fmt = (v, digits = 0) => (v === undefined || v === null || Number.isNaN(v) ? '' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}${fioVersion ? `, ${fioVersion}` : ''}`;
 const date = new Date().toISOString();
-const lines = [`Benchmark of ${date.slice(0, 10)}: ${machine}. ${duration} s per contender, one thread.`, ''];
+const lines = [`Benchmark of ${date.slice(0, 10)}: ${machine}. ${duration} s per contender in ${rounds} interleaved round${rounds > 1 ? 's' : ''}, one thread.`, ''];
 const ratios = {};
 for (const w of plan) {
   if (w.skipped) {
@@ -436,7 +486,7 @@ for (const w of plan) {
   lines.push(`### ${w.title}`, '', row(header), `|${widths.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : `${'-'.repeat(n + 1)}:`)).join('|')}|`);
   for (const r of rows) lines.push(row(r));
   lines.push('');
-  for (const [key, spec] of Object.entries(w.ratios)) ratios[key] = { value: ratioOf(w, spec), ...spec };
+  for (const [key, spec] of Object.entries(w.ratios)) ratios[key] = { value: ratioOf(w, spec), range: roundRange(w, spec), ...spec };
 }
 lines.push('¹ batch rows time whole batches: their p50/p99 is the latency of a batch of `depth` operations.', '', 'Ratios (goal):', '');
 for (const [key, r] of Object.entries(ratios)) {
@@ -446,7 +496,8 @@ for (const [key, r] of Object.entries(ratios)) {
     const met = r.lowerIsBetter ? r.value <= r.goal : r.value >= r.goal;
     goal = ` (goal ${r.lowerIsBetter ? '<=' : '>='} ${r.goal}x: ${met ? 'met' : 'MISSED'})`;
   }
-  lines.push(`- \`${key}\` ${shown}${goal}: ${r.a} / ${r.b}${r.metric ? ` (${r.metric})` : ''}`);
+  const range = r.range ? `, rounds ${r.range[0].toFixed(2)}-${r.range[1].toFixed(2)}x` : '';
+  lines.push(`- \`${key}\` ${shown}${goal}${range}: ${r.a} / ${r.b}${r.metric ? ` (${r.metric})` : ''}`);
 }
 const table = lines.join('\n');
 console.log(`\n${table}`);
@@ -459,9 +510,11 @@ const record = {
   kernel: os.release(),
   fio: fioVersion ?? null,
   duration,
+  rounds,
   depth,
   workloads: Object.fromEntries(plan.map((w) => [w.key, { title: w.title, bs: w.bs, depth: w.depth, skipped: w.skipped, results: w.results }])),
   ratios: Object.fromEntries(Object.entries(ratios).map(([k, r]) => [k, r.value])),
+  ratioRanges: Object.fromEntries(Object.entries(ratios).filter(([, r]) => r.range).map(([k, r]) => [k, r.range])),
 };
 fs.writeFileSync(path.join(outDir, 'results.md'), `${table}\n`);
 fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(record, null, 2)}\n`);

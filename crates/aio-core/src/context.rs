@@ -163,6 +163,7 @@ impl<T> Context<T> {
     /// batch and dispatches it to the device at the end of io_submit, so big batches
     /// make completions arrive together and the queue run in lockstep (measured here,
     /// O_DIRECT QD32 on virtio: 32 per call ~86k IOPS, 4 per call ~100-113k, like fio).
+    /// `push` submits as soon as this many are queued.
     pub fn set_submit_batch(&mut self, batch: usize) {
         self.submit_batch = if batch == 0 { usize::MAX } else { batch };
     }
@@ -171,10 +172,19 @@ impl<T> Context<T> {
         !self.backlog.is_empty()
     }
 
-    /// Accepts a request; it goes to the kernel at the next `flush`.
+    /// Accepts a request; it goes to the kernel at the next `flush`, or at once with
+    /// the ones before it when that makes `submit_batch` queued.
     pub fn push(&mut self, request: Request, options: RequestOptions, user: T) -> u64 {
         self.user_pending += 1;
-        self.insert(request, options, Owner::Caller(user))
+        let id = self.insert(request, options, Owner::Caller(user));
+        // A full io_submit's worth goes in now rather than at the next `flush`: the
+        // device starts on it while the caller prepares the rest (O_DIRECT QD32 on
+        // virtio: 0.84x of fio libaio when submitting at the end of the JS turn, 0.98x
+        // when submitting as soon as `submit_batch` are queued).
+        if self.backlog.len() >= self.submit_batch && self.in_kernel < self.max_events {
+            self.flush();
+        }
+        id
     }
 
     /// Accepts a batch of entry rows (see `iobuf::batch`): each row is validated first,

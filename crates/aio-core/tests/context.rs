@@ -222,6 +222,28 @@ fn cancel_pending_poll() {
 }
 
 #[test]
+fn full_submit_batch_goes_in_at_push() {
+    let Some(mut ctx) = context(16) else { return };
+    ctx.set_submit_batch(4);
+    let (rx, _tx) = pipe();
+    let poll = || Request::Poll {
+        fd: rx.as_raw_fd(),
+        events: libc::POLLIN as u32,
+    };
+    for i in 0..3 {
+        ctx.push(poll(), no_options(), i);
+    }
+    assert_eq!(ctx.submits(), 0, "three of four wait for flush");
+    assert!(ctx.has_unsubmitted());
+    ctx.push(poll(), no_options(), 3);
+    assert_eq!(ctx.submits(), 1, "the fourth sends all four");
+    assert!(!ctx.has_unsubmitted());
+    ctx.cancel_all();
+    let done = wait_for(&mut ctx, 4);
+    assert!(done.iter().all(|c| c.result == -i64::from(libc::ECANCELED)));
+}
+
+#[test]
 fn queue_beyond_max_events() {
     let Some(mut ctx) = context(16) else { return };
     let path = temp_path();
