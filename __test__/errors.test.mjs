@@ -109,6 +109,8 @@ ringTest('bad-arguments: invalid arguments throw Node-coded errors and submit no
   rejectsOrThrows(t, () => ring.stat(undefined), TYPE);
   t.throws(() => new Ring({ entries: 0 }), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => new Ring({ entries: '8' }), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => new Ring({ submitBatch: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => new Ring({ submitBatch: '8' }), { code: 'ERR_INVALID_ARG_TYPE' });
   t.throws(() => new Ring(5), { code: 'ERR_INVALID_ARG_TYPE' });
   t.is(ring.inFlight, 0, 'nothing was submitted');
   t.is(ring.submitCalls, 0, 'the kernel was never entered');

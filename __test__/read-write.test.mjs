@@ -141,6 +141,21 @@ ringTest('batching: operations made in one JS turn are submitted with one io_uri
   await ring.destroy();
 });
 
+ringTest('submit-batch-eager: with submitBatch, the op that fills it enters the kernel inside the call', async (t) => {
+  const file = tmpFile(pattern(16 * 512));
+  const ring = new Ring({ entries: 32, submitBatch: 8 });
+  const fd = await ring.open(file);
+  const before = ring.submitCalls;
+  const reads = Array.from({ length: 7 }, (_, i) => ring.read(fd, Buffer.alloc(512), i * 512));
+  t.is(ring.submitCalls - before, 0, 'seven wait for the end of the turn');
+  reads.push(ring.read(fd, Buffer.alloc(512), 7 * 512));
+  t.is(ring.submitCalls - before, 1, 'the eighth sent all eight');
+  reads.push(ring.read(fd, Buffer.alloc(512), 8 * 512));
+  t.deepEqual(await Promise.all(reads), Array(9).fill(512));
+  t.is(ring.submitCalls - before, 2, 'the ninth went at the end of the turn');
+  await ring.destroy();
+});
+
 ringTest('two-rings: two rings on one thread work independently', async (t) => {
   const file = tmpFile(pattern(8192, 9));
   const a = new Ring({ entries: 4 });

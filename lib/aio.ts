@@ -5,7 +5,7 @@ import type { FixedBuffersOptions } from './batch';
 import { ownedMemory } from './buffer';
 import { IoError, invalidArgType, invalidArgValue, nativeErrno } from './errors';
 import { native, type NativeAio } from './native';
-import { CompletionSource, type OpOptions, type Pending, signalOf, toVoid } from './source';
+import { CompletionSource, type OpOptions, type Pending, signalOf, submitBatchOf, toVoid } from './source';
 import { validateFd, validateInteger, validateObject, validateOffset, validateView, validateViews } from './validate';
 
 const { EINVAL, EAGAIN, ECANCELED } = osConstants.errno;
@@ -15,9 +15,12 @@ export interface AioOptions {
   maxEvents?: number;
   /**
    * At most this many requests per io_submit (default 4; 0: everything queued in one
-   * call). The kernel dispatches a submitted batch to the device all at once, so
+   * call at the end of the JS turn). As soon as this many are queued they go to the
+   * kernel, inside the call that queued the last one; the rest go at the end of the
+   * turn. The kernel dispatches a submitted batch to the device all at once, so
    * large batches make completions arrive together and the queue run in lockstep;
-   * small ones keep the device busy (see the README's O_DIRECT benchmark).
+   * small ones, submitted early, keep the device busy while JS prepares the next
+   * (see the README's O_DIRECT benchmark).
    */
   submitBatch?: number;
   /**
@@ -64,9 +67,9 @@ function priorityOf(options: AioOpOptions | undefined): number {
 
 /**
  * A kernel AIO context (io_setup). Completions arrive through an eventfd
- * (IOCB_FLAG_RESFD) on the same event-loop wiring as Ring; requests made in one JS
- * turn go to the kernel together at its end (`submitBatch` per io_submit); more than
- * `maxEvents` wait in a queue.
+ * (IOCB_FLAG_RESFD) on the same event-loop wiring as Ring; requests go to the kernel
+ * `submitBatch` per io_submit, as soon as that many are queued, and the rest at the
+ * end of the JS turn; more than `maxEvents` wait in a queue.
  *
  * Kernel AIO is truly asynchronous only for O_DIRECT on files (and for poll). Buffered
  * reads and writes of regular files run synchronously inside io_submit, on the JS
@@ -79,8 +82,7 @@ export class Aio extends CompletionSource<NativeAio> {
     validateObject(options, 'options');
     const maxEvents = options?.maxEvents ?? 128;
     validateInteger(maxEvents, 'options.maxEvents', 1, 2 ** 20);
-    const submitBatch = options?.submitBatch ?? 4;
-    validateInteger(submitBatch, 'options.submitBatch', 0, 2 ** 20);
+    const submitBatch = submitBatchOf(options, 4);
     try {
       this.native = new (native().NativeAio)(maxEvents, submitBatch, this.dispatch, this.table);
     } catch (e) {
@@ -98,7 +100,7 @@ export class Aio extends CompletionSource<NativeAio> {
     return this.#maxEvents;
   }
 
-  /** io_submit calls made so far (per JS turn: one per `submitBatch` requests queued). */
+  /** io_submit calls made so far (one per `submitBatch` requests, and one per JS turn for the rest). */
   get submitCalls(): number {
     return this.native?.submits ?? 0;
   }

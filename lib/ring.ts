@@ -6,7 +6,7 @@ import { ownedMemory } from './buffer';
 import { IoError, nativeErrno } from './errors';
 import { parseOpenFlags } from './flags';
 import { native, type NativeRing } from './native';
-import { CompletionSource, type OpOptions, signalOf, toVoid } from './source';
+import { CompletionSource, type OpOptions, signalOf, submitBatchOf, toVoid } from './source';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
 import {
   parseMode,
@@ -37,6 +37,15 @@ export interface RingOptions {
    * (counted against RLIMIT_MEMLOCK, `ulimit -l`, unless the process has CAP_IPC_LOCK).
    */
   fixedBuffers?: FixedBuffersOptions;
+  /**
+   * Submit (io_uring_enter) as soon as this many operations are queued, inside the
+   * call that queued the last one, instead of only at the end of the JS turn
+   * (default 0: only at the end of the turn). For O_DIRECT and other device I/O, 8
+   * lets the device start while JS prepares the rest (QD32 O_DIRECT reads here: 0.70x
+   * of fio io_uring with 0, 0.91x with 8). Page-cache reads complete inside the
+   * submission, where one io_uring_enter per turn is cheaper (8 costs about 5%).
+   */
+  submitBatch?: number;
 }
 
 export interface FsyncOptions extends OpOptions {
@@ -58,7 +67,7 @@ export interface FallocateOptions extends OpOptions {
  * An io_uring instance bound to the current thread's event loop.
  *
  * Every method returns a promise and accepts `{ signal }`. Operations made during one
- * JS turn reach the kernel in one io_uring_enter; more operations than the ring holds
+ * JS turn reach the kernel in one io_uring_enter (or every `submitBatch`); more operations than the ring holds
  * wait in a queue (back-pressure, never an error). Memory the kernel uses is owned by
  * the library until the completion is reaped: plain Buffers are copied in (writes) or
  * copied out (reads); `alignedBuffer` memory is used in place.
@@ -71,8 +80,9 @@ export class Ring extends CompletionSource<NativeRing> {
     validateObject(options, 'options');
     const entries = options?.entries ?? 256;
     validateInteger(entries, 'options.entries', 1, 32768);
+    const submitBatch = submitBatchOf(options, 0);
     try {
-      this.native = new (native().NativeRing)(entries, this.dispatch, this.table);
+      this.native = new (native().NativeRing)(entries, submitBatch, this.dispatch, this.table);
     } catch (e) {
       const errno = nativeErrno(e);
       if (errno === undefined) throw e;
@@ -90,7 +100,7 @@ export class Ring extends CompletionSource<NativeRing> {
     return this.native?.sqEntries ?? 0;
   }
 
-  /** io_uring_enter calls made to submit so far: one per JS turn with work queued. */
+  /** io_uring_enter calls made to submit so far: one per JS turn with work queued (plus one per `submitBatch`). */
   get submitCalls(): number {
     return this.native?.enters ?? 0;
   }

@@ -40,6 +40,13 @@ export interface Pending {
   aborted: boolean;
 }
 
+/** `options.submitBatch` of Ring and Aio, checked: 0 to 2^20. */
+export function submitBatchOf(options: { submitBatch?: number } | undefined, fallback: number): number {
+  const submitBatch = options?.submitBatch ?? fallback;
+  validateInteger(submitBatch, 'options.submitBatch', 0, 2 ** 20);
+  return submitBatch;
+}
+
 export const asyncDispose: typeof Symbol.asyncDispose = (Symbol as any).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 export abstract class CompletionSource<N extends NativeSource> {

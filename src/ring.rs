@@ -107,16 +107,22 @@ impl NativeRing {
 
 #[napi]
 impl NativeRing {
-    /// `dispatch(count)` is called with completions written to `completions` as
-    /// (id, result, flags) triples.
+    /// io_uring_setup(`entries`); submits inside a call once `submit_batch` ops are
+    /// queued (0: at the end of the JS turn only); `dispatch(count)` is called with
+    /// completions written to `completions` as (id, result, flags) triples.
     #[napi(constructor)]
     pub fn new(
         env: Env,
         entries: u32,
+        submit_batch: u32,
         dispatch: Unknown,
         completions: Unknown,
     ) -> napi::Result<Self> {
-        let ring = Ring::new(RingOptions { entries }).map_err(errno_error)?;
+        let ring = Ring::new(RingOptions {
+            entries,
+            submit_batch,
+        })
+        .map_err(errno_error)?;
         let state = Shared::start(
             env.raw(),
             ring,

@@ -19,7 +19,11 @@ fn ring_with_buffers(entries: u32, count: usize) -> Option<(Ring<u32>, Arc<Fixed
         eprintln!("skipped: {}", e.reason);
         return None;
     }
-    let mut ring = Ring::new(RingOptions { entries }).expect("ring");
+    let mut ring = Ring::new(RingOptions {
+        entries,
+        ..RingOptions::default()
+    })
+    .expect("ring");
     let mem = Arc::new(AlignedBuf::zeroed(count * SIZE, 4096).unwrap());
     let fixed = Arc::new(FixedBuffers::new(mem, SIZE).unwrap());
     ring.register_buffers(Arc::clone(&fixed)).expect("register");
@@ -284,7 +288,11 @@ fn entries_need_registered_buffers() {
     if probe().is_err() {
         return;
     }
-    let mut ring: Ring<u32> = Ring::new(RingOptions { entries: 4 }).unwrap();
+    let mut ring: Ring<u32> = Ring::new(RingOptions {
+        entries: 4,
+        ..RingOptions::default()
+    })
+    .unwrap();
     ring.push_batch(&entry(BATCH_READ_FIXED, 0, 0.0, 16.0, 0.0, 0.0), 0);
     let done = wait_batch(&mut ring);
     let why = EntryError::Buffer;

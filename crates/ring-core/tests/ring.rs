@@ -13,7 +13,13 @@ fn ring(entries: u32) -> Option<Ring<u32>> {
         eprintln!("skipped: {}", e.reason);
         return None;
     }
-    Some(Ring::new(RingOptions { entries }).expect("ring"))
+    Some(
+        Ring::new(RingOptions {
+            entries,
+            ..RingOptions::default()
+        })
+        .expect("ring"),
+    )
 }
 
 fn temp_file(contents: &[u8]) -> (tempdir::Dir, std::fs::File) {
@@ -154,6 +160,26 @@ fn backpressure_more_ops_than_ring_entries() {
     assert_eq!(tags, (0..total).collect::<Vec<_>>());
     assert_eq!(ring.pending(), 0);
     assert_eq!(ring.outstanding(), 0);
+}
+
+#[test]
+fn full_submit_batch_enters_at_push() {
+    if ring(8).is_none() {
+        return;
+    }
+    let mut ring: Ring<u32> = Ring::new(RingOptions {
+        entries: 16,
+        submit_batch: 8,
+    })
+    .expect("ring");
+    for i in 0..7 {
+        ring.push(Op::Nop, i);
+    }
+    assert_eq!(ring.enters(), 0, "seven of eight wait for flush");
+    ring.push(Op::Nop, 7);
+    assert_eq!(ring.enters(), 1, "the eighth sends all eight");
+    assert!(!ring.has_unsubmitted());
+    assert_eq!(wait_for(&mut ring, 8).len(), 8);
 }
 
 #[test]
