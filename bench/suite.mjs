@@ -117,6 +117,12 @@ function warm(file) {
   fs.closeSync(fd);
 }
 
+function flushToDisk(file) {
+  const fd = fs.openSync(file, 'r+');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+}
+
 /** Positions every contender of a workload visits in the same order. */
 function positions(pattern, blockSize, size) {
   const blocks = Math.floor(size / blockSize);
@@ -430,6 +436,9 @@ for (const w of plan) {
     for (const [name, measure] of list) {
       step++;
       const label = `[${String(step).padStart(String(total).length)}/${total}] ${w.key}, round ${round}/${rounds}: ${name}`;
+      // Writeback of the pages the previous contender dirtied would slow this one:
+      // flush them first, untimed.
+      if (w.kind === 'write') flushToDisk(w.file);
       let r;
       try {
         r = await measure();
