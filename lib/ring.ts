@@ -15,10 +15,12 @@ import {
   validateInteger,
   validateLength,
   validateObject,
+  shownPath,
   validatePath,
   validatePosition,
   validateView,
   validateViews,
+  type KernelPath,
 } from './validate';
 
 export type { OpOptions } from './source';
@@ -115,12 +117,12 @@ export class Ring extends CompletionSource<NativeRing> {
    * Opens `path` (IORING_OP_OPENAT, kernel 5.6). `flags` is a Node flag string ('r',
    * 'w+', 'ax', ...) or O_* bits; O_CLOEXEC is always added. Resolves to the fd.
    */
-  open(path: string | Buffer | URL, flags: string | number = 'r', mode: number | string = 0o666, options?: OpOptions): Promise<number> {
+  open(path: string | Uint8Array | URL, flags: string | number = 'r', mode: number | string = 0o666, options?: OpOptions): Promise<number> {
     const p = validatePath(path);
     const f = parseOpenFlags(flags);
     const m = parseMode(mode, 'mode', 0o666);
     const signal = signalOf(options);
-    return this.track('openat', signal, (r) => r.openat(p, f, m), p);
+    return this.track('openat', signal, (r) => r.openat(p, f, m), shownPath(p));
   }
 
   /** Closes `fd` (IORING_OP_CLOSE, kernel 5.6). */
@@ -211,16 +213,16 @@ export class Ring extends CompletionSource<NativeRing> {
   }
 
   /** statx(2) of `path` (IORING_OP_STATX, kernel 5.6). Follows symlinks unless told not to. */
-  stat(path: string | Buffer | URL, options?: StatOptions): Promise<Stats> {
+  stat(path: string | Uint8Array | URL, options?: StatOptions): Promise<Stats> {
     const p = validatePath(path);
     const signal = signalOf(options);
     validateBoolean(options?.followSymlinks, 'options.followSymlinks');
     const flags = options?.followSymlinks === false ? AT_SYMLINK_NOFOLLOW : 0;
-    return this.#statx(AT_FDCWD, p, flags, signal, p);
+    return this.#statx(AT_FDCWD, p, flags, signal, shownPath(p));
   }
 
   /** statx(2) of a symlink itself. */
-  lstat(path: string | Buffer | URL, options?: OpOptions): Promise<Stats> {
+  lstat(path: string | Uint8Array | URL, options?: OpOptions): Promise<Stats> {
     return this.stat(path, { ...options, followSymlinks: false });
   }
 
@@ -230,34 +232,34 @@ export class Ring extends CompletionSource<NativeRing> {
     return this.#statx(fd, '', AT_EMPTY_PATH, signalOf(options), undefined);
   }
 
-  #statx(dirfd: number, path: string, flags: number, signal: AbortSignal | undefined, shown: string | undefined): Promise<Stats> {
+  #statx(dirfd: number, path: KernelPath, flags: number, signal: AbortSignal | undefined, shown: string | undefined): Promise<Stats> {
     const raw = new Uint8Array(STATX_SIZE);
     return this.track('statx', signal, (r) => r.statx(dirfd, path, flags, STATX_MASK, raw), shown, () => new Stats(raw));
   }
 
   /** unlink(2) (IORING_OP_UNLINKAT, kernel 5.11). */
-  unlink(path: string | Buffer | URL, options?: OpOptions): Promise<void> {
+  unlink(path: string | Uint8Array | URL, options?: OpOptions): Promise<void> {
     const p = validatePath(path);
-    return this.track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0), p, toVoid);
+    return this.track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0), shownPath(p), toVoid);
   }
 
   /** rmdir(2) (IORING_OP_UNLINKAT with AT_REMOVEDIR, kernel 5.11). */
-  rmdir(path: string | Buffer | URL, options?: OpOptions): Promise<void> {
+  rmdir(path: string | Uint8Array | URL, options?: OpOptions): Promise<void> {
     const p = validatePath(path);
-    return this.track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0x200), p, toVoid);
+    return this.track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0x200), shownPath(p), toVoid);
   }
 
   /** rename(2) (IORING_OP_RENAMEAT, kernel 5.11). */
-  rename(from: string | Buffer | URL, to: string | Buffer | URL, options?: OpOptions): Promise<void> {
+  rename(from: string | Uint8Array | URL, to: string | Uint8Array | URL, options?: OpOptions): Promise<void> {
     const a = validatePath(from, 'oldPath');
     const b = validatePath(to, 'newPath');
-    return this.track('renameat', signalOf(options), (r) => r.renameat(a, b), a, toVoid, b);
+    return this.track('renameat', signalOf(options), (r) => r.renameat(a, b), shownPath(a), toVoid, shownPath(b));
   }
 
   /** mkdir(2) (IORING_OP_MKDIRAT, kernel 5.15). */
-  mkdir(path: string | Buffer | URL, mode: number | string = 0o777, options?: OpOptions): Promise<void> {
+  mkdir(path: string | Uint8Array | URL, mode: number | string = 0o777, options?: OpOptions): Promise<void> {
     const p = validatePath(path);
     const m = parseMode(mode, 'mode', 0o777);
-    return this.track('mkdirat', signalOf(options), (r) => r.mkdirat(p, m), p, toVoid);
+    return this.track('mkdirat', signalOf(options), (r) => r.mkdirat(p, m), shownPath(p), toVoid);
   }
 }

@@ -1,4 +1,6 @@
 // Argument checks with Node's error codes, run before anything reaches the kernel.
+import { fileURLToPath } from 'node:url';
+import { isUint8Array } from 'node:util/types';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -79,18 +81,28 @@ export function validateSignal(value: unknown, name = 'options.signal'): asserts
 }
 
 /** Paths: string, Buffer or file: URL, as Node's fs accepts; no NUL bytes. */
-export function validatePath(value: unknown, name = 'path'): string {
-  let path: string;
-  if (typeof value === 'string') path = value;
-  else if (value instanceof URL) {
-    if (value.protocol !== 'file:') throw invalidArgValue(name, value.href, "must be a file: URL");
-    path = decodeURIComponent(value.pathname);
-  } else if (Buffer.isBuffer(value)) path = value.toString('utf8');
+/**
+ * A path as the kernel gets it: a string (sent as UTF-8), or the exact bytes of a
+ * Buffer or Uint8Array path (Linux file names are bytes and need not be UTF-8).
+ */
+export type KernelPath = string | Uint8Array;
+
+/** A path argument as `node:fs` takes it: string, Buffer or Uint8Array, or file: URL. */
+export function validatePath(value: unknown, name = 'path'): KernelPath {
+  let path: KernelPath;
+  if (typeof value === 'string' || isUint8Array(value)) path = value;
+  // fileURLToPath throws Node's own coded errors for other schemes, hosts and %2F.
+  else if (value instanceof URL) path = fileURLToPath(value);
   else throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
-  if (path.includes('\u0000')) {
-    throw invalidArgValue(name, path, 'must be a string, Uint8Array, or URL without null bytes');
+  if (typeof path === 'string' ? path.includes('\u0000') : path.includes(0)) {
+    throw invalidArgValue(name, shownPath(path), 'must be a string, Uint8Array, or URL without null bytes');
   }
   return path;
+}
+
+/** How a path appears in errors and messages: the string, or its bytes as UTF-8. */
+export function shownPath(path: KernelPath): string {
+  return typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString('utf8');
 }
 
 /** File modes: an integer or an octal string, 0..0o7777. */

@@ -265,8 +265,14 @@ impl NativeRing {
     }
 
     #[napi]
-    pub fn openat(&self, path: String, flags: i32, mode: u32) -> napi::Result<f64> {
-        let path = c_path(path)?;
+    pub fn openat(
+        &self,
+        env: Env,
+        path: Either<String, Unknown>,
+        flags: i32,
+        mode: u32,
+    ) -> napi::Result<f64> {
+        let path = c_path(env.raw(), path)?;
         self.push(
             Op::OpenAt {
                 dirfd: libc::AT_FDCWD,
@@ -289,19 +295,24 @@ impl NativeRing {
         &self,
         env: Env,
         dirfd: i32,
-        path: String,
+        path: Either<String, Unknown>,
         flags: i32,
         mask: u32,
         out: Unknown,
     ) -> napi::Result<f64> {
-        let path = c_path(path)?;
+        let path = c_path(env.raw(), path)?;
         let target = js::new_ref(env.raw(), out.raw(), 1)?;
         self.push(Op::statx(dirfd, path, flags, mask), Targets(vec![target]))
     }
 
     #[napi]
-    pub fn unlinkat(&self, path: String, flags: i32) -> napi::Result<f64> {
-        let path = c_path(path)?;
+    pub fn unlinkat(
+        &self,
+        env: Env,
+        path: Either<String, Unknown>,
+        flags: i32,
+    ) -> napi::Result<f64> {
+        let path = c_path(env.raw(), path)?;
         self.push(
             Op::UnlinkAt {
                 dirfd: libc::AT_FDCWD,
@@ -313,8 +324,13 @@ impl NativeRing {
     }
 
     #[napi]
-    pub fn renameat(&self, from: String, to: String) -> napi::Result<f64> {
-        let (oldpath, newpath) = (c_path(from)?, c_path(to)?);
+    pub fn renameat(
+        &self,
+        env: Env,
+        from: Either<String, Unknown>,
+        to: Either<String, Unknown>,
+    ) -> napi::Result<f64> {
+        let (oldpath, newpath) = (c_path(env.raw(), from)?, c_path(env.raw(), to)?);
         let op = Op::RenameAt {
             olddirfd: libc::AT_FDCWD,
             oldpath,
@@ -326,8 +342,8 @@ impl NativeRing {
     }
 
     #[napi]
-    pub fn mkdirat(&self, path: String, mode: u32) -> napi::Result<f64> {
-        let path = c_path(path)?;
+    pub fn mkdirat(&self, env: Env, path: Either<String, Unknown>, mode: u32) -> napi::Result<f64> {
+        let path = c_path(env.raw(), path)?;
         self.push(
             Op::MkdirAt {
                 dirfd: libc::AT_FDCWD,
