@@ -69,10 +69,11 @@ export interface FallocateOptions extends OpOptions {
  * An io_uring instance bound to the current thread's event loop.
  *
  * Every method returns a promise and accepts `{ signal }`. Operations made during one
- * JS turn reach the kernel in one io_uring_enter (or every `submitBatch`); more operations than the ring holds
- * wait in a queue (back-pressure, never an error). Memory the kernel uses is owned by
- * the library until the completion is reaped: plain Buffers are copied in (writes) or
- * copied out (reads); `alignedBuffer` memory is used in place.
+ * JS turn reach the kernel in one io_uring_enter (and every `submitBatch` operations,
+ * if set); more operations than the ring holds wait in a queue (back-pressure, never
+ * an error). Memory the kernel uses is owned by the library until the completion is
+ * reaped: plain Buffers are copied in (writes) or copied out (reads); `alignedBuffer`
+ * memory is used in place.
  */
 export class Ring extends CompletionSource<NativeRing> {
   #ftruncate: boolean | undefined;
