@@ -224,7 +224,12 @@ impl<T> Ring<T> {
     pub fn push(&mut self, op: Op, user: T) -> u64 {
         self.user_pending += 1;
         let id = self.insert(op, Owner::Caller(user), false);
-        if self.backlog.len() >= self.submit_batch {
+        // Not while the kernel is pushing back (a full CQ, or SQEs left by EBUSY):
+        // the loop's next flush retries then, rather than every push.
+        if self.backlog.len() >= self.submit_batch
+            && self.in_sq.is_empty()
+            && self.in_kernel < self.kernel_limit
+        {
             // A failed enter settles what it stranded and marks the ring broken, so
             // this op is accounted for either way; the error itself is not the push's.
             let _ = self.flush();
