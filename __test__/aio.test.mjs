@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
 import { Aio, AioContext, BatchOp, IoError, alignedBuffer, constants } from '../dist/index.js';
-import { fifo, pattern, runChild, tmpDir, tmpFile } from './helpers.mjs';
+import { aioTest, fifo, pattern, runChild, tmpDir, tmpFile } from './helpers.mjs';
 
 /** An O_DIRECT descriptor on a real file system, or undefined where O_DIRECT is refused. */
 function directFd(size) {
@@ -16,14 +15,6 @@ function directFd(size) {
   }
 }
 
-let aioWorks = true;
-try {
-  await new Aio({ maxEvents: 1 }).destroy();
-} catch (e) {
-  aioWorks = false;
-  console.warn(`kernel AIO unavailable, Aio tests skip: ${e.message}`);
-}
-const aioTest = aioWorks ? test : test.skip;
 
 aioTest('o-direct: 32 concurrent writes then reads round-trip through O_DIRECT', async (t) => {
   const d = directFd(32 * 4096);

@@ -1,17 +1,27 @@
 // Shared test helpers: real temp files, real FIFOs, real child processes.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { isSupported } from '../dist/index.js';
+import { Aio, isSupported } from '../dist/index.js';
 
 export const support = isSupported();
 if (!support.ok) console.warn(`io_uring unavailable, ring tests skip: ${support.reason}`);
 
 /** `test` where io_uring works, `test.skip` elsewhere (like liburing's test/ skips). */
 export const ringTest = support.ok ? test : test.skip;
+
+let aioWorks = true;
+try {
+  await new Aio({ maxEvents: 1 }).destroy();
+} catch (e) {
+  aioWorks = false;
+  console.warn(`kernel AIO unavailable, Aio tests skip: ${e.message}`);
+}
+/** `test` where kernel AIO works (io_setup succeeds), `test.skip` elsewhere. */
+export const aioTest = aioWorks ? test : test.skip;
 
 export const distUrl = new URL('../dist/index.js', import.meta.url).href;
 export const distPath = fileURLToPath(distUrl);
@@ -55,6 +65,27 @@ export function runChild(code, { args = [], timeout = 30000, input } = {}) {
     input,
   });
   return { ...result, ms: performance.now() - start };
+}
+
+/**
+ * `runChild` without blocking this process: resolves to the same record. A child
+ * still running at `timeout` is killed with SIGKILL (`signal` says so).
+ */
+export function runChildAsync(code, { args = [], timeout = 30000 } = {}) {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...args, '--input-type=module', '-e', code.replaceAll('DIST', JSON.stringify(distUrl))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, ms: performance.now() - start });
+    });
+  });
 }
 
 /** Deterministic pseudo-random bytes. */

@@ -20,6 +20,8 @@ export interface OpOptions {
 
 /** The native half of a source (NativeRing, NativeAio). */
 export interface NativeSource {
+  /** Hands queued work to the kernel now (io_uring_enter / io_submit). */
+  flush(): void;
   cancel(id: number): boolean;
   cancelAll(): void;
   close(): void;
@@ -47,6 +49,25 @@ export function submitBatchOf(options: { submitBatch?: number } | undefined, fal
   return submitBatch;
 }
 
+/**
+ * The end-of-turn submission shared by every source on this thread (each Worker has
+ * its own module instance). The first operation a source queues in a JS turn enrols
+ * the source; the first enrolment schedules one microtask, which flushes every
+ * enrolled source once. So everything queued during one callback, including promise
+ * continuations run while another source delivers, reaches the kernel before that
+ * callback's microtasks finish, in one io_uring_enter / io_submit per source, whichever
+ * source's libuv handles ran first.
+ */
+const queuedThisTurn: CompletionSource<NativeSource>[] = [];
+const settledPromise = Promise.resolve();
+/** Submits what one source queued this turn (set by CompletionSource's static block). */
+let flushSource: (source: CompletionSource<NativeSource>) => void;
+
+function flushTurn(): void {
+  // Native flushes run no JS, so nothing enrols meanwhile; take the list anyway.
+  for (const source of queuedThisTurn.splice(0)) flushSource(source);
+}
+
 export const asyncDispose: typeof Symbol.asyncDispose = (Symbol as any).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 export abstract class CompletionSource<N extends NativeSource> {
@@ -59,6 +80,8 @@ export abstract class CompletionSource<N extends NativeSource> {
   readonly #what: string;
   #destroying: Promise<void> | undefined;
   #onIdle: (() => void) | undefined;
+  /** Enrolled in this turn's flush (see `queuedThisTurn`). */
+  #enrolled = false;
 
   /**
    * The buffer pool (`options.fixedBuffers`) as Buffers over library-owned memory:
@@ -151,6 +174,20 @@ export abstract class CompletionSource<N extends NativeSource> {
     if (pending.size === 0 && this.#onIdle !== undefined) this.#onIdle();
   }
 
+  static {
+    flushSource = (source) => {
+      source.#enrolled = false;
+      source.native?.flush();
+    };
+  }
+
+  /** Makes sure what was just queued is submitted at the end of this JS turn. */
+  #enrol(): void {
+    if (this.#enrolled) return;
+    this.#enrolled = true;
+    if (queuedThisTurn.push(this) === 1) settledPromise.then(flushTurn);
+  }
+
   /** The native object, or a coded error once destroy() was called. */
   #live(): N {
     if (this.#destroying !== undefined || this.native === undefined) throw useAfterClose(this.#what);
@@ -177,6 +214,7 @@ export abstract class CompletionSource<N extends NativeSource> {
     } catch (e) {
       return Promise.reject(fromNative(e, syscall, path));
     }
+    this.#enrol();
     return new Promise<T>((resolve, reject) => {
       const op: Pending = { resolve, reject, syscall, path, dest, map, signal, onAbort: undefined, aborted: false };
       if (signal !== undefined) {

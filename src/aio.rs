@@ -160,7 +160,7 @@ impl NativeAio {
     /// Submits what is queued now (one io_submit per batch the kernel takes).
     #[napi]
     pub fn flush(&self) {
-        self.state.with(Backend::flush);
+        self.state.flush();
     }
 
     #[napi]

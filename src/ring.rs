@@ -155,6 +155,12 @@ impl NativeRing {
         self.state.with(|r| r.cq_entries()).unwrap_or(0)
     }
 
+    /// Submits what is queued now (one io_uring_enter).
+    #[napi]
+    pub fn flush(&self) {
+        self.state.flush();
+    }
+
     /// Whether the kernel implements io_uring opcode `code`.
     #[napi]
     pub fn supports(&self, code: u32) -> bool {

@@ -224,6 +224,19 @@ impl<B: Backend> Shared<B> {
             .ok_or_else(closed_error)
     }
 
+    /// Hands whatever is queued to the kernel now. lib/ calls it once per JS turn for
+    /// every source that queued work (a shared microtask), so submission never waits
+    /// for this source's own `uv_prepare`, which may already have run this loop turn.
+    /// Completions it produces are delivered by the watcher: not from inside the
+    /// microtask queue, where a read that completes inline would starve the loop.
+    pub fn flush(&self) {
+        if let Some(backend) = self.backend.borrow_mut().as_mut() {
+            if backend.has_unsubmitted() {
+                backend.flush();
+            }
+        }
+    }
+
     /// Keeps the loop alive and the dispatch function reachable exactly while ops are
     /// pending.
     fn update_referenced(&self) {
@@ -382,15 +395,14 @@ impl<B: Backend> LoopSource for Shared<B> {
     }
 
     fn before_block(&self) {
-        let ready = match self.backend.borrow_mut().as_mut() {
-            Some(backend) => {
-                if backend.has_unsubmitted() {
-                    backend.flush();
-                }
-                backend.has_completions()
-            }
-            None => false,
-        };
+        // Normally the turn's microtask has submitted everything already; this catches
+        // a backlog the kernel pushed back on.
+        self.flush();
+        let ready = self
+            .backend
+            .borrow_mut()
+            .as_mut()
+            .is_some_and(|b| b.has_completions());
         // Completions the submission already produced are delivered now rather than
         // after a trip through epoll: one loop turn less per operation at depth 1.
         if ready {
