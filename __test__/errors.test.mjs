@@ -65,48 +65,51 @@ ringTest('ebadf-write: writing to a read-only descriptor rejects EBADF', async (
   await ring.destroy();
 });
 
-function rejectsOrThrows(t, fn, expected) {
-  let err;
+/** `fn()` must return a promise that rejects with `expected` (never throw), as node:fs/promises does. */
+async function rejects(t, fn, expected) {
+  let pending;
   try {
-    const p = fn();
-    t.fail(`expected a synchronous ${expected.code}, got ${p}`);
+    pending = fn();
   } catch (e) {
-    err = e;
+    t.fail(`${fn} threw ${e?.code} synchronously instead of rejecting`);
+    return;
   }
+  t.true(pending instanceof Promise, String(fn));
+  const err = await pending.then(() => undefined, (e) => e);
   t.is(err?.code, expected.code, String(fn));
   t.true(err instanceof expected.type, `${err?.name} for ${fn}`);
 }
 
-ringTest('bad-arguments: invalid arguments throw Node-coded errors and submit nothing', async (t) => {
+ringTest('bad-arguments: invalid arguments reject with Node-coded errors and submit nothing', async (t) => {
   const ring = new Ring();
   const buf = Buffer.alloc(4);
   const TYPE = { code: 'ERR_INVALID_ARG_TYPE', type: TypeError };
   const RANGE = { code: 'ERR_OUT_OF_RANGE', type: RangeError };
   const VALUE = { code: 'ERR_INVALID_ARG_VALUE', type: TypeError };
-  rejectsOrThrows(t, () => ring.read('3', buf, 0), TYPE);
-  rejectsOrThrows(t, () => ring.read(1.5, buf, 0), RANGE);
-  rejectsOrThrows(t, () => ring.read(-1, buf, 0), RANGE);
-  rejectsOrThrows(t, () => ring.read(2 ** 31, buf, 0), RANGE);
-  rejectsOrThrows(t, () => ring.read(0, 'not a buffer', 0), TYPE);
-  rejectsOrThrows(t, () => ring.read(0, new ArrayBuffer(4), 0), TYPE);
-  rejectsOrThrows(t, () => ring.read(0, buf, -2), RANGE);
-  rejectsOrThrows(t, () => ring.read(0, buf, 2 ** 53), RANGE);
-  rejectsOrThrows(t, () => ring.read(0, buf, 1.5), RANGE);
-  rejectsOrThrows(t, () => ring.read(0, buf, 2n ** 63n), RANGE);
-  rejectsOrThrows(t, () => ring.read(0, buf, '0'), TYPE);
-  rejectsOrThrows(t, () => ring.read(0, buf, 0, 'opts'), TYPE);
-  rejectsOrThrows(t, () => ring.read(0, buf, 0, { signal: {} }), TYPE);
-  rejectsOrThrows(t, () => ring.readv(0, buf, 0), TYPE);
-  rejectsOrThrows(t, () => ring.writev(0, [buf, 'x'], 0), TYPE);
-  rejectsOrThrows(t, () => ring.open('/tmp/x', 'rw'), VALUE);
-  rejectsOrThrows(t, () => ring.open('/tmp/x', {}), VALUE);
-  rejectsOrThrows(t, () => ring.open('/tmp/x', 'r', 'xyz'), VALUE);
-  rejectsOrThrows(t, () => ring.open('/tmp/x', 'r', -1), RANGE);
-  rejectsOrThrows(t, () => ring.open(42), TYPE);
-  rejectsOrThrows(t, () => ring.open('/tmp/\u0000x'), VALUE);
-  rejectsOrThrows(t, () => ring.fsync(0, { datasync: 1 }), TYPE);
-  rejectsOrThrows(t, () => ring.fallocate(0, -1, 10), RANGE);
-  rejectsOrThrows(t, () => ring.stat(undefined), TYPE);
+  await rejects(t, () => ring.read('3', buf, 0), TYPE);
+  await rejects(t, () => ring.read(1.5, buf, 0), RANGE);
+  await rejects(t, () => ring.read(-1, buf, 0), RANGE);
+  await rejects(t, () => ring.read(2 ** 31, buf, 0), RANGE);
+  await rejects(t, () => ring.read(0, 'not a buffer', 0), TYPE);
+  await rejects(t, () => ring.read(0, new ArrayBuffer(4), 0), TYPE);
+  await rejects(t, () => ring.read(0, buf, -2), RANGE);
+  await rejects(t, () => ring.read(0, buf, 2 ** 53), RANGE);
+  await rejects(t, () => ring.read(0, buf, 1.5), RANGE);
+  await rejects(t, () => ring.read(0, buf, 2n ** 63n), RANGE);
+  await rejects(t, () => ring.read(0, buf, '0'), TYPE);
+  await rejects(t, () => ring.read(0, buf, 0, 'opts'), TYPE);
+  await rejects(t, () => ring.read(0, buf, 0, { signal: {} }), TYPE);
+  await rejects(t, () => ring.readv(0, buf, 0), TYPE);
+  await rejects(t, () => ring.writev(0, [buf, 'x'], 0), TYPE);
+  await rejects(t, () => ring.open('/tmp/x', 'rw'), VALUE);
+  await rejects(t, () => ring.open('/tmp/x', {}), VALUE);
+  await rejects(t, () => ring.open('/tmp/x', 'r', 'xyz'), VALUE);
+  await rejects(t, () => ring.open('/tmp/x', 'r', -1), RANGE);
+  await rejects(t, () => ring.open(42), TYPE);
+  await rejects(t, () => ring.open('/tmp/\u0000x'), VALUE);
+  await rejects(t, () => ring.fsync(0, { datasync: 1 }), TYPE);
+  await rejects(t, () => ring.fallocate(0, -1, 10), RANGE);
+  await rejects(t, () => ring.stat(undefined), TYPE);
   t.throws(() => new Ring({ entries: 0 }), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => new Ring({ entries: '8' }), { code: 'ERR_INVALID_ARG_TYPE' });
   t.throws(() => new Ring({ submitBatch: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
@@ -118,11 +121,11 @@ ringTest('bad-arguments: invalid arguments throw Node-coded errors and submit no
   await ring.destroy();
 });
 
-ringTest('bad-arguments: error messages follow Node wording', (t) => {
+ringTest('bad-arguments: error messages follow Node wording', async (t) => {
   const ring = new Ring();
-  const err = t.throws(() => ring.read('3', Buffer.alloc(1)));
+  const err = await t.throwsAsync(ring.read('3', Buffer.alloc(1)));
   t.is(err.message, `The "fd" argument must be of type number. Received type string ('3')`);
-  const range = t.throws(() => ring.read(-1, Buffer.alloc(1)));
+  const range = await t.throwsAsync(ring.read(-1, Buffer.alloc(1)));
   t.is(range.message, 'The value of "fd" is out of range. It must be >= 0 && <= 2147483647. Received -1');
   return ring.destroy();
 });

@@ -34,4 +34,38 @@ export const constants = Object.freeze({
   IOPRIO_CLASS_BE: 2,
   IOPRIO_CLASS_IDLE: 3,
   O_DIRECT: fsConstants.O_DIRECT,
+  /** openat2 `resolve`: no crossing into another mount (5.6). */
+  RESOLVE_NO_XDEV: 0x01,
+  /** openat2 `resolve`: no magic links such as /proc/self/fd/N (5.6). */
+  RESOLVE_NO_MAGICLINKS: 0x02,
+  /** openat2 `resolve`: no symlinks at all (5.6). */
+  RESOLVE_NO_SYMLINKS: 0x04,
+  /** openat2 `resolve`: stay beneath `dirfd`: no `..` out of it, no absolute paths (5.6). */
+  RESOLVE_BENEATH: 0x08,
+  /** openat2 `resolve`: treat `dirfd` as the root (5.6). */
+  RESOLVE_IN_ROOT: 0x10,
+  /** openat2 `resolve`: only from the dentry cache, else EAGAIN (5.12). */
+  RESOLVE_CACHED: 0x20,
+  /** rename `flags`: fail with EEXIST if the target exists (3.15). */
+  RENAME_NOREPLACE: 0x1,
+  /** rename `flags`: swap the two paths atomically (3.15). */
+  RENAME_EXCHANGE: 0x2,
+  /** splice/tee `flags` (2.6.17). */
+  SPLICE_F_MOVE: 0x1,
+  SPLICE_F_NONBLOCK: 0x2,
+  SPLICE_F_MORE: 0x4,
+  /** fadvise `advice` (2.6). */
+  POSIX_FADV_NORMAL: 0,
+  POSIX_FADV_RANDOM: 1,
+  POSIX_FADV_SEQUENTIAL: 2,
+  POSIX_FADV_WILLNEED: 3,
+  POSIX_FADV_DONTNEED: 4,
+  POSIX_FADV_NOREUSE: 5,
+  /** syncFileRange `flags` (2.6.17). */
+  SYNC_FILE_RANGE_WAIT_BEFORE: 1,
+  SYNC_FILE_RANGE_WRITE: 2,
+  SYNC_FILE_RANGE_WAIT_AFTER: 4,
+  /** setxattr `flags` (2.4). */
+  XATTR_CREATE: 1,
+  XATTR_REPLACE: 2,
 });

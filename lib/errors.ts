@@ -4,6 +4,12 @@ import * as util from 'node:util';
 
 const systemErrors: Map<number, [string, string]> = util.getSystemErrorMap();
 
+/** Errnos io_uring returns that libuv's table (what Node names errors from) lacks. */
+const kernelOnlyErrors = new Map<number, [string, string]>([
+  [-62, ['ETIME', 'timer expired']],
+  [-77, ['EBADFD', 'file descriptor in bad state']],
+]);
+
 /** A failed system call, shaped like Node's fs errors. */
 export class IoError extends Error {
   /** 'ENOENT', 'EBADF', ... */
@@ -12,12 +18,12 @@ export class IoError extends Error {
   readonly errno: number;
   /** The kernel operation that failed ('openat', 'read', 'statx', ...). */
   readonly syscall: string;
-  readonly path?: string;
-  readonly dest?: string;
+  declare readonly path?: string;
+  declare readonly dest?: string;
 
   constructor(errno: number, syscall: string, path?: string, dest?: string, detail?: string) {
     const neg = errno > 0 ? -errno : errno;
-    const [code, text] = systemErrors.get(neg) ?? [`Unknown system error ${neg}`, `unknown error ${neg}`];
+    const [code, text] = systemErrors.get(neg) ?? kernelOnlyErrors.get(neg) ?? [`Unknown system error ${neg}`, `unknown error ${neg}`];
     let message = `${code}: ${text}, ${syscall}`;
     if (path !== undefined) message += ` '${path}'`;
     if (dest !== undefined) message += ` -> '${dest}'`;

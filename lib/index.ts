@@ -3,8 +3,25 @@ import { LoadError } from './loader';
 import { native } from './native';
 import { constants as osConstants } from 'node:os';
 
-export { Ring } from './ring';
-export type { RingOptions, FsyncOptions, StatOptions, FallocateOptions } from './ring';
+export { Ring, Chain } from './ring';
+export type { RingOptions, ChainSubmitOptions } from './ring';
+export type {
+  RingOpOptions,
+  PathOpOptions,
+  ReadWriteOptions,
+  FsyncOptions,
+  StatOptions,
+  StatxOptions,
+  FallocateOptions,
+  RenameOptions,
+  LinkOptions,
+  OpenHowOptions,
+  TimeoutOptions,
+  XattrSetOptions,
+  XattrGetOptions,
+  PipeOptions,
+  RingOps,
+} from './ops';
 export type { OpOptions } from './source';
 export { Batch, BatchOp, ENTRY_FIELDS, RESULT_FIELDS } from './batch';
 export type { FixedBuffersOptions } from './batch';

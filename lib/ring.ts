@@ -2,33 +2,16 @@
 // AbortSignal wiring live here; the binding only converts and forwards.
 import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
-import { ownedMemory } from './buffer';
-import { IoError, nativeErrno } from './errors';
-import { parseOpenFlags } from './flags';
+import { IoError, invalidArgType, invalidState, nativeErrno, outOfRange } from './errors';
 import { native, type NativeRing } from './native';
-import { CompletionSource, type OpOptions, signalOf, submitBatchOf, toVoid } from './source';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
-import {
-  parseMode,
-  validateBoolean,
-  validateFd,
-  validateInteger,
-  validateLength,
-  validateObject,
-  shownPath,
-  validatePath,
-  validatePosition,
-  validateView,
-  validateViews,
-  type KernelPath,
-} from './validate';
+import { ownedMemory } from './buffer';
+import { OPS, SQE_HARDLINK, SQE_LINK, rwArgs, type ChainOps, type OpEntry, type OpName, type Prepared, type RingOps } from './ops';
+import { CompletionSource, submitBatchOf, type TrackExtra } from './source';
+import { validateBoolean, validateInteger, validateObject, validateSignal } from './validate';
 
 export type { OpOptions } from './source';
 
-const { EOPNOTSUPP } = osConstants.errno;
-
-/** io_uring opcodes whose support varies with the kernel. */
-const IORING_OP_FTRUNCATE = 55;
+const { ECANCELED, EOPNOTSUPP } = osConstants.errno;
 
 export interface RingOptions {
   /** Submission queue entries (default 256; the kernel rounds up to a power of two). */
@@ -50,20 +33,6 @@ export interface RingOptions {
   submitBatch?: number;
 }
 
-export interface FsyncOptions extends OpOptions {
-  /** fdatasync(2) semantics: flush data and only the metadata needed to read it. */
-  datasync?: boolean;
-}
-
-export interface StatOptions extends OpOptions {
-  /** Do not follow a final symlink (lstat). */
-  followSymlinks?: boolean;
-}
-
-export interface FallocateOptions extends OpOptions {
-  /** fallocate(2) mode flags (FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, ...). */
-  mode?: number;
-}
 
 /**
  * An io_uring instance bound to the current thread's event loop.
@@ -75,9 +44,8 @@ export interface FallocateOptions extends OpOptions {
  * reaped: plain Buffers are copied in (writes) or copied out (reads); `alignedBuffer`
  * memory is used in place.
  */
+export interface Ring extends RingOps {}
 export class Ring extends CompletionSource<NativeRing> {
-  #ftruncate: boolean | undefined;
-
   constructor(options?: RingOptions) {
     super('The ring');
     validateObject(options, 'options');
@@ -108,159 +76,223 @@ export class Ring extends CompletionSource<NativeRing> {
     return this.native?.enters ?? 0;
   }
 
-  /** IORING_OP_NOP (kernel 5.1): a round trip through the ring. */
-  nop(options?: OpOptions): Promise<number> {
-    const signal = signalOf(options);
-    return this.track('nop', signal, (r) => r.nop());
-  }
-
   /**
-   * Opens `path` (IORING_OP_OPENAT, kernel 5.6). `flags` is a Node flag string ('r',
-   * 'w+', 'ax', ...) or O_* bits; O_CLOEXEC is always added. Resolves to the fd.
+   * The names of the operations this kernel supports (IORING_REGISTER_PROBE, kernel
+   * 5.6): `Ring` method names such as 'read', 'splice', 'timeout'.
    */
-  open(path: string | Uint8Array | URL, flags: string | number = 'r', mode: number | string = 0o666, options?: OpOptions): Promise<number> {
-    const p = validatePath(path);
-    const f = parseOpenFlags(flags);
-    const m = parseMode(mode, 'mode', 0o666);
-    const signal = signalOf(options);
-    return this.track('openat', signal, (r) => r.openat(p, f, m), shownPath(p));
+  probe(): string[] {
+    return Object.keys(OPS).filter((name) => this.supports(name));
   }
 
-  /** Closes `fd` (IORING_OP_CLOSE, kernel 5.6). */
-  close(fd: number, options?: OpOptions): Promise<void> {
-    validateFd(fd);
-    const signal = signalOf(options);
-    return this.track('close', signal, (r) => r.closeFd(fd), undefined, toVoid);
+  /** Whether this kernel supports the operation named `name` (a `Ring` method name). */
+  supports(name: string): boolean {
+    if (!Object.hasOwn(OPS, name)) return false;
+    const entry = (OPS as Record<string, OpEntry<unknown[], unknown>>)[name];
+    const row = nativeRow(entry.op);
+    return row !== undefined && this.#supportedCodes().has(row.code);
   }
 
-  /**
-   * Reads up to `buffer.byteLength` bytes at `position` (IORING_OP_READ, kernel 5.6).
-   * `position` undefined, null or -1 reads at the file position and advances it.
-   * Resolves to the bytes read: fewer at end of file, 0 past it.
-   */
-  read(fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
-    validateFd(fd);
-    validateView(buffer, 'buffer');
-    const pos = validatePosition(position);
-    const signal = signalOf(options);
-    const memory = ownedMemory(buffer);
-    return this.track('read', signal, memory === undefined
-      ? (r) => r.read(fd, buffer, pos)
-      : (r) => r.rwShared(false, fd, memory, buffer.byteOffset, buffer.byteLength, pos));
-  }
+  #supported: Set<number> | undefined;
 
-  /**
-   * Writes all of `buffer` at `position` (IORING_OP_WRITE, kernel 5.6); the bytes are
-   * taken when the call is made. Resolves to the bytes written.
-   */
-  write(fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
-    validateFd(fd);
-    validateView(buffer, 'buffer');
-    const pos = validatePosition(position);
-    const signal = signalOf(options);
-    const memory = ownedMemory(buffer);
-    return this.track('write', signal, memory === undefined
-      ? (r) => r.write(fd, buffer, pos)
-      : (r) => r.rwShared(true, fd, memory, buffer.byteOffset, buffer.byteLength, pos));
-  }
-
-  /** Scatter read into `buffers` in order (IORING_OP_READV, kernel 5.1). */
-  readv(fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: OpOptions): Promise<number> {
-    validateFd(fd);
-    validateViews(buffers, 'buffers');
-    const pos = validatePosition(position);
-    const signal = signalOf(options);
-    return this.track('readv', signal, (r) => r.readv(fd, buffers as ArrayBufferView[], pos));
-  }
-
-  /** Gather write from `buffers` in order (IORING_OP_WRITEV, kernel 5.1). */
-  writev(fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: OpOptions): Promise<number> {
-    validateFd(fd);
-    validateViews(buffers, 'buffers');
-    const pos = validatePosition(position);
-    const signal = signalOf(options);
-    return this.track('writev', signal, (r) => r.writev(fd, buffers as ArrayBufferView[], pos));
-  }
-
-  /** fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC, kernel 5.1). */
-  fsync(fd: number, options?: FsyncOptions): Promise<void> {
-    validateFd(fd);
-    const signal = signalOf(options);
-    validateBoolean(options?.datasync, 'options.datasync');
-    const datasync = options?.datasync === true;
-    return this.track(datasync ? 'fdatasync' : 'fsync', signal, (r) => r.fsync(fd, datasync), undefined, toVoid);
-  }
-
-  /** fallocate(2) (IORING_OP_FALLOCATE, kernel 5.6). */
-  fallocate(fd: number, offset: number | bigint, length: number | bigint, options?: FallocateOptions): Promise<void> {
-    validateFd(fd);
-    const off = validateLength(offset, 'offset');
-    const len = validateLength(length, 'length');
-    const signal = signalOf(options);
-    const mode = options?.mode ?? 0;
-    validateInteger(mode, 'options.mode', 0, 2 ** 31 - 1);
-    return this.track('fallocate', signal, (r) => r.fallocate(fd, mode, off, len), undefined, toVoid);
-  }
-
-  /** ftruncate(2) (IORING_OP_FTRUNCATE, kernel 6.9; rejects EOPNOTSUPP on older kernels). */
-  ftruncate(fd: number, length: number | bigint = 0, options?: OpOptions): Promise<void> {
-    validateFd(fd);
-    const len = validateLength(length, 'length');
-    const signal = signalOf(options);
-    if (this.native !== undefined && (this.#ftruncate ??= this.native.supports(IORING_OP_FTRUNCATE)) === false) {
-      return Promise.reject(new IoError(-EOPNOTSUPP, 'ftruncate', undefined, undefined, 'IORING_OP_FTRUNCATE needs Linux 6.9'));
+  #supportedCodes(): Set<number> {
+    if (this.#supported === undefined) {
+      if (this.native === undefined) return new Set();
+      this.#supported = new Set(this.native.supportedOpcodes());
     }
-    return this.track('ftruncate', signal, (r) => r.ftruncate(fd, len), undefined, toVoid);
+    return this.#supported;
   }
 
-  /** statx(2) of `path` (IORING_OP_STATX, kernel 5.6). Follows symlinks unless told not to. */
-  stat(path: string | Uint8Array | URL, options?: StatOptions): Promise<Stats> {
-    const p = validatePath(path);
-    const signal = signalOf(options);
-    validateBoolean(options?.followSymlinks, 'options.followSymlinks');
-    const flags = options?.followSymlinks === false ? AT_SYMLINK_NOFOLLOW : 0;
-    return this.#statx(AT_FDCWD, p, flags, signal, shownPath(p));
+  /**
+   * A builder of linked operations (IOSQE_IO_LINK): `ring.chain().write(fd, buf, 0)
+   * .fsync(fd).read(fd, back, 0).submit()`. Each runs only after the one before it
+   * succeeded; see `Chain`.
+   */
+  chain(): Chain {
+    return new Chain((prepared, options) => this.#submitChain(prepared, options));
   }
 
-  /** statx(2) of a symlink itself. */
-  lstat(path: string | Uint8Array | URL, options?: OpOptions): Promise<Stats> {
-    return this.stat(path, { ...options, followSymlinks: false });
+  /** Queues `p` and tracks it; rejects (never throws) on any failure. */
+  #submit<R>(p: Prepared<R>, extra?: TrackExtra): Promise<R> {
+    const rw = p.rw;
+    if (rw !== undefined && p.flags === 0 && p.timeout < 0) {
+      const { write, fd, buffer, position } = rw;
+      const memory = ownedMemory(buffer);
+      return this.track(p.syscall, p.signal, memory === undefined
+        ? (write ? (r) => r.write(fd, buffer, position) : (r) => r.read(fd, buffer, position))
+        : (r) => r.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, position));
+    }
+    if (rw !== undefined) {
+      try {
+        rwArgs(p);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    const row = nativeRow(p.op);
+    if (row !== undefined && this.native !== undefined && !this.#supportedCodes().has(row.code)) {
+      return Promise.reject(new IoError(-EOPNOTSUPP, p.syscall, p.path, p.dest, `IORING_OP code ${row.code} ('${p.op}') needs Linux ${row.kernel}`));
+    }
+    const timed = p.timeout >= 0;
+    if (timed || p.okErrno !== undefined) {
+      extra ??= {};
+      extra.timed = timed;
+      extra.okErrno = p.okErrno;
+    }
+    const start = (r: NativeRing) => r.submit(row!.index, p.flags, p.timeout, p.nums, p.objs);
+    return this.track(p.syscall, p.signal, start, p.path, p.map, p.dest, extra);
   }
 
-  /** statx(2) of an open descriptor (AT_EMPTY_PATH). */
-  fstat(fd: number, options?: OpOptions): Promise<Stats> {
-    validateFd(fd);
-    return this.#statx(fd, '', AT_EMPTY_PATH, signalOf(options), undefined);
+  #submitChain(ops: Prepared<unknown>[], options: ChainSubmitOptions | undefined): Promise<PromiseSettledResult<unknown>[]> {
+    let signal: AbortSignal | undefined;
+    let timeout = -1;
+    let link = SQE_LINK;
+    try {
+      if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options);
+      signal = options?.signal;
+      validateSignal(signal);
+      validateBoolean(options?.hardlink, 'options.hardlink');
+      if (options?.hardlink === true) link = SQE_HARDLINK;
+      if (options?.timeout !== undefined) {
+        const t = options.timeout;
+        if (typeof t !== 'number') throw invalidArgType('options.timeout', 'of type number', t);
+        if (!(t >= 0 && t <= 1e12)) throw outOfRange('options.timeout', '>= 0 && <= 1000000000000', t);
+        timeout = t;
+      }
+      if (ops.length > this.entries) throw outOfRange('chain length', `<= ${this.entries} (the ring's entries)`, ops.length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const extras: TrackExtra[] = [];
+    const promises: Promise<unknown>[] = [];
+    let broken = false;
+    ops.forEach((p, i) => {
+      if (broken) {
+        promises.push(Promise.reject(new IoError(-ECANCELED, p.syscall, p.path, p.dest)));
+        return;
+      }
+      const last = i === ops.length - 1;
+      const prepared = p;
+      if (!last) prepared.flags |= link;
+      prepared.signal ??= signal;
+      const extra: TrackExtra = {};
+      extras.push(extra);
+      const promise = this.#submit(prepared, extra);
+      if (extra.id === undefined) {
+        // Not queued (closed ring, aborted signal, refused by the native side): the
+        // chain ends at the previous op, and the rest never start.
+        broken = true;
+        this.native?.endChain();
+      }
+      promises.push(promise);
+    });
+    if (timeout >= 0) {
+      const timer = setTimeout(() => {
+        for (const extra of extras) {
+          extra.timedOut = true;
+          if (extra.id !== undefined) this.native?.cancel(extra.id);
+        }
+      }, timeout);
+      void Promise.allSettled(promises).then(() => clearTimeout(timer));
+    }
+    return Promise.allSettled(promises);
   }
 
-  #statx(dirfd: number, path: KernelPath, flags: number, signal: AbortSignal | undefined, shown: string | undefined): Promise<Stats> {
-    const raw = new Uint8Array(STATX_SIZE);
-    return this.track('statx', signal, (r) => r.statx(dirfd, path, flags, STATX_MASK, raw), shown, () => new Stats(raw));
+  static {
+    for (const name of Object.keys(OPS) as OpName[]) {
+      const entry = OPS[name] as OpEntry<unknown[], unknown>;
+      Object.defineProperty(Ring.prototype, name, {
+        configurable: true,
+        writable: true,
+        value(this: Ring, ...args: unknown[]): Promise<unknown> {
+          let prepared: Prepared<unknown>;
+          try {
+            prepared = entry.prepare(...args);
+          } catch (e) {
+            return Promise.reject(e);
+          }
+          prepared.op = entry.op;
+          return this.#submit(prepared);
+        },
+      });
+    }
+  }
+}
+
+export interface ChainSubmitOptions {
+  /** Aborts every operation of the chain still pending. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds for the whole chain: operations still pending then are cancelled and
+   * reject with ETIME.
+   */
+  timeout?: number;
+  /** IOSQE_IO_HARDLINK (kernel 5.5): each operation runs whatever the previous one's result. */
+  hardlink?: boolean;
+}
+
+/**
+ * Linked operations (IOSQE_IO_LINK, kernel 5.3) built with the same methods as
+ * `Ring`, each returning the builder. `submit()` queues them in order, together, and
+ * resolves to one settled result per operation, like `Promise.allSettled`. If one
+ * fails, or reads or writes fewer bytes than asked, the ones after it reject with
+ * ECANCELED (unless `{ hardlink: true }`).
+ */
+export interface Chain extends ChainOps<Chain> {}
+export class Chain {
+  readonly #ops: Prepared<unknown>[] = [];
+  readonly #submitOps: (ops: Prepared<unknown>[], options: ChainSubmitOptions | undefined) => Promise<PromiseSettledResult<unknown>[]>;
+  #error: unknown;
+  #submitted = false;
+
+  /** @internal Made by `ring.chain()`. */
+  constructor(submit: (ops: Prepared<unknown>[], options: ChainSubmitOptions | undefined) => Promise<PromiseSettledResult<unknown>[]>) {
+    this.#submitOps = submit;
   }
 
-  /** unlink(2) (IORING_OP_UNLINKAT, kernel 5.11). */
-  unlink(path: string | Uint8Array | URL, options?: OpOptions): Promise<void> {
-    const p = validatePath(path);
-    return this.track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0), shownPath(p), toVoid);
+  /** Operations added so far. */
+  get length(): number {
+    return this.#ops.length;
   }
 
-  /** rmdir(2) (IORING_OP_UNLINKAT with AT_REMOVEDIR, kernel 5.11). */
-  rmdir(path: string | Uint8Array | URL, options?: OpOptions): Promise<void> {
-    const p = validatePath(path);
-    return this.track('unlinkat', signalOf(options), (r) => r.unlinkat(p, 0x200), shownPath(p), toVoid);
+  /**
+   * Queues the operations, linked, in one submission. Rejects (nothing queued) if an
+   * operation's arguments were invalid, or if it was already submitted.
+   */
+  submit(options?: ChainSubmitOptions): Promise<PromiseSettledResult<unknown>[]> {
+    if (this.#submitted) return Promise.reject(invalidState('this chain was already submitted'));
+    this.#submitted = true;
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    return this.#submitOps(this.#ops, options);
   }
 
-  /** rename(2) (IORING_OP_RENAMEAT, kernel 5.11). */
-  rename(from: string | Uint8Array | URL, to: string | Uint8Array | URL, options?: OpOptions): Promise<void> {
-    const a = validatePath(from, 'oldPath');
-    const b = validatePath(to, 'newPath');
-    return this.track('renameat', signalOf(options), (r) => r.renameat(a, b), shownPath(a), toVoid, shownPath(b));
+  static {
+    for (const name of Object.keys(OPS) as OpName[]) {
+      const entry = OPS[name] as OpEntry<unknown[], unknown>;
+      Object.defineProperty(Chain.prototype, name, {
+        configurable: true,
+        writable: true,
+        value(this: Chain, ...args: unknown[]): Chain {
+          // The first invalid operation is reported by submit(), as a rejection.
+          if (this.#error === undefined) {
+            try {
+              const prepared = entry.prepare(...args);
+              prepared.op = entry.op;
+              this.#ops.push(prepared);
+            } catch (e) {
+              this.#error = e;
+            }
+          }
+          return this;
+        },
+      });
+    }
   }
+}
 
-  /** mkdir(2) (IORING_OP_MKDIRAT, kernel 5.15). */
-  mkdir(path: string | Uint8Array | URL, mode: number | string = 0o777, options?: OpOptions): Promise<void> {
-    const p = validatePath(path);
-    const m = parseMode(mode, 'mode', 0o777);
-    return this.track('mkdirat', signalOf(options), (r) => r.mkdirat(p, m), shownPath(p), toVoid);
-  }
+/** The native table's rows by the Rust entry's name, with their `submit` index. */
+let nativeRows: Map<string, { index: number; code: number; kernel: string }> | undefined;
+
+function nativeRow(op: string): { index: number; code: number; kernel: string } | undefined {
+  nativeRows ??= new Map(native().opTable().map((row, index) => [row.name, { index, code: row.code, kernel: row.kernel }]));
+  return nativeRows.get(op);
 }

@@ -7,7 +7,7 @@ import { AbortError, IoError, fromNative, invalidArgType, nativeErrno, useAfterC
 import type { NativeMemory } from './native';
 import { validateInteger, validateObject, validateSignal } from './validate';
 
-const { ECANCELED, EINTR, ENOMEM } = osConstants.errno;
+const { ECANCELED, EINTR, ENOMEM, ETIME } = osConstants.errno;
 
 /** Completions arrive as (id, result, extra) rows in a shared Float64Array. */
 const ROW = 3;
@@ -30,6 +30,18 @@ export interface NativeSource {
   runBatch(entries: Float64Array, count: number, results: Float64Array): void;
 }
 
+/** What an operation adds to the plain result mapping (see `track`). */
+export interface TrackExtra {
+  /** A negative result that counts as success (a timeout's -ETIME). */
+  okErrno?: number;
+  /** A link timeout is behind it: its -ECANCELED means the time ran out. */
+  timed?: boolean;
+  /** Set when a caller-side deadline cancelled it (a chain's `timeout`). */
+  timedOut?: boolean;
+  /** The op id, once queued. */
+  id?: number;
+}
+
 export interface Pending {
   resolve: (value: any) => void;
   reject: (reason: unknown) => void;
@@ -40,6 +52,7 @@ export interface Pending {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   aborted: boolean;
+  extra: TrackExtra | undefined;
 }
 
 /** `options.submitBatch` of Ring and Aio, checked: 0 to 2^20. */
@@ -163,10 +176,12 @@ export abstract class CompletionSource<N extends NativeSource> {
       if (op === undefined) continue;
       pending.delete(id);
       if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
-      if (result >= 0) {
+      if (result >= 0 || (op.extra !== undefined && result === op.extra.okErrno)) {
         op.resolve(op.map === undefined ? result : op.map(result));
       } else if (op.aborted && (result === -ECANCELED || result === -EINTR)) {
         op.reject(new AbortError(undefined, { cause: op.signal!.reason }));
+      } else if (result === -ECANCELED && op.extra !== undefined && (op.extra.timed === true || op.extra.timedOut === true)) {
+        op.reject(this.errorFor(op, -ETIME));
       } else {
         op.reject(this.errorFor(op, result));
       }
@@ -205,6 +220,7 @@ export abstract class CompletionSource<N extends NativeSource> {
     path?: string,
     map?: (result: number) => T,
     dest?: string,
+    extra?: TrackExtra,
   ): Promise<T> {
     let id: number;
     try {
@@ -215,8 +231,9 @@ export abstract class CompletionSource<N extends NativeSource> {
       return Promise.reject(fromNative(e, syscall, path));
     }
     this.#enrol();
+    if (extra !== undefined) extra.id = id;
     return new Promise<T>((resolve, reject) => {
-      const op: Pending = { resolve, reject, syscall, path, dest, map, signal, onAbort: undefined, aborted: false };
+      const op: Pending = { resolve, reject, syscall, path, dest, map, signal, onAbort: undefined, aborted: false, extra };
       if (signal !== undefined) {
         op.onAbort = () => {
           op.aborted = true;

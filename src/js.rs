@@ -109,3 +109,49 @@ pub fn set_ref_strength(env: sys::napi_env, reference: sys::napi_ref, strong: bo
         }
     }
 }
+
+/// The elements of a JS array, or `None` if `value` is not an array.
+pub fn array_elements(env: sys::napi_env, value: sys::napi_value) -> Option<Vec<sys::napi_value>> {
+    let mut is_array = false;
+    // SAFETY: value is a live handle; is_array is a local out-pointer.
+    let status = unsafe { sys::napi_is_array(env, value, &mut is_array) };
+    if status != sys::Status::napi_ok || !is_array {
+        return None;
+    }
+    let mut length = 0u32;
+    // SAFETY: value is an array (checked above); length is a local out-pointer.
+    unsafe { sys::napi_get_array_length(env, value, &mut length) };
+    (0..length)
+        .map(|i| {
+            let mut element = ptr::null_mut();
+            // SAFETY: i < length of a live array; element is a local out-pointer.
+            let status = unsafe { sys::napi_get_element(env, value, i, &mut element) };
+            (status == sys::Status::napi_ok).then_some(element)
+        })
+        .collect()
+}
+
+/// The UTF-8 bytes of a JS string, or `None` if `value` is not a string.
+pub fn string_bytes(env: sys::napi_env, value: sys::napi_value) -> Option<Vec<u8>> {
+    let mut len = 0usize;
+    // SAFETY: a null buffer asks only for the length; len is a local out-pointer.
+    let status =
+        unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) };
+    if status != sys::Status::napi_ok {
+        return None;
+    }
+    let mut bytes = vec![0u8; len + 1];
+    let mut written = 0usize;
+    // SAFETY: bytes has room for len bytes and the terminating NUL napi writes.
+    unsafe {
+        sys::napi_get_value_string_utf8(
+            env,
+            value,
+            bytes.as_mut_ptr().cast(),
+            len + 1,
+            &mut written,
+        )
+    };
+    bytes.truncate(written);
+    Some(bytes)
+}

@@ -2,6 +2,7 @@
 //! `ring-core`, and wires completions into the JS thread's libuv loop. No I/O logic.
 
 mod aio;
+mod args;
 mod js;
 mod memory;
 mod ring;
@@ -13,7 +14,7 @@ use napi_derive::napi;
 
 pub use aio::NativeAio;
 pub use memory::NativeMemory;
-pub use ring::NativeRing;
+pub use ring::{op_table, NativeRing, OpRow};
 
 /// Result of probing io_uring: `errno` is 0 when usable.
 #[napi(object)]

@@ -7,15 +7,14 @@ use std::time::Instant;
 use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
-use ring_core::{Completion, FixedBuffers, IoBuf, Op, Ring, RingOptions, CURRENT_POSITION};
+use ring_core::{
+    Completion, FixedBuffers, IoBuf, Op, Ring, RingOptions, SqeOptions, CURRENT_POSITION, OPCODES,
+};
 
-use crate::js;
+use crate::args::JsArgs;
 use crate::memory::NativeMemory;
 use crate::source::{errno_error, Backend, Delivered, Shared, Targets};
-use crate::views::{
-    c_path, copies_of_views, copy_of_view, landing_for_view, landings_for_views, position,
-    shared_window,
-};
+use crate::views::{copy_of_view, landing_for_view, position, shared_window};
 
 impl Delivered for Completion<Targets> {
     fn id(&self) -> u64 {
@@ -83,14 +82,46 @@ impl Backend for Ring<Targets> {
     }
 }
 
-/// IORING_OP_READ or IORING_OP_WRITE of `buf` at the JS position `pos`.
+/// IORING_OP_READ or IORING_OP_WRITE of `buf` at the JS position `pos`: the fast
+/// path of plain reads and writes (the table's entries serve every other form).
 fn rw_op(write: bool, fd: i32, buf: IoBuf, pos: Either<f64, BigInt>) -> Op {
     let offset = position(pos).unwrap_or(CURRENT_POSITION);
     if write {
-        Op::Write { fd, buf, offset }
+        Op::Write {
+            fd,
+            buf,
+            offset,
+            rw_flags: 0,
+        }
     } else {
-        Op::Read { fd, buf, offset }
+        Op::Read {
+            fd,
+            buf,
+            offset,
+            rw_flags: 0,
+        }
     }
+}
+
+/// One row of the opcode table: the `Ring` method name, IORING_OP_* and kernel.
+#[napi(object)]
+pub struct OpRow {
+    pub name: String,
+    pub code: u32,
+    pub kernel: String,
+}
+
+/// The opcode table's rows, in `submit` index order.
+#[napi]
+pub fn op_table() -> Vec<OpRow> {
+    OPCODES
+        .iter()
+        .map(|info| OpRow {
+            name: info.name.to_string(),
+            code: u32::from(info.code),
+            kernel: info.kernel.to_string(),
+        })
+        .collect()
 }
 
 #[napi]
@@ -161,17 +192,6 @@ impl NativeRing {
         self.state.flush();
     }
 
-    /// Whether the kernel implements io_uring opcode `code`.
-    #[napi]
-    pub fn supports(&self, code: u32) -> bool {
-        self.state.with(|r| r.supports(code as u8)).unwrap_or(false)
-    }
-
-    #[napi]
-    pub fn nop(&self) -> napi::Result<f64> {
-        self.push(Op::Nop, Targets::NONE)
-    }
-
     #[napi]
     pub fn read(
         &self,
@@ -215,149 +235,53 @@ impl NativeRing {
         )
     }
 
+    /// Queues entry `index` of the opcode table (`op_table`) with its arguments in
+    /// the table's order: numbers in `nums`, paths, buffers and lists of buffers in
+    /// `objs`. `sqe_flags`: 1 drain, 2 async, 4 link, 8 hardlink (IOSQE_*);
+    /// `timeout_ms` >= 0 links an IORING_OP_LINK_TIMEOUT behind the op.
     #[napi]
-    pub fn readv(
+    pub fn submit(
         &self,
         env: Env,
-        fd: i32,
-        views: Vec<Unknown>,
-        pos: Either<f64, BigInt>,
+        index: u32,
+        sqe_flags: u32,
+        timeout_ms: f64,
+        nums: Vec<f64>,
+        objs: Vec<Unknown>,
     ) -> napi::Result<f64> {
-        let (bufs, refs) = landings_for_views(env.raw(), &views)?;
-        let offset = position(pos).unwrap_or(CURRENT_POSITION);
-        self.push(Op::readv(fd, bufs, offset), Targets(refs))
-    }
-
-    #[napi]
-    pub fn writev(
-        &self,
-        env: Env,
-        fd: i32,
-        views: Vec<Unknown>,
-        pos: Either<f64, BigInt>,
-    ) -> napi::Result<f64> {
-        let bufs = copies_of_views(env.raw(), &views)?;
-        let offset = position(pos).unwrap_or(CURRENT_POSITION);
-        self.push(Op::writev(fd, bufs, offset), Targets::NONE)
-    }
-
-    #[napi]
-    pub fn fsync(&self, fd: i32, datasync: bool) -> napi::Result<f64> {
-        self.push(Op::Fsync { fd, datasync }, Targets::NONE)
-    }
-
-    #[napi]
-    pub fn fallocate(&self, fd: i32, mode: i32, offset: f64, length: f64) -> napi::Result<f64> {
-        self.push(
-            Op::Fallocate {
-                fd,
-                mode,
-                offset: offset as u64,
-                len: length as u64,
-            },
-            Targets::NONE,
-        )
-    }
-
-    #[napi]
-    pub fn ftruncate(&self, fd: i32, length: f64) -> napi::Result<f64> {
-        self.push(
-            Op::Ftruncate {
-                fd,
-                len: length as u64,
-            },
-            Targets::NONE,
-        )
-    }
-
-    #[napi]
-    pub fn openat(
-        &self,
-        env: Env,
-        path: Either<String, Unknown>,
-        flags: i32,
-        mode: u32,
-    ) -> napi::Result<f64> {
-        let path = c_path(env.raw(), path)?;
-        self.push(
-            Op::OpenAt {
-                dirfd: libc::AT_FDCWD,
-                path,
-                flags,
-                mode,
-            },
-            Targets::NONE,
-        )
-    }
-
-    #[napi]
-    pub fn close_fd(&self, fd: i32) -> napi::Result<f64> {
-        self.push(Op::Close { fd }, Targets::NONE)
-    }
-
-    /// statx(2); the raw `struct statx` is copied into `out` (a 256-byte view).
-    #[napi]
-    pub fn statx(
-        &self,
-        env: Env,
-        dirfd: i32,
-        path: Either<String, Unknown>,
-        flags: i32,
-        mask: u32,
-        out: Unknown,
-    ) -> napi::Result<f64> {
-        let path = c_path(env.raw(), path)?;
-        let target = js::new_ref(env.raw(), out.raw(), 1)?;
-        self.push(Op::statx(dirfd, path, flags, mask), Targets(vec![target]))
-    }
-
-    #[napi]
-    pub fn unlinkat(
-        &self,
-        env: Env,
-        path: Either<String, Unknown>,
-        flags: i32,
-    ) -> napi::Result<f64> {
-        let path = c_path(env.raw(), path)?;
-        self.push(
-            Op::UnlinkAt {
-                dirfd: libc::AT_FDCWD,
-                path,
-                flags,
-            },
-            Targets::NONE,
-        )
-    }
-
-    #[napi]
-    pub fn renameat(
-        &self,
-        env: Env,
-        from: Either<String, Unknown>,
-        to: Either<String, Unknown>,
-    ) -> napi::Result<f64> {
-        let (oldpath, newpath) = (c_path(env.raw(), from)?, c_path(env.raw(), to)?);
-        let op = Op::RenameAt {
-            olddirfd: libc::AT_FDCWD,
-            oldpath,
-            newdirfd: libc::AT_FDCWD,
-            newpath,
-            flags: 0,
+        let mut args = JsArgs::new(env.raw(), &nums, &objs);
+        let op = match Op::from_args(index as usize, &mut args) {
+            Ok(op) => op,
+            Err(e) => {
+                args.release();
+                return Err(errno_error(e));
+            }
         };
-        self.push(op, Targets::NONE)
+        let targets = Targets(std::mem::take(&mut args.targets));
+        let options = SqeOptions {
+            drain: sqe_flags & 1 != 0,
+            force_async: sqe_flags & 2 != 0,
+            link: sqe_flags & 4 != 0,
+            hardlink: sqe_flags & 8 != 0,
+            timeout_ms: (timeout_ms >= 0.0).then_some(timeout_ms),
+        };
+        self.state.push(targets, |ring, targets| {
+            ring.push_with(op, targets, options)
+        })
     }
 
+    /// Ends a linked chain whose next op could not be queued.
     #[napi]
-    pub fn mkdirat(&self, env: Env, path: Either<String, Unknown>, mode: u32) -> napi::Result<f64> {
-        let path = c_path(env.raw(), path)?;
-        self.push(
-            Op::MkdirAt {
-                dirfd: libc::AT_FDCWD,
-                path,
-                mode,
-            },
-            Targets::NONE,
-        )
+    pub fn end_chain(&self) {
+        self.state.with(Ring::end_chain);
+    }
+
+    /// The opcodes (IORING_OP_*) this kernel supports, from IORING_REGISTER_PROBE.
+    #[napi]
+    pub fn supported_opcodes(&self) -> Vec<u32> {
+        self.state
+            .with(|r| r.supported_opcodes().into_iter().map(u32::from).collect())
+            .unwrap_or_default()
     }
 
     /// Registers `mem` as buffers of `size` bytes (IORING_REGISTER_BUFFERS).

@@ -2,7 +2,6 @@
 //! write sends), landing zones for reads with a reference to copy back into, windows
 //! of library-owned memory, positions and paths.
 
-use std::ffi::CString;
 use std::sync::Arc;
 
 use iobuf::{AlignedBuf, IoBuf};
@@ -27,26 +26,6 @@ pub fn position(position: Either<f64, BigInt>) -> Option<u64> {
             (v >= 0).then_some(v as u64)
         }
     }
-}
-
-/// A path from lib/: a string (UTF-8), or the exact bytes of a Buffer or Uint8Array
-/// path, which need not be UTF-8 (Linux file names are bytes).
-pub fn c_path(env: sys::napi_env, path: Either<String, Unknown<'_>>) -> napi::Result<CString> {
-    let bytes = match path {
-        Either::A(s) => s.into_bytes(),
-        Either::B(view) => {
-            let (ptr, len) = js::view_bytes(env, view.raw())
-                .ok_or_else(|| napi::Error::from_reason("path is not a string or a Uint8Array"))?;
-            if len == 0 {
-                Vec::new()
-            } else {
-                // SAFETY: ptr is valid for len bytes right now, on the JS thread, with no
-                // JS running; the bytes are copied before this call returns.
-                unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
-            }
-        }
-    };
-    CString::new(bytes).map_err(|_| napi::Error::from_reason("path contains a NUL byte"))
 }
 
 /// An owned copy of a view's current bytes (what a write sends).

@@ -21,8 +21,8 @@ const _: () = assert!(
 /// The op for one entry row, or why there is none.
 pub fn op_for_entry(row: &[f64], fixed: Option<&FixedBuffers>) -> Result<Op, EntryError> {
     Ok(match parse_entry(row, fixed)? {
-        Entry::Nop => Op::Nop,
-        Entry::Fsync { fd, datasync } => Op::Fsync { fd, datasync },
+        Entry::Nop => Op::Nop {},
+        Entry::Fsync { fd, datasync } => Op::fsync(fd, datasync),
         Entry::Rw {
             write,
             fd,

@@ -14,6 +14,6 @@ pub mod ring;
 pub use batch::{BatchResults, EntryError, FixedBuffers, ENTRY_FIELDS, RESULT_FIELDS};
 pub use io_uring::opcode;
 pub use iobuf::{AlignedBuf, IoBuf, PAGE_ALIGN};
-pub use op::{Op, CURRENT_POSITION};
+pub use op::{ArgList, Op, OpArgs, OpInfo, CURRENT_POSITION, OPCODES};
 pub use probe::{explain, probe, Unavailable};
-pub use ring::{Completion, Ring, RingOptions, TEARDOWN_DEADLINE};
+pub use ring::{Completion, Ring, RingOptions, SqeOptions, TEARDOWN_DEADLINE};

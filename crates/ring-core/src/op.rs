@@ -1,9 +1,15 @@
-//! The operations the ring can run. Each variant is one declarative entry: its
-//! arguments, the memory it owns while in flight, and how it becomes an SQE. Adding an
-//! opcode means adding a variant here and one arm in `build` (and `output` if the
-//! kernel writes results into memory the operation owns).
+//! The opcode table: every operation the ring can run, each one declarative entry in
+//! the `ops!` invocation below. An entry gives the operation's name (the `Ring`
+//! method name in JS), its io_uring opcode and minimum kernel, its fields in the order
+//! the caller passes them (liburing's `io_uring_prep_<op>` order) with how each is read
+//! from the caller's arguments (`OpArgs`), the SQE it becomes, and, if the kernel
+//! writes into memory the op owns, which bytes go back to the caller. The memory an op
+//! owns (buffers, iovec arrays, path `CString`s, timespec and open_how storage) lives
+//! in its fields, so it stays put until the completion is reaped. Adding an opcode is
+//! one entry here and one in lib/ops.ts; docs/ARCHITECTURE.md shows an example.
 
 use std::ffi::CString;
+use std::io;
 use std::os::fd::RawFd;
 
 use io_uring::{opcode, squeue, types};
@@ -14,282 +20,645 @@ use iobuf::IoBuf;
 /// IORING_FEAT_RW_CUR_POS).
 pub const CURRENT_POSITION: u64 = u64::MAX;
 
-/// One operation and everything the kernel may touch while it runs. Heap-allocated
-/// parts (buffers, iovec arrays, paths, statx) keep their address when the `Op` moves,
-/// so the SQE built from them stays valid until the completion is reaped.
-#[derive(Debug)]
-pub enum Op {
-    /// IORING_OP_NOP, kernel 5.1.
-    Nop,
-    /// IORING_OP_READ, kernel 5.6. Fills `buf` from `offset`.
-    Read { fd: RawFd, buf: IoBuf, offset: u64 },
-    /// IORING_OP_WRITE, kernel 5.6. Writes `buf` at `offset`.
-    Write { fd: RawFd, buf: IoBuf, offset: u64 },
-    /// IORING_OP_READ_FIXED / IORING_OP_WRITE_FIXED, kernel 5.1: `buf` is a window of
-    /// the ring's registered buffer `buf_index` (see `batch::FixedBuffers`).
-    /// `rw_flags` are RWF_* flags as for preadv2/pwritev2.
-    Fixed {
-        write: bool,
-        fd: RawFd,
-        buf: IoBuf,
-        buf_index: u16,
-        offset: u64,
-        rw_flags: i32,
-    },
-    /// IORING_OP_READV, kernel 5.1. Scatters into `bufs` in order.
-    Readv {
-        fd: RawFd,
-        bufs: Vec<IoBuf>,
-        iovecs: Box<[libc::iovec]>,
-        offset: u64,
-    },
-    /// IORING_OP_WRITEV, kernel 5.1. Gathers from `bufs` in order.
-    Writev {
-        fd: RawFd,
-        bufs: Vec<IoBuf>,
-        iovecs: Box<[libc::iovec]>,
-        offset: u64,
-    },
-    /// IORING_OP_FSYNC, kernel 5.1 (`datasync`: IORING_FSYNC_DATASYNC).
-    Fsync { fd: RawFd, datasync: bool },
-    /// IORING_OP_FALLOCATE, kernel 5.6.
-    Fallocate {
-        fd: RawFd,
-        mode: i32,
-        offset: u64,
-        len: u64,
-    },
-    /// IORING_OP_FTRUNCATE, kernel 6.9.
-    Ftruncate { fd: RawFd, len: u64 },
-    /// IORING_OP_OPENAT, kernel 5.6.
-    OpenAt {
-        dirfd: RawFd,
-        path: CString,
-        flags: i32,
-        mode: u32,
-    },
-    /// IORING_OP_CLOSE, kernel 5.6.
-    Close { fd: RawFd },
-    /// IORING_OP_STATX, kernel 5.6. The kernel fills `out`.
-    Statx {
-        dirfd: RawFd,
-        path: CString,
-        flags: i32,
-        mask: u32,
-        out: Box<libc::statx>,
-    },
-    /// IORING_OP_UNLINKAT, kernel 5.11.
-    UnlinkAt {
-        dirfd: RawFd,
-        path: CString,
-        flags: i32,
-    },
-    /// IORING_OP_RENAMEAT, kernel 5.11.
-    RenameAt {
-        olddirfd: RawFd,
-        oldpath: CString,
-        newdirfd: RawFd,
-        newpath: CString,
-        flags: u32,
-    },
-    /// IORING_OP_MKDIRAT, kernel 5.15.
-    MkdirAt {
-        dirfd: RawFd,
-        path: CString,
-        mode: u32,
-    },
-    /// IORING_OP_ASYNC_CANCEL, kernel 5.5. Internal: cancels the op with `target` id.
-    Cancel { target: u64 },
+/// Where an op's arguments come from, in the caller's order. The binding implements
+/// it over JS values; Rust callers can use `ArgList`.
+pub trait OpArgs {
+    /// The next number (integers arrive as exact f64s).
+    fn num(&mut self) -> io::Result<f64>;
+    /// The next path, as the kernel takes it (no interior NUL).
+    fn path(&mut self) -> io::Result<CString>;
+    /// The next buffer the kernel reads: the op's own copy of the caller's bytes.
+    fn input(&mut self) -> io::Result<IoBuf>;
+    /// The next buffer the kernel writes: memory the op owns, copied back to the
+    /// caller (in the order outputs are taken) once the completion is reaped.
+    fn output(&mut self) -> io::Result<IoBuf>;
+    /// The next list of buffers the kernel reads.
+    fn inputs(&mut self) -> io::Result<Vec<IoBuf>>;
+    /// The next list of buffers the kernel writes.
+    fn outputs(&mut self) -> io::Result<Vec<IoBuf>>;
 }
 
-impl Op {
-    /// Builds vectored ops: the iovec array points into `bufs`' heap memory.
-    pub fn readv(fd: RawFd, bufs: Vec<IoBuf>, offset: u64) -> Op {
-        let iovecs = bufs.iter().map(IoBuf::iovec).collect();
-        Op::Readv {
-            fd,
-            bufs,
-            iovecs,
-            offset,
-        }
-    }
+fn invalid() -> io::Error {
+    io::Error::from_raw_os_error(libc::EINVAL)
+}
 
-    pub fn writev(fd: RawFd, bufs: Vec<IoBuf>, offset: u64) -> Op {
-        let iovecs = bufs.iter().map(IoBuf::iovec).collect();
-        Op::Writev {
-            fd,
-            bufs,
-            iovecs,
-            offset,
-        }
+/// The next number as an integer of type `T`; EINVAL if it is not one or out of range.
+fn int<T: TryFrom<i64>>(a: &mut dyn OpArgs) -> io::Result<T> {
+    let v = a.num()?;
+    if v.fract() != 0.0 || !(-9.007_199_254_740_992e15..=9.007_199_254_740_992e15).contains(&v) {
+        return Err(invalid());
     }
+    T::try_from(v as i64).map_err(|_| invalid())
+}
 
-    pub fn statx(dirfd: RawFd, path: CString, flags: i32, mask: u32) -> Op {
-        // SAFETY: statx is a plain C struct of integers; all-zero is a valid value.
-        let out: Box<libc::statx> = Box::new(unsafe { std::mem::zeroed() });
-        Op::Statx {
-            dirfd,
-            path,
-            flags,
-            mask,
-            out,
-        }
-    }
+/// The next number as a u32 bit set (accepts any value that fits 32 bits).
+fn bits(a: &mut dyn OpArgs) -> io::Result<u32> {
+    let v: i64 = int(a)?;
+    u32::try_from(v)
+        .or_else(|_| i32::try_from(v).map(|v| v as u32))
+        .map_err(|_| invalid())
+}
 
-    /// Whether this op was made by the ring itself (never reported to the caller).
-    pub fn is_internal(&self) -> bool {
-        matches!(self, Op::Cancel { .. })
-    }
+/// The next number as a file offset: -1 is the current position.
+fn offset(a: &mut dyn OpArgs) -> io::Result<u64> {
+    let v: i64 = int(a)?;
+    Ok(if v < 0 { CURRENT_POSITION } else { v as u64 })
+}
 
-    /// The SQE for this op. Pointers in it refer to memory this `Op` owns.
-    pub(crate) fn build(&self, user_data: u64) -> squeue::Entry {
-        let entry = match self {
-            Op::Nop => opcode::Nop::new().build(),
-            Op::Read { fd, buf, offset } => {
-                opcode::Read::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()))
-                    .offset(*offset)
-                    .build()
-            }
-            Op::Write { fd, buf, offset } => {
-                opcode::Write::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()))
-                    .offset(*offset)
-                    .build()
-            }
-            Op::Fixed {
-                write: false,
-                fd,
-                buf,
-                buf_index,
-                offset,
-                rw_flags,
-            } => opcode::ReadFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
-                .offset(*offset)
-                .rw_flags(*rw_flags)
-                .build(),
-            Op::Fixed {
-                write: true,
-                fd,
-                buf,
-                buf_index,
-                offset,
-                rw_flags,
-            } => opcode::WriteFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
-                .offset(*offset)
-                .rw_flags(*rw_flags)
-                .build(),
-            Op::Readv {
-                fd, iovecs, offset, ..
-            } => opcode::Readv::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32)
-                .offset(*offset)
-                .build(),
-            Op::Writev {
-                fd, iovecs, offset, ..
-            } => opcode::Writev::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32)
-                .offset(*offset)
-                .build(),
-            Op::Fsync { fd, datasync } => {
-                let flags = if *datasync {
-                    types::FsyncFlags::DATASYNC
-                } else {
-                    types::FsyncFlags::empty()
-                };
-                opcode::Fsync::new(types::Fd(*fd)).flags(flags).build()
-            }
-            Op::Fallocate {
-                fd,
-                mode,
-                offset,
-                len,
-            } => opcode::Fallocate::new(types::Fd(*fd), *len)
-                .offset(*offset)
-                .mode(*mode)
-                .build(),
-            Op::Ftruncate { fd, len } => opcode::Ftruncate::new(types::Fd(*fd), *len).build(),
-            Op::OpenAt {
-                dirfd,
-                path,
-                flags,
-                mode,
-            } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
-                .flags(*flags)
-                .mode(*mode)
-                .build(),
-            Op::Close { fd } => opcode::Close::new(types::Fd(*fd)).build(),
-            Op::Statx {
-                dirfd,
-                path,
-                flags,
-                mask,
-                out,
-            } => {
-                let out_ptr = (&**out as *const libc::statx)
-                    .cast_mut()
-                    .cast::<types::statx>();
-                opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), out_ptr)
-                    .flags(*flags)
-                    .mask(*mask)
-                    .build()
-            }
-            Op::UnlinkAt { dirfd, path, flags } => {
-                opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr())
-                    .flags(*flags)
-                    .build()
-            }
-            Op::RenameAt {
-                olddirfd,
-                oldpath,
-                newdirfd,
-                newpath,
-                flags,
-            } => opcode::RenameAt::new(
-                types::Fd(*olddirfd),
-                oldpath.as_ptr(),
-                types::Fd(*newdirfd),
-                newpath.as_ptr(),
-            )
-            .flags(*flags)
-            .build(),
-            Op::MkdirAt { dirfd, path, mode } => {
-                opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr())
-                    .mode(*mode)
-                    .build()
-            }
-            Op::Cancel { target } => opcode::AsyncCancel::new(*target).build(),
-        };
-        entry.user_data(user_data)
+/// The next number as milliseconds, into a timespec the op owns.
+fn timespec(a: &mut dyn OpArgs) -> io::Result<Box<types::Timespec>> {
+    let ms = a.num()?;
+    if !(ms.is_finite() && ms >= 0.0) {
+        return Err(invalid());
     }
+    let ns = (ms * 1e6) as u64;
+    Ok(Box::new(
+        types::Timespec::new()
+            .sec(ns / 1_000_000_000)
+            .nsec((ns % 1_000_000_000) as u32),
+    ))
+}
 
-    /// Bytes the kernel produced into memory this op owns and the caller cannot see,
-    /// in order, given the completion's `result`: what must be copied out. Each item
-    /// pairs the index of the caller's target (iovec index, or 0) with the bytes.
-    ///
-    /// # Safety
-    /// Call only after this op's completion has been reaped (the kernel is done with
-    /// its memory).
-    pub unsafe fn output(&self, result: i32) -> Vec<(usize, &[u8])> {
-        if result < 0 {
-            return Vec::new();
-        }
-        match self {
-            // SAFETY (both arms): the caller guarantees the completion was reaped.
-            Op::Read { buf, .. } => unsafe {
-                iobuf::filled(std::slice::from_ref(buf), result as usize)
-            },
-            Op::Readv { bufs, .. } => unsafe { iobuf::filled(bufs, result as usize) },
-            Op::Statx { out, .. } => {
-                let ptr = (&**out as *const libc::statx).cast::<u8>();
-                // SAFETY: `out` is a live statx; viewing its bytes is sound for plain data.
-                vec![(0, unsafe {
-                    std::slice::from_raw_parts(ptr, std::mem::size_of::<libc::statx>())
-                })]
-            }
-            _ => Vec::new(),
-        }
-    }
+fn iovecs(bufs: &[IoBuf]) -> Box<[libc::iovec]> {
+    bufs.iter().map(IoBuf::iovec).collect()
 }
 
 /// Read/write lengths are u32 in the SQE; the kernel caps one transfer at
 /// MAX_RW_COUNT (2 GiB - 4 KiB) anyway, so clamp rather than wrap.
 fn rw_len(len: usize) -> u32 {
     len.min(u32::MAX as usize) as u32
+}
+
+/// The filled prefix of `bufs` after `result` bytes were transferred.
+///
+/// # Safety
+/// The completion must have been reaped.
+unsafe fn filled(bufs: &[IoBuf], result: i32) -> Vec<(usize, &[u8])> {
+    // SAFETY: the caller guarantees the completion was reaped.
+    unsafe { iobuf::filled(bufs, result.max(0) as usize) }
+}
+
+/// One row of the opcode table, as the probe and the docs see it.
+#[derive(Debug, Clone, Copy)]
+pub struct OpInfo {
+    /// The `Ring` method name in JS.
+    pub name: &'static str,
+    /// The io_uring opcode (IORING_OP_*).
+    pub code: u8,
+    /// The first Linux release with the opcode.
+    pub kernel: &'static str,
+}
+
+macro_rules! ops {
+    (
+        args = $a:ident;
+        $(
+            $(#[$doc:meta])*
+            $name:ident = $js:literal, $code:expr, $kernel:literal {
+                $( $field:ident : $ty:ty = $init:expr ),* $(,)?
+            }
+            build $build:expr;
+            $( @output($res:ident; $( $ofield:ident ),+) $output:expr; )?
+        )*
+        @internal {
+            $(
+                $(#[$idoc:meta])*
+                $iname:ident { $( $ifield:ident : $ity:ty ),* $(,)? }
+                build $ibuild:expr;
+            )*
+        }
+    ) => {
+        /// One operation and everything the kernel may touch while it runs.
+        /// Heap-allocated parts keep their address when the `Op` moves, so the SQE
+        /// built from them stays valid until the completion is reaped.
+        #[derive(Debug)]
+        pub enum Op {
+            $( $(#[$doc])* $name { $( $field: $ty ),* }, )*
+            $( $(#[$idoc])* $iname { $( $ifield: $ity ),* }, )*
+        }
+
+        /// The operations a caller can make, in table order (`Op::from_args` index).
+        pub const OPCODES: &[OpInfo] = &[
+            $( OpInfo { name: $js, code: $code as u8, kernel: $kernel }, )*
+        ];
+
+        impl Op {
+            /// Builds table entry `index` from the caller's arguments, in order.
+            pub fn from_args(index: usize, $a: &mut dyn OpArgs) -> io::Result<Op> {
+                let mut i = 0usize;
+                $(
+                    if i == index {
+                        $( let $field: $ty = $init; )*
+                        return Ok(Op::$name { $( $field ),* });
+                    }
+                    i += 1;
+                )*
+                let _ = (i, &$a);
+                Err(invalid())
+            }
+
+            /// The SQE for this op. Pointers in it refer to memory this `Op` owns.
+            pub(crate) fn build(&self, user_data: u64) -> squeue::Entry {
+                #[allow(unused_variables)]
+                let entry = match self {
+                    $( Op::$name { $( $field ),* } => $build, )*
+                    $( Op::$iname { $( $ifield ),* } => $ibuild, )*
+                };
+                entry.user_data(user_data)
+            }
+
+            /// Bytes the kernel produced into memory this op owns and the caller cannot
+            /// see, given the completion's `result`: what must be copied out. Each item
+            /// pairs the index of the caller's target (in the order outputs were taken)
+            /// with the bytes.
+            ///
+            /// # Safety
+            /// Call only after this op's completion has been reaped (the kernel is done
+            /// with its memory).
+            #[allow(unused_variables)]
+            pub unsafe fn output(&self, result: i32) -> Vec<(usize, &[u8])> {
+                if result < 0 {
+                    return Vec::new();
+                }
+                match self {
+                    $( $( Op::$name { $( $ofield, )+ .. } => {
+                        let $res = result;
+                        // SAFETY: the caller guarantees the completion was reaped.
+                        unsafe { $output }
+                    } )? )*
+                    _ => Vec::new(),
+                }
+            }
+        }
+    };
+}
+
+ops! {
+    args = a;
+
+    /// IORING_OP_NOP, kernel 5.1.
+    Nop = "nop", opcode::Nop::CODE, "5.1" {}
+    build opcode::Nop::new().build();
+
+    /// IORING_OP_READ, kernel 5.6. Fills `buf` from `offset` (RWF_* `rw_flags`).
+    Read = "read", opcode::Read::CODE, "5.6" {
+        fd: RawFd = int(a)?,
+        buf: IoBuf = a.output()?,
+        offset: u64 = offset(a)?,
+        rw_flags: i32 = bits(a)? as i32,
+    }
+    build opcode::Read::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()))
+        .offset(*offset)
+        .rw_flags(*rw_flags)
+        .build();
+    @output(res; buf) filled(std::slice::from_ref(buf), res);
+
+    /// IORING_OP_WRITE, kernel 5.6. Writes `buf` at `offset` (RWF_* `rw_flags`).
+    Write = "write", opcode::Write::CODE, "5.6" {
+        fd: RawFd = int(a)?,
+        buf: IoBuf = a.input()?,
+        offset: u64 = offset(a)?,
+        rw_flags: i32 = bits(a)? as i32,
+    }
+    build opcode::Write::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()))
+        .offset(*offset)
+        .rw_flags(*rw_flags)
+        .build();
+
+    /// IORING_OP_READV, kernel 5.1. Scatters into `bufs` in order.
+    Readv = "readv", opcode::Readv::CODE, "5.1" {
+        fd: RawFd = int(a)?,
+        bufs: Vec<IoBuf> = a.outputs()?,
+        offset: u64 = offset(a)?,
+        rw_flags: i32 = bits(a)? as i32,
+        iovecs: Box<[libc::iovec]> = iovecs(&bufs),
+    }
+    build opcode::Readv::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32)
+        .offset(*offset)
+        .rw_flags(*rw_flags)
+        .build();
+    @output(res; bufs) filled(bufs, res);
+
+    /// IORING_OP_WRITEV, kernel 5.1. Gathers from `bufs` in order.
+    Writev = "writev", opcode::Writev::CODE, "5.1" {
+        fd: RawFd = int(a)?,
+        bufs: Vec<IoBuf> = a.inputs()?,
+        offset: u64 = offset(a)?,
+        rw_flags: i32 = bits(a)? as i32,
+        iovecs: Box<[libc::iovec]> = iovecs(&bufs),
+    }
+    build opcode::Writev::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32)
+        .offset(*offset)
+        .rw_flags(*rw_flags)
+        .build();
+
+    /// IORING_OP_FSYNC, kernel 5.1: fsync(2), or fdatasync(2) with
+    /// IORING_FSYNC_DATASYNC in `flags`; `len` 0 means to the end of the file.
+    Fsync = "fsync", opcode::Fsync::CODE, "5.1" {
+        fd: RawFd = int(a)?,
+        flags: u32 = bits(a)?,
+        offset: u64 = int(a)?,
+        len: u32 = int(a)?,
+    }
+    build opcode::Fsync::new(types::Fd(*fd))
+        .flags(types::FsyncFlags::from_bits_retain(*flags))
+        .offset(*offset)
+        .len(*len)
+        .build();
+
+    /// IORING_OP_POLL_ADD, kernel 5.1: resolves to the ready events (POLL* `events`).
+    Poll = "poll", opcode::PollAdd::CODE, "5.1" {
+        fd: RawFd = int(a)?,
+        events: u32 = bits(a)?,
+    }
+    build opcode::PollAdd::new(types::Fd(*fd), *events).build();
+
+    /// IORING_OP_SYNC_FILE_RANGE, kernel 5.2.
+    SyncFileRange = "syncFileRange", opcode::SyncFileRange::CODE, "5.2" {
+        fd: RawFd = int(a)?,
+        offset: u64 = int(a)?,
+        len: u32 = int(a)?,
+        flags: u32 = bits(a)?,
+    }
+    build opcode::SyncFileRange::new(types::Fd(*fd), *len)
+        .offset(*offset)
+        .flags(*flags)
+        .build();
+
+    /// IORING_OP_TIMEOUT, kernel 5.4: completes after `ts` (or once `count` other
+    /// completions arrived); `flags` are IORING_TIMEOUT_* (ABS, BOOTTIME, REALTIME).
+    Timeout = "timeout", opcode::Timeout::CODE, "5.4" {
+        ts: Box<types::Timespec> = timespec(a)?,
+        count: u32 = int(a)?,
+        flags: u32 = bits(a)?,
+    }
+    build opcode::Timeout::new(&**ts)
+        .count(*count)
+        .flags(types::TimeoutFlags::from_bits_retain(*flags))
+        .build();
+
+    /// IORING_OP_FALLOCATE, kernel 5.6.
+    Fallocate = "fallocate", opcode::Fallocate::CODE, "5.6" {
+        fd: RawFd = int(a)?,
+        mode: i32 = bits(a)? as i32,
+        offset: u64 = int(a)?,
+        len: u64 = int(a)?,
+    }
+    build opcode::Fallocate::new(types::Fd(*fd), *len)
+        .offset(*offset)
+        .mode(*mode)
+        .build();
+
+    /// IORING_OP_OPENAT, kernel 5.6.
+    OpenAt = "open", opcode::OpenAt::CODE, "5.6" {
+        dirfd: RawFd = int(a)?,
+        path: CString = a.path()?,
+        flags: i32 = bits(a)? as i32,
+        mode: u32 = int(a)?,
+    }
+    build opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
+        .flags(*flags)
+        .mode(*mode)
+        .build();
+
+    /// IORING_OP_CLOSE, kernel 5.6.
+    Close = "close", opcode::Close::CODE, "5.6" {
+        fd: RawFd = int(a)?,
+    }
+    build opcode::Close::new(types::Fd(*fd)).build();
+
+    /// IORING_OP_STATX, kernel 5.6. The kernel fills `out` (a `struct statx`).
+    Statx = "statx", opcode::Statx::CODE, "5.6" {
+        dirfd: RawFd = int(a)?,
+        path: CString = a.path()?,
+        flags: i32 = bits(a)? as i32,
+        mask: u32 = bits(a)?,
+        out: IoBuf = a.output()?,
+    }
+    build {
+        assert!(out.len() >= std::mem::size_of::<libc::statx>());
+        opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), out.ptr().cast())
+            .flags(*flags)
+            .mask(*mask)
+            .build()
+    };
+    @output(res; out) filled(std::slice::from_ref(out), out.len() as i32);
+
+    /// IORING_OP_FADVISE, kernel 5.6: posix_fadvise(2).
+    Fadvise = "fadvise", opcode::Fadvise::CODE, "5.6" {
+        fd: RawFd = int(a)?,
+        offset: u64 = int(a)?,
+        len: i64 = int(a)?,
+        advice: i32 = int(a)?,
+    }
+    build opcode::Fadvise::new(types::Fd(*fd), *len, *advice)
+        .offset(*offset)
+        .build();
+
+    /// IORING_OP_OPENAT2, kernel 5.6: openat2(2) with `struct open_how` (RESOLVE_*).
+    OpenAt2 = "openat2", opcode::OpenAt2::CODE, "5.6" {
+        dirfd: RawFd = int(a)?,
+        path: CString = a.path()?,
+        how: Box<types::OpenHow> = Box::new(
+            types::OpenHow::new()
+                .flags(int::<i64>(a)? as u64)
+                .mode(int::<i64>(a)? as u64)
+                .resolve(int::<i64>(a)? as u64),
+        ),
+    }
+    build opcode::OpenAt2::new(types::Fd(*dirfd), path.as_ptr(), &**how).build();
+
+    /// IORING_OP_SPLICE, kernel 5.7: splice(2); an offset of -1 means none (pipes).
+    Splice = "splice", opcode::Splice::CODE, "5.7" {
+        fd_in: RawFd = int(a)?,
+        off_in: i64 = int(a)?,
+        fd_out: RawFd = int(a)?,
+        off_out: i64 = int(a)?,
+        len: u32 = int(a)?,
+        flags: u32 = bits(a)?,
+    }
+    build opcode::Splice::new(types::Fd(*fd_in), *off_in, types::Fd(*fd_out), *off_out, *len)
+        .flags(*flags)
+        .build();
+
+    /// IORING_OP_TEE, kernel 5.8: tee(2) between two pipes.
+    Tee = "tee", opcode::Tee::CODE, "5.8" {
+        fd_in: RawFd = int(a)?,
+        fd_out: RawFd = int(a)?,
+        len: u32 = int(a)?,
+        flags: u32 = bits(a)?,
+    }
+    build opcode::Tee::new(types::Fd(*fd_in), types::Fd(*fd_out), *len)
+        .flags(*flags)
+        .build();
+
+    /// IORING_OP_RENAMEAT, kernel 5.11 (RENAME_NOREPLACE, RENAME_EXCHANGE `flags`).
+    RenameAt = "rename", opcode::RenameAt::CODE, "5.11" {
+        olddirfd: RawFd = int(a)?,
+        oldpath: CString = a.path()?,
+        newdirfd: RawFd = int(a)?,
+        newpath: CString = a.path()?,
+        flags: u32 = bits(a)?,
+    }
+    build opcode::RenameAt::new(
+        types::Fd(*olddirfd),
+        oldpath.as_ptr(),
+        types::Fd(*newdirfd),
+        newpath.as_ptr(),
+    )
+    .flags(*flags)
+    .build();
+
+    /// IORING_OP_UNLINKAT, kernel 5.11 (AT_REMOVEDIR in `flags`: rmdir).
+    UnlinkAt = "unlink", opcode::UnlinkAt::CODE, "5.11" {
+        dirfd: RawFd = int(a)?,
+        path: CString = a.path()?,
+        flags: i32 = bits(a)? as i32,
+    }
+    build opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr())
+        .flags(*flags)
+        .build();
+
+    /// IORING_OP_MKDIRAT, kernel 5.15.
+    MkdirAt = "mkdir", opcode::MkDirAt::CODE, "5.15" {
+        dirfd: RawFd = int(a)?,
+        path: CString = a.path()?,
+        mode: u32 = int(a)?,
+    }
+    build opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr())
+        .mode(*mode)
+        .build();
+
+    /// IORING_OP_SYMLINKAT, kernel 5.15: `linkpath` becomes a symlink to `target`.
+    SymlinkAt = "symlink", opcode::SymlinkAt::CODE, "5.15" {
+        target: CString = a.path()?,
+        newdirfd: RawFd = int(a)?,
+        linkpath: CString = a.path()?,
+    }
+    build opcode::SymlinkAt::new(types::Fd(*newdirfd), target.as_ptr(), linkpath.as_ptr()).build();
+
+    /// IORING_OP_LINKAT, kernel 5.15 (AT_SYMLINK_FOLLOW `flags`).
+    LinkAt = "link", opcode::LinkAt::CODE, "5.15" {
+        olddirfd: RawFd = int(a)?,
+        oldpath: CString = a.path()?,
+        newdirfd: RawFd = int(a)?,
+        newpath: CString = a.path()?,
+        flags: i32 = bits(a)? as i32,
+    }
+    build opcode::LinkAt::new(
+        types::Fd(*olddirfd),
+        oldpath.as_ptr(),
+        types::Fd(*newdirfd),
+        newpath.as_ptr(),
+    )
+    .flags(*flags)
+    .build();
+
+    /// IORING_OP_FSETXATTR, kernel 5.19 (XATTR_CREATE, XATTR_REPLACE `flags`).
+    Fsetxattr = "fsetxattr", opcode::FSetXattr::CODE, "5.19" {
+        fd: RawFd = int(a)?,
+        name: CString = a.path()?,
+        value: IoBuf = a.input()?,
+        flags: i32 = bits(a)? as i32,
+    }
+    build opcode::FSetXattr::new(types::Fd(*fd), name.as_ptr(), value.ptr().cast(), value.len() as u32)
+        .flags(*flags)
+        .build();
+
+    /// IORING_OP_SETXATTR, kernel 5.19.
+    Setxattr = "setxattr", opcode::SetXattr::CODE, "5.19" {
+        path: CString = a.path()?,
+        name: CString = a.path()?,
+        value: IoBuf = a.input()?,
+        flags: i32 = bits(a)? as i32,
+    }
+    build opcode::SetXattr::new(name.as_ptr(), value.ptr().cast(), path.as_ptr(), value.len() as u32)
+        .flags(*flags)
+        .build();
+
+    /// IORING_OP_FGETXATTR, kernel 5.19: resolves to the value's length.
+    Fgetxattr = "fgetxattr", opcode::FGetXattr::CODE, "5.19" {
+        fd: RawFd = int(a)?,
+        name: CString = a.path()?,
+        value: IoBuf = a.output()?,
+    }
+    build opcode::FGetXattr::new(types::Fd(*fd), name.as_ptr(), value.ptr().cast(), value.len() as u32).build();
+    @output(res; value) filled(std::slice::from_ref(value), res);
+
+    /// IORING_OP_GETXATTR, kernel 5.19: resolves to the value's length.
+    Getxattr = "getxattr", opcode::GetXattr::CODE, "5.19" {
+        path: CString = a.path()?,
+        name: CString = a.path()?,
+        value: IoBuf = a.output()?,
+    }
+    build opcode::GetXattr::new(name.as_ptr(), value.ptr().cast(), path.as_ptr(), value.len() as u32).build();
+    @output(res; value) filled(std::slice::from_ref(value), res);
+
+    /// IORING_OP_ASYNC_CANCEL with IORING_ASYNC_CANCEL_FD | ALL, kernel 5.19: cancels
+    /// every operation on `fd`; resolves to how many were cancelled.
+    CancelFd = "cancelFd", opcode::AsyncCancel2::CODE, "5.19" {
+        fd: RawFd = int(a)?,
+    }
+    build opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(*fd)).all()).build();
+
+    /// IORING_OP_FTRUNCATE, kernel 6.9.
+    Ftruncate = "ftruncate", opcode::Ftruncate::CODE, "6.9" {
+        fd: RawFd = int(a)?,
+        len: u64 = int(a)?,
+    }
+    build opcode::Ftruncate::new(types::Fd(*fd), *len).build();
+
+    /// IORING_OP_PIPE, kernel 6.16: the kernel writes the two new fds into `fds`.
+    Pipe = "pipe", opcode::Pipe::CODE, "6.16" {
+        fds: IoBuf = a.output()?,
+        flags: u32 = bits(a)?,
+    }
+    build {
+        assert!(fds.len() >= 8);
+        opcode::Pipe::new(fds.ptr().cast()).flags(*flags).build()
+    };
+    @output(res; fds) filled(std::slice::from_ref(fds), 8);
+
+    @internal {
+        /// IORING_OP_READ_FIXED / IORING_OP_WRITE_FIXED, kernel 5.1: `buf` is a window
+        /// of the ring's registered buffer `buf_index` (see `batch::FixedBuffers`).
+        /// `rw_flags` are RWF_* flags as for preadv2/pwritev2.
+        Fixed {
+            write: bool,
+            fd: RawFd,
+            buf: IoBuf,
+            buf_index: u16,
+            offset: u64,
+            rw_flags: i32,
+        }
+        build if *write {
+            opcode::WriteFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
+                .offset(*offset)
+                .rw_flags(*rw_flags)
+                .build()
+        } else {
+            opcode::ReadFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
+                .offset(*offset)
+                .rw_flags(*rw_flags)
+                .build()
+        };
+
+        /// IORING_OP_ASYNC_CANCEL, kernel 5.5: cancels the op with id `target`.
+        Cancel { target: u64 }
+        build opcode::AsyncCancel::new(*target).build();
+
+        /// IORING_OP_LINK_TIMEOUT, kernel 5.5: cancels the op linked before it if it
+        /// has not completed within `ts`.
+        LinkTimeout { ts: Box<types::Timespec> }
+        build opcode::LinkTimeout::new(&**ts).build();
+    }
+}
+
+impl Op {
+    /// IORING_OP_READV of `bufs` at `offset`.
+    pub fn readv(fd: RawFd, bufs: Vec<IoBuf>, offset: u64) -> Op {
+        let iovecs = iovecs(&bufs);
+        Op::Readv {
+            fd,
+            bufs,
+            offset,
+            rw_flags: 0,
+            iovecs,
+        }
+    }
+
+    /// IORING_OP_WRITEV of `bufs` at `offset`.
+    pub fn writev(fd: RawFd, bufs: Vec<IoBuf>, offset: u64) -> Op {
+        let iovecs = iovecs(&bufs);
+        Op::Writev {
+            fd,
+            bufs,
+            offset,
+            rw_flags: 0,
+            iovecs,
+        }
+    }
+
+    /// IORING_OP_FSYNC of the whole file (`datasync`: fdatasync).
+    pub fn fsync(fd: RawFd, datasync: bool) -> Op {
+        Op::Fsync {
+            fd,
+            flags: if datasync {
+                types::FsyncFlags::DATASYNC.bits()
+            } else {
+                0
+            },
+            offset: 0,
+            len: 0,
+        }
+    }
+
+    /// IORING_OP_LINK_TIMEOUT after `ms` milliseconds (negative or NaN: 0; at most
+    /// about 31 years).
+    pub fn link_timeout(ms: f64) -> Op {
+        let ms = if ms >= 0.0 { ms.min(1e12) } else { 0.0 };
+        Op::LinkTimeout {
+            ts: timespec(&mut ArgList::new([ms])).expect("a non-negative number"),
+        }
+    }
+
+    /// Whether this op was made by the ring itself (never reported to the caller).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Op::Cancel { .. } | Op::LinkTimeout { .. })
+    }
+
+    /// The table index of the entry named `name` (`OPCODES`).
+    pub fn index_of(name: &str) -> Option<usize> {
+        OPCODES.iter().position(|info| info.name == name)
+    }
+}
+
+/// Arguments from plain Rust values: numbers, then paths and buffers each in order.
+#[derive(Debug, Default)]
+pub struct ArgList {
+    pub nums: std::collections::VecDeque<f64>,
+    pub paths: std::collections::VecDeque<CString>,
+    pub bufs: std::collections::VecDeque<IoBuf>,
+    pub vecs: std::collections::VecDeque<Vec<IoBuf>>,
+}
+
+impl ArgList {
+    pub fn new(nums: impl IntoIterator<Item = f64>) -> Self {
+        Self {
+            nums: nums.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    pub fn path(mut self, path: &str) -> Self {
+        self.paths
+            .push_back(CString::new(path).expect("no NUL in a test path"));
+        self
+    }
+
+    pub fn buf(mut self, buf: IoBuf) -> Self {
+        self.bufs.push_back(buf);
+        self
+    }
+}
+
+impl OpArgs for ArgList {
+    fn num(&mut self) -> io::Result<f64> {
+        self.nums.pop_front().ok_or_else(invalid)
+    }
+    fn path(&mut self) -> io::Result<CString> {
+        self.paths.pop_front().ok_or_else(invalid)
+    }
+    fn input(&mut self) -> io::Result<IoBuf> {
+        self.bufs.pop_front().ok_or_else(invalid)
+    }
+    fn output(&mut self) -> io::Result<IoBuf> {
+        self.bufs.pop_front().ok_or_else(invalid)
+    }
+    fn inputs(&mut self) -> io::Result<Vec<IoBuf>> {
+        self.vecs.pop_front().ok_or_else(invalid)
+    }
+    fn outputs(&mut self) -> io::Result<Vec<IoBuf>> {
+        self.vecs.pop_front().ok_or_else(invalid)
+    }
 }

@@ -8,7 +8,7 @@ use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use io_uring::{IoUring, Probe};
+use io_uring::{squeue, IoUring, Probe};
 use iobuf::{EventFd, IdMap};
 
 use crate::batch::{op_for_entry, FixedBuffers};
@@ -41,10 +41,31 @@ impl Default for RingOptions {
     }
 }
 
+/// SQE flags a caller can ask for (IOSQE_*), and a timeout linked behind the op.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqeOptions {
+    /// IOSQE_IO_DRAIN (kernel 5.2): start only once every earlier op has completed,
+    /// and hold later ones until this one has.
+    pub drain: bool,
+    /// IOSQE_ASYNC (kernel 5.6): skip the non-blocking attempt and go straight to an
+    /// io-wq worker.
+    pub force_async: bool,
+    /// IOSQE_IO_LINK (kernel 5.3): the next op pushed starts only after this one
+    /// succeeded; if this one fails (or transfers less than asked), the rest of the
+    /// chain completes with -ECANCELED.
+    pub link: bool,
+    /// IOSQE_IO_HARDLINK (kernel 5.5): as `link`, but the chain goes on whatever this
+    /// op's result.
+    pub hardlink: bool,
+    /// IORING_OP_LINK_TIMEOUT (kernel 5.5) behind the op, in milliseconds: if the op
+    /// has not completed by then it is cancelled (-ECANCELED).
+    pub timeout_ms: Option<f64>,
+}
+
 /// A completed operation handed back to its owner, with the memory it owned.
 ///
 /// For a whole batch (`push_batch`), `result` is the number of entries (or
-/// -ECANCELED if the batch was cancelled), `op` is `Op::Nop` and `batch` holds the
+/// -ECANCELED if the batch was cancelled), `op` is `Op::Nop {}` and `batch` holds the
 /// per-entry results.
 #[derive(Debug)]
 pub struct Completion<T> {
@@ -84,6 +105,12 @@ struct Slot<T> {
     owner: Owner<T>,
     state: SlotState,
     cancel_requested: bool,
+    /// IOSQE_* flags of its SQE.
+    flags: squeue::Flags,
+    /// The id of the first op of its linked chain (0: not linked). A chain goes into
+    /// the submission queue whole or not at all: the kernel ends a chain at the end of
+    /// each submission.
+    chain: u64,
 }
 
 type SlotTable<T> = IdMap<Slot<T>>;
@@ -118,6 +145,8 @@ pub struct Ring<T> {
     fixed: Option<Arc<FixedBuffers>>,
     /// `RingOptions::submit_batch`, usize::MAX for none.
     submit_batch: usize,
+    /// The chain whose last op so far asked for a link: it is not complete yet.
+    open_chain: Option<u64>,
 }
 
 impl<T> Ring<T> {
@@ -160,6 +189,7 @@ impl<T> Ring<T> {
                 0 => usize::MAX,
                 n => n as usize,
             },
+            open_chain: None,
         })
     }
 
@@ -178,8 +208,17 @@ impl<T> Ring<T> {
 
     /// Whether the kernel supports `opcode` (IORING_REGISTER_PROBE, kernel 5.6).
     pub fn supports(&self, opcode: u8) -> bool {
+        self.supported_opcodes().contains(&opcode)
+    }
+
+    /// Every opcode the kernel supports (IORING_REGISTER_PROBE, kernel 5.6; empty
+    /// before, where the probe itself is missing).
+    pub fn supported_opcodes(&self) -> Vec<u8> {
         let mut probe = Probe::new();
-        self.uring.submitter().register_probe(&mut probe).is_ok() && probe.is_supported(opcode)
+        if self.uring.submitter().register_probe(&mut probe).is_err() {
+            return Vec::new();
+        }
+        (0..=u8::MAX).filter(|&op| probe.is_supported(op)).collect()
     }
 
     /// Registers `buffers` with the kernel (IORING_REGISTER_BUFFERS, kernel 5.1) for
@@ -222,11 +261,57 @@ impl<T> Ring<T> {
     /// makes `submit_batch` queued; until its completion is reaped, the ring owns `op`
     /// and `user`.
     pub fn push(&mut self, op: Op, user: T) -> u64 {
+        self.push_with(op, user, SqeOptions::default())
+    }
+
+    /// `push` with SQE flags and a linked timeout. Ops pushed after one with `link` or
+    /// `hardlink` join its chain, up to and including the first without.
+    pub fn push_with(&mut self, op: Op, user: T, options: SqeOptions) -> u64 {
+        let timeout = options.timeout_ms.map(Op::link_timeout);
         self.user_pending += 1;
+        let mut flags = squeue::Flags::empty();
+        if options.drain {
+            flags |= squeue::Flags::IO_DRAIN;
+        }
+        if options.force_async {
+            flags |= squeue::Flags::ASYNC;
+        }
+        let continues = options.link || options.hardlink;
+        let link = if options.hardlink {
+            squeue::Flags::IO_HARDLINK
+        } else {
+            squeue::Flags::IO_LINK
+        };
         let id = self.insert(op, Owner::Caller(user), false);
+        let linked = continues || timeout.is_some() || self.open_chain.is_some();
+        let chain = if linked {
+            self.open_chain.unwrap_or(id)
+        } else {
+            0
+        };
+        let op_flags = if timeout.is_some() {
+            flags | squeue::Flags::IO_LINK
+        } else if continues {
+            flags | link
+        } else {
+            flags
+        };
+        self.mark(id, op_flags, chain);
+        if let Some(timeout) = timeout {
+            let timer = self.insert(timeout, Owner::Internal, false);
+            let timer_flags = if continues {
+                link
+            } else {
+                squeue::Flags::empty()
+            };
+            self.mark(timer, timer_flags, chain);
+        }
+        self.open_chain = continues.then_some(chain);
         // Not while the kernel is pushing back (a full CQ, or SQEs left by EBUSY):
-        // the loop's next flush retries then, rather than every push.
+        // the loop's next flush retries then, rather than every push. Not in the
+        // middle of a chain either.
         if self.backlog.len() >= self.submit_batch
+            && self.open_chain.is_none()
             && self.in_sq.is_empty()
             && self.in_kernel < self.kernel_limit
         {
@@ -235,6 +320,28 @@ impl<T> Ring<T> {
             let _ = self.flush();
         }
         id
+    }
+
+    /// Ends a chain whose next op will not come (the caller failed to build it): the
+    /// last op pushed loses its link flag.
+    pub fn end_chain(&mut self) {
+        let Some(chain) = self.open_chain.take() else {
+            return;
+        };
+        if let Some(&last) = self.backlog.back() {
+            if let Some(slot) = self.slots.get_mut(&last) {
+                if slot.chain == chain {
+                    slot.flags -= squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK;
+                }
+            }
+        }
+    }
+
+    fn mark(&mut self, id: u64, flags: squeue::Flags, chain: u64) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.flags = flags;
+            slot.chain = chain;
+        }
     }
 
     /// Accepts a batch: `entries` holds rows of `ENTRY_FIELDS` values (see `batch`).
@@ -300,6 +407,8 @@ impl<T> Ring<T> {
                 owner,
                 state: SlotState::Queued,
                 cancel_requested: false,
+                flags: squeue::Flags::empty(),
+                chain: 0,
             },
         );
         if urgent {
@@ -342,6 +451,11 @@ impl<T> Ring<T> {
         }
         slot.cancel_requested = true;
         match slot.state {
+            SlotState::Queued if slot.chain != 0 => {
+                // The kernel would cancel the rest of a chain whose op failed: so do we.
+                let chain = slot.chain;
+                self.settle_chain_locally(chain, -libc::ECANCELED);
+            }
             SlotState::Queued => {
                 self.backlog.retain(|&queued| queued != id);
                 self.settle_locally(id, -libc::ECANCELED);
@@ -352,6 +466,21 @@ impl<T> Ring<T> {
             SlotState::SettledLocally => {}
         }
         true
+    }
+
+    /// Settles every queued op of `chain` with `result`, without the kernel.
+    fn settle_chain_locally(&mut self, chain: u64, result: i32) {
+        let slots = &self.slots;
+        let members: Vec<u64> = self
+            .backlog
+            .iter()
+            .copied()
+            .filter(|queued| slots.get(queued).is_some_and(|s| s.chain == chain))
+            .collect();
+        self.backlog.retain(|queued| !members.contains(queued));
+        for member in members {
+            self.settle_locally(member, result);
+        }
     }
 
     /// Cancels every caller op and batch.
@@ -381,13 +510,14 @@ impl<T> Ring<T> {
             self.fail_backlog(errno);
             return Err(io::Error::from_raw_os_error(errno));
         }
+        let mut refused = Vec::new();
         {
             let mut sq = self.uring.submission();
             while !sq.is_full() {
                 let Some(&id) = self.backlog.front() else {
                     break;
                 };
-                let slot = self.slots.get_mut(&id).expect("backlog ids have slots");
+                let slot = self.slots.get(&id).expect("backlog ids have slots");
                 // Caller ops are held back so completions never outnumber the CQ.
                 // Internal cancels (always at the front) are not: they must reach the
                 // kernel even when the ring is full of ops that will never finish on
@@ -396,14 +526,59 @@ impl<T> Ring<T> {
                 if !matches!(slot.owner, Owner::Internal) && self.in_kernel >= self.kernel_limit {
                     break;
                 }
-                self.backlog.pop_front();
-                let entry = slot.op.build(id);
-                // SAFETY: every pointer in the SQE refers to heap memory owned by the
-                // op in `slot`, which stays in the table until its CQE is reaped.
-                unsafe { sq.push(&entry) }.expect("checked that the queue is not full");
-                slot.state = SlotState::InKernel;
-                self.in_kernel += 1;
-                self.in_sq.push_back(id);
+                // A chain goes in whole: the kernel ends a chain with the submission.
+                let group = if slot.chain == 0 {
+                    1
+                } else if Some(slot.chain) == self.open_chain {
+                    break;
+                } else {
+                    let slots = &self.slots;
+                    self.backlog
+                        .iter()
+                        .take_while(|q| slots.get(q).is_some_and(|s| s.chain == slot.chain))
+                        .count()
+                };
+                if group > sq.capacity() {
+                    // It can never fit: settle it rather than wait forever.
+                    refused.push(slot.chain);
+                    let slots = &self.slots;
+                    let chain = slot.chain;
+                    while self
+                        .backlog
+                        .front()
+                        .is_some_and(|q| slots.get(q).is_some_and(|s| s.chain == chain))
+                    {
+                        self.backlog.pop_front();
+                    }
+                    continue;
+                }
+                if sq.capacity() - sq.len() < group
+                    || (group > 1 && self.in_kernel + group > self.kernel_limit)
+                {
+                    break;
+                }
+                for _ in 0..group {
+                    let id = self.backlog.pop_front().expect("counted above");
+                    let slot = self.slots.get_mut(&id).expect("backlog ids have slots");
+                    let entry = slot.op.build(id).flags(slot.flags);
+                    // SAFETY: every pointer in the SQE refers to heap memory owned by
+                    // the op in `slot`, which stays in the table until its CQE is reaped.
+                    unsafe { sq.push(&entry) }.expect("checked that the queue has room");
+                    slot.state = SlotState::InKernel;
+                    self.in_kernel += 1;
+                    self.in_sq.push_back(id);
+                }
+            }
+        }
+        for chain in refused {
+            let ids: Vec<u64> = self
+                .slots
+                .iter()
+                .filter(|(_, s)| s.chain == chain && s.state == SlotState::Queued)
+                .map(|(&id, _)| id)
+                .collect();
+            for id in ids {
+                self.settle_locally(id, -libc::EINVAL);
             }
         }
         if self.in_sq.is_empty() && want == 0 {
@@ -521,7 +696,7 @@ impl<T> Ring<T> {
                     done.results.len() as i32
                 },
                 flags: 0,
-                op: Op::Nop,
+                op: Op::Nop {},
                 user: done.user,
                 batch: Some(done.results),
             })

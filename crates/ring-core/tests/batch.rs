@@ -236,7 +236,7 @@ fn run_batch_keeps_other_completions_for_reap() {
     let Some((mut ring, _fixed)) = ring_with_buffers(8, 1) else {
         return;
     };
-    ring.push(ring_core::Op::Nop, 42);
+    ring.push(ring_core::Op::Nop {}, 42);
     ring.flush().unwrap();
     let nops: Vec<f64> = (0..3)
         .flat_map(|i| entry(BATCH_NOP, 0, 0.0, 0.0, 0.0, i as f64))

@@ -6,7 +6,9 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use ring_core::{probe, AlignedBuf, Completion, IoBuf, Op, Ring, RingOptions, CURRENT_POSITION};
+use ring_core::{
+    probe, AlignedBuf, ArgList, Completion, IoBuf, Op, Ring, RingOptions, CURRENT_POSITION,
+};
 
 fn ring(entries: u32) -> Option<Ring<u32>> {
     if let Err(e) = probe() {
@@ -91,6 +93,7 @@ fn write_then_read_roundtrip() {
         fd: file.as_raw_fd(),
         buf: IoBuf::Owned(AlignedBuf::copy_of(&data).unwrap()),
         offset: 4096,
+        rw_flags: 0,
     };
     ring.push(w, 1);
     assert_eq!(wait_for(&mut ring, 1)[0].result, 4096);
@@ -99,6 +102,7 @@ fn write_then_read_roundtrip() {
             fd: file.as_raw_fd(),
             buf: IoBuf::landing(4096).unwrap(),
             offset: 4096,
+            rw_flags: 0,
         },
         2,
     );
@@ -118,6 +122,7 @@ fn short_read_at_eof() {
             fd: file.as_raw_fd(),
             buf: IoBuf::landing(100).unwrap(),
             offset: 0,
+            rw_flags: 0,
         },
         0,
     );
@@ -137,6 +142,7 @@ fn current_position_advances() {
                 fd: file.as_raw_fd(),
                 buf: IoBuf::landing(3).unwrap(),
                 offset: CURRENT_POSITION,
+                rw_flags: 0,
             },
             0,
         );
@@ -151,7 +157,7 @@ fn backpressure_more_ops_than_ring_entries() {
     let Some(mut ring) = ring(4) else { return };
     let total = 5000u32;
     for i in 0..total {
-        ring.push(Op::Nop, i);
+        ring.push(Op::Nop {}, i);
     }
     assert_eq!(ring.pending(), total as usize);
     let done = wait_for(&mut ring, total as usize);
@@ -173,10 +179,10 @@ fn full_submit_batch_enters_at_push() {
     })
     .expect("ring");
     for i in 0..7 {
-        ring.push(Op::Nop, i);
+        ring.push(Op::Nop {}, i);
     }
     assert_eq!(ring.enters(), 0, "seven of eight wait for flush");
-    ring.push(Op::Nop, 7);
+    ring.push(Op::Nop {}, 7);
     assert_eq!(ring.enters(), 1, "the eighth sends all eight");
     assert!(!ring.has_unsubmitted());
     assert_eq!(wait_for(&mut ring, 8).len(), 8);
@@ -191,6 +197,7 @@ fn cancel_pipe_read_consumes_no_data() {
             fd: rx.as_raw_fd(),
             buf: IoBuf::landing(16).unwrap(),
             offset: CURRENT_POSITION,
+            rw_flags: 0,
         },
         7,
     );
@@ -219,6 +226,7 @@ fn cancel_before_submit_never_reaches_kernel() {
             fd: rx.as_raw_fd(),
             buf: IoBuf::landing(4).unwrap(),
             offset: CURRENT_POSITION,
+            rw_flags: 0,
         },
         1,
     );
@@ -236,7 +244,7 @@ fn cancel_before_submit_never_reaches_kernel() {
 #[test]
 fn cancel_after_completion_keeps_result() {
     let Some(mut ring) = ring(8) else { return };
-    let id = ring.push(Op::Nop, 3);
+    let id = ring.push(Op::Nop {}, 3);
     ring.flush().unwrap();
     std::thread::sleep(Duration::from_millis(5));
     ring.cancel(id);
@@ -247,7 +255,7 @@ fn cancel_after_completion_keeps_result() {
 #[test]
 fn eventfd_signals_completion() {
     let Some(mut ring) = ring(8) else { return };
-    ring.push(Op::Nop, 0);
+    ring.push(Op::Nop {}, 0);
     ring.flush().unwrap();
     let mut pfd = libc::pollfd {
         fd: ring.eventfd(),
@@ -276,6 +284,7 @@ fn drop_with_pending_pipe_reads_returns() {
                 fd: rx.as_raw_fd(),
                 buf: IoBuf::landing(8).unwrap(),
                 offset: CURRENT_POSITION,
+                rw_flags: 0,
             },
             i,
         );
@@ -302,16 +311,23 @@ fn statx_reports_size() {
     let Some(mut ring) = ring(8) else { return };
     let (dir, _file) = temp_file(&[1u8; 1234]);
     let path = CString::new(dir.0.join("data").to_str().unwrap()).unwrap();
-    ring.push(
-        Op::statx(libc::AT_FDCWD, path, 0, libc::STATX_BASIC_STATS),
-        0,
-    );
+    let mut args = ArgList::new([
+        f64::from(libc::AT_FDCWD),
+        0.0,
+        f64::from(libc::STATX_BASIC_STATS),
+    ])
+    .buf(IoBuf::landing(std::mem::size_of::<libc::statx>()).unwrap());
+    args.paths.push_back(path);
+    let index = Op::index_of("statx").unwrap();
+    ring.push(Op::from_args(index, &mut args).unwrap(), 0);
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, 0);
-    let Op::Statx { out, .. } = &done[0].op else {
-        panic!()
-    };
-    assert_eq!(out.stx_size, 1234);
+    // SAFETY: the completion was reaped.
+    let out = unsafe { done[0].op.output(done[0].result) };
+    let raw = out[0].1;
+    // SAFETY: `raw` holds a whole struct statx the kernel wrote; read it unaligned.
+    let stx: libc::statx = unsafe { std::ptr::read_unaligned(raw.as_ptr().cast()) };
+    assert_eq!(stx.stx_size, 1234);
 }
 
 #[test]
@@ -363,6 +379,7 @@ fn cancel_reaches_kernel_when_ring_is_full() {
                     fd: rx.as_raw_fd(),
                     buf: IoBuf::landing(8).unwrap(),
                     offset: CURRENT_POSITION,
+                    rw_flags: 0,
                 },
                 i,
             )

@@ -1,0 +1,103 @@
+// Linked chains (ring.chain(), IOSQE_IO_LINK): order, cancellation of the rest when a
+// link fails, settled results like Promise.allSettled.
+import fs from 'node:fs';
+import { IoError, Ring } from '../dist/index.js';
+import { fifo, pattern, ringTest, tmpFile } from './helpers.mjs';
+
+ringTest('chain-order: a linked write -> fsync -> read runs in order and reads what was written', async (t) => {
+  const file = tmpFile(Buffer.alloc(0));
+  const fd = fs.openSync(file, 'r+');
+  const ring = new Ring();
+  const data = pattern(8192, 12);
+  const back = Buffer.alloc(8192);
+  const results = await ring.chain().write(fd, data, 0).fsync(fd).read(fd, back, 0).submit();
+  t.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled']);
+  t.deepEqual(results.map((r) => r.value), [8192, undefined, 8192]);
+  t.true(back.equals(data), 'the read saw the write');
+  fs.closeSync(fd);
+  await ring.destroy();
+});
+
+ringTest('chain-fail-cancels-rest: a failing head rejects and the linked ops after it reject with ECANCELED', async (t) => {
+  const ring = new Ring();
+  const file = tmpFile(Buffer.from('untouched'));
+  const fd = fs.openSync(file, 'r+');
+  const results = await ring.chain().read(999999, Buffer.alloc(1), 0).write(fd, Buffer.from('changed!!'), 0).nop().submit();
+  t.is(results[0].status, 'rejected');
+  t.is(results[0].reason.code, 'EBADF');
+  t.is(results[1].reason.code, 'ECANCELED');
+  t.true(results[1].reason instanceof IoError);
+  t.is(results[2].reason.code, 'ECANCELED');
+  t.is(fs.readFileSync(file, 'utf8'), 'untouched', 'the cancelled write never ran');
+  fs.closeSync(fd);
+  await ring.destroy();
+});
+
+ringTest('chain-hardlink: with { hardlink: true } the rest run after a failure', async (t) => {
+  const ring = new Ring();
+  const results = await ring.chain().read(999999, Buffer.alloc(1), 0).nop().submit({ hardlink: true });
+  t.is(results[0].reason.code, 'EBADF');
+  t.deepEqual(results[1], { status: 'fulfilled', value: 0 });
+  await ring.destroy();
+});
+
+ringTest('chain-timeout: a chain stuck on a FIFO read rejects ETIME for what was pending at the deadline', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const results = await ring.chain().nop().read(p.readFd, Buffer.alloc(1), null).nop().submit({ timeout: 30 });
+  t.is(results[0].status, 'fulfilled');
+  t.is(results[1].reason.code, 'ETIME');
+  t.true(['ETIME', 'ECANCELED'].includes(results[2].reason.code));
+  p.close();
+  await ring.destroy();
+});
+
+ringTest('chain-abort: aborting the signal rejects every pending op with AbortError', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const ac = new AbortController();
+  const pending = ring.chain().read(p.readFd, Buffer.alloc(1), null).nop().submit({ signal: ac.signal });
+  await new Promise((r) => setTimeout(r, 20));
+  ac.abort();
+  const results = await pending;
+  t.is(results[0].reason.name, 'AbortError');
+  t.true(results[1].reason.name === 'AbortError' || results[1].reason.code === 'ECANCELED');
+  t.is(ring.inFlight, 0);
+  p.close();
+  await ring.destroy();
+});
+
+ringTest('chain-bad-argument: an invalid operation rejects submit() and queues nothing', async (t) => {
+  const ring = new Ring();
+  const chain = ring.chain().nop().read('x', Buffer.alloc(1)).nop();
+  await t.throwsAsync(chain.submit(), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.is(ring.inFlight, 0);
+  await t.throwsAsync(chain.submit(), { code: 'ERR_INVALID_STATE' }, 'a chain is submitted once');
+  await ring.destroy();
+});
+
+ringTest('chain-longer-than-ring: a chain longer than the submission queue is refused', async (t) => {
+  const ring = new Ring({ entries: 4 });
+  const chain = ring.chain();
+  for (let i = 0; i < 5; i++) chain.nop();
+  await t.throwsAsync(chain.submit(), { code: 'ERR_OUT_OF_RANGE' });
+  await ring.destroy();
+});
+
+ringTest('chain-behind-backlog: chains queued past a full ring still run whole and in order', async (t) => {
+  const ring = new Ring({ entries: 4 });
+  const file = tmpFile(Buffer.alloc(0));
+  const fd = fs.openSync(file, 'r+');
+  const chains = Array.from({ length: 20 }, (_, i) => {
+    const back = Buffer.alloc(4);
+    return ring.chain().write(fd, Buffer.from(String(i).padStart(4, '0')), i * 4).read(fd, back, i * 4).submit()
+      .then((r) => [r, back.toString()]);
+  });
+  const done = await Promise.all(chains);
+  done.forEach(([results, text], i) => {
+    t.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled']);
+    t.is(text, String(i).padStart(4, '0'));
+  });
+  fs.closeSync(fd);
+  await ring.destroy();
+});

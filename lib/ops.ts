@@ -1,0 +1,692 @@
+// The opcode table's TypeScript half: one entry per `Ring` operation. An entry checks
+// the arguments with Node's error codes and says what goes down to the native table
+// (`op`: the Rust entry's name in crates/ring-core/src/op.rs; `nums` and `objs` in
+// that entry's field order) and how the result comes back (`map`). The `Ring` method,
+// the `ring.chain()` method, the probe name and the docs row all come from it.
+import { constants as osConstants } from 'node:os';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { parseOpenFlags } from './flags';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
+import {
+  parseMode,
+  shownPath,
+  validateBoolean,
+  validateFd,
+  validateInteger,
+  validateLength,
+  validatePath,
+  validatePosition,
+  validateSignal,
+  validateView,
+  validateViews,
+  type KernelPath,
+} from './validate';
+
+const { ETIME } = osConstants.errno;
+
+/** Options every `Ring` operation takes. */
+export interface RingOpOptions {
+  /** Aborts the operation; the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds the operation may take (IORING_OP_LINK_TIMEOUT linked behind it,
+   * kernel 5.5). Past it the kernel cancels the operation and the promise rejects
+   * with an IoError whose code is 'ETIME'.
+   */
+  timeout?: number;
+  /**
+   * IOSQE_IO_DRAIN (kernel 5.2): start only after every operation queued before it
+   * has completed, and hold back the ones queued after it until it has.
+   */
+  drain?: boolean;
+  /**
+   * IOSQE_ASYNC (kernel 5.6): skip the non-blocking attempt and hand the operation
+   * to a kernel worker thread at once (for I/O known to block).
+   */
+  async?: boolean;
+}
+
+/** Options of operations that take a path: `dirfd` resolves a relative path. */
+export interface PathOpOptions extends RingOpOptions {
+  /** Directory fd a relative path is resolved against (default: the working directory). */
+  dirfd?: number;
+}
+
+export interface ReadWriteOptions extends RingOpOptions {
+  /** RWF_* flags for this operation (`constants.RWF_DSYNC`, `RWF_NOWAIT`, ...; preadv2(2)). */
+  rwFlags?: number;
+}
+
+export interface FsyncOptions extends RingOpOptions {
+  /** fdatasync(2) semantics: flush data and only the metadata needed to read it. */
+  datasync?: boolean;
+  /** Start of the range to sync (with `length`; default: the whole file). */
+  offset?: number;
+  /** Bytes to sync from `offset` (0: to the end of the file). */
+  length?: number;
+}
+
+export interface StatOptions extends PathOpOptions {
+  /** Do not follow a final symlink (lstat). */
+  followSymlinks?: boolean;
+}
+
+export interface StatxOptions extends PathOpOptions {
+  /** AT_* flags for statx(2) (AT_SYMLINK_NOFOLLOW = 0x100, AT_STATX_DONT_SYNC = 0x4000, ...). */
+  flags?: number;
+  /** STATX_* fields to ask for (default: the basic stats and the birth time). */
+  mask?: number;
+}
+
+export interface FallocateOptions extends RingOpOptions {
+  /** fallocate(2) mode flags (FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, ...). */
+  mode?: number;
+}
+
+export interface RenameOptions extends PathOpOptions {
+  /** renameat2(2) flags: RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2. */
+  flags?: number;
+}
+
+export interface LinkOptions extends PathOpOptions {
+  /** Follow `existing` if it is a symlink (AT_SYMLINK_FOLLOW). */
+  followSymlinks?: boolean;
+}
+
+export interface OpenHowOptions extends PathOpOptions {
+  /** Node flag string or O_* bits (O_CLOEXEC is always added). */
+  flags?: string | number;
+  /** File mode for a created file (default 0o666). */
+  mode?: number | string;
+  /** RESOLVE_* bits (`constants.RESOLVE_BENEATH`, `RESOLVE_NO_SYMLINKS`, ...; openat2(2)). */
+  resolve?: number;
+}
+
+export interface TimeoutOptions extends RingOpOptions {
+  /** Also complete once this many other completions have arrived (default 0: time only). */
+  count?: number;
+  /** `ms` is an absolute time on `clock`, in milliseconds since its epoch. */
+  absolute?: boolean;
+  /** The clock: 'monotonic' (default), 'boottime' (5.15) or 'realtime' (5.15). */
+  clock?: 'monotonic' | 'boottime' | 'realtime';
+}
+
+export interface XattrSetOptions extends RingOpOptions {
+  /** XATTR_CREATE = 1 (fail if it exists) or XATTR_REPLACE = 2 (fail if it does not). */
+  flags?: number;
+}
+
+export interface XattrGetOptions extends RingOpOptions {
+  /** Largest value to read, in bytes (default 65536, the kernel's limit). */
+  size?: number;
+}
+
+export interface PipeOptions extends RingOpOptions {
+  /** O_* flags for pipe2(2): O_NONBLOCK, O_DIRECT (packet mode). O_CLOEXEC is always added. */
+  flags?: number;
+}
+
+/** IOSQE_* bits as the native `submit` takes them. */
+export const SQE_DRAIN = 1;
+export const SQE_ASYNC = 2;
+export const SQE_LINK = 4;
+export const SQE_HARDLINK = 8;
+
+/** An operation ready for the ring: what goes down, and how its result comes back. */
+export interface Prepared<R = number> {
+  /** The Rust table entry's name (set from the `OpEntry`). */
+  op: string;
+  nums: number[];
+  objs: unknown[];
+  /** The system call named in errors. */
+  syscall: string;
+  path?: string;
+  dest?: string;
+  map?: (result: number) => R;
+  /** A negative result that counts as success (ETIME for a timeout). */
+  okErrno?: number;
+  signal?: AbortSignal;
+  /** SQE_* bits. */
+  flags: number;
+  /** Milliseconds of a linked timeout, or -1. */
+  timeout: number;
+  /**
+   * A plain read or write (no `rwFlags`): it takes the binding's fast entry (zero-copy
+   * for library memory) unless an SQE flag or timeout applies, when `rwArgs` gives
+   * the table entry's arguments instead.
+   */
+  rw?: PlainReadWrite;
+}
+
+/** The arguments of a read or write that can take the fast entry. */
+export interface PlainReadWrite {
+  write: boolean;
+  fd: number;
+  buffer: ArrayBufferView;
+  position: number | bigint;
+}
+
+/**
+ * One entry: the liburing name of its prep function, the Rust entry it goes down as
+ * (`op`), and how a call is prepared.
+ */
+export interface OpEntry<A extends unknown[], R> {
+  liburing: string;
+  op: string;
+  prepare: (...args: A) => Prepared<R>;
+}
+
+function entry<A extends unknown[], R = number>(liburing: string, op: string, prepare: (...args: A) => Prepared<R>): OpEntry<A, R> {
+  return { liburing, op, prepare };
+}
+
+const O_CLOEXEC = 0o2000000;
+const AT_REMOVEDIR = 0x200;
+const AT_SYMLINK_FOLLOW = 0x400;
+const IORING_FSYNC_DATASYNC = 1;
+const TIMEOUT_ABS = 1;
+const TIMEOUT_CLOCKS = { monotonic: 0, boottime: 4, realtime: 8 } as const;
+const XATTR_SIZE_MAX = 65536;
+const UINT32_MAX = 2 ** 32 - 1;
+/** Timeouts are kept below ~31 years (the native side clamps there too). */
+const MAX_TIMEOUT_MS = 1e12;
+
+const NONE: never[] = [];
+
+/** The common options of every operation, checked: signal, SQE flags, link timeout. */
+function common(options: RingOpOptions | undefined, syscall: string): Prepared<never> {
+  if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options);
+  const signal = options?.signal;
+  validateSignal(signal);
+  let flags = 0;
+  let timeout = -1;
+  if (options !== undefined) {
+    validateBoolean(options.drain, 'options.drain');
+    validateBoolean(options.async, 'options.async');
+    if (options.drain === true) flags |= SQE_DRAIN;
+    if (options.async === true) flags |= SQE_ASYNC;
+    if (options.timeout !== undefined) {
+      timeout = milliseconds(options.timeout, 'options.timeout');
+    }
+  }
+  return { op: '', nums: NONE, objs: NONE, syscall, signal, flags, timeout };
+}
+
+function milliseconds(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!(value >= 0 && value <= MAX_TIMEOUT_MS)) throw outOfRange(name, `>= 0 && <= ${MAX_TIMEOUT_MS}`, value);
+  return value;
+}
+
+function dirfdOf(options: PathOpOptions | undefined): number {
+  const dirfd = options?.dirfd;
+  if (dirfd === undefined) return AT_FDCWD;
+  validateInteger(dirfd, 'options.dirfd', AT_FDCWD, 2 ** 31 - 1);
+  return dirfd;
+}
+
+function bitsOf(value: unknown, name: string): number {
+  if (value === undefined) return 0;
+  validateInteger(value, name, 0, UINT32_MAX);
+  return value;
+}
+
+/** A position as the native table takes it: a number, -1 for "the file position". */
+function positionNumber(pos: number | bigint): number {
+  if (typeof pos === 'bigint') throw outOfRange('position', `<= ${Number.MAX_SAFE_INTEGER} with options`, pos);
+  return pos;
+}
+
+/** The table entry's arguments of a plain read or write (`Prepared.rw`). */
+export function rwArgs(p: Prepared<unknown>): void {
+  const rw = p.rw!;
+  p.nums = [rw.fd, positionNumber(rw.position), 0];
+  p.objs = [rw.buffer];
+}
+
+/** -1 or null for "no offset" (a pipe), else an offset >= 0. */
+function spliceOffset(value: unknown, name: string): number {
+  if (value === null || value === undefined || value === -1) return -1;
+  return validateLength(value, name);
+}
+
+function withPath<R>(p: Prepared<R>, path: KernelPath): Prepared<R> {
+  p.path = shownPath(path);
+  return p;
+}
+
+const toVoid = (): void => undefined;
+
+function statxPrepared(options: PathOpOptions | undefined, dirfd: number, path: KernelPath, flags: number, mask: number, shown: string | undefined): Prepared<Stats> {
+  const raw = new Uint8Array(STATX_SIZE);
+  const p = common(options, 'statx') as Prepared<Stats>;
+  p.nums = [dirfd, flags, mask];
+  p.objs = [path, raw];
+  p.path = shown;
+  p.map = () => new Stats(raw);
+  return p;
+}
+
+function xattrName(name: unknown): string {
+  if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
+  if (name.includes('\0')) throw invalidArgValue('name', name, 'must be a string without null bytes');
+  return name;
+}
+
+function xattrValue(value: unknown): ArrayBufferView {
+  if (typeof value === 'string') return Buffer.from(value);
+  validateView(value, 'value');
+  return value;
+}
+
+function xattrSize(options: XattrGetOptions | undefined): Uint8Array {
+  const size = options?.size ?? XATTR_SIZE_MAX;
+  validateInteger(size, 'options.size', 0, XATTR_SIZE_MAX);
+  return Buffer.alloc(size);
+}
+
+/** Every `Ring` operation, by method name. */
+export const OPS = {
+  /** IORING_OP_NOP (5.1): a round trip through the ring. Resolves to 0. */
+  nop: entry('io_uring_prep_nop', 'nop', (options?: RingOpOptions) => common(options, 'nop')),
+
+  /**
+   * Opens `path` (IORING_OP_OPENAT, 5.6). `flags` is a Node flag string ('r', 'w+',
+   * 'ax', ...) or O_* bits; O_CLOEXEC is always added. Resolves to the fd.
+   */
+  open: entry('io_uring_prep_openat', 'open', (path: string | Uint8Array | URL, flags: string | number = 'r', mode: number | string = 0o666, options?: PathOpOptions) => {
+    const p = validatePath(path);
+    const f = parseOpenFlags(flags);
+    const m = parseMode(mode, 'mode', 0o666);
+    const prepared = common(options, 'openat') as Prepared;
+    prepared.nums = [dirfdOf(options), f, m];
+    prepared.objs = [p];
+    return withPath(prepared, p);
+  }),
+
+  /**
+   * openat2(2) (IORING_OP_OPENAT2, 5.6): `resolve` restricts how the path is walked
+   * (`constants.RESOLVE_BENEATH` refuses `..` and absolute paths out of `dirfd`).
+   */
+  openat2: entry('io_uring_prep_openat2', 'openat2', (path: string | Uint8Array | URL, options?: OpenHowOptions) => {
+    const p = validatePath(path);
+    const f = parseOpenFlags(options?.flags ?? 'r');
+    const m = parseMode(options?.mode ?? 0o666, 'options.mode', 0o666);
+    const resolve = bitsOf(options?.resolve, 'options.resolve');
+    const prepared = common(options, 'openat2') as Prepared;
+    // O_CREAT/O_TMPFILE take the mode; openat2 refuses a mode with neither.
+    const creates = (f & 0o100) !== 0 || (f & 0o20000000) !== 0;
+    prepared.nums = [dirfdOf(options), f | O_CLOEXEC, creates ? m : 0, resolve];
+    prepared.objs = [p];
+    return withPath(prepared, p);
+  }),
+
+  /** Closes `fd` (IORING_OP_CLOSE, 5.6). */
+  close: entry('io_uring_prep_close', 'close', (fd: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    const p = common(options, 'close') as Prepared<void>;
+    p.nums = [fd];
+    p.map = toVoid;
+    return p;
+  }),
+
+  /**
+   * Reads up to `buffer.byteLength` bytes at `position` (IORING_OP_READ, 5.6).
+   * `position` undefined, null or -1 reads at the file position and advances it.
+   * Resolves to the bytes read: fewer at end of file, 0 past it.
+   */
+  read: entry('io_uring_prep_read', 'read', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) => {
+    validateFd(fd);
+    validateView(buffer, 'buffer');
+    const pos = validatePosition(position);
+    const p = common(options, 'read') as Prepared;
+    const rwFlags = bitsOf(options?.rwFlags, 'options.rwFlags');
+    if (rwFlags === 0) {
+      p.rw = { write: false, fd, buffer, position: pos };
+    } else {
+      p.nums = [fd, positionNumber(pos), rwFlags];
+      p.objs = [buffer];
+    }
+    return p;
+  }),
+
+  /**
+   * Writes all of `buffer` at `position` (IORING_OP_WRITE, 5.6); the bytes are taken
+   * when the call is made. Resolves to the bytes written.
+   */
+  write: entry('io_uring_prep_write', 'write', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) => {
+    validateFd(fd);
+    validateView(buffer, 'buffer');
+    const pos = validatePosition(position);
+    const p = common(options, 'write') as Prepared;
+    const rwFlags = bitsOf(options?.rwFlags, 'options.rwFlags');
+    if (rwFlags === 0) {
+      p.rw = { write: true, fd, buffer, position: pos };
+    } else {
+      p.nums = [fd, positionNumber(pos), rwFlags];
+      p.objs = [buffer];
+    }
+    return p;
+  }),
+
+  /** Scatter read into `buffers` in order (IORING_OP_READV, 5.1). */
+  readv: entry('io_uring_prep_readv', 'readv', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) => {
+    validateFd(fd);
+    validateViews(buffers, 'buffers');
+    const p = common(options, 'readv') as Prepared;
+    p.nums = [fd, positionNumber(validatePosition(position)), bitsOf(options?.rwFlags, 'options.rwFlags')];
+    p.objs = [buffers];
+    return p;
+  }),
+
+  /** Gather write from `buffers` in order (IORING_OP_WRITEV, 5.1). */
+  writev: entry('io_uring_prep_writev', 'writev', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) => {
+    validateFd(fd);
+    validateViews(buffers, 'buffers');
+    const p = common(options, 'writev') as Prepared;
+    p.nums = [fd, positionNumber(validatePosition(position)), bitsOf(options?.rwFlags, 'options.rwFlags')];
+    p.objs = [buffers];
+    return p;
+  }),
+
+  /**
+   * fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC, 5.1), of
+   * the whole file or of `{ offset, length }`.
+   */
+  fsync: entry('io_uring_prep_fsync', 'fsync', (fd: number, options?: FsyncOptions) => {
+    validateFd(fd);
+    validateBoolean(options?.datasync, 'options.datasync');
+    const datasync = options?.datasync === true;
+    const p = common(options, datasync ? 'fdatasync' : 'fsync') as Prepared<void>;
+    const offset = options?.offset === undefined ? 0 : validateLength(options.offset, 'options.offset');
+    const length = options?.length ?? 0;
+    validateInteger(length, 'options.length', 0, UINT32_MAX);
+    p.nums = [fd, datasync ? IORING_FSYNC_DATASYNC : 0, offset, length];
+    p.map = toVoid;
+    return p;
+  }),
+
+  /** Waits until `fd` has one of `events` (POLL* bits; IORING_OP_POLL_ADD, 5.1). Resolves to the events that are ready. */
+  poll: entry('io_uring_prep_poll_add', 'poll', (fd: number, events: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    validateInteger(events, 'events', 1, 0xffff);
+    const p = common(options, 'poll') as Prepared;
+    p.nums = [fd, events];
+    return p;
+  }),
+
+  /** sync_file_range(2) (IORING_OP_SYNC_FILE_RANGE, 5.2); `length` 0 means to the end of the file. */
+  syncFileRange: entry('io_uring_prep_sync_file_range', 'syncFileRange', (fd: number, offset: number, length: number, flags = 0, options?: RingOpOptions) => {
+    validateFd(fd);
+    const off = validateLength(offset, 'offset');
+    validateInteger(length, 'length', 0, UINT32_MAX);
+    validateInteger(flags, 'flags', 0, 7);
+    const p = common(options, 'sync_file_range') as Prepared<void>;
+    p.nums = [fd, off, length, flags];
+    p.map = toVoid;
+    return p;
+  }),
+
+  /**
+   * Resolves after `ms` milliseconds, or once `count` other completions arrived
+   * (IORING_OP_TIMEOUT, 5.4). The kernel's -ETIME is its success.
+   */
+  timeout: entry('io_uring_prep_timeout', 'timeout', (ms: number, options?: TimeoutOptions) => {
+    const time = milliseconds(ms, 'ms');
+    const count = options?.count ?? 0;
+    validateInteger(count, 'options.count', 0, UINT32_MAX);
+    validateBoolean(options?.absolute, 'options.absolute');
+    const clock = options?.clock ?? 'monotonic';
+    if (!Object.hasOwn(TIMEOUT_CLOCKS, clock)) throw invalidArgValue('options.clock', clock, "must be 'monotonic', 'boottime' or 'realtime'");
+    const p = common(options, 'timeout') as Prepared<void>;
+    p.nums = [time, count, (options?.absolute === true ? TIMEOUT_ABS : 0) | TIMEOUT_CLOCKS[clock]];
+    p.okErrno = -ETIME;
+    p.map = toVoid;
+    return p;
+  }),
+
+  /** fallocate(2) (IORING_OP_FALLOCATE, 5.6). */
+  fallocate: entry('io_uring_prep_fallocate', 'fallocate', (fd: number, offset: number | bigint, length: number | bigint, options?: FallocateOptions) => {
+    validateFd(fd);
+    const off = validateLength(offset, 'offset');
+    const len = validateLength(length, 'length');
+    const mode = options?.mode ?? 0;
+    validateInteger(mode, 'options.mode', 0, 2 ** 31 - 1);
+    const p = common(options, 'fallocate') as Prepared<void>;
+    p.nums = [fd, mode, off, len];
+    p.map = toVoid;
+    return p;
+  }),
+
+  /** statx(2) of `path` (IORING_OP_STATX, 5.6). Follows symlinks unless told not to. */
+  stat: entry('io_uring_prep_statx', 'statx', (path: string | Uint8Array | URL, options?: StatOptions) => {
+    const p = validatePath(path);
+    validateBoolean(options?.followSymlinks, 'options.followSymlinks');
+    const flags = options?.followSymlinks === false ? AT_SYMLINK_NOFOLLOW : 0;
+    return statxPrepared(options, dirfdOf(options), p, flags, STATX_MASK, shownPath(p));
+  }),
+
+  /** statx(2) of a symlink itself. */
+  lstat: entry('io_uring_prep_statx', 'statx', (path: string | Uint8Array | URL, options?: PathOpOptions) => {
+    const p = validatePath(path);
+    return statxPrepared(options, dirfdOf(options), p, AT_SYMLINK_NOFOLLOW, STATX_MASK, shownPath(p));
+  }),
+
+  /** statx(2) of an open descriptor (AT_EMPTY_PATH). */
+  fstat: entry('io_uring_prep_statx', 'statx', (fd: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    return statxPrepared(options, fd, '', AT_EMPTY_PATH, STATX_MASK, undefined);
+  }),
+
+  /** statx(2) with the caller's AT_* `flags` and STATX_* `mask`. */
+  statx: entry('io_uring_prep_statx', 'statx', (path: string | Uint8Array | URL, options?: StatxOptions) => {
+    const p = validatePath(path);
+    const flags = bitsOf(options?.flags, 'options.flags');
+    const mask = options?.mask === undefined ? STATX_MASK : bitsOf(options.mask, 'options.mask');
+    return statxPrepared(options, dirfdOf(options), p, flags, mask, shownPath(p));
+  }),
+
+  /** posix_fadvise(2) (IORING_OP_FADVISE, 5.6): POSIX_FADV_* `advice` for a range (`length` 0: to the end). */
+  fadvise: entry('io_uring_prep_fadvise', 'fadvise', (fd: number, offset: number, length: number, advice: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    const off = validateLength(offset, 'offset');
+    const len = validateLength(length, 'length');
+    validateInteger(advice, 'advice', 0, 5);
+    const p = common(options, 'fadvise64') as Prepared<void>;
+    p.nums = [fd, off, len, advice];
+    p.map = toVoid;
+    return p;
+  }),
+
+  /**
+   * splice(2) (IORING_OP_SPLICE, 5.7): moves up to `length` bytes between a pipe and
+   * a file or another pipe; an offset of null or -1 means "none" (a pipe's side).
+   * Resolves to the bytes moved.
+   */
+  splice: entry('io_uring_prep_splice', 'splice', (fdIn: number, offIn: number | null, fdOut: number, offOut: number | null, length: number, flags = 0, options?: RingOpOptions) => {
+    validateInteger(fdIn, 'fdIn', 0, 2 ** 31 - 1);
+    validateInteger(fdOut, 'fdOut', 0, 2 ** 31 - 1);
+    const inOff = spliceOffset(offIn, 'offIn');
+    const outOff = spliceOffset(offOut, 'offOut');
+    validateInteger(length, 'length', 0, UINT32_MAX);
+    validateInteger(flags, 'flags', 0, 0xf);
+    const p = common(options, 'splice') as Prepared;
+    p.nums = [fdIn, inOff, fdOut, outOff, length, flags];
+    return p;
+  }),
+
+  /** tee(2) between two pipes (IORING_OP_TEE, 5.8). Resolves to the bytes duplicated. */
+  tee: entry('io_uring_prep_tee', 'tee', (fdIn: number, fdOut: number, length: number, flags = 0, options?: RingOpOptions) => {
+    validateInteger(fdIn, 'fdIn', 0, 2 ** 31 - 1);
+    validateInteger(fdOut, 'fdOut', 0, 2 ** 31 - 1);
+    validateInteger(length, 'length', 0, UINT32_MAX);
+    validateInteger(flags, 'flags', 0, 0xf);
+    const p = common(options, 'tee') as Prepared;
+    p.nums = [fdIn, fdOut, length, flags];
+    return p;
+  }),
+
+  /** rename(2), or renameat2(2) with `{ flags }` (IORING_OP_RENAMEAT, 5.11). */
+  rename: entry('io_uring_prep_renameat', 'rename', (from: string | Uint8Array | URL, to: string | Uint8Array | URL, options?: RenameOptions) => {
+    const a = validatePath(from, 'oldPath');
+    const b = validatePath(to, 'newPath');
+    const flags = bitsOf(options?.flags, 'options.flags');
+    const dirfd = dirfdOf(options);
+    const p = common(options, 'renameat') as Prepared<void>;
+    p.nums = [dirfd, dirfd, flags];
+    p.objs = [a, b];
+    p.path = shownPath(a);
+    p.dest = shownPath(b);
+    p.map = toVoid;
+    return p;
+  }),
+
+  /** unlink(2) (IORING_OP_UNLINKAT, 5.11). */
+  unlink: entry('io_uring_prep_unlinkat', 'unlink', (path: string | Uint8Array | URL, options?: PathOpOptions) => {
+    const p = validatePath(path);
+    const prepared = common(options, 'unlinkat') as Prepared<void>;
+    prepared.nums = [dirfdOf(options), 0];
+    prepared.objs = [p];
+    prepared.map = toVoid;
+    return withPath(prepared, p);
+  }),
+
+  /** rmdir(2) (IORING_OP_UNLINKAT with AT_REMOVEDIR, 5.11). */
+  rmdir: entry('io_uring_prep_unlinkat', 'unlink', (path: string | Uint8Array | URL, options?: PathOpOptions) => {
+    const p = validatePath(path);
+    const prepared = common(options, 'unlinkat') as Prepared<void>;
+    prepared.nums = [dirfdOf(options), AT_REMOVEDIR];
+    prepared.objs = [p];
+    prepared.map = toVoid;
+    return withPath(prepared, p);
+  }),
+
+  /** mkdir(2) (IORING_OP_MKDIRAT, 5.15). */
+  mkdir: entry('io_uring_prep_mkdirat', 'mkdir', (path: string | Uint8Array | URL, mode: number | string = 0o777, options?: PathOpOptions) => {
+    const p = validatePath(path);
+    const m = parseMode(mode, 'mode', 0o777);
+    const prepared = common(options, 'mkdirat') as Prepared<void>;
+    prepared.nums = [dirfdOf(options), m];
+    prepared.objs = [p];
+    prepared.map = toVoid;
+    return withPath(prepared, p);
+  }),
+
+  /** Makes `path` a symlink to `target` (IORING_OP_SYMLINKAT, 5.15). */
+  symlink: entry('io_uring_prep_symlinkat', 'symlink', (target: string | Uint8Array | URL, path: string | Uint8Array | URL, options?: PathOpOptions) => {
+    const t = validatePath(target, 'target');
+    const p = validatePath(path);
+    const prepared = common(options, 'symlinkat') as Prepared<void>;
+    prepared.nums = [dirfdOf(options)];
+    prepared.objs = [t, p];
+    prepared.path = shownPath(t);
+    prepared.dest = shownPath(p);
+    prepared.map = toVoid;
+    return prepared;
+  }),
+
+  /** Makes `newPath` a hard link to `existing` (IORING_OP_LINKAT, 5.15). */
+  link: entry('io_uring_prep_linkat', 'link', (existing: string | Uint8Array | URL, newPath: string | Uint8Array | URL, options?: LinkOptions) => {
+    const a = validatePath(existing, 'existingPath');
+    const b = validatePath(newPath, 'newPath');
+    validateBoolean(options?.followSymlinks, 'options.followSymlinks');
+    const dirfd = dirfdOf(options);
+    const prepared = common(options, 'linkat') as Prepared<void>;
+    prepared.nums = [dirfd, dirfd, options?.followSymlinks === true ? AT_SYMLINK_FOLLOW : 0];
+    prepared.objs = [a, b];
+    prepared.path = shownPath(a);
+    prepared.dest = shownPath(b);
+    prepared.map = toVoid;
+    return prepared;
+  }),
+
+  /** fsetxattr(2) (IORING_OP_FSETXATTR, 5.19): sets extended attribute `name` ('user.x') of `fd`. */
+  fsetxattr: entry('io_uring_prep_fsetxattr', 'fsetxattr', (fd: number, name: string, value: string | ArrayBufferView, options?: XattrSetOptions) => {
+    validateFd(fd);
+    const n = xattrName(name);
+    const v = xattrValue(value);
+    const p = common(options, 'fsetxattr') as Prepared<void>;
+    p.nums = [fd, bitsOf(options?.flags, 'options.flags')];
+    p.objs = [n, v];
+    p.map = toVoid;
+    return p;
+  }),
+
+  /** setxattr(2) (IORING_OP_SETXATTR, 5.19). */
+  setxattr: entry('io_uring_prep_setxattr', 'setxattr', (path: string | Uint8Array | URL, name: string, value: string | ArrayBufferView, options?: XattrSetOptions) => {
+    const p = validatePath(path);
+    const n = xattrName(name);
+    const v = xattrValue(value);
+    const prepared = common(options, 'setxattr') as Prepared<void>;
+    prepared.nums = [bitsOf(options?.flags, 'options.flags')];
+    prepared.objs = [p, n, v];
+    prepared.map = toVoid;
+    return withPath(prepared, p);
+  }),
+
+  /** fgetxattr(2) (IORING_OP_FGETXATTR, 5.19). Resolves to the value as a Buffer. */
+  fgetxattr: entry('io_uring_prep_fgetxattr', 'fgetxattr', (fd: number, name: string, options?: XattrGetOptions) => {
+    validateFd(fd);
+    const n = xattrName(name);
+    const out = xattrSize(options);
+    const p = common(options, 'fgetxattr') as Prepared<Buffer>;
+    p.nums = [fd];
+    p.objs = [n, out];
+    p.map = (length) => Buffer.from(out.buffer, out.byteOffset, length);
+    return p;
+  }),
+
+  /** getxattr(2) (IORING_OP_GETXATTR, 5.19). Resolves to the value as a Buffer. */
+  getxattr: entry('io_uring_prep_getxattr', 'getxattr', (path: string | Uint8Array | URL, name: string, options?: XattrGetOptions) => {
+    const p = validatePath(path);
+    const n = xattrName(name);
+    const out = xattrSize(options);
+    const prepared = common(options, 'getxattr') as Prepared<Buffer>;
+    prepared.objs = [p, n, out];
+    prepared.map = (length) => Buffer.from(out.buffer, out.byteOffset, length);
+    return withPath(prepared, p);
+  }),
+
+  /**
+   * Cancels every operation in flight on `fd` (IORING_OP_ASYNC_CANCEL with
+   * IORING_ASYNC_CANCEL_FD | ALL, 5.19); each rejects with ECANCELED. Resolves to how
+   * many were cancelled.
+   */
+  cancelFd: entry('io_uring_prep_cancel_fd', 'cancelFd', (fd: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    const p = common(options, 'io_uring_cancel') as Prepared;
+    p.nums = [fd];
+    return p;
+  }),
+
+  /** ftruncate(2) (IORING_OP_FTRUNCATE, 6.9). */
+  ftruncate: entry('io_uring_prep_ftruncate', 'ftruncate', (fd: number, length: number | bigint = 0, options?: RingOpOptions) => {
+    validateFd(fd);
+    const len = validateLength(length, 'length');
+    const p = common(options, 'ftruncate') as Prepared<void>;
+    p.nums = [fd, len];
+    p.map = toVoid;
+    return p;
+  }),
+
+  /** pipe2(2) (IORING_OP_PIPE, 6.16). Resolves to `[readFd, writeFd]`. */
+  pipe: entry('io_uring_prep_pipe', 'pipe', (options?: PipeOptions) => {
+    const flags = bitsOf(options?.flags, 'options.flags');
+    const fds = new Int32Array(2);
+    const p = common(options, 'pipe2') as Prepared<[number, number]>;
+    p.nums = [flags | O_CLOEXEC];
+    p.objs = [fds];
+    p.map = () => [fds[0], fds[1]];
+    return p;
+  }),
+};
+
+export type OpTable = typeof OPS;
+export type OpName = keyof OpTable;
+type ArgsOf<E> = E extends OpEntry<infer A, unknown> ? A : never;
+type ResultOf<E> = E extends OpEntry<unknown[], infer R> ? R : never;
+
+/** The `Ring` method of each entry: its arguments, a promise of its result. */
+export type RingOps = { [K in OpName]: (...args: ArgsOf<OpTable[K]>) => Promise<ResultOf<OpTable[K]>> };
+/** The `ring.chain()` method of each entry: the same arguments, the builder back. */
+export type ChainOps<C> = { [K in OpName]: (...args: ArgsOf<OpTable[K]>) => C };

@@ -1,0 +1,112 @@
+//! `OpArgs` over JS values: how a generic `NativeRing::submit` call hands an op its
+//! arguments. Numbers come from one array, everything else (paths, buffers, lists of
+//! buffers) from another, each in the op's own order (`ring_core::op`).
+
+use std::ffi::CString;
+use std::io;
+
+use iobuf::IoBuf;
+use napi::bindgen_prelude::Unknown;
+use napi::{sys, JsValue};
+use ring_core::OpArgs;
+
+use crate::js;
+use crate::views::{copy_of_view, landing_for_view};
+
+fn invalid() -> io::Error {
+    io::Error::from_raw_os_error(libc::EINVAL)
+}
+
+/// The arguments of one op, and the JS views its outputs go back to (in order).
+pub struct JsArgs<'a> {
+    env: sys::napi_env,
+    nums: std::slice::Iter<'a, f64>,
+    objs: std::slice::Iter<'a, Unknown<'a>>,
+    /// References to the views outputs are copied into once the completion is reaped.
+    pub targets: Vec<sys::napi_ref>,
+}
+
+impl<'a> JsArgs<'a> {
+    pub fn new(env: sys::napi_env, nums: &'a [f64], objs: &'a [Unknown<'a>]) -> Self {
+        Self {
+            env,
+            nums: nums.iter(),
+            objs: objs.iter(),
+            targets: Vec::new(),
+        }
+    }
+
+    /// Releases the targets taken so far (the op was refused).
+    pub fn release(self) {
+        for r in self.targets {
+            js::delete_ref(self.env, r);
+        }
+    }
+
+    fn next_obj(&mut self) -> io::Result<sys::napi_value> {
+        self.objs.next().map(|o| o.raw()).ok_or_else(invalid)
+    }
+
+    fn list(&mut self) -> io::Result<Vec<sys::napi_value>> {
+        let value = self.next_obj()?;
+        js::array_elements(self.env, value).ok_or_else(invalid)
+    }
+
+    fn copy(&self, value: sys::napi_value) -> io::Result<IoBuf> {
+        // SAFETY: value is a live handle of this call's scope.
+        let view = unsafe { Unknown::from_raw_unchecked(self.env, value) };
+        copy_of_view(self.env, &view).map_err(|_| invalid())
+    }
+
+    fn landing(&mut self, value: sys::napi_value) -> io::Result<IoBuf> {
+        // SAFETY: value is a live handle of this call's scope.
+        let view = unsafe { Unknown::from_raw_unchecked(self.env, value) };
+        let (buf, target) = landing_for_view(self.env, &view).map_err(|_| invalid())?;
+        self.targets.push(target);
+        Ok(buf)
+    }
+}
+
+impl OpArgs for JsArgs<'_> {
+    fn num(&mut self) -> io::Result<f64> {
+        self.nums.next().copied().ok_or_else(invalid)
+    }
+
+    fn path(&mut self) -> io::Result<CString> {
+        let value = self.next_obj()?;
+        let bytes = match js::string_bytes(self.env, value) {
+            Some(bytes) => bytes,
+            None => {
+                let (ptr, len) = js::view_bytes(self.env, value).ok_or_else(invalid)?;
+                if len == 0 {
+                    Vec::new()
+                } else {
+                    // SAFETY: the view's memory is valid for len bytes while no JS
+                    // runs (this call); it is copied at once.
+                    unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
+                }
+            }
+        };
+        CString::new(bytes).map_err(|_| invalid())
+    }
+
+    fn input(&mut self) -> io::Result<IoBuf> {
+        let value = self.next_obj()?;
+        self.copy(value)
+    }
+
+    fn output(&mut self) -> io::Result<IoBuf> {
+        let value = self.next_obj()?;
+        self.landing(value)
+    }
+
+    fn inputs(&mut self) -> io::Result<Vec<IoBuf>> {
+        let values = self.list()?;
+        values.into_iter().map(|v| self.copy(v)).collect()
+    }
+
+    fn outputs(&mut self) -> io::Result<Vec<IoBuf>> {
+        let values = self.list()?;
+        values.into_iter().map(|v| self.landing(v)).collect()
+    }
+}
