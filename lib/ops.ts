@@ -257,6 +257,32 @@ function withPath<R>(p: Prepared<R>, path: KernelPath): Prepared<R> {
 
 const toVoid = (): void => undefined;
 
+/** read and write: the fast entry unless `rwFlags` asks for the table's. */
+function readWrite(write: boolean, fd: number, buffer: ArrayBufferView, position: unknown, options: ReadWriteOptions | undefined): Prepared {
+  validateFd(fd);
+  validateView(buffer, 'buffer');
+  const pos = validatePosition(position);
+  const p = common(options, write ? 'write' : 'read') as Prepared;
+  const rwFlags = bitsOf(options?.rwFlags, 'options.rwFlags');
+  if (rwFlags === 0) {
+    p.rw = { write, fd, buffer, position: pos };
+  } else {
+    p.nums = [fd, positionNumber(pos), rwFlags];
+    p.objs = [buffer];
+  }
+  return p;
+}
+
+/** readv and writev. */
+function vectored(syscall: string, fd: number, buffers: readonly ArrayBufferView[], position: unknown, options: ReadWriteOptions | undefined): Prepared {
+  validateFd(fd);
+  validateViews(buffers, 'buffers');
+  const p = common(options, syscall) as Prepared;
+  p.nums = [fd, positionNumber(validatePosition(position)), bitsOf(options?.rwFlags, 'options.rwFlags')];
+  p.objs = [buffers];
+  return p;
+}
+
 function statxPrepared(options: PathOpOptions | undefined, dirfd: number, path: KernelPath, flags: number, mask: number, shown: string | undefined): Prepared<Stats> {
   const raw = new Uint8Array(STATX_SIZE);
   const p = common(options, 'statx') as Prepared<Stats>;
@@ -335,59 +361,23 @@ export const OPS = {
    * `position` undefined, null or -1 reads at the file position and advances it.
    * Resolves to the bytes read: fewer at end of file, 0 past it.
    */
-  read: entry('io_uring_prep_read', 'read', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) => {
-    validateFd(fd);
-    validateView(buffer, 'buffer');
-    const pos = validatePosition(position);
-    const p = common(options, 'read') as Prepared;
-    const rwFlags = bitsOf(options?.rwFlags, 'options.rwFlags');
-    if (rwFlags === 0) {
-      p.rw = { write: false, fd, buffer, position: pos };
-    } else {
-      p.nums = [fd, positionNumber(pos), rwFlags];
-      p.objs = [buffer];
-    }
-    return p;
-  }),
+  read: entry('io_uring_prep_read', 'read', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) =>
+    readWrite(false, fd, buffer, position, options)),
 
   /**
    * Writes all of `buffer` at `position` (IORING_OP_WRITE, 5.6); the bytes are taken
    * when the call is made. Resolves to the bytes written.
    */
-  write: entry('io_uring_prep_write', 'write', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) => {
-    validateFd(fd);
-    validateView(buffer, 'buffer');
-    const pos = validatePosition(position);
-    const p = common(options, 'write') as Prepared;
-    const rwFlags = bitsOf(options?.rwFlags, 'options.rwFlags');
-    if (rwFlags === 0) {
-      p.rw = { write: true, fd, buffer, position: pos };
-    } else {
-      p.nums = [fd, positionNumber(pos), rwFlags];
-      p.objs = [buffer];
-    }
-    return p;
-  }),
+  write: entry('io_uring_prep_write', 'write', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) =>
+    readWrite(true, fd, buffer, position, options)),
 
   /** Scatter read into `buffers` in order (IORING_OP_READV, 5.1). */
-  readv: entry('io_uring_prep_readv', 'readv', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) => {
-    validateFd(fd);
-    validateViews(buffers, 'buffers');
-    const p = common(options, 'readv') as Prepared;
-    p.nums = [fd, positionNumber(validatePosition(position)), bitsOf(options?.rwFlags, 'options.rwFlags')];
-    p.objs = [buffers];
-    return p;
-  }),
+  readv: entry('io_uring_prep_readv', 'readv', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) =>
+    vectored('readv', fd, buffers, position, options)),
 
   /** Gather write from `buffers` in order (IORING_OP_WRITEV, 5.1). */
-  writev: entry('io_uring_prep_writev', 'writev', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) => {
-    validateFd(fd);
-    validateViews(buffers, 'buffers');
-    const p = common(options, 'writev') as Prepared;
-    p.nums = [fd, positionNumber(validatePosition(position)), bitsOf(options?.rwFlags, 'options.rwFlags')];
-    p.objs = [buffers];
-    return p;
-  }),
+  writev: entry('io_uring_prep_writev', 'writev', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) =>
+    vectored('writev', fd, buffers, position, options)),
 
   /**
    * fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC, 5.1), of
@@ -680,6 +670,23 @@ export const OPS = {
     return p;
   }),
 };
+
+/**
+ * Defines one method per entry on `prototype` (Ring's, Chain's): `method` makes it
+ * from the entry. Each call prepares its arguments with the entry and tags the result
+ * with the entry's native op.
+ */
+export function defineOps(prototype: object, method: (prepare: (args: unknown[]) => Prepared<unknown>) => (...args: unknown[]) => unknown): void {
+  for (const name of Object.keys(OPS) as OpName[]) {
+    const entry = OPS[name] as OpEntry<unknown[], unknown>;
+    const prepare = (args: unknown[]): Prepared<unknown> => {
+      const prepared = entry.prepare(...args);
+      prepared.op = entry.op;
+      return prepared;
+    };
+    Object.defineProperty(prototype, name, { configurable: true, writable: true, value: method(prepare) });
+  }
+}
 
 export type OpTable = typeof OPS;
 export type OpName = keyof OpTable;

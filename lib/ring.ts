@@ -5,7 +5,7 @@ import type { FixedBuffersOptions } from './batch';
 import { IoError, invalidArgType, invalidState, nativeErrno, outOfRange } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
-import { OPS, SQE_HARDLINK, SQE_LINK, rwArgs, type ChainOps, type OpEntry, type OpName, type Prepared, type RingOps } from './ops';
+import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingOps } from './ops';
 import { CompletionSource, submitBatchOf, type TrackExtra } from './source';
 import { validateBoolean, validateInteger, validateObject, validateSignal } from './validate';
 
@@ -198,23 +198,15 @@ export class Ring extends CompletionSource<NativeRing> {
   }
 
   static {
-    for (const name of Object.keys(OPS) as OpName[]) {
-      const entry = OPS[name] as OpEntry<unknown[], unknown>;
-      Object.defineProperty(Ring.prototype, name, {
-        configurable: true,
-        writable: true,
-        value(this: Ring, ...args: unknown[]): Promise<unknown> {
-          let prepared: Prepared<unknown>;
-          try {
-            prepared = entry.prepare(...args);
-          } catch (e) {
-            return Promise.reject(e);
-          }
-          prepared.op = entry.op;
-          return this.#submit(prepared);
-        },
-      });
-    }
+    defineOps(Ring.prototype, (prepare) => function (this: Ring, ...args: unknown[]): Promise<unknown> {
+      let prepared: Prepared<unknown>;
+      try {
+        prepared = prepare(args);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return this.#submit(prepared);
+    });
   }
 }
 
@@ -266,26 +258,17 @@ export class Chain {
   }
 
   static {
-    for (const name of Object.keys(OPS) as OpName[]) {
-      const entry = OPS[name] as OpEntry<unknown[], unknown>;
-      Object.defineProperty(Chain.prototype, name, {
-        configurable: true,
-        writable: true,
-        value(this: Chain, ...args: unknown[]): Chain {
-          // The first invalid operation is reported by submit(), as a rejection.
-          if (this.#error === undefined) {
-            try {
-              const prepared = entry.prepare(...args);
-              prepared.op = entry.op;
-              this.#ops.push(prepared);
-            } catch (e) {
-              this.#error = e;
-            }
-          }
-          return this;
-        },
-      });
-    }
+    defineOps(Chain.prototype, (prepare) => function (this: Chain, ...args: unknown[]): Chain {
+      // The first invalid operation is reported by submit(), as a rejection.
+      if (this.#error === undefined) {
+        try {
+          this.#ops.push(prepare(args));
+        } catch (e) {
+          this.#error = e;
+        }
+      }
+      return this;
+    });
   }
 }
 
