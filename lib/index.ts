@@ -14,6 +14,7 @@ export type {
   StatxOptions,
   FallocateOptions,
   RenameOptions,
+  UnlinkOptions,
   LinkOptions,
   OpenHowOptions,
   TimeoutOptions,

@@ -86,9 +86,18 @@ export interface FallocateOptions extends RingOpOptions {
 export interface RenameOptions extends PathOpOptions {
   /** renameat2(2) flags: RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2. */
   flags?: number;
+  /** Directory fd the new path is resolved against (default: `dirfd`). */
+  newDirfd?: number;
+}
+
+export interface UnlinkOptions extends PathOpOptions {
+  /** unlinkat(2) flags: AT_REMOVEDIR (0x200) removes a directory, as `rmdir` does. */
+  flags?: number;
 }
 
 export interface LinkOptions extends PathOpOptions {
+  /** Directory fd the new path is resolved against (default: `dirfd`). */
+  newDirfd?: number;
   /** Follow `existing` if it is a symlink (AT_SYMLINK_FOLLOW). */
   followSymlinks?: boolean;
 }
@@ -174,11 +183,48 @@ export interface OpEntry<A extends unknown[], R> {
   liburing: string;
   op: string;
   prepare: (...args: A) => Prepared<R>;
+  /**
+   * The `Ring` method's arguments from the liburing prep function's (minus the SQE),
+   * where the two differ (`uring-aio/liburing`).
+   */
+  fromLiburing?: (...args: any[]) => unknown[];
 }
 
-function entry<A extends unknown[], R = number>(liburing: string, op: string, prepare: (...args: A) => Prepared<R>): OpEntry<A, R> {
-  return { liburing, op, prepare };
+function entry<A extends unknown[], R = number>(
+  liburing: string,
+  op: string,
+  prepare: (...args: A) => Prepared<R>,
+  fromLiburing?: (...args: any[]) => unknown[],
+): OpEntry<A, R> {
+  return { liburing, op, prepare, fromLiburing };
 }
+
+/** The first `n` bytes of a view, as liburing's (buf, nbytes) pairs give them. */
+function firstBytes(buf: unknown, n: unknown): ArrayBufferView {
+  validateView(buf, 'buf');
+  validateInteger(n, 'nbytes', 0, buf.byteLength);
+  return new Uint8Array(buf.buffer, buf.byteOffset, n);
+}
+
+/** liburing's (iovecs, nr_vecs): the first `nr` of an array of views or `{ iov_base, iov_len }`. */
+function firstVecs(iovecs: unknown, nr: unknown): ArrayBufferView[] {
+  if (!Array.isArray(iovecs)) throw invalidArgType('iovecs', 'an instance of Array', iovecs);
+  validateInteger(nr, 'nr_vecs', 0, iovecs.length);
+  return iovecs.slice(0, nr).map((v: unknown) =>
+    ArrayBuffer.isView(v) ? v : firstBytes((v as { iov_base?: unknown })?.iov_base, (v as { iov_len?: unknown })?.iov_len));
+}
+
+/** liburing's `struct __kernel_timespec` as `{ tv_sec, tv_nsec }`, or milliseconds. */
+function timespecMs(ts: unknown): number {
+  if (typeof ts === 'number') return ts;
+  const t = ts as { tv_sec?: unknown; tv_nsec?: unknown } | null;
+  if (t === null || typeof t !== 'object') throw invalidArgType('ts', 'of type object or number', ts);
+  validateInteger(t.tv_sec ?? 0, 'ts.tv_sec', 0, Number.MAX_SAFE_INTEGER);
+  validateInteger(t.tv_nsec ?? 0, 'ts.tv_nsec', 0, 999_999_999);
+  return Number(t.tv_sec ?? 0) * 1000 + Number(t.tv_nsec ?? 0) / 1e6;
+}
+
+const CLOCK_OF_FLAGS: Record<number, 'monotonic' | 'boottime' | 'realtime'> = { 0: 'monotonic', 4: 'boottime', 8: 'realtime' };
 
 const O_CLOEXEC = 0o2000000;
 const AT_REMOVEDIR = 0x200;
@@ -219,9 +265,12 @@ function milliseconds(value: unknown, name: string): number {
 }
 
 function dirfdOf(options: PathOpOptions | undefined): number {
-  const dirfd = options?.dirfd;
-  if (dirfd === undefined) return AT_FDCWD;
-  validateInteger(dirfd, 'options.dirfd', AT_FDCWD, 2 ** 31 - 1);
+  return validDirfd(options?.dirfd, 'options.dirfd', AT_FDCWD);
+}
+
+function validDirfd(dirfd: unknown, name: string, fallback: number): number {
+  if (dirfd === undefined) return fallback;
+  validateInteger(dirfd, name, AT_FDCWD, 2 ** 31 - 1);
   return dirfd;
 }
 
@@ -328,7 +377,7 @@ export const OPS = {
     prepared.nums = [dirfdOf(options), f, m];
     prepared.objs = [p];
     return withPath(prepared, p);
-  }),
+  }, (dfd: number, path: string | Uint8Array | URL, flags: number, mode: number) => [path, flags, mode, { dirfd: dfd }]),
 
   /**
    * openat2(2) (IORING_OP_OPENAT2, 5.6): `resolve` restricts how the path is walked
@@ -345,7 +394,7 @@ export const OPS = {
     prepared.nums = [dirfdOf(options), f | O_CLOEXEC, creates ? m : 0, resolve];
     prepared.objs = [p];
     return withPath(prepared, p);
-  }),
+  }, (dfd: number, path: string | Uint8Array | URL, how: { flags?: number; mode?: number; resolve?: number }) => [path, { dirfd: dfd, flags: how?.flags, mode: how?.mode, resolve: how?.resolve }]),
 
   /** Closes `fd` (IORING_OP_CLOSE, 5.6). */
   close: entry('io_uring_prep_close', 'close', (fd: number, options?: RingOpOptions) => {
@@ -362,22 +411,22 @@ export const OPS = {
    * Resolves to the bytes read: fewer at end of file, 0 past it.
    */
   read: entry('io_uring_prep_read', 'read', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) =>
-    readWrite(false, fd, buffer, position, options)),
+    readWrite(false, fd, buffer, position, options), (fd: number, buf: ArrayBufferView, nbytes: number, offset: number | bigint) => [fd, firstBytes(buf, nbytes), offset]),
 
   /**
    * Writes all of `buffer` at `position` (IORING_OP_WRITE, 5.6); the bytes are taken
    * when the call is made. Resolves to the bytes written.
    */
   write: entry('io_uring_prep_write', 'write', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) =>
-    readWrite(true, fd, buffer, position, options)),
+    readWrite(true, fd, buffer, position, options), (fd: number, buf: ArrayBufferView, nbytes: number, offset: number | bigint) => [fd, firstBytes(buf, nbytes), offset]),
 
   /** Scatter read into `buffers` in order (IORING_OP_READV, 5.1). */
   readv: entry('io_uring_prep_readv', 'readv', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) =>
-    vectored('readv', fd, buffers, position, options)),
+    vectored('readv', fd, buffers, position, options), (fd: number, iovecs: unknown[], nr: number, offset: number | bigint) => [fd, firstVecs(iovecs, nr), offset]),
 
   /** Gather write from `buffers` in order (IORING_OP_WRITEV, 5.1). */
   writev: entry('io_uring_prep_writev', 'writev', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) =>
-    vectored('writev', fd, buffers, position, options)),
+    vectored('writev', fd, buffers, position, options), (fd: number, iovecs: unknown[], nr: number, offset: number | bigint) => [fd, firstVecs(iovecs, nr), offset]),
 
   /**
    * fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC, 5.1), of
@@ -394,7 +443,7 @@ export const OPS = {
     p.nums = [fd, datasync ? IORING_FSYNC_DATASYNC : 0, offset, length];
     p.map = toVoid;
     return p;
-  }),
+  }, (fd: number, flags = 0) => [fd, { datasync: (flags & IORING_FSYNC_DATASYNC) !== 0 }]),
 
   /** Waits until `fd` has one of `events` (POLL* bits; IORING_OP_POLL_ADD, 5.1). Resolves to the events that are ready. */
   poll: entry('io_uring_prep_poll_add', 'poll', (fd: number, events: number, options?: RingOpOptions) => {
@@ -415,7 +464,7 @@ export const OPS = {
     p.nums = [fd, off, length, flags];
     p.map = toVoid;
     return p;
-  }),
+  }, (fd: number, len: number, offset: number, flags = 0) => [fd, offset, len, flags]),
 
   /**
    * Resolves after `ms` milliseconds, or once `count` other completions arrived
@@ -433,7 +482,7 @@ export const OPS = {
     p.okErrno = -ETIME;
     p.map = toVoid;
     return p;
-  }),
+  }, (ts: unknown, count = 0, flags = 0) => [timespecMs(ts), { count, absolute: (flags & TIMEOUT_ABS) !== 0, clock: CLOCK_OF_FLAGS[flags & 12] }]),
 
   /** fallocate(2) (IORING_OP_FALLOCATE, 5.6). */
   fallocate: entry('io_uring_prep_fallocate', 'fallocate', (fd: number, offset: number | bigint, length: number | bigint, options?: FallocateOptions) => {
@@ -446,7 +495,7 @@ export const OPS = {
     p.nums = [fd, mode, off, len];
     p.map = toVoid;
     return p;
-  }),
+  }, (fd: number, mode: number, offset: number, len: number) => [fd, offset, len, { mode }]),
 
   /** statx(2) of `path` (IORING_OP_STATX, 5.6). Follows symlinks unless told not to. */
   stat: entry('io_uring_prep_statx', 'statx', (path: string | Uint8Array | URL, options?: StatOptions) => {
@@ -474,7 +523,7 @@ export const OPS = {
     const flags = bitsOf(options?.flags, 'options.flags');
     const mask = options?.mask === undefined ? STATX_MASK : bitsOf(options.mask, 'options.mask');
     return statxPrepared(options, dirfdOf(options), p, flags, mask, shownPath(p));
-  }),
+  }, (dfd: number, path: string | Uint8Array | URL, flags: number, mask: number) => [path, { dirfd: dfd, flags, mask }]),
 
   /** posix_fadvise(2) (IORING_OP_FADVISE, 5.6): POSIX_FADV_* `advice` for a range (`length` 0: to the end). */
   fadvise: entry('io_uring_prep_fadvise', 'fadvise', (fd: number, offset: number, length: number, advice: number, options?: RingOpOptions) => {
@@ -523,23 +572,23 @@ export const OPS = {
     const flags = bitsOf(options?.flags, 'options.flags');
     const dirfd = dirfdOf(options);
     const p = common(options, 'renameat') as Prepared<void>;
-    p.nums = [dirfd, dirfd, flags];
+    p.nums = [dirfd, validDirfd(options?.newDirfd, 'options.newDirfd', dirfd), flags];
     p.objs = [a, b];
     p.path = shownPath(a);
     p.dest = shownPath(b);
     p.map = toVoid;
     return p;
-  }),
+  }, (olddfd: number, oldpath: string | Uint8Array | URL, newdfd: number, newpath: string | Uint8Array | URL, flags = 0) => [oldpath, newpath, { dirfd: olddfd, newDirfd: newdfd, flags }]),
 
   /** unlink(2) (IORING_OP_UNLINKAT, 5.11). */
-  unlink: entry('io_uring_prep_unlinkat', 'unlink', (path: string | Uint8Array | URL, options?: PathOpOptions) => {
+  unlink: entry('io_uring_prep_unlinkat', 'unlink', (path: string | Uint8Array | URL, options?: UnlinkOptions) => {
     const p = validatePath(path);
     const prepared = common(options, 'unlinkat') as Prepared<void>;
-    prepared.nums = [dirfdOf(options), 0];
+    prepared.nums = [dirfdOf(options), bitsOf(options?.flags, 'options.flags')];
     prepared.objs = [p];
     prepared.map = toVoid;
     return withPath(prepared, p);
-  }),
+  }, (dfd: number, path: string | Uint8Array | URL, flags = 0) => [path, { dirfd: dfd, flags }]),
 
   /** rmdir(2) (IORING_OP_UNLINKAT with AT_REMOVEDIR, 5.11). */
   rmdir: entry('io_uring_prep_unlinkat', 'unlink', (path: string | Uint8Array | URL, options?: PathOpOptions) => {
@@ -560,7 +609,7 @@ export const OPS = {
     prepared.objs = [p];
     prepared.map = toVoid;
     return withPath(prepared, p);
-  }),
+  }, (dfd: number, path: string | Uint8Array | URL, mode: number) => [path, mode, { dirfd: dfd }]),
 
   /** Makes `path` a symlink to `target` (IORING_OP_SYMLINKAT, 5.15). */
   symlink: entry('io_uring_prep_symlinkat', 'symlink', (target: string | Uint8Array | URL, path: string | Uint8Array | URL, options?: PathOpOptions) => {
@@ -573,7 +622,7 @@ export const OPS = {
     prepared.dest = shownPath(p);
     prepared.map = toVoid;
     return prepared;
-  }),
+  }, (target: string | Uint8Array | URL, newdirfd: number, linkpath: string | Uint8Array | URL) => [target, linkpath, { dirfd: newdirfd }]),
 
   /** Makes `newPath` a hard link to `existing` (IORING_OP_LINKAT, 5.15). */
   link: entry('io_uring_prep_linkat', 'link', (existing: string | Uint8Array | URL, newPath: string | Uint8Array | URL, options?: LinkOptions) => {
@@ -582,13 +631,13 @@ export const OPS = {
     validateBoolean(options?.followSymlinks, 'options.followSymlinks');
     const dirfd = dirfdOf(options);
     const prepared = common(options, 'linkat') as Prepared<void>;
-    prepared.nums = [dirfd, dirfd, options?.followSymlinks === true ? AT_SYMLINK_FOLLOW : 0];
+    prepared.nums = [dirfd, validDirfd(options?.newDirfd, 'options.newDirfd', dirfd), options?.followSymlinks === true ? AT_SYMLINK_FOLLOW : 0];
     prepared.objs = [a, b];
     prepared.path = shownPath(a);
     prepared.dest = shownPath(b);
     prepared.map = toVoid;
     return prepared;
-  }),
+  }, (olddfd: number, oldpath: string | Uint8Array | URL, newdfd: number, newpath: string | Uint8Array | URL, flags = 0) => [oldpath, newpath, { dirfd: olddfd, newDirfd: newdfd, followSymlinks: (flags & AT_SYMLINK_FOLLOW) !== 0 }]),
 
   /** fsetxattr(2) (IORING_OP_FSETXATTR, 5.19): sets extended attribute `name` ('user.x') of `fd`. */
   fsetxattr: entry('io_uring_prep_fsetxattr', 'fsetxattr', (fd: number, name: string, value: string | ArrayBufferView, options?: XattrSetOptions) => {
@@ -600,7 +649,7 @@ export const OPS = {
     p.objs = [n, v];
     p.map = toVoid;
     return p;
-  }),
+  }, (fd: number, name: string, value: ArrayBufferView, flags: number, len: number) => [fd, name, firstBytes(value, len), { flags }]),
 
   /** setxattr(2) (IORING_OP_SETXATTR, 5.19). */
   setxattr: entry('io_uring_prep_setxattr', 'setxattr', (path: string | Uint8Array | URL, name: string, value: string | ArrayBufferView, options?: XattrSetOptions) => {
@@ -612,7 +661,7 @@ export const OPS = {
     prepared.objs = [p, n, v];
     prepared.map = toVoid;
     return withPath(prepared, p);
-  }),
+  }, (name: string, value: ArrayBufferView, path: string | Uint8Array | URL, flags: number, len: number) => [path, name, firstBytes(value, len), { flags }]),
 
   /** fgetxattr(2) (IORING_OP_FGETXATTR, 5.19). Resolves to the value as a Buffer. */
   fgetxattr: entry('io_uring_prep_fgetxattr', 'fgetxattr', (fd: number, name: string, options?: XattrGetOptions) => {
@@ -624,7 +673,7 @@ export const OPS = {
     p.objs = [n, out];
     p.map = (length) => Buffer.from(out.buffer, out.byteOffset, length);
     return p;
-  }),
+  }, (fd: number, name: string, _value: unknown, len: number) => [fd, name, { size: len }]),
 
   /** getxattr(2) (IORING_OP_GETXATTR, 5.19). Resolves to the value as a Buffer. */
   getxattr: entry('io_uring_prep_getxattr', 'getxattr', (path: string | Uint8Array | URL, name: string, options?: XattrGetOptions) => {
@@ -635,7 +684,7 @@ export const OPS = {
     prepared.objs = [p, n, out];
     prepared.map = (length) => Buffer.from(out.buffer, out.byteOffset, length);
     return withPath(prepared, p);
-  }),
+  }, (name: string, _value: unknown, path: string | Uint8Array | URL, len: number) => [path, name, { size: len }]),
 
   /**
    * Cancels every operation in flight on `fd` (IORING_OP_ASYNC_CANCEL with
@@ -668,7 +717,7 @@ export const OPS = {
     p.objs = [fds];
     p.map = () => [fds[0], fds[1]];
     return p;
-  }),
+  }, (_fds: unknown, flags = 0) => [{ flags }]),
 };
 
 /**

@@ -44,6 +44,15 @@ export interface RingOptions {
  * reaped: plain Buffers are copied in (writes) or copied out (reads); `alignedBuffer`
  * memory is used in place.
  */
+/**
+ * @internal How `uring-aio/liburing` reaches a ring: queue a prepared operation, and
+ * end a chain whose last SQE asked for a link.
+ */
+export let ringInternals: {
+  submit: (ring: Ring, p: Prepared<unknown>) => Promise<unknown>;
+  endChain: (ring: Ring) => void;
+};
+
 export interface Ring extends RingOps {}
 export class Ring extends CompletionSource<NativeRing> {
   constructor(options?: RingOptions) {
@@ -119,7 +128,7 @@ export class Ring extends CompletionSource<NativeRing> {
       const memory = ownedMemory(buffer);
       return this.track(p.syscall, p.signal, memory === undefined
         ? (write ? (r) => r.write(fd, buffer, position) : (r) => r.read(fd, buffer, position))
-        : (r) => r.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, position));
+        : (r) => r.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, position), undefined, p.map, undefined, extra);
     }
     if (rw !== undefined) {
       try {
@@ -198,6 +207,10 @@ export class Ring extends CompletionSource<NativeRing> {
   }
 
   static {
+    ringInternals = {
+      submit: (ring, p) => ring.#submit(p),
+      endChain: (ring) => ring.native?.endChain(),
+    };
     defineOps(Ring.prototype, (prepare) => function (this: Ring, ...args: unknown[]): Promise<unknown> {
       let prepared: Prepared<unknown>;
       try {

@@ -1,0 +1,2 @@
+// ES module entry of uring-aio/liburing: the CommonJS module's objects, re-exported.
+export * from '../dist/liburing.js';

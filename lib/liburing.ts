@@ -1,0 +1,270 @@
+// uring-aio/liburing: the names a liburing (C) or Python `Liburing` user knows, over
+// `Ring`. Every io_uring_prep_* function comes from the opcode table (lib/ops.ts), so
+// it takes liburing's arguments minus the SQE and has the same safety as the rest:
+// a prep only records the arguments, io_uring_submit hands them to the ring, which
+// copies or owns every byte the kernel touches until the completion is reaped.
+import { constants as fsConstants } from 'node:fs';
+import { IoError, invalidArgType, invalidArgValue, invalidState } from './errors';
+import { OPS, SQE_ASYNC, SQE_DRAIN, SQE_HARDLINK, SQE_LINK, type OpEntry, type OpName, type Prepared } from './ops';
+import { Ring, ringInternals } from './ring';
+import { AT_FDCWD } from './stats';
+import { validateInteger, validateView } from './validate';
+
+/** IOSQE_* flags for io_uring_sqe_set_flags (the ones uring-aio supports). */
+export const IOSQE_IO_DRAIN = 1 << 1;
+export const IOSQE_IO_LINK = 1 << 2;
+export const IOSQE_IO_HARDLINK = 1 << 3;
+export const IOSQE_ASYNC = 1 << 4;
+export const IORING_FSYNC_DATASYNC = 1;
+export const IORING_TIMEOUT_ABS = 1;
+export const AT_REMOVEDIR = 0x200;
+export const AT_SYMLINK_FOLLOW = 0x400;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export { AT_FDCWD };
+export const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECT, O_NONBLOCK } = fsConstants;
+
+const SQE_FLAGS: ReadonlyArray<[number, number]> = [
+  [IOSQE_IO_DRAIN, SQE_DRAIN],
+  [IOSQE_IO_LINK, SQE_LINK],
+  [IOSQE_IO_HARDLINK, SQE_HARDLINK],
+  [IOSQE_ASYNC, SQE_ASYNC],
+];
+const SUPPORTED_SQE_FLAGS = SQE_FLAGS.reduce((all, [flag]) => all | flag, 0);
+
+/** A ring as liburing sees it: SQEs prepared and not yet submitted, CQEs not yet seen. */
+export class io_uring {
+  /** @internal */ ring: Ring | undefined;
+  /** @internal */ readonly sqes: io_uring_sqe[] = [];
+  /** @internal */ readonly cqes: io_uring_cqe[] = [];
+  /** @internal */ readonly waiters: Array<() => void> = [];
+  /** @internal */ entries = 0;
+}
+
+/** A submission queue entry: io_uring_prep_* fills it, io_uring_sqe_set_* tunes it. */
+export class io_uring_sqe {
+  /** @internal */ prepared: Prepared<unknown> | undefined;
+  /** @internal */ sqeFlags = 0;
+  /** The value io_uring_sqe_set_data gave, handed back in the CQE. */
+  user_data: unknown = 0;
+}
+
+/** A completion: `res` as the kernel gave it (negative errno on failure), `user_data` as set. */
+export class io_uring_cqe {
+  constructor(
+    readonly user_data: unknown,
+    readonly res: number,
+    readonly flags: number,
+    /** The result as `Ring` gives it (a Stats for statx, a Buffer for getxattr, [r, w] for pipe). */
+    readonly value: unknown,
+  ) {}
+}
+
+/** An iovec array: `iov[i].iov_base` (a Uint8Array) and `iov[i].iov_len`, as Python's `iovec`. */
+export class iovec extends Array<{ iov_base: Uint8Array; iov_len: number }> {
+  constructor(...buffers: ArrayBufferView[]) {
+    super();
+    for (const [i, b] of buffers.entries()) {
+      validateView(b, `buffers[${i}]`);
+      this.push({ iov_base: new Uint8Array(b.buffer, b.byteOffset, b.byteLength), iov_len: b.byteLength });
+    }
+  }
+
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+}
+
+function live(ring: io_uring): Ring {
+  if (!(ring instanceof io_uring)) throw invalidArgType('ring', 'an instance of io_uring', ring);
+  if (ring.ring === undefined) throw invalidState('the ring is not initialised (io_uring_queue_init) or was exited');
+  return ring.ring;
+}
+
+/**
+ * io_uring_queue_init(entries, ring, flags): sets up `ring` (a new one if omitted)
+ * with `entries` submission queue entries. `flags` must be 0: setup flags are not
+ * supported through this layer yet. Returns the ring.
+ */
+export function io_uring_queue_init(entries: number, ring: io_uring = new io_uring(), flags = 0): io_uring {
+  if (!(ring instanceof io_uring)) throw invalidArgType('ring', 'an instance of io_uring', ring);
+  if (ring.ring !== undefined) throw invalidState('the ring is already initialised');
+  validateInteger(flags, 'flags', 0, 0);
+  ring.ring = new Ring({ entries });
+  ring.entries = ring.ring.entries;
+  return ring;
+}
+
+/** io_uring_queue_exit(ring): cancels what is in flight, waits for it, and frees the ring. */
+export function io_uring_queue_exit(ring: io_uring): Promise<void> {
+  const r = live(ring);
+  ring.ring = undefined;
+  ring.sqes.length = 0;
+  return r.destroy();
+}
+
+/** io_uring_get_sqe(ring): the next free SQE, or null when `entries` are already prepared and unsubmitted. */
+export function io_uring_get_sqe(ring: io_uring): io_uring_sqe | null {
+  live(ring);
+  if (ring.sqes.length >= ring.entries) return null;
+  const sqe = new io_uring_sqe();
+  ring.sqes.push(sqe);
+  return sqe;
+}
+
+/** io_uring_sqe_set_data(sqe, data): any value, handed back as the CQE's `user_data`. */
+export function io_uring_sqe_set_data(sqe: io_uring_sqe, data: unknown): void {
+  checkSqe(sqe).user_data = data;
+}
+
+/** io_uring_sqe_set_data64: the same, for a number or bigint. */
+export const io_uring_sqe_set_data64 = io_uring_sqe_set_data;
+
+/** io_uring_cqe_get_data(cqe): the SQE's user data. */
+export function io_uring_cqe_get_data(cqe: io_uring_cqe): unknown {
+  return cqe.user_data;
+}
+
+/** io_uring_sqe_set_flags(sqe, flags): IOSQE_IO_DRAIN, IOSQE_IO_LINK, IOSQE_IO_HARDLINK, IOSQE_ASYNC. */
+export function io_uring_sqe_set_flags(sqe: io_uring_sqe, flags: number): void {
+  validateInteger(flags, 'flags', 0, 0xff);
+  if ((flags & ~SUPPORTED_SQE_FLAGS) !== 0) {
+    throw invalidArgValue('flags', flags, 'may hold only IOSQE_IO_DRAIN, IOSQE_IO_LINK, IOSQE_IO_HARDLINK and IOSQE_ASYNC');
+  }
+  checkSqe(sqe).sqeFlags = flags;
+}
+
+function checkSqe(sqe: io_uring_sqe): io_uring_sqe {
+  if (!(sqe instanceof io_uring_sqe)) throw invalidArgType('sqe', 'an instance of io_uring_sqe', sqe);
+  return sqe;
+}
+
+/**
+ * io_uring_submit(ring): hands every prepared SQE to the kernel, in order, in one
+ * io_uring_enter; returns how many. Each one's CQE arrives for io_uring_wait_cqe /
+ * io_uring_peek_cqe. An SQE got but never prepared is a NOP, as in liburing.
+ */
+export function io_uring_submit(ring: io_uring): number {
+  const r = live(ring);
+  const sqes = ring.sqes.splice(0);
+  let linkOpen = false;
+  for (const sqe of sqes) {
+    const prepared = sqe.prepared ?? prepareNop();
+    for (const [flag, bit] of SQE_FLAGS) if ((sqe.sqeFlags & flag) !== 0) prepared.flags |= bit;
+    linkOpen = (sqe.sqeFlags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) !== 0;
+    const map = prepared.map;
+    prepared.map = (res: number) => new io_uring_cqe(sqe.user_data, res, 0, map === undefined ? res : map(res));
+    ringInternals.submit(r, prepared).then(
+      (cqe) => complete(ring, cqe as io_uring_cqe),
+      (e: unknown) => complete(ring, new io_uring_cqe(sqe.user_data, errnoOf(e), 0, e)),
+    );
+  }
+  // liburing ends a chain with the submission: so do we.
+  if (linkOpen) ringInternals.endChain(r);
+  return sqes.length;
+}
+
+/** io_uring_submit_and_wait(ring, waitNr): submits, then resolves once `waitNr` CQEs are ready. */
+export async function io_uring_submit_and_wait(ring: io_uring, waitNr: number): Promise<number> {
+  validateInteger(waitNr, 'waitNr', 0, 2 ** 31 - 1);
+  const submitted = io_uring_submit(ring);
+  while (ring.cqes.length < waitNr) await nextCompletion(ring);
+  return submitted;
+}
+
+/** io_uring_wait_cqe(ring): resolves to the oldest CQE not yet seen, waiting for one if needed. */
+export async function io_uring_wait_cqe(ring: io_uring): Promise<io_uring_cqe> {
+  live(ring);
+  while (ring.cqes.length === 0) await nextCompletion(ring);
+  return ring.cqes[0]!;
+}
+
+/** io_uring_peek_cqe(ring): the oldest CQE not yet seen, or null. */
+export function io_uring_peek_cqe(ring: io_uring): io_uring_cqe | null {
+  live(ring);
+  return ring.cqes[0] ?? null;
+}
+
+/** io_uring_cqe_seen(ring, cqe): marks `cqe` consumed. */
+export function io_uring_cqe_seen(ring: io_uring, cqe: io_uring_cqe): void {
+  const i = ring.cqes.indexOf(cqe);
+  if (i >= 0) ring.cqes.splice(i, 1);
+}
+
+/** trap_error(res): returns `res`, or throws the IoError for a negative result (Python's `trap_error`). */
+export function trap_error(res: number, syscall = 'io_uring'): number {
+  if (typeof res !== 'number') throw invalidArgType('res', 'of type number', res);
+  if (res < 0) throw new IoError(res, syscall);
+  return res;
+}
+
+function complete(ring: io_uring, cqe: io_uring_cqe): void {
+  ring.cqes.push(cqe);
+  for (const wake of ring.waiters.splice(0)) wake();
+}
+
+function nextCompletion(ring: io_uring): Promise<void> {
+  live(ring);
+  return new Promise((resolve) => ring.waiters.push(resolve));
+}
+
+function errnoOf(e: unknown): number {
+  const errno = (e as { errno?: unknown })?.errno;
+  return typeof errno === 'number' && errno < 0 ? errno : -22;
+}
+
+function prepareNop(): Prepared<unknown> {
+  const p = OPS.nop.prepare();
+  p.op = OPS.nop.op;
+  return p;
+}
+
+type Prep = (sqe: io_uring_sqe, ...args: any[]) => void;
+
+/** io_uring_prep_<op> for every entry of the opcode table, by liburing name. */
+const preps: Record<string, Prep> = {};
+for (const name of Object.keys(OPS) as OpName[]) {
+  const entry = OPS[name] as OpEntry<unknown[], unknown>;
+  // Several Ring methods share a prep (stat, lstat, fstat, statx): the one named like
+  // its native op is the liburing one.
+  if (preps[entry.liburing] !== undefined && name !== entry.op) continue;
+  preps[entry.liburing] = (sqe: io_uring_sqe, ...args: unknown[]): void => {
+    checkSqe(sqe);
+    const ringArgs = entry.fromLiburing === undefined ? args : entry.fromLiburing(...args);
+    const prepared = entry.prepare(...ringArgs);
+    prepared.op = entry.op;
+    sqe.prepared = prepared;
+  };
+}
+
+export const io_uring_prep_nop: Prep = preps.io_uring_prep_nop!;
+export const io_uring_prep_openat: Prep = preps.io_uring_prep_openat!;
+export const io_uring_prep_openat2: Prep = preps.io_uring_prep_openat2!;
+export const io_uring_prep_close: Prep = preps.io_uring_prep_close!;
+export const io_uring_prep_read: Prep = preps.io_uring_prep_read!;
+export const io_uring_prep_write: Prep = preps.io_uring_prep_write!;
+export const io_uring_prep_readv: Prep = preps.io_uring_prep_readv!;
+export const io_uring_prep_writev: Prep = preps.io_uring_prep_writev!;
+export const io_uring_prep_fsync: Prep = preps.io_uring_prep_fsync!;
+export const io_uring_prep_poll_add: Prep = preps.io_uring_prep_poll_add!;
+export const io_uring_prep_sync_file_range: Prep = preps.io_uring_prep_sync_file_range!;
+export const io_uring_prep_timeout: Prep = preps.io_uring_prep_timeout!;
+export const io_uring_prep_fallocate: Prep = preps.io_uring_prep_fallocate!;
+export const io_uring_prep_statx: Prep = preps.io_uring_prep_statx!;
+export const io_uring_prep_fadvise: Prep = preps.io_uring_prep_fadvise!;
+export const io_uring_prep_splice: Prep = preps.io_uring_prep_splice!;
+export const io_uring_prep_tee: Prep = preps.io_uring_prep_tee!;
+export const io_uring_prep_renameat: Prep = preps.io_uring_prep_renameat!;
+export const io_uring_prep_unlinkat: Prep = preps.io_uring_prep_unlinkat!;
+export const io_uring_prep_mkdirat: Prep = preps.io_uring_prep_mkdirat!;
+export const io_uring_prep_symlinkat: Prep = preps.io_uring_prep_symlinkat!;
+export const io_uring_prep_linkat: Prep = preps.io_uring_prep_linkat!;
+export const io_uring_prep_fsetxattr: Prep = preps.io_uring_prep_fsetxattr!;
+export const io_uring_prep_setxattr: Prep = preps.io_uring_prep_setxattr!;
+export const io_uring_prep_fgetxattr: Prep = preps.io_uring_prep_fgetxattr!;
+export const io_uring_prep_getxattr: Prep = preps.io_uring_prep_getxattr!;
+export const io_uring_prep_cancel_fd: Prep = preps.io_uring_prep_cancel_fd!;
+export const io_uring_prep_ftruncate: Prep = preps.io_uring_prep_ftruncate!;
+export const io_uring_prep_pipe: Prep = preps.io_uring_prep_pipe!;
+
+/** Every io_uring_prep_* function, by name (for code that looks them up). */
+export const prep: Readonly<Record<string, Prep>> = Object.freeze({ ...preps });
