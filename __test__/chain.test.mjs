@@ -101,3 +101,90 @@ ringTest('chain-behind-backlog: chains queued past a full ring still run whole a
   fs.closeSync(fd);
   await ring.destroy();
 });
+
+ringTest('chain-timeout-plain-read: a chain ending in a plain read still honours the chain timeout', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const results = await ring.chain().nop().read(p.readFd, Buffer.alloc(1), null).submit({ timeout: 30 });
+  t.is(results[0].status, 'fulfilled');
+  t.is(results[1].reason.code, 'ETIME');
+  p.close();
+  await ring.destroy();
+});
+
+ringTest('chain-timed-member-cancelled: an op with { timeout } cancelled by a failed predecessor is ECANCELED, not ETIME', async (t) => {
+  const ring = new Ring();
+  const results = await ring.chain().read(999999, Buffer.alloc(1), 0).nop({ timeout: 5000 }).submit();
+  t.is(results[0].reason.code, 'EBADF');
+  t.is(results[1].reason.code, 'ECANCELED');
+  await ring.destroy();
+});
+
+ringTest('chain-hardlink-timeout: in a hard-linked chain a timed-out op does not cancel the next', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const results = await ring.chain().read(p.readFd, Buffer.alloc(1), null, { timeout: 30 }).nop().submit({ hardlink: true });
+  t.is(results[0].reason.code, 'ETIME');
+  t.deepEqual(results[1], { status: 'fulfilled', value: 0 });
+  p.close();
+  await ring.destroy();
+});
+
+ringTest('chain-abort-unstarted: aborting a linked op before it starts cancels it once it has started (no hang)', async (t) => {
+  const ring = new Ring();
+  const gate = fifo();
+  const never = fifo();
+  const ac = new AbortController();
+  // The read on `never` waits behind the poll; the kernel cannot cancel it until the
+  // poll completes and it starts, so the cancel is sent again then.
+  const pending = ring.chain().poll(gate.readFd, 1).read(never.readFd, Buffer.alloc(1), null, { signal: ac.signal }).submit();
+  await new Promise((r) => setTimeout(r, 20));
+  ac.abort();
+  await new Promise((r) => setTimeout(r, 20));
+  fs.writeSync(gate.writeFd, 'x');
+  const results = await pending;
+  t.is(results[0].status, 'fulfilled');
+  t.is(results[1].reason.name, 'AbortError');
+  t.is(ring.inFlight, 0);
+  gate.close();
+  never.close();
+  await ring.destroy();
+});
+
+ringTest('chain-destroy-hardlink: destroy() ends a hard-linked chain stuck on reads and rejects each with ECANCELED', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const pending = ring.chain().read(p.readFd, Buffer.alloc(1), null).read(p.readFd, Buffer.alloc(1), null).read(p.readFd, Buffer.alloc(1), null).submit({ hardlink: true });
+  await new Promise((r) => setTimeout(r, 20));
+  const start = performance.now();
+  await ring.destroy();
+  t.true(performance.now() - start < 2000, 'destroy did not wait out the teardown deadline');
+  const results = await pending;
+  t.deepEqual(results.map((r) => r.reason?.code), ['ECANCELED', 'ECANCELED', 'ECANCELED']);
+  p.close();
+});
+
+ringTest('destroy-timed-op: destroy() rejects an op with { timeout } pending with ECANCELED, not ETIME', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const pending = ring.read(p.readFd, Buffer.alloc(1), null, { timeout: 60_000 });
+  await new Promise((r) => setTimeout(r, 20));
+  await ring.destroy();
+  t.is((await t.throwsAsync(pending)).code, 'ECANCELED');
+  p.close();
+});
+
+ringTest('chain-timeout-op: a timeout op inside a chain resolves and does not cancel the ops after it', async (t) => {
+  const ring = new Ring();
+  const results = await ring.chain().timeout(10).nop().submit();
+  t.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled']);
+  await ring.destroy();
+});
+
+ringTest('chain-length-counts-timeouts: ops with { timeout } count two SQEs against the ring size', async (t) => {
+  const ring = new Ring({ entries: 4 });
+  const chain = ring.chain().nop({ timeout: 1000 }).nop({ timeout: 1000 }).nop({ timeout: 1000 });
+  await t.throwsAsync(chain.submit(), { code: 'ERR_OUT_OF_RANGE' });
+  await ring.destroy();
+  await t.throwsAsync(ring.chain().nop().submit(), { code: 'ERR_USE_AFTER_CLOSE' });
+});

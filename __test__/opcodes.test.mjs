@@ -308,3 +308,18 @@ opTest(['pipe'], 'pipe: makes a pipe whose ends carry bytes', async (t) => {
   fs.closeSync(w);
   await ring.destroy();
 });
+
+opTest(['fgetxattr'], 'xattr-size-zero: a zero-size xattr read is refused up front', async (t) => {
+  const ring = new Ring();
+  await t.throwsAsync(ring.fgetxattr(0, 'user.x', { size: 0 }), { code: 'ERR_OUT_OF_RANGE' });
+  await t.throwsAsync(ring.fsetxattr(0, 'user.x', Buffer.alloc(65537)), { code: 'ERR_OUT_OF_RANGE' });
+  await ring.destroy();
+});
+
+opTest(['timeout'], 'timeout-absolute: an absolute realtime timeout a few ms ahead fires', async (t) => {
+  const ring = new Ring();
+  const start = Date.now();
+  await ring.timeout(start + 20, { absolute: true, clock: 'realtime' });
+  t.true(Date.now() - start >= 15, 'not before its time');
+  await ring.destroy();
+});

@@ -234,8 +234,10 @@ const TIMEOUT_ABS = 1;
 const TIMEOUT_CLOCKS = { monotonic: 0, boottime: 4, realtime: 8 } as const;
 const XATTR_SIZE_MAX = 65536;
 const UINT32_MAX = 2 ** 32 - 1;
-/** Timeouts are kept below ~31 years (the native side clamps there too). */
+/** Relative timeouts are kept below ~31 years (the native side clamps there too). */
 const MAX_TIMEOUT_MS = 1e12;
+/** Absolute times (ms since the clock's epoch) up to the year 2255. */
+const MAX_ABSOLUTE_MS = 9e12;
 
 const NONE: never[] = [];
 
@@ -258,9 +260,9 @@ function common(options: RingOpOptions | undefined, syscall: string): Prepared<n
   return { op: '', nums: NONE, objs: NONE, syscall, signal, flags, timeout };
 }
 
-function milliseconds(value: unknown, name: string): number {
+function milliseconds(value: unknown, name: string, max = MAX_TIMEOUT_MS): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!(value >= 0 && value <= MAX_TIMEOUT_MS)) throw outOfRange(name, `>= 0 && <= ${MAX_TIMEOUT_MS}`, value);
+  if (!(value >= 0 && value <= max)) throw outOfRange(name, `>= 0 && <= ${max}`, value);
   return value;
 }
 
@@ -349,14 +351,15 @@ function xattrName(name: unknown): string {
 }
 
 function xattrValue(value: unknown): ArrayBufferView {
-  if (typeof value === 'string') return Buffer.from(value);
-  validateView(value, 'value');
-  return value;
+  const view = typeof value === 'string' ? Buffer.from(value) : value;
+  validateView(view, 'value');
+  if (view.byteLength > XATTR_SIZE_MAX) throw outOfRange('value.byteLength', `<= ${XATTR_SIZE_MAX}`, view.byteLength);
+  return view;
 }
 
 function xattrSize(options: XattrGetOptions | undefined): Uint8Array {
   const size = options?.size ?? XATTR_SIZE_MAX;
-  validateInteger(size, 'options.size', 0, XATTR_SIZE_MAX);
+  validateInteger(size, 'options.size', 1, XATTR_SIZE_MAX);
   return Buffer.alloc(size);
 }
 
@@ -471,7 +474,7 @@ export const OPS = {
    * (IORING_OP_TIMEOUT, 5.4). The kernel's -ETIME is its success.
    */
   timeout: entry('io_uring_prep_timeout', 'timeout', (ms: number, options?: TimeoutOptions) => {
-    const time = milliseconds(ms, 'ms');
+    const time = milliseconds(ms, 'ms', options?.absolute === true ? MAX_ABSOLUTE_MS : MAX_TIMEOUT_MS);
     const count = options?.count ?? 0;
     validateInteger(count, 'options.count', 0, UINT32_MAX);
     validateBoolean(options?.absolute, 'options.absolute');
@@ -529,7 +532,8 @@ export const OPS = {
   fadvise: entry('io_uring_prep_fadvise', 'fadvise', (fd: number, offset: number, length: number, advice: number, options?: RingOpOptions) => {
     validateFd(fd);
     const off = validateLength(offset, 'offset');
-    const len = validateLength(length, 'length');
+    validateInteger(length, 'length', 0, UINT32_MAX);
+    const len = length;
     validateInteger(advice, 'advice', 0, 5);
     const p = common(options, 'fadvise64') as Prepared<void>;
     p.nums = [fd, off, len, advice];

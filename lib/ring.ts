@@ -2,7 +2,7 @@
 // AbortSignal wiring live here; the binding only converts and forwards.
 import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
-import { IoError, invalidArgType, invalidState, nativeErrno, outOfRange } from './errors';
+import { IoError, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingOps } from './ops';
@@ -12,6 +12,25 @@ import { validateBoolean, validateInteger, validateObject, validateSignal } from
 export type { OpOptions } from './source';
 
 const { ECANCELED, EOPNOTSUPP } = osConstants.errno;
+
+/** IORING_TIMEOUT_ETIME_SUCCESS (5.16): a timeout's -ETIME does not fail its link. */
+const TIMEOUT_ETIME_SUCCESS = 0x20;
+
+/** A signal that aborts when either does (AbortSignal.any needs Node 20.3). */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (a.aborted) return a;
+  if (b.aborted) return b;
+  const ac = new AbortController();
+  const onA = () => ac.abort(a.reason);
+  const onB = () => ac.abort(b.reason);
+  a.addEventListener('abort', onA, { once: true });
+  b.addEventListener('abort', onB, { once: true });
+  ac.signal.addEventListener('abort', () => {
+    a.removeEventListener('abort', onA);
+    b.removeEventListener('abort', onB);
+  }, { once: true });
+  return ac.signal;
+}
 
 export interface RingOptions {
   /** Submission queue entries (default 256; the kernel rounds up to a power of two). */
@@ -141,10 +160,8 @@ export class Ring extends CompletionSource<NativeRing> {
     if (row !== undefined && this.native !== undefined && !this.#supportedCodes().has(row.code)) {
       return Promise.reject(new IoError(-EOPNOTSUPP, p.syscall, p.path, p.dest, `IORING_OP code ${row.code} ('${p.op}') needs Linux ${row.kernel}`));
     }
-    const timed = p.timeout >= 0;
-    if (timed || p.okErrno !== undefined) {
+    if (p.okErrno !== undefined) {
       extra ??= {};
-      extra.timed = timed;
       extra.okErrno = p.okErrno;
     }
     const start = (r: NativeRing) => r.submit(row!.index, p.flags, p.timeout, p.nums, p.objs);
@@ -167,7 +184,10 @@ export class Ring extends CompletionSource<NativeRing> {
         if (!(t >= 0 && t <= 1e12)) throw outOfRange('options.timeout', '>= 0 && <= 1000000000000', t);
         timeout = t;
       }
-      if (ops.length > this.entries) throw outOfRange('chain length', `<= ${this.entries} (the ring's entries)`, ops.length);
+      if (this.destroyed || this.native === undefined) throw useAfterClose('The ring');
+      // Each operation is one SQE, and one more with its own { timeout }.
+      const sqes = ops.reduce((n, p) => n + (p.timeout >= 0 ? 2 : 1), 0);
+      if (sqes > this.entries) throw outOfRange('chain length', `<= ${this.entries} SQEs (the ring's entries; an operation with { timeout } takes two)`, sqes);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -182,7 +202,9 @@ export class Ring extends CompletionSource<NativeRing> {
       const last = i === ops.length - 1;
       const prepared = p;
       if (!last) prepared.flags |= link;
-      prepared.signal ??= signal;
+      // A timeout's -ETIME is its success: it must not break the chain (5.16).
+      if (prepared.op === 'timeout') prepared.nums[2] |= TIMEOUT_ETIME_SUCCESS;
+      prepared.signal = prepared.signal === undefined ? signal : signal === undefined ? prepared.signal : anySignal(prepared.signal, signal);
       const extra: TrackExtra = {};
       extras.push(extra);
       const promise = this.#submit(prepared, extra);

@@ -34,8 +34,6 @@ export interface NativeSource {
 export interface TrackExtra {
   /** A negative result that counts as success (a timeout's -ETIME). */
   okErrno?: number;
-  /** A link timeout is behind it: its -ECANCELED means the time ran out. */
-  timed?: boolean;
   /** Set when a caller-side deadline cancelled it (a chain's `timeout`). */
   timedOut?: boolean;
   /** The op id, once queued. */
@@ -176,14 +174,20 @@ export abstract class CompletionSource<N extends NativeSource> {
       if (op === undefined) continue;
       pending.delete(id);
       if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
-      if (result >= 0 || (op.extra !== undefined && result === op.extra.okErrno)) {
-        op.resolve(op.map === undefined ? result : op.map(result));
-      } else if (op.aborted && (result === -ECANCELED || result === -EINTR)) {
-        op.reject(new AbortError(undefined, { cause: op.signal!.reason }));
-      } else if (result === -ECANCELED && op.extra !== undefined && (op.extra.timed === true || op.extra.timedOut === true)) {
-        op.reject(this.errorFor(op, -ETIME));
-      } else {
-        op.reject(this.errorFor(op, result));
+      try {
+        if (result >= 0 || (op.extra !== undefined && result === op.extra.okErrno)) {
+          op.resolve(op.map === undefined ? result : op.map(result));
+        } else if (op.aborted && (result === -ECANCELED || result === -EINTR)) {
+          op.reject(new AbortError(undefined, { cause: op.signal!.reason }));
+        } else if (result === -ECANCELED && op.extra?.timedOut === true) {
+          op.reject(this.errorFor(op, -ETIME));
+        } else {
+          op.reject(this.errorFor(op, result));
+        }
+      } catch (e) {
+        // A result mapping that throws fails its own operation, never the others of
+        // this delivery.
+        op.reject(e);
       }
     }
     if (pending.size === 0 && this.#onIdle !== undefined) this.#onIdle();

@@ -79,6 +79,15 @@ fn timespec(a: &mut dyn OpArgs) -> io::Result<Box<types::Timespec>> {
     ))
 }
 
+/// `buf` if it holds at least `min` bytes (memory the kernel fills whole), else EINVAL.
+fn at_least(buf: IoBuf, min: usize) -> io::Result<IoBuf> {
+    if buf.len() >= min {
+        Ok(buf)
+    } else {
+        Err(invalid())
+    }
+}
+
 fn iovecs(bufs: &[IoBuf]) -> Box<[libc::iovec]> {
     bufs.iter().map(IoBuf::iovec).collect()
 }
@@ -333,22 +342,20 @@ ops! {
         path: CString = a.path()?,
         flags: i32 = bits(a)? as i32,
         mask: u32 = bits(a)?,
-        out: IoBuf = a.output()?,
+        out: IoBuf = at_least(a.output()?, std::mem::size_of::<libc::statx>())?,
     }
-    build {
-        assert!(out.len() >= std::mem::size_of::<libc::statx>());
-        opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), out.ptr().cast())
-            .flags(*flags)
-            .mask(*mask)
-            .build()
-    };
+    build opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), out.ptr().cast())
+        .flags(*flags)
+        .mask(*mask)
+        .build();
     @output(res; out) filled(std::slice::from_ref(out), out.len() as i32);
 
     /// IORING_OP_FADVISE, kernel 5.6: posix_fadvise(2).
+    /// The SQE carries the length in 32 bits: at most 4 GiB - 1 (0: to the end).
     Fadvise = "fadvise", opcode::Fadvise::CODE, "5.6" {
         fd: RawFd = int(a)?,
         offset: u64 = int(a)?,
-        len: i64 = int(a)?,
+        len: i64 = i64::from(int::<u32>(a)?),
         advice: i32 = int(a)?,
     }
     build opcode::Fadvise::new(types::Fd(*fd), *len, *advice)
@@ -510,13 +517,10 @@ ops! {
 
     /// IORING_OP_PIPE, kernel 6.16: the kernel writes the two new fds into `fds`.
     Pipe = "pipe", opcode::Pipe::CODE, "6.16" {
-        fds: IoBuf = a.output()?,
+        fds: IoBuf = at_least(a.output()?, 8)?,
         flags: u32 = bits(a)?,
     }
-    build {
-        assert!(fds.len() >= 8);
-        opcode::Pipe::new(fds.ptr().cast()).flags(*flags).build()
-    };
+    build opcode::Pipe::new(fds.ptr().cast()).flags(*flags).build();
     @output(res; fds) filled(std::slice::from_ref(fds), 8);
 
     @internal {

@@ -41,6 +41,19 @@ impl Default for RingOptions {
     }
 }
 
+/// io_uring_enter flag: wait for (and flush overflowed) completions (uapi, kernel 5.1).
+const IORING_ENTER_GETEVENTS: u32 = 1;
+
+/// An op's result given its link timeout's: -ECANCELED by a timer that fired
+/// (-ETIME) is a timeout.
+fn timed_result(op_result: i32, timer_result: i32) -> i32 {
+    if op_result == -libc::ECANCELED && timer_result == -libc::ETIME {
+        -libc::ETIME
+    } else {
+        op_result
+    }
+}
+
 /// SQE flags a caller can ask for (IOSQE_*), and a timeout linked behind the op.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SqeOptions {
@@ -111,6 +124,13 @@ struct Slot<T> {
     /// the submission queue whole or not at all: the kernel ends a chain at the end of
     /// each submission.
     chain: u64,
+    /// An op with a link timeout: the timer's id (0: none, or the timer was reaped).
+    /// A timer: the id of the op it times.
+    timer: u64,
+    /// The timer's result, once reaped before the op (-ETIME: it fired).
+    timer_result: i32,
+    /// Cancels sent and answered -ENOENT (a linked op that has not started yet).
+    cancel_misses: u16,
 }
 
 type SlotTable<T> = IdMap<Slot<T>>;
@@ -147,6 +167,12 @@ pub struct Ring<T> {
     submit_batch: usize,
     /// The chain whose last op so far asked for a link: it is not complete yet.
     open_chain: Option<u64>,
+    /// Reaped ops whose link timeout's CQE has not arrived yet, by timer id: the
+    /// timer's result decides whether -ECANCELED means "timed out" (-ETIME).
+    parked: IdMap<(u64, Slot<T>, i32, u32)>,
+    /// Linked ops whose cancel found nothing (they had not started): a cancel goes
+    /// again when an op of their chain completes.
+    cancel_retries: Vec<u64>,
 }
 
 impl<T> Ring<T> {
@@ -190,6 +216,8 @@ impl<T> Ring<T> {
                 n => n as usize,
             },
             open_chain: None,
+            parked: IdMap::default(),
+            cancel_retries: Vec::new(),
         })
     }
 
@@ -289,7 +317,11 @@ impl<T> Ring<T> {
         } else {
             0
         };
-        let op_flags = if timeout.is_some() {
+        // An op with a timeout links to its timer (a hard link in a hard-linked chain,
+        // so that its failure does not cancel the rest); the timer links on.
+        let op_flags = if timeout.is_some() && options.hardlink {
+            flags | squeue::Flags::IO_HARDLINK
+        } else if timeout.is_some() {
             flags | squeue::Flags::IO_LINK
         } else if continues {
             flags | link
@@ -305,6 +337,12 @@ impl<T> Ring<T> {
                 squeue::Flags::empty()
             };
             self.mark(timer, timer_flags, chain);
+            if let Some(slot) = self.slots.get_mut(&timer) {
+                slot.timer = id;
+            }
+            if let Some(slot) = self.slots.get_mut(&id) {
+                slot.timer = timer;
+            }
         }
         self.open_chain = continues.then_some(chain);
         // Not while the kernel is pushing back (a full CQ, or SQEs left by EBUSY):
@@ -354,6 +392,8 @@ impl<T> Ring<T> {
     }
 
     fn start_batch(&mut self, entries: &[f64], user: Option<T>) -> u64 {
+        // A batch never lands inside a chain.
+        self.end_chain();
         let batch = self.next_id;
         self.next_id += 1;
         let fixed = self.fixed.clone();
@@ -409,6 +449,9 @@ impl<T> Ring<T> {
                 cancel_requested: false,
                 flags: squeue::Flags::empty(),
                 chain: 0,
+                timer: 0,
+                timer_result: 0,
+                cancel_misses: 0,
             },
         );
         if urgent {
@@ -452,9 +495,10 @@ impl<T> Ring<T> {
         slot.cancel_requested = true;
         match slot.state {
             SlotState::Queued if slot.chain != 0 => {
-                // The kernel would cancel the rest of a chain whose op failed: so do we.
+                // The kernel would cancel the rest of a chain whose op failed: so do we,
+                // from this op on; the ops before it still run, as a shorter chain.
                 let chain = slot.chain;
-                self.settle_chain_locally(chain, -libc::ECANCELED);
+                self.settle_chain_locally(chain, id, -libc::ECANCELED);
             }
             SlotState::Queued => {
                 self.backlog.retain(|&queued| queued != id);
@@ -468,16 +512,29 @@ impl<T> Ring<T> {
         true
     }
 
-    /// Settles every queued op of `chain` with `result`, without the kernel.
-    fn settle_chain_locally(&mut self, chain: u64, result: i32) {
+    /// Settles the queued ops of `chain` from id `from` on with `result`, without the
+    /// kernel; the last op left before them no longer links past the chain.
+    fn settle_chain_locally(&mut self, chain: u64, from: u64, result: i32) {
         let slots = &self.slots;
         let members: Vec<u64> = self
             .backlog
             .iter()
             .copied()
-            .filter(|queued| slots.get(queued).is_some_and(|s| s.chain == chain))
+            .filter(|queued| *queued >= from && slots.get(queued).is_some_and(|s| s.chain == chain))
             .collect();
         self.backlog.retain(|queued| !members.contains(queued));
+        let last_left = self
+            .backlog
+            .iter()
+            .copied()
+            .filter(|queued| self.slots.get(queued).is_some_and(|s| s.chain == chain))
+            .max();
+        if let Some(slot) = last_left.and_then(|id| self.slots.get_mut(&id)) {
+            slot.flags -= squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK;
+        }
+        if self.open_chain == Some(chain) {
+            self.open_chain = None;
+        }
         for member in members {
             self.settle_locally(member, result);
         }
@@ -540,16 +597,7 @@ impl<T> Ring<T> {
                 };
                 if group > sq.capacity() {
                     // It can never fit: settle it rather than wait forever.
-                    refused.push(slot.chain);
-                    let slots = &self.slots;
-                    let chain = slot.chain;
-                    while self
-                        .backlog
-                        .front()
-                        .is_some_and(|q| slots.get(q).is_some_and(|s| s.chain == chain))
-                    {
-                        self.backlog.pop_front();
-                    }
+                    refused.extend(self.backlog.drain(..group));
                     continue;
                 }
                 if sq.capacity() - sq.len() < group
@@ -570,16 +618,8 @@ impl<T> Ring<T> {
                 }
             }
         }
-        for chain in refused {
-            let ids: Vec<u64> = self
-                .slots
-                .iter()
-                .filter(|(_, s)| s.chain == chain && s.state == SlotState::Queued)
-                .map(|(&id, _)| id)
-                .collect();
-            for id in ids {
-                self.settle_locally(id, -libc::EINVAL);
-            }
+        for id in refused {
+            self.settle_locally(id, -libc::EINVAL);
         }
         if self.in_sq.is_empty() && want == 0 {
             return Ok(0);
@@ -652,8 +692,15 @@ impl<T> Ring<T> {
         reaped.clear();
         if self.uring.submission().cq_overflow() {
             // Completions the CQ could not hold wait in the kernel; entering with
-            // GETEVENTS moves them into the CQ.
-            let _ = self.uring.submitter().submit_and_wait(0);
+            // GETEVENTS (and nothing to submit: the SQ's bookkeeping is `enter`'s)
+            // moves them into the CQ.
+            // SAFETY: no SQE is submitted and no argument is passed, so the kernel
+            // reads no memory of ours.
+            let _ = unsafe {
+                self.uring
+                    .submitter()
+                    .enter::<libc::sigset_t>(0, 0, IORING_ENTER_GETEVENTS, None)
+            };
         }
         reaped.extend(
             self.uring
@@ -662,10 +709,34 @@ impl<T> Ring<T> {
         );
         self.in_kernel -= reaped.len();
         reaped.extend(self.local.drain(..).map(|(id, res)| (id, res, 0)));
+        let mut ready = Vec::with_capacity(reaped.len());
         for &(id, result, flags) in &reaped {
             let Some(slot) = self.slots.remove(&id) else {
                 continue;
             };
+            self.after_reap(&slot);
+            match slot.op {
+                Op::LinkTimeout { .. } => {
+                    // The timer of op `slot.timer`: its -ETIME means the op timed out.
+                    if let Some((op_id, op_slot, op_result, op_flags)) = self.parked.remove(&id) {
+                        ready.push((op_id, op_slot, timed_result(op_result, result), op_flags));
+                    } else if let Some(op) = self.slots.get_mut(&slot.timer) {
+                        op.timer = 0;
+                        op.timer_result = result;
+                    }
+                    continue;
+                }
+                Op::Cancel { target } if result == -libc::ENOENT => self.cancel_missed(target),
+                _ => {}
+            }
+            if slot.timer != 0 && self.slots.contains_key(&slot.timer) {
+                self.parked.insert(slot.timer, (id, slot, result, flags));
+                continue;
+            }
+            let result = timed_result(result, slot.timer_result);
+            ready.push((id, slot, result, flags));
+        }
+        for (id, slot, result, flags) in ready {
             match slot.owner {
                 Owner::Caller(user) => {
                     self.user_pending -= 1;
@@ -703,6 +774,46 @@ impl<T> Ring<T> {
         });
         self.user_pending -= batches;
         delivered + batches
+    }
+
+    /// A cancel found nothing to cancel. A linked op that has not started yet is not
+    /// cancellable in the kernel: try again once an op of its chain completes, or at
+    /// once if none is left ahead of it (it is starting now).
+    fn cancel_missed(&mut self, target: u64) {
+        let Some(slot) = self.slots.get_mut(&target) else {
+            return;
+        };
+        if slot.state != SlotState::InKernel || slot.chain == 0 || slot.cancel_misses >= 64 {
+            return;
+        }
+        slot.cancel_misses += 1;
+        let chain = slot.chain;
+        let waiting = self
+            .slots
+            .iter()
+            .any(|(&id, s)| id < target && s.chain == chain && s.state == SlotState::InKernel);
+        if waiting {
+            self.cancel_retries.push(target);
+        } else {
+            self.insert(Op::Cancel { target }, Owner::Internal, true);
+        }
+    }
+
+    /// Sends again the cancels that waited for an op of `slot`'s chain to complete.
+    fn after_reap(&mut self, slot: &Slot<T>) {
+        if slot.chain == 0 || self.cancel_retries.is_empty() {
+            return;
+        }
+        let slots = &self.slots;
+        let (again, keep): (Vec<u64>, Vec<u64>) = self
+            .cancel_retries
+            .iter()
+            .filter(|t| slots.contains_key(t))
+            .partition(|t| slots.get(t).is_some_and(|s| s.chain == slot.chain));
+        self.cancel_retries = keep;
+        for target in again {
+            self.insert(Op::Cancel { target }, Owner::Internal, true);
+        }
     }
 
     /// Whether `reap` would deliver something now (without entering the kernel).
