@@ -129,3 +129,15 @@ ringTest('bad-arguments: error messages follow Node wording', async (t) => {
   t.is(range.message, 'The value of "fd" is out of range. It must be >= 0 && <= 2147483647. Received -1');
   return ring.destroy();
 });
+
+ringTest('async-stack: an IoError carries the async frames of the code that awaited it', async (t) => {
+  const ring = new Ring();
+  async function openTheMissingFile() {
+    await ring.open('/no/such/dir/file');
+  }
+  const err = await openTheMissingFile().catch((e) => e);
+  t.is(err.code, 'ENOENT');
+  t.regex(err.stack, /^Error: ENOENT: no such file or directory, openat '\/no\/such\/dir\/file'\n/);
+  t.regex(err.stack, /at async openTheMissingFile \(.*errors\.test\.mjs:\d+:\d+\)/);
+  await ring.destroy();
+});

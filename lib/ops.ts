@@ -44,6 +44,11 @@ export interface RingOpOptions {
    * to a kernel worker thread at once (for I/O known to block).
    */
   async?: boolean;
+  /**
+   * IOSQE_FIXED_FILE (kernel 5.1): the operation's fd is an index into the files
+   * registered with `ring.registerFiles()`.
+   */
+  fixedFile?: boolean;
 }
 
 /** Options of operations that take a path: `dirfd` resolves a relative path. */
@@ -140,6 +145,7 @@ export const SQE_DRAIN = 1;
 export const SQE_ASYNC = 2;
 export const SQE_LINK = 4;
 export const SQE_HARDLINK = 8;
+export const SQE_FIXED_FILE = 16;
 
 /** An operation ready for the ring: what goes down, and how its result comes back. */
 export interface Prepared<R = number> {
@@ -251,8 +257,10 @@ function common(options: RingOpOptions | undefined, syscall: string): Prepared<n
   if (options !== undefined) {
     validateBoolean(options.drain, 'options.drain');
     validateBoolean(options.async, 'options.async');
+    validateBoolean(options.fixedFile, 'options.fixedFile');
     if (options.drain === true) flags |= SQE_DRAIN;
     if (options.async === true) flags |= SQE_ASYNC;
+    if (options.fixedFile === true) flags |= SQE_FIXED_FILE;
     if (options.timeout !== undefined) {
       timeout = milliseconds(options.timeout, 'options.timeout');
     }

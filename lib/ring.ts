@@ -2,7 +2,7 @@
 // AbortSignal wiring live here; the binding only converts and forwards.
 import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
-import { IoError, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
+import { IoError, fromNative, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingOps } from './ops';
@@ -15,6 +15,41 @@ const { ECANCELED, EOPNOTSUPP } = osConstants.errno;
 
 /** IORING_TIMEOUT_ETIME_SUCCESS (5.16): a timeout's -ETIME does not fail its link. */
 const TIMEOUT_ETIME_SUCCESS = 0x20;
+
+/** The setup flags of `RingOptions`, checked, as the native constructor takes them. */
+function setupOptions(options: RingOptions | undefined, entries: number): Record<string, number | boolean | undefined> {
+  const out: Record<string, number | boolean | undefined> = {};
+  if (options?.cqEntries !== undefined) {
+    validateInteger(options.cqEntries, 'options.cqEntries', entries, 65536);
+    out.cqEntries = options.cqEntries;
+  }
+  const sqpoll = options?.sqpoll;
+  if (sqpoll !== undefined && sqpoll !== false) {
+    if (sqpoll !== true && (sqpoll === null || typeof sqpoll !== 'object')) throw invalidArgType('options.sqpoll', 'of type boolean or object', sqpoll);
+    const { idleMs = 1000, cpu } = sqpoll === true ? {} : sqpoll;
+    validateInteger(idleMs, 'options.sqpoll.idleMs', 0, 2 ** 32 - 1);
+    out.sqpollIdleMs = idleMs;
+    if (cpu !== undefined) {
+      validateInteger(cpu, 'options.sqpoll.cpu', 0, 4095);
+      out.sqpollCpu = cpu;
+    }
+  }
+  validateBoolean(options?.singleIssuer, 'options.singleIssuer');
+  if (options?.singleIssuer === true) out.singleIssuer = true;
+  if (options?.attachWq !== undefined) {
+    if (!(options.attachWq instanceof Ring)) throw invalidArgType('options.attachWq', 'an instance of Ring', options.attachWq);
+    if (options.attachWq.destroyed) throw useAfterClose('options.attachWq');
+    out.attachWq = options.attachWq.ringFd;
+  }
+  return out;
+}
+
+/** A list of fds (or -1 for an empty slot), checked. */
+function fdList(fds: unknown, name: string): number[] {
+  if (!Array.isArray(fds)) throw invalidArgType(name, 'an instance of Array', fds);
+  fds.forEach((fd, i) => validateInteger(fd, `${name}[${i}]`, -1, 2 ** 31 - 1));
+  return fds as number[];
+}
 
 /** A signal that aborts when either does (AbortSignal.any needs Node 20.3). */
 function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
@@ -50,8 +85,38 @@ export interface RingOptions {
    * submission, where one io_uring_enter per turn is cheaper (8 costs about 5%).
    */
   submitBatch?: number;
+  /**
+   * Completion queue entries (IORING_SETUP_CQSIZE, kernel 5.5; default twice
+   * `entries`, at least `entries`). A larger CQ lets more operations be in flight at
+   * once (the ring never has more in the kernel than the CQ holds).
+   */
+  cqEntries?: number;
+  /**
+   * A kernel thread polls the submission queue (IORING_SETUP_SQPOLL, kernel 5.1;
+   * unprivileged since 5.11): submission needs no system call while it is awake, at
+   * the cost of a kernel thread spinning for `idleMs` (default 1000) after the last
+   * submission, pinned to `cpu` if given (IORING_SETUP_SQ_AFF). Worth it only for
+   * sustained high rates on a machine with a core to spare; `true` takes the defaults.
+   */
+  sqpoll?: boolean | { idleMs?: number; cpu?: number };
+  /**
+   * Only this thread submits (IORING_SETUP_SINGLE_ISSUER, kernel 6.0), which lets the
+   * kernel skip some locking. Always true of a Ring (it belongs to the thread that made it).
+   */
+  singleIssuer?: boolean;
+  /** Share the io-wq worker threads of another ring (IORING_SETUP_ATTACH_WQ, kernel 5.6). */
+  attachWq?: Ring;
 }
 
+
+/**
+ * @internal How `uring-aio/liburing` reaches a ring: queue a prepared operation, and
+ * end a chain whose last SQE asked for a link.
+ */
+export let ringInternals: {
+  submit: (ring: Ring, p: Prepared<unknown>) => Promise<unknown>;
+  endChain: (ring: Ring) => void;
+};
 
 /**
  * An io_uring instance bound to the current thread's event loop.
@@ -63,15 +128,6 @@ export interface RingOptions {
  * reaped: plain Buffers are copied in (writes) or copied out (reads); `alignedBuffer`
  * memory is used in place.
  */
-/**
- * @internal How `uring-aio/liburing` reaches a ring: queue a prepared operation, and
- * end a chain whose last SQE asked for a link.
- */
-export let ringInternals: {
-  submit: (ring: Ring, p: Prepared<unknown>) => Promise<unknown>;
-  endChain: (ring: Ring) => void;
-};
-
 export interface Ring extends RingOps {}
 export class Ring extends CompletionSource<NativeRing> {
   constructor(options?: RingOptions) {
@@ -80,8 +136,9 @@ export class Ring extends CompletionSource<NativeRing> {
     const entries = options?.entries ?? 256;
     validateInteger(entries, 'options.entries', 1, 32768);
     const submitBatch = submitBatchOf(options, 0);
+    const setup = setupOptions(options, entries);
     try {
-      this.native = new (native().NativeRing)(entries, submitBatch, this.dispatch, this.table);
+      this.native = new (native().NativeRing)({ entries, submitBatch, ...setup }, this.dispatch, this.table);
     } catch (e) {
       const errno = nativeErrno(e);
       if (errno === undefined) throw e;
@@ -94,9 +151,65 @@ export class Ring extends CompletionSource<NativeRing> {
     return this.entries;
   }
 
+  /** @internal The io_uring fd, for another ring's `attachWq`. */
+  get ringFd(): number {
+    return this.native?.ringFd ?? -1;
+  }
+
   /** Submission queue size the kernel gave this ring. */
   get entries(): number {
     return this.native?.sqEntries ?? 0;
+  }
+
+  /** Completion queue size the kernel gave this ring. */
+  get cqEntries(): number {
+    return this.native?.cqEntries ?? 0;
+  }
+
+  /**
+   * Registers `fds` as the ring's fixed files (IORING_REGISTER_FILES, kernel 5.1;
+   * -1 leaves a slot empty, 5.5): an operation with `{ fixedFile: true }` then names
+   * index `i` where it would name `fds[i]`, and the kernel skips the fd table. Throws
+   * EBUSY if files are already registered, EMFILE past RLIMIT_NOFILE.
+   */
+  registerFiles(fds: readonly number[]): void {
+    const list = fdList(fds, 'fds');
+    this.#register('io_uring_register', (n) => n.registerFiles(list));
+  }
+
+  /** Replaces registered files from index `offset` (IORING_REGISTER_FILES_UPDATE, 5.5). Returns how many. */
+  updateFiles(offset: number, fds: readonly number[]): number {
+    validateInteger(offset, 'offset', 0, 2 ** 31 - 1);
+    const list = fdList(fds, 'fds');
+    return this.#register('io_uring_register', (n) => n.updateFiles(offset, list));
+  }
+
+  /** Drops the registered files (IORING_UNREGISTER_FILES, kernel 5.1). */
+  unregisterFiles(): void {
+    this.#register('io_uring_register', (n) => n.unregisterFiles());
+  }
+
+  /**
+   * Caps the kernel worker threads serving this ring, per NUMA node
+   * (IORING_REGISTER_IOWQ_MAX_WORKERS, kernel 5.15): `bounded` for regular file and
+   * block I/O, `unbounded` for the rest (0 leaves a cap as it is). Returns the
+   * previous caps.
+   */
+  iowqMaxWorkers(bounded: number, unbounded: number): [number, number] {
+    validateInteger(bounded, 'bounded', 0, 2 ** 32 - 1);
+    validateInteger(unbounded, 'unbounded', 0, 2 ** 32 - 1);
+    const [b, u] = this.#register('io_uring_register', (n) => n.iowqMaxWorkers(bounded, unbounded));
+    return [b!, u!];
+  }
+
+  /** A synchronous register call: coded errors, ERR_USE_AFTER_CLOSE once destroyed. */
+  #register<R>(syscall: string, call: (n: NativeRing) => R): R {
+    if (this.destroyed || this.native === undefined) throw useAfterClose('The ring');
+    try {
+      return call(this.native);
+    } catch (e) {
+      throw fromNative(e, syscall);
+    }
   }
 
   /** io_uring_enter calls made to submit so far: one per JS turn with work queued (plus one per `submitBatch`). */

@@ -236,7 +236,7 @@ export abstract class CompletionSource<N extends NativeSource> {
     }
     this.#enrol();
     if (extra !== undefined) extra.id = id;
-    return new Promise<T>((resolve, reject) => {
+    const settled = new Promise<T>((resolve, reject) => {
       const op: Pending = { resolve, reject, syscall, path, dest, map, signal, onAbort: undefined, aborted: false, extra };
       if (signal !== undefined) {
         op.onAbort = () => {
@@ -247,6 +247,7 @@ export abstract class CompletionSource<N extends NativeSource> {
       }
       this.#pending.set(id, op);
     });
+    return settled.then(undefined, withCallerStack);
   }
 
   /**
@@ -277,6 +278,16 @@ export abstract class CompletionSource<N extends NativeSource> {
   [asyncDispose](): Promise<void> {
     return this.destroy();
   }
+}
+
+/**
+ * Gives a rejection the stack of the code awaiting it (`at async main (app.js:13:7)`),
+ * as Node's fs errors have, instead of the library's dispatch frames: V8 knows the
+ * awaiting async functions when this runs as the rejected promise's reaction.
+ */
+function withCallerStack(e: unknown): never {
+  if (e instanceof Error) Error.captureStackTrace(e, withCallerStack);
+  throw e;
 }
 
 /** The `signal` of an options object, validated. */

@@ -13,7 +13,7 @@ use ring_core::{
 
 use crate::args::JsArgs;
 use crate::memory::NativeMemory;
-use crate::source::{errno_error, Backend, Delivered, Shared, Targets};
+use crate::source::{closed_error, errno_error, Backend, Delivered, Shared, Targets};
 use crate::views::{copy_of_view, landing_for_view, position, shared_window};
 
 impl Delivered for Completion<Targets> {
@@ -124,6 +124,18 @@ pub fn op_table() -> Vec<OpRow> {
         .collect()
 }
 
+/// `RingOptions` as lib/ checked them (see ring-core for each field's meaning).
+#[napi(object)]
+pub struct NativeRingOptions {
+    pub entries: u32,
+    pub submit_batch: u32,
+    pub cq_entries: Option<u32>,
+    pub sqpoll_idle_ms: Option<u32>,
+    pub sqpoll_cpu: Option<u32>,
+    pub single_issuer: Option<bool>,
+    pub attach_wq: Option<i32>,
+}
+
 #[napi]
 pub struct NativeRing {
     state: std::rc::Rc<Shared<Ring<Targets>>>,
@@ -144,14 +156,18 @@ impl NativeRing {
     #[napi(constructor)]
     pub fn new(
         env: Env,
-        entries: u32,
-        submit_batch: u32,
+        options: NativeRingOptions,
         dispatch: Unknown,
         completions: Unknown,
     ) -> napi::Result<Self> {
         let ring = Ring::new(RingOptions {
-            entries,
-            submit_batch,
+            entries: options.entries,
+            submit_batch: options.submit_batch,
+            cq_entries: options.cq_entries.unwrap_or(0),
+            sqpoll_idle_ms: options.sqpoll_idle_ms,
+            sqpoll_cpu: options.sqpoll_cpu,
+            single_issuer: options.single_issuer.unwrap_or(false),
+            attach_wq: options.attach_wq,
         })
         .map_err(errno_error)?;
         let state = Shared::start(
@@ -238,7 +254,7 @@ impl NativeRing {
     /// Queues entry `index` of the opcode table (`op_table`) with its arguments in
     /// the table's order: numbers in `nums`, paths, buffers and lists of buffers in
     /// `objs`. `sqe_flags`: 1 drain, 2 async, 4 link, 8 hardlink (IOSQE_*);
-    /// `timeout_ms` >= 0 links an IORING_OP_LINK_TIMEOUT behind the op.
+    /// 16 fixed file; `timeout_ms` >= 0 links an IORING_OP_LINK_TIMEOUT behind the op.
     #[napi]
     pub fn submit(
         &self,
@@ -263,11 +279,56 @@ impl NativeRing {
             force_async: sqe_flags & 2 != 0,
             link: sqe_flags & 4 != 0,
             hardlink: sqe_flags & 8 != 0,
+            fixed_file: sqe_flags & 16 != 0,
             timeout_ms: (timeout_ms >= 0.0).then_some(timeout_ms),
         };
         self.state.push(targets, |ring, targets| {
             ring.push_with(op, targets, options)
         })
+    }
+
+    /// The io_uring fd (for `attachWq`).
+    #[napi(getter)]
+    pub fn ring_fd(&self) -> i32 {
+        self.state.with(|r| r.ring_fd()).unwrap_or(-1)
+    }
+
+    /// IORING_REGISTER_FILES.
+    #[napi]
+    pub fn register_files(&self, fds: Vec<i32>) -> napi::Result<()> {
+        self.state
+            .with(|r| r.register_files(&fds))
+            .ok_or_else(closed_error)?
+            .map_err(errno_error)
+    }
+
+    /// IORING_REGISTER_FILES_UPDATE; returns how many were updated.
+    #[napi]
+    pub fn update_files(&self, offset: u32, fds: Vec<i32>) -> napi::Result<u32> {
+        self.state
+            .with(|r| r.update_files(offset, &fds))
+            .ok_or_else(closed_error)?
+            .map(|n| n as u32)
+            .map_err(errno_error)
+    }
+
+    /// IORING_UNREGISTER_FILES.
+    #[napi]
+    pub fn unregister_files(&self) -> napi::Result<()> {
+        self.state
+            .with(|r| r.unregister_files())
+            .ok_or_else(closed_error)?
+            .map_err(errno_error)
+    }
+
+    /// IORING_REGISTER_IOWQ_MAX_WORKERS; returns the previous [bounded, unbounded].
+    #[napi]
+    pub fn iowq_max_workers(&self, bounded: u32, unbounded: u32) -> napi::Result<Vec<u32>> {
+        self.state
+            .with(|r| r.iowq_max_workers([bounded, unbounded]))
+            .ok_or_else(closed_error)?
+            .map(Vec::from)
+            .map_err(errno_error)
     }
 
     /// Ends a linked chain whose next op could not be queued.

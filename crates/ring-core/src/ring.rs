@@ -30,6 +30,18 @@ pub struct RingOptions {
     /// io_uring with 0, 0.91x with 8); with page-cache reads, where the kernel
     /// completes inline, one enter per flush is cheaper (8 costs about 5%).
     pub submit_batch: u32,
+    /// Completion queue size (IORING_SETUP_CQSIZE, kernel 5.5; 0: twice `entries`).
+    pub cq_entries: u32,
+    /// A kernel thread polls the submission queue (IORING_SETUP_SQPOLL, kernel 5.1;
+    /// unprivileged since 5.11), going to sleep after this many idle milliseconds.
+    pub sqpoll_idle_ms: Option<u32>,
+    /// The CPU the SQPOLL thread is pinned to (IORING_SETUP_SQ_AFF, kernel 5.1).
+    pub sqpoll_cpu: Option<u32>,
+    /// Only one task submits (IORING_SETUP_SINGLE_ISSUER, kernel 6.0): lets the kernel
+    /// skip locking.
+    pub single_issuer: bool,
+    /// Share the io-wq worker pool of this ring's fd (IORING_SETUP_ATTACH_WQ, 5.6).
+    pub attach_wq: Option<RawFd>,
 }
 
 impl Default for RingOptions {
@@ -37,7 +49,39 @@ impl Default for RingOptions {
         Self {
             entries: 256,
             submit_batch: 0,
+            cq_entries: 0,
+            sqpoll_idle_ms: None,
+            sqpoll_cpu: None,
+            single_issuer: false,
+            attach_wq: None,
         }
+    }
+}
+
+impl RingOptions {
+    /// The io_uring builder for these options (`submit_all`: IORING_SETUP_SUBMIT_ALL).
+    fn builder(&self, submit_all: bool) -> io_uring::Builder {
+        let mut builder = IoUring::builder();
+        builder.setup_clamp();
+        if submit_all {
+            builder.setup_submit_all();
+        }
+        if self.cq_entries > 0 {
+            builder.setup_cqsize(self.cq_entries);
+        }
+        if let Some(idle) = self.sqpoll_idle_ms {
+            builder.setup_sqpoll(idle);
+        }
+        if let Some(cpu) = self.sqpoll_cpu {
+            builder.setup_sqpoll_cpu(cpu);
+        }
+        if self.single_issuer {
+            builder.setup_single_issuer();
+        }
+        if let Some(fd) = self.attach_wq {
+            builder.setup_attach_wq(fd);
+        }
+        builder
     }
 }
 
@@ -71,8 +115,11 @@ pub struct SqeOptions {
     /// op's result.
     pub hardlink: bool,
     /// IORING_OP_LINK_TIMEOUT (kernel 5.5) behind the op, in milliseconds: if the op
-    /// has not completed by then it is cancelled (-ECANCELED).
+    /// has not completed by then it is cancelled and completes with -ETIME.
     pub timeout_ms: Option<f64>,
+    /// IOSQE_FIXED_FILE (kernel 5.1): the op's fd is an index into the registered
+    /// files (`Ring::register_files`).
+    pub fixed_file: bool,
 }
 
 /// A completed operation handed back to its owner, with the memory it owned.
@@ -180,14 +227,12 @@ impl<T> Ring<T> {
         if options.entries == 0 {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
-        let mut builder = IoUring::builder();
         // SUBMIT_ALL (5.18): keep submitting past an SQE that fails early, so one bad
         // op never strands the ones behind it. Older kernels reject the flag: retry.
-        builder.setup_submit_all().setup_clamp();
-        let uring = match builder.build(options.entries) {
+        let uring = match options.builder(true).build(options.entries) {
             Ok(ring) => ring,
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                IoUring::builder().setup_clamp().build(options.entries)?
+                options.builder(false).build(options.entries)?
             }
             Err(e) => return Err(e),
         };
@@ -264,6 +309,42 @@ impl<T> Ring<T> {
         Ok(())
     }
 
+    /// The io_uring fd (for another ring's `RingOptions::attach_wq`).
+    pub fn ring_fd(&self) -> RawFd {
+        use std::os::fd::AsRawFd;
+        self.uring.as_raw_fd()
+    }
+
+    /// Registers `fds` as the ring's fixed files (IORING_REGISTER_FILES, kernel 5.1):
+    /// an op with `SqeOptions::fixed_file` names index `i` instead of `fds[i]`, and
+    /// the kernel skips the fd table lookup. -1 leaves a slot empty (5.5). EBUSY if
+    /// files are already registered.
+    pub fn register_files(&mut self, fds: &[RawFd]) -> io::Result<()> {
+        self.uring.submitter().register_files(fds)
+    }
+
+    /// Replaces fixed files from index `offset` (IORING_REGISTER_FILES_UPDATE, 5.5).
+    pub fn update_files(&mut self, offset: u32, fds: &[RawFd]) -> io::Result<usize> {
+        self.uring.submitter().register_files_update(offset, fds)
+    }
+
+    /// Drops the fixed files (IORING_UNREGISTER_FILES, kernel 5.1). Ops in flight
+    /// keep their own references.
+    pub fn unregister_files(&mut self) -> io::Result<()> {
+        self.uring.submitter().unregister_files()
+    }
+
+    /// Sets the most io-wq workers per NUMA node, [bounded, unbounded]
+    /// (IORING_REGISTER_IOWQ_MAX_WORKERS, kernel 5.15); 0 keeps a value. Returns the
+    /// previous values.
+    pub fn iowq_max_workers(&mut self, max: [u32; 2]) -> io::Result<[u32; 2]> {
+        let mut values = max;
+        self.uring
+            .submitter()
+            .register_iowq_max_workers(&mut values)?;
+        Ok(values)
+    }
+
     /// Caller ops and batches accepted and not yet reaped (queued or in the kernel).
     pub fn pending(&self) -> usize {
         self.user_pending
@@ -303,6 +384,9 @@ impl<T> Ring<T> {
         }
         if options.force_async {
             flags |= squeue::Flags::ASYNC;
+        }
+        if options.fixed_file {
+            flags |= squeue::Flags::FIXED_FILE;
         }
         let continues = options.link || options.hardlink;
         let link = if options.hardlink {

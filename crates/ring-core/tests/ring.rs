@@ -176,6 +176,7 @@ fn full_submit_batch_enters_at_push() {
     let mut ring: Ring<u32> = Ring::new(RingOptions {
         entries: 16,
         submit_batch: 8,
+        ..RingOptions::default()
     })
     .expect("ring");
     for i in 0..7 {
@@ -400,4 +401,73 @@ fn cancel_reaches_kernel_when_ring_is_full() {
         0,
         "the internal cancels were reaped too"
     );
+}
+
+fn pipe_read(fd: &OwnedFd) -> Op {
+    Op::Read {
+        fd: fd.as_raw_fd(),
+        buf: IoBuf::landing(1).unwrap(),
+        offset: CURRENT_POSITION,
+        rw_flags: 0,
+    }
+}
+
+#[test]
+fn link_timeout_reports_etime() {
+    let Some(mut ring) = ring(8) else { return };
+    let (rx, _tx) = pipe();
+    let options = ring_core::SqeOptions {
+        timeout_ms: Some(20.0),
+        ..Default::default()
+    };
+    ring.push_with(pipe_read(&rx), 1, options);
+    let done = wait_for(&mut ring, 1);
+    assert_eq!(done[0].user, 1);
+    assert_eq!(done[0].result, -libc::ETIME);
+    assert_eq!(
+        ring.outstanding(),
+        0,
+        "the timer's own completion was reaped too"
+    );
+}
+
+#[test]
+fn link_chain_cancels_rest_on_failure() {
+    let Some(mut ring) = ring(8) else { return };
+    let link = ring_core::SqeOptions {
+        link: true,
+        ..Default::default()
+    };
+    let bad = Op::Read {
+        fd: -1,
+        buf: IoBuf::landing(1).unwrap(),
+        offset: 0,
+        rw_flags: 0,
+    };
+    ring.push_with(bad, 1, link);
+    ring.push_with(Op::Nop {}, 2, link);
+    ring.push(Op::Nop {}, 3);
+    let mut done = wait_for(&mut ring, 3);
+    done.sort_by_key(|c| c.user);
+    let results: Vec<i32> = done.iter().map(|c| c.result).collect();
+    assert_eq!(results, [-libc::EBADF, -libc::ECANCELED, -libc::ECANCELED]);
+}
+
+#[test]
+fn chain_waits_whole_behind_a_full_queue() {
+    let Some(mut ring) = ring(4) else { return };
+    let link = ring_core::SqeOptions {
+        link: true,
+        ..Default::default()
+    };
+    // Three unlinked nops fill three of four SQ slots; a chain of three cannot
+    // follow in the same submission and must wait, whole, for the next.
+    for i in 0..3 {
+        ring.push(Op::Nop {}, i);
+    }
+    ring.push_with(Op::Nop {}, 10, link);
+    ring.push_with(Op::Nop {}, 11, link);
+    ring.push(Op::Nop {}, 12);
+    let done = wait_for(&mut ring, 6);
+    assert!(done.iter().all(|c| c.result == 0));
 }
