@@ -16,6 +16,7 @@ export const IOSQE_IO_LINK = 1 << 2;
 export const IOSQE_IO_HARDLINK = 1 << 3;
 export const IOSQE_ASYNC = 1 << 4;
 export const IORING_FSYNC_DATASYNC = 1;
+export const IORING_CQE_F_MORE = 1 << 1;
 export const IORING_TIMEOUT_ABS = 1;
 export const AT_REMOVEDIR = 0x200;
 export const AT_SYMLINK_FOLLOW = 0x400;
@@ -153,7 +154,9 @@ export function io_uring_submit(ring: io_uring): number {
     linkOpen = (sqe.sqeFlags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) !== 0;
     const map = prepared.map;
     prepared.map = (res: number) => new io_uring_cqe(sqe.user_data, res, 0, map === undefined ? res : map(res));
-    ringInternals.submit(r, prepared).then(
+    // A multishot op's intermediate CQEs carry IORING_CQE_F_MORE, as in liburing.
+    const onMore = (res: number): void => complete(ring, new io_uring_cqe(sqe.user_data, res, IORING_CQE_F_MORE, map === undefined ? res : map(res)));
+    ringInternals.submit(r, prepared, { onMore }).then(
       (cqe) => complete(ring, cqe as io_uring_cqe),
       (e: unknown) => complete(ring, new io_uring_cqe(sqe.user_data, errnoOf(e), 0, e)),
     );
@@ -246,6 +249,7 @@ export const io_uring_prep_readv: Prep = preps.io_uring_prep_readv!;
 export const io_uring_prep_writev: Prep = preps.io_uring_prep_writev!;
 export const io_uring_prep_fsync: Prep = preps.io_uring_prep_fsync!;
 export const io_uring_prep_poll_add: Prep = preps.io_uring_prep_poll_add!;
+export const io_uring_prep_poll_multishot: Prep = preps.io_uring_prep_poll_multishot!;
 export const io_uring_prep_sync_file_range: Prep = preps.io_uring_prep_sync_file_range!;
 export const io_uring_prep_timeout: Prep = preps.io_uring_prep_timeout!;
 export const io_uring_prep_fallocate: Prep = preps.io_uring_prep_fallocate!;

@@ -196,6 +196,24 @@ export interface OpEntry<A extends unknown[], R> {
   fromLiburing?: (...args: any[]) => unknown[];
 }
 
+/**
+ * A multishot entry: its `Ring` method returns an async iterable of results; `rearm`
+ * says whether it starts again when the kernel ends it on its own (poll does; a
+ * counted timeout is simply done).
+ */
+export interface MultishotEntry<A extends unknown[], R> extends OpEntry<A, R> {
+  multishot: { rearm: boolean };
+}
+
+function multishotEntry<A extends unknown[], R>(
+  liburing: string,
+  op: string,
+  rearm: boolean,
+  prepare: (...args: A) => Prepared<R>,
+): MultishotEntry<A, R> {
+  return { liburing, op, prepare, multishot: { rearm } };
+}
+
 function entry<A extends unknown[], R = number>(
   liburing: string,
   op: string,
@@ -237,6 +255,7 @@ const AT_REMOVEDIR = 0x200;
 const AT_SYMLINK_FOLLOW = 0x400;
 const IORING_FSYNC_DATASYNC = 1;
 const TIMEOUT_ABS = 1;
+const TIMEOUT_MULTISHOT = 1 << 6;
 const TIMEOUT_CLOCKS = { monotonic: 0, boottime: 4, realtime: 8 } as const;
 const XATTR_SIZE_MAX = 65536;
 const UINT32_MAX = 2 ** 32 - 1;
@@ -465,6 +484,20 @@ export const OPS = {
     return p;
   }),
 
+  /**
+   * Yields the ready events each time `fd` has one of `events` (IORING_OP_POLL_ADD
+   * with IORING_POLL_ADD_MULTI, 5.13), as an async iterable: `for await (const revents
+   * of ring.pollMultishot(fd, POLLIN))`. Leaving the loop (`break`, `return`, a throw)
+   * cancels it and waits for its last completion; `signal` ends it with an AbortError.
+   */
+  pollMultishot: multishotEntry('io_uring_prep_poll_multishot', 'pollMultishot', true, (fd: number, events: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    validateInteger(events, 'events', 1, 0xffff);
+    const p = common(options, 'poll') as Prepared;
+    p.nums = [fd, events];
+    return p;
+  }),
+
   /** sync_file_range(2) (IORING_OP_SYNC_FILE_RANGE, 5.2); `length` 0 means to the end of the file. */
   syncFileRange: entry('io_uring_prep_sync_file_range', 'syncFileRange', (fd: number, offset: number, length: number, flags = 0, options?: RingOpOptions) => {
     validateFd(fd);
@@ -494,6 +527,23 @@ export const OPS = {
     p.map = toVoid;
     return p;
   }, (ts: unknown, count = 0, flags = 0) => [timespecMs(ts), { count, absolute: (flags & TIMEOUT_ABS) !== 0, clock: CLOCK_OF_FLAGS[flags & 12] }]),
+
+  /**
+   * Yields 1, 2, 3, ... every `ms` milliseconds (IORING_OP_TIMEOUT with
+   * IORING_TIMEOUT_MULTISHOT, 6.4), `count` times (0: until the loop is left or
+   * `signal` aborts), as an async iterable.
+   */
+  timeoutMultishot: multishotEntry('io_uring_prep_timeout', 'timeout', false, (ms: number, options?: { count?: number; signal?: AbortSignal }) => {
+    const time = milliseconds(ms, 'ms');
+    const count = options?.count ?? 0;
+    validateInteger(count, 'options.count', 0, UINT32_MAX);
+    const p = common(options, 'timeout') as Prepared;
+    p.nums = [time, count, TIMEOUT_MULTISHOT];
+    p.okErrno = -ETIME;
+    let tick = 0;
+    p.map = () => ++tick;
+    return p;
+  }),
 
   /** fallocate(2) (IORING_OP_FALLOCATE, 5.6). */
   fallocate: entry('io_uring_prep_fallocate', 'fallocate', (fd: number, offset: number | bigint, length: number | bigint, options?: FallocateOptions) => {
@@ -737,7 +787,7 @@ export const OPS = {
  * from the entry. Each call prepares its arguments with the entry and tags the result
  * with the entry's native op.
  */
-export function defineOps(prototype: object, method: (prepare: (args: unknown[]) => Prepared<unknown>) => (...args: unknown[]) => unknown): void {
+export function defineOps(prototype: object, method: (prepare: (args: unknown[]) => Prepared<unknown>, entry: OpEntry<unknown[], unknown> & Partial<MultishotEntry<unknown[], unknown>>) => (...args: unknown[]) => unknown): void {
   for (const name of Object.keys(OPS) as OpName[]) {
     const entry = OPS[name] as OpEntry<unknown[], unknown>;
     const prepare = (args: unknown[]): Prepared<unknown> => {
@@ -745,7 +795,7 @@ export function defineOps(prototype: object, method: (prepare: (args: unknown[])
       prepared.op = entry.op;
       return prepared;
     };
-    Object.defineProperty(prototype, name, { configurable: true, writable: true, value: method(prepare) });
+    Object.defineProperty(prototype, name, { configurable: true, writable: true, value: method(prepare, entry) });
   }
 }
 
@@ -754,7 +804,14 @@ export type OpName = keyof OpTable;
 type ArgsOf<E> = E extends OpEntry<infer A, unknown> ? A : never;
 type ResultOf<E> = E extends OpEntry<unknown[], infer R> ? R : never;
 
-/** The `Ring` method of each entry: its arguments, a promise of its result. */
-export type RingOps = { [K in OpName]: (...args: ArgsOf<OpTable[K]>) => Promise<ResultOf<OpTable[K]>> };
+/**
+ * The `Ring` method of each entry: its arguments, and a promise of its result (an
+ * async iterable of results for a multishot entry).
+ */
+export type RingOps = {
+  [K in OpName]: OpTable[K] extends { multishot: object }
+    ? (...args: ArgsOf<OpTable[K]>) => AsyncIterableIterator<ResultOf<OpTable[K]>>
+    : (...args: ArgsOf<OpTable[K]>) => Promise<ResultOf<OpTable[K]>>;
+};
 /** The `ring.chain()` method of each entry: the same arguments, the builder back. */
 export type ChainOps<C> = { [K in OpName]: (...args: ArgsOf<OpTable[K]>) => C };

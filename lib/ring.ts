@@ -13,6 +13,9 @@ export type { OpOptions } from './source';
 
 const { ECANCELED, EOPNOTSUPP } = osConstants.errno;
 
+/** IORING_CQE_F_MORE: a multishot operation's completion with more to come. */
+const IORING_CQE_F_MORE = 1 << 1;
+
 /** IORING_TIMEOUT_ETIME_SUCCESS (5.16): a timeout's -ETIME does not fail its link. */
 const TIMEOUT_ETIME_SUCCESS = 0x20;
 
@@ -114,7 +117,7 @@ export interface RingOptions {
  * end a chain whose last SQE asked for a link.
  */
 export let ringInternals: {
-  submit: (ring: Ring, p: Prepared<unknown>) => Promise<unknown>;
+  submit: (ring: Ring, p: Prepared<unknown>, extra?: TrackExtra) => Promise<unknown>;
   endChain: (ring: Ring) => void;
 };
 
@@ -130,6 +133,8 @@ export let ringInternals: {
  */
 export interface Ring extends RingOps {}
 export class Ring extends CompletionSource<NativeRing> {
+  protected override readonly moreFlag = IORING_CQE_F_MORE;
+
   constructor(options?: RingOptions) {
     super('The ring');
     validateObject(options, 'options');
@@ -281,6 +286,52 @@ export class Ring extends CompletionSource<NativeRing> {
     return this.track(p.syscall, p.signal, start, p.path, p.map, p.dest, extra);
   }
 
+  /**
+   * A multishot operation as an async iterable: each intermediate result is yielded;
+   * leaving the loop cancels the operation and waits for its final completion.
+   */
+  async *#iterate(prepare: () => Prepared<unknown>, rearm: boolean): AsyncIterableIterator<unknown> {
+    const queue: unknown[] = [];
+    let wake: (() => void) | undefined;
+    for (;;) {
+      const p = prepare();
+      const map = p.map;
+      const extra: TrackExtra = {
+        onMore: (result) => {
+          queue.push(map === undefined ? result : map(result));
+          wake?.();
+        },
+      };
+      let settled = false;
+      let failure: { error: unknown } | undefined;
+      let last: { value: unknown } | undefined;
+      const final = this.#submit(p, extra).then(
+        (value) => { last = { value }; },
+        (error: unknown) => { failure = { error }; },
+      ).finally(() => {
+        settled = true;
+        wake?.();
+      });
+      try {
+        for (;;) {
+          while (queue.length > 0) yield queue.shift();
+          if (settled) break;
+          await new Promise<void>((resolve) => { wake = resolve; });
+          wake = undefined;
+        }
+      } finally {
+        if (!settled) {
+          if (extra.id !== undefined) this.native?.cancel(extra.id);
+          await final;
+        }
+      }
+      if (failure !== undefined) throw failure.error;
+      if (last !== undefined) yield last.value;
+      // The kernel ended it on its own (a full CQ, a changed file): start again.
+      if (!rearm) return;
+    }
+  }
+
   #submitChain(ops: Prepared<unknown>[], options: ChainSubmitOptions | undefined): Promise<PromiseSettledResult<unknown>[]> {
     let signal: AbortSignal | undefined;
     let timeout = -1;
@@ -343,18 +394,24 @@ export class Ring extends CompletionSource<NativeRing> {
 
   static {
     ringInternals = {
-      submit: (ring, p) => ring.#submit(p),
+      submit: (ring, p, extra) => ring.#submit(p, extra),
       endChain: (ring) => ring.native?.endChain(),
     };
-    defineOps(Ring.prototype, (prepare) => function (this: Ring, ...args: unknown[]): Promise<unknown> {
-      let prepared: Prepared<unknown>;
-      try {
-        prepared = prepare(args);
-      } catch (e) {
-        return Promise.reject(e);
+    defineOps(Ring.prototype, (prepare, entry) => entry.multishot === undefined
+      ? function (this: Ring, ...args: unknown[]): Promise<unknown> {
+        let prepared: Prepared<unknown>;
+        try {
+          prepared = prepare(args);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return this.#submit(prepared);
       }
-      return this.#submit(prepared);
-    });
+      : function (this: Ring, ...args: unknown[]): AsyncIterableIterator<unknown> {
+        // Arguments are checked at the call, like a promise method's: the first
+        // next() rejects with the error.
+        return this.#iterate(() => prepare(args), entry.multishot!.rearm);
+      });
   }
 }
 

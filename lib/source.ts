@@ -38,6 +38,8 @@ export interface TrackExtra {
   timedOut?: boolean;
   /** The op id, once queued. */
   id?: number;
+  /** A multishot operation's intermediate results (the final one settles the promise). */
+  onMore?: (result: number) => void;
 }
 
 export interface Pending {
@@ -86,6 +88,11 @@ export abstract class CompletionSource<N extends NativeSource> {
   readonly #pending = new Map<number, Pending>();
   /** Shared with the native side, which writes completed rows into it. */
   protected readonly table = new Float64Array(TABLE_ROWS * ROW);
+  /**
+   * The bit of a row's third field that marks a multishot operation's intermediate
+   * result (IORING_CQE_F_MORE for a ring; none for AIO, whose field is res2).
+   */
+  protected readonly moreFlag: number = 0;
   /** Called by the native side with the number of rows written. */
   protected readonly dispatch = (count: number): void => this.#complete(count);
   readonly #what: string;
@@ -172,6 +179,11 @@ export abstract class CompletionSource<N extends NativeSource> {
       const result = table[i * ROW + 1];
       const op = pending.get(id);
       if (op === undefined) continue;
+      if ((table[i * ROW + 2] & this.moreFlag) !== 0) {
+        // One more result of a multishot operation that goes on.
+        op.extra?.onMore?.(result);
+        continue;
+      }
       pending.delete(id);
       if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
       try {

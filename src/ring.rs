@@ -8,7 +8,8 @@ use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 use ring_core::{
-    Completion, FixedBuffers, IoBuf, Op, Ring, RingOptions, SqeOptions, CURRENT_POSITION, OPCODES,
+    Completion, FixedBuffers, IoBuf, Op, Reaped, Ring, RingOptions, SqeOptions, CURRENT_POSITION,
+    OPCODES,
 };
 
 use crate::args::JsArgs;
@@ -60,7 +61,19 @@ impl Backend for Ring<Targets> {
         Ring::has_completions(self)
     }
     fn reap_into(&mut self, out: &mut Vec<Self::Done>) {
-        self.reap(|c| out.push(c));
+        // A multishot op's intermediate results reach JS as rows like any other
+        // (IORING_CQE_F_MORE in the flags); they carry no memory of the op's.
+        self.reap_all(|r| match r {
+            Reaped::Done(c) => out.push(c),
+            Reaped::More { id, result, flags } => out.push(Completion {
+                id,
+                result,
+                flags,
+                op: Op::Nop {},
+                user: Targets::NONE,
+                batch: None,
+            }),
+        });
     }
     fn cancel(&mut self, id: u64) -> bool {
         Ring::cancel(self, id)

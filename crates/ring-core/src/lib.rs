@@ -16,4 +16,6 @@ pub use io_uring::opcode;
 pub use iobuf::{AlignedBuf, IoBuf, PAGE_ALIGN};
 pub use op::{ArgList, Op, OpArgs, OpInfo, CURRENT_POSITION, OPCODES};
 pub use probe::{explain, probe, Unavailable};
-pub use ring::{Completion, Ring, RingOptions, SqeOptions, TEARDOWN_DEADLINE};
+pub use ring::{
+    Completion, Reaped, Ring, RingOptions, SqeOptions, IORING_CQE_F_MORE, TEARDOWN_DEADLINE,
+};

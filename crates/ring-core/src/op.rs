@@ -282,6 +282,14 @@ ops! {
     }
     build opcode::PollAdd::new(types::Fd(*fd), *events).build();
 
+    /// IORING_OP_POLL_ADD with IORING_POLL_ADD_MULTI, kernel 5.13: one completion
+    /// (IORING_CQE_F_MORE) each time `fd` has one of `events`, until cancelled.
+    PollMultishot = "pollMultishot", opcode::PollAdd::CODE, "5.13" {
+        fd: RawFd = int(a)?,
+        events: u32 = bits(a)?,
+    }
+    build opcode::PollAdd::new(types::Fd(*fd), *events).multi(true).build();
+
     /// IORING_OP_SYNC_FILE_RANGE, kernel 5.2.
     SyncFileRange = "syncFileRange", opcode::SyncFileRange::CODE, "5.2" {
         fd: RawFd = int(a)?,

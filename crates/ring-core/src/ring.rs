@@ -85,6 +85,19 @@ impl RingOptions {
     }
 }
 
+/// CQE flag: the op goes on and more completions will come (multishot, uapi 5.13).
+pub const IORING_CQE_F_MORE: u32 = 1 << 1;
+
+/// What `reap_all` hands back, in completion order.
+#[derive(Debug)]
+pub enum Reaped<T> {
+    /// An op's final completion: its slot is freed, its memory handed back.
+    Done(Completion<T>),
+    /// One more result of a multishot op that goes on (its CQE had
+    /// `IORING_CQE_F_MORE`): the op keeps its slot until its final completion.
+    More { id: u64, result: i32, flags: u32 },
+}
+
 /// io_uring_enter flag: wait for (and flush overflowed) completions (uapi, kernel 5.1).
 const IORING_ENTER_GETEVENTS: u32 = 1;
 
@@ -136,6 +149,12 @@ pub struct Completion<T> {
     pub op: Op,
     pub user: T,
     pub batch: Option<BatchResults>,
+}
+
+/// A completion read off the CQ, before delivery.
+enum Ready<T> {
+    Final(u64, Slot<T>, i32, u32),
+    More(u64, i32, u32),
 }
 
 /// Who an op in the table belongs to.
@@ -208,7 +227,7 @@ pub struct Ring<T> {
     enters: u64,
     batches: Batches<T>,
     /// Completions reaped during a synchronous run, delivered by the next `reap`.
-    stash: Vec<Completion<T>>,
+    stash: Vec<Reaped<T>>,
     fixed: Option<Arc<FixedBuffers>>,
     /// `RingOptions::submit_batch`, usize::MAX for none.
     submit_batch: usize,
@@ -504,7 +523,7 @@ impl<T> Ring<T> {
         self.uring.completion().disable_eventfd();
         let mut stash = std::mem::take(&mut self.stash);
         let run = loop {
-            self.reap(|c| stash.push(c));
+            self.reap_all(|r| stash.push(r));
             if let Some(run) = self.batches.take_run(batch) {
                 break run;
             }
@@ -765,12 +784,25 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Hands every available completion to `deliver`, freeing its slot. Internal ops
-    /// are consumed here and never delivered. Returns how many were delivered.
+    /// Hands every available final completion to `deliver`, freeing its slot, and
+    /// drops multishot intermediate results (`reap_all` keeps them). Internal ops are
+    /// consumed here and never delivered. Returns how many were delivered.
     pub fn reap(&mut self, mut deliver: impl FnMut(Completion<T>)) -> usize {
-        let mut delivered = self.stash.len();
-        for c in self.stash.drain(..) {
-            deliver(c);
+        self.reap_all(|r| {
+            if let Reaped::Done(c) = r {
+                deliver(c);
+            }
+        })
+    }
+
+    /// Hands every available completion to `deliver` in completion order: final ones
+    /// (freeing the slot) and the intermediate results of multishot ops. Returns how
+    /// many final completions were delivered.
+    pub fn reap_all(&mut self, mut deliver: impl FnMut(Reaped<T>)) -> usize {
+        let mut delivered = 0;
+        for r in self.stash.drain(..) {
+            delivered += usize::from(matches!(r, Reaped::Done(_)));
+            deliver(r);
         }
         let mut reaped = std::mem::take(&mut self.reaped);
         reaped.clear();
@@ -791,10 +823,20 @@ impl<T> Ring<T> {
                 .completion()
                 .map(|cqe| (cqe.user_data(), cqe.result(), cqe.flags())),
         );
-        self.in_kernel -= reaped.len();
+        // A CQE with F_MORE leaves its op in the kernel.
+        self.in_kernel -= reaped
+            .iter()
+            .filter(|&&(_, _, flags)| flags & IORING_CQE_F_MORE == 0)
+            .count();
         reaped.extend(self.local.drain(..).map(|(id, res)| (id, res, 0)));
         let mut ready = Vec::with_capacity(reaped.len());
         for &(id, result, flags) in &reaped {
+            if flags & IORING_CQE_F_MORE != 0 {
+                if self.slots.contains_key(&id) {
+                    ready.push(Ready::More(id, result, flags));
+                }
+                continue;
+            }
             let Some(slot) = self.slots.remove(&id) else {
                 continue;
             };
@@ -803,7 +845,12 @@ impl<T> Ring<T> {
                 Op::LinkTimeout { .. } => {
                     // The timer of op `slot.timer`: its -ETIME means the op timed out.
                     if let Some((op_id, op_slot, op_result, op_flags)) = self.parked.remove(&id) {
-                        ready.push((op_id, op_slot, timed_result(op_result, result), op_flags));
+                        ready.push(Ready::Final(
+                            op_id,
+                            op_slot,
+                            timed_result(op_result, result),
+                            op_flags,
+                        ));
                     } else if let Some(op) = self.slots.get_mut(&slot.timer) {
                         op.timer = 0;
                         op.timer_result = result;
@@ -818,21 +865,28 @@ impl<T> Ring<T> {
                 continue;
             }
             let result = timed_result(result, slot.timer_result);
-            ready.push((id, slot, result, flags));
+            ready.push(Ready::Final(id, slot, result, flags));
         }
-        for (id, slot, result, flags) in ready {
+        for item in ready {
+            let (id, slot, result, flags) = match item {
+                Ready::More(id, result, flags) => {
+                    deliver(Reaped::More { id, result, flags });
+                    continue;
+                }
+                Ready::Final(id, slot, result, flags) => (id, slot, result, flags),
+            };
             match slot.owner {
                 Owner::Caller(user) => {
                     self.user_pending -= 1;
                     delivered += 1;
-                    deliver(Completion {
+                    deliver(Reaped::Done(Completion {
                         id,
                         result,
                         flags,
                         op: slot.op,
                         user,
                         batch: None,
-                    });
+                    }));
                 }
                 Owner::Member { batch, index } => {
                     self.batches
@@ -843,7 +897,7 @@ impl<T> Ring<T> {
         }
         self.reaped = reaped;
         let batches = self.batches.deliver_finished(|done| {
-            deliver(Completion {
+            deliver(Reaped::Done(Completion {
                 id: done.id,
                 result: if done.cancelled {
                     -libc::ECANCELED
@@ -854,7 +908,7 @@ impl<T> Ring<T> {
                 op: Op::Nop {},
                 user: done.user,
                 batch: Some(done.results),
-            })
+            }))
         });
         self.user_pending -= batches;
         delivered + batches

@@ -1,0 +1,93 @@
+// Multishot operations as async iterables: each completion with IORING_CQE_F_MORE is
+// one value; leaving the loop cancels the operation and waits for its last CQE.
+import fs from 'node:fs';
+import * as liburing from 'uring-aio/liburing';
+import { Ring, constants } from '../dist/index.js';
+import { fifo, ringTest } from './helpers.mjs';
+
+ringTest('poll-multishot: yields once per write to a FIFO and stops on break', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const seen = [];
+  const writer = setInterval(() => fs.writeSync(p.writeFd, 'x'), 10);
+  for await (const revents of ring.pollMultishot(p.readFd, constants.POLLIN)) {
+    seen.push(revents & constants.POLLIN);
+    if (seen.length === 3) break;
+  }
+  clearInterval(writer);
+  t.deepEqual(seen, [constants.POLLIN, constants.POLLIN, constants.POLLIN]);
+  t.is(ring.inFlight, 0, 'break cancelled it and its last completion was reaped');
+  p.close();
+  await ring.destroy();
+});
+
+ringTest('timeout-multishot-count: yields 1..count and ends on its own', async (t) => {
+  const ring = new Ring();
+  const ticks = [];
+  const start = performance.now();
+  for await (const tick of ring.timeoutMultishot(10, { count: 3 })) ticks.push(tick);
+  t.deepEqual(ticks, [1, 2, 3]);
+  t.true(performance.now() - start >= 25, 'three periods went by');
+  t.is(ring.inFlight, 0);
+  await ring.destroy();
+});
+
+ringTest('timeout-multishot-break: an endless multishot timeout stops on break without leaking', async (t) => {
+  const ring = new Ring();
+  let n = 0;
+  for await (const tick of ring.timeoutMultishot(5)) {
+    n = tick;
+    if (tick === 2) break;
+  }
+  t.is(n, 2);
+  t.is(ring.inFlight, 0);
+  await ring.destroy();
+});
+
+ringTest('multishot-abort: an aborted signal ends the loop with an AbortError', async (t) => {
+  const ring = new Ring();
+  const ac = new AbortController();
+  const loop = (async () => {
+    for await (const tick of ring.timeoutMultishot(5, { signal: ac.signal })) if (tick === 2) ac.abort();
+  })();
+  await t.throwsAsync(loop, { name: 'AbortError' });
+  t.is(ring.inFlight, 0);
+  await ring.destroy();
+});
+
+ringTest('multishot-bad-arguments: bad arguments reject the first next()', async (t) => {
+  const ring = new Ring();
+  const it = ring.pollMultishot(-1, constants.POLLIN);
+  await t.throwsAsync(it.next(), { code: 'ERR_OUT_OF_RANGE' });
+  t.is(ring.inFlight, 0);
+  await ring.destroy();
+});
+
+ringTest('multishot-destroy: destroy() ends a pending multishot loop with ECANCELED', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const loop = (async () => {
+    for await (const _ of ring.pollMultishot(p.readFd, constants.POLLIN)) { /* never */ }
+  })();
+  await new Promise((r) => setTimeout(r, 20));
+  await ring.destroy();
+  await t.throwsAsync(loop, { code: 'ECANCELED' });
+  p.close();
+});
+
+ringTest('liburing-multishot: io_uring_prep_poll_multishot gives CQEs flagged IORING_CQE_F_MORE', async (t) => {
+  const ring = liburing.io_uring_queue_init(8);
+  const p = fifo();
+  const sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_poll_multishot(sqe, p.readFd, constants.POLLIN);
+  liburing.io_uring_sqe_set_data(sqe, 'poll');
+  liburing.io_uring_submit(ring);
+  fs.writeSync(p.writeFd, 'a');
+  const first = await liburing.io_uring_wait_cqe(ring);
+  t.is(first.user_data, 'poll');
+  t.is(first.flags & liburing.IORING_CQE_F_MORE, liburing.IORING_CQE_F_MORE);
+  t.is(first.res & constants.POLLIN, constants.POLLIN);
+  liburing.io_uring_cqe_seen(ring, first);
+  p.close();
+  await liburing.io_uring_queue_exit(ring);
+});
