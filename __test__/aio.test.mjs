@@ -419,3 +419,27 @@ aioTest('aio-batch: destroy while a batch is in flight rejects it with ECANCELED
   t.true(results.includes(-125));
   fs.closeSync(d.fd);
 });
+
+aioTest('aio-batch-sqe-flags: an Aio batch refuses io_uring SQE flags and link timeouts up front', async (t) => {
+  const aio = new Aio({ fixedBuffers: { count: 1, size: 4096 } });
+  const fd = fs.openSync(tmpFile(Buffer.alloc(4096)), 'r');
+  const batch = aio.batch(4);
+  batch.read(fd, 0, 0);
+  batch.link();
+  batch.read(fd, 0, 0);
+  batch.push(BatchOp.LINK_TIMEOUT, 0, 0, 0, 10, 0);
+  await batch.submit();
+  t.regex(batch.error(0).message, /EINVAL.*sqeFlags/);
+  t.is(batch.result(1), 4096);
+  t.regex(batch.error(2).message, /EINVAL.*opcode/);
+  fs.closeSync(fd);
+  await aio.destroy();
+});
+
+aioTest('aio-context-submit-after-destroy: submit on a destroyed AioContext throws ERR_USE_AFTER_CLOSE', async (t) => {
+  const ctx = new AioContext(4);
+  await ctx.destroy();
+  const fd = fs.openSync(tmpFile(Buffer.alloc(8)), 'r');
+  t.throws(() => ctx.submit([{ command: 'pread', fd, buffer: Buffer.alloc(8), offset: 0 }]), { code: 'ERR_USE_AFTER_CLOSE' });
+  fs.closeSync(fd);
+});

@@ -209,3 +209,69 @@ ringTest('batch-leak: RSS stays flat over 3 million batched reads', (t) => {
   t.log(`RSS after each further 500k batched reads (MiB): ${samples.map((s) => s.toFixed(1)).join(', ')}`);
   t.true(samples[5] - samples[0] < 8, `RSS grew ${(samples[5] - samples[0]).toFixed(1)} MiB`);
 });
+
+ringTest('batch-link: write, fsync and read linked in one batch run in order', async (t) => {
+  const { fd, ring, done } = setup({ count: 4 });
+  const [src, , dst] = ring.fixedBuffers;
+  src.fill(0x5a);
+  const batch = ring.batch(4);
+  batch.write(fd, 0, 0);
+  batch.link();
+  batch.fsync(fd);
+  batch.link();
+  batch.read(fd, 2, 0);
+  t.is(await batch.submit(), 3);
+  t.deepEqual([batch.result(0), batch.result(1), batch.result(2)], [SIZE, 0, SIZE]);
+  t.true(dst.equals(src), 'the read saw the write');
+  await done();
+});
+
+ringTest('batch-link-failure: a failed linked entry cancels the rest of its chain only', async (t) => {
+  const { fd, ring, done } = setup({ count: 2 });
+  const batch = ring.batch(4);
+  batch.read(999999, 0, 0);
+  batch.link();
+  batch.nop();
+  batch.read(fd, 1, 0);
+  t.is(await batch.submit(), 3);
+  t.is(batch.error(0).code, 'EBADF');
+  t.is(batch.result(1), -125, 'ECANCELED');
+  t.is(batch.result(2), SIZE, 'the unlinked entry ran');
+  await done();
+});
+
+ringTest('batch-link-timeout: a linked timeout cancels a FIFO read that gets no data', async (t) => {
+  const { ring, done } = setup({ count: 1 });
+  const p = fifo();
+  const batch = ring.batch(2);
+  batch.read(p.readFd, 0, -1, 1);
+  const timer = batch.linkTimeout(20);
+  t.is(timer, 1);
+  t.is(await batch.submit(), 2);
+  t.is(batch.result(0), -125, 'the read was cancelled (ECANCELED)');
+  t.is(batch.result(1), -62, 'the timeout fired (ETIME)');
+  p.close();
+  await done();
+});
+
+ringTest('batch-fixed-files: entries with FIXED_FILE read through the registered file index', async (t) => {
+  const { fd, ring, data, done } = setup({ count: 1 });
+  ring.registerFiles([fd]);
+  const batch = ring.batch(1);
+  batch.read(0, 0, SIZE);
+  batch.addSqeFlags(1 /* BatchSqe.FIXED_FILE */);
+  t.is(await batch.submit(), 1);
+  t.is(batch.result(0), SIZE);
+  t.true(ring.fixedBuffers[0].equals(data.subarray(SIZE, 2 * SIZE)));
+  await done();
+});
+
+ringTest('batch-sqe-flags-refused: unknown sqeFlags bits are refused with EINVAL before the kernel', async (t) => {
+  const { fd, ring, done } = setup({ count: 1 });
+  const batch = ring.batch(1);
+  batch.push(BatchOp.READ_FIXED, fd, 0, 0, SIZE, 0, 0, 0, 64);
+  await batch.submit();
+  t.is(batch.error(0).code, 'EINVAL');
+  t.regex(batch.error(0).message, /sqeFlags/);
+  await done();
+});

@@ -3,7 +3,7 @@
 import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
 import { ownedMemory } from './buffer';
-import { IoError, invalidArgType, invalidArgValue, nativeErrno } from './errors';
+import { IoError, invalidArgType, invalidArgValue, nativeErrno, useAfterClose } from './errors';
 import { native, type NativeAio } from './native';
 import { CompletionSource, type OpOptions, type Pending, signalOf, submitBatchOf, toVoid } from './source';
 import { validateFd, validateInteger, validateObject, validateOffset, validateView, validateViews } from './validate';
@@ -237,6 +237,7 @@ export class AioContext {
    * the first, otherwise the count of those before it is returned.
    */
   submit(requests: readonly AioRequest[]): number {
+    if (this.#aio.destroyed) throw useAfterClose('The AIO context');
     if (!Array.isArray(requests)) throw invalidArgType('requests', 'an instance of Array', requests);
     let accepted = 0;
     for (const [i, request] of requests.entries()) {

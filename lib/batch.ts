@@ -7,8 +7,8 @@ import { IoError, invalidState, outOfRange } from './errors';
 import type { OpOptions } from './source';
 import { validateInteger } from './validate';
 
-/** Fields of an entry row: opcode, fd, buffer, bufferOffset, length, position, tag, flags. */
-export const ENTRY_FIELDS = 8;
+/** Fields of an entry row: opcode, fd, buffer, bufferOffset, length, position, tag, flags, sqeFlags. */
+export const ENTRY_FIELDS = 9;
 /** Fields of a result row: tag, result, flags. */
 export const RESULT_FIELDS = 3;
 
@@ -22,9 +22,25 @@ export const BatchOp = Object.freeze({
   READ_FIXED: 4,
   /** IORING_OP_WRITE_FIXED (5.1): write from a registered buffer. */
   WRITE_FIXED: 5,
+  /** IORING_OP_LINK_TIMEOUT (5.5): times the entry before it, which must link to it; `length` is milliseconds. */
+  LINK_TIMEOUT: 15,
 });
 
-const SYSCALLS: Record<number, string> = { 0: 'nop', 3: 'fsync', 4: 'read', 5: 'write' };
+/** IOSQE_* bits of an entry's sqeFlags field (a Ring's batch only; an Aio refuses them). */
+export const BatchSqe = Object.freeze({
+  /** IOSQE_FIXED_FILE (5.1): fd is an index into `ring.registerFiles()`. */
+  FIXED_FILE: 1,
+  /** IOSQE_IO_DRAIN (5.2): starts after every earlier entry has completed. */
+  IO_DRAIN: 2,
+  /** IOSQE_IO_LINK (5.3): the next entry starts only after this one succeeded. */
+  IO_LINK: 4,
+  /** IOSQE_IO_HARDLINK (5.5): the next entry starts after this one, whatever its result. */
+  IO_HARDLINK: 8,
+  /** IOSQE_ASYNC (5.6): straight to a kernel worker thread. */
+  ASYNC: 16,
+});
+
+const SYSCALLS: Record<number, string> = { 0: 'nop', 3: 'fsync', 4: 'read', 5: 'write', 15: 'link_timeout' };
 
 /** Why Rust refused an entry: the negated code in the result row's flags field. */
 const REFUSALS: Record<number, string> = {
@@ -34,6 +50,7 @@ const REFUSALS: Record<number, string> = {
   4: 'bufferOffset + length runs past the end of the registered buffer',
   5: 'position must be an integer from 0 to 2^53 - 1, or -1 (the file position) on a Ring',
   6: 'flags must be an integer from 0 to 2^32 - 1 (fsync: 0 or 1)',
+  7: 'sqeFlags may hold only BatchSqe bits, and an Aio takes none',
 };
 
 /** What a batch needs from its Ring or Aio (kept off their public surface). */
@@ -93,7 +110,7 @@ export class Batch {
    * Adds a raw entry. Returns its index. `tag` defaults to the index and comes back
    * in the result row.
    */
-  push(opcode: number, fd: number, buffer: number, bufferOffset: number, length: number, position: number, tag?: number, flags = 0): number {
+  push(opcode: number, fd: number, buffer: number, bufferOffset: number, length: number, position: number, tag?: number, flags = 0, sqeFlags = 0): number {
     const i = this.length;
     if (i >= this.capacity || this.#busy) this.#refuse();
     const e = this.entries;
@@ -106,8 +123,39 @@ export class Batch {
     e[o + 5] = position;
     e[o + 6] = tag === undefined ? i : tag;
     e[o + 7] = flags;
+    e[o + 8] = sqeFlags;
     this.length = i + 1;
     return i;
+  }
+
+  /**
+   * Links the last entry to the next one (IOSQE_IO_LINK, kernel 5.3; with `hard`,
+   * IOSQE_IO_HARDLINK, 5.5): the next starts only once it has completed (and, unless
+   * hard, only if it succeeded; otherwise the rest of the chain completes with
+   * -ECANCELED). Entries of a batch are otherwise unordered: `batch.write(...)`,
+   * `batch.link()`, `batch.fsync(...)` is how a write is made durable in order.
+   */
+  link(hard = false): this {
+    return this.addSqeFlags(hard ? BatchSqe.IO_HARDLINK : BatchSqe.IO_LINK);
+  }
+
+  /** Adds BatchSqe bits to the last entry's sqeFlags. */
+  addSqeFlags(bits: number): this {
+    validateInteger(bits, 'bits', 0, 31);
+    if (this.length === 0) throw invalidState('no entry to flag: add one first');
+    const field = (this.length - 1) * ENTRY_FIELDS + 8;
+    this.entries[field] = this.entries[field]! | bits;
+    return this;
+  }
+
+  /**
+   * Links the last entry to a timeout of `ms` milliseconds (IORING_OP_LINK_TIMEOUT,
+   * kernel 5.5): if it has not completed by then it is cancelled (-ECANCELED in its
+   * row, -ETIME in the timeout's). Returns the timeout entry's index.
+   */
+  linkTimeout(ms: number, tag?: number): number {
+    this.link();
+    return this.push(BatchOp.LINK_TIMEOUT, 0, 0, 0, ms, 0, tag);
   }
 
   /**

@@ -24,7 +24,7 @@ export type {
   RingOps,
 } from './ops';
 export type { OpOptions } from './source';
-export { Batch, BatchOp, ENTRY_FIELDS, RESULT_FIELDS } from './batch';
+export { Batch, BatchOp, BatchSqe, ENTRY_FIELDS, RESULT_FIELDS } from './batch';
 export type { FixedBuffersOptions } from './batch';
 export { Aio, AioContext } from './aio';
 export type { AioOptions, AioOpOptions, AioPriority, AioRequest, AioEvent } from './aio';

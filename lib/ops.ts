@@ -802,7 +802,8 @@ export function defineOps(prototype: object, method: (prepare: (args: unknown[])
 export type OpTable = typeof OPS;
 export type OpName = keyof OpTable;
 type ArgsOf<E> = E extends OpEntry<infer A, unknown> ? A : never;
-type ResultOf<E> = E extends OpEntry<unknown[], infer R> ? R : never;
+// `any` for the arguments: `prepare` is compared contravariantly, so `unknown[]` never matches.
+type ResultOf<E> = E extends OpEntry<any, infer R> ? R : never;
 
 /**
  * The `Ring` method of each entry: its arguments, and a promise of its result (an

@@ -88,7 +88,7 @@ const INTERNAL = {
   READ_FIXED: '`ring.batch()` entries (`BatchOp.READ_FIXED`)',
   WRITE_FIXED: '`ring.batch()` entries (`BatchOp.WRITE_FIXED`)',
   ASYNC_CANCEL: '`{ signal }` aborts, `destroy()`, `chain().submit({ timeout })`',
-  LINK_TIMEOUT: 'the `{ timeout }` option of every method',
+  LINK_TIMEOUT: 'the `{ timeout }` option of every method; `ring.batch()` entries (`batch.linkTimeout(ms)`, `BatchOp.LINK_TIMEOUT`)',
 };
 
 /** Opcodes with no method that need more than a plain ring to be usable. */

@@ -1,18 +1,22 @@
 //! The batch path on an AIO context: entries (validated in `iobuf::batch`) become
 //! IOCB_CMD_PREAD / PWRITE / FSYNC / FDSYNC iocbs on the context's buffer pool.
 
-use iobuf::batch::{parse_entry, Entry, EntryError, FixedBuffers};
+use iobuf::batch::{parse_entry, sqe_flags_of, Entry, EntryError, FixedBuffers};
 
 use crate::request::{Request, RequestOptions};
 
 /// The request for one entry row, or why there is none. AIO has no "file position"
-/// (-1) and no NOP, so those entries are refused (Position, Opcode).
+/// (-1), no NOP, no link timeout and no SQE flags, so those entries are refused
+/// (Position, Opcode, SqeFlags).
 pub fn request_for_entry(
     row: &[f64],
     pool: Option<&FixedBuffers>,
 ) -> Result<(Request, RequestOptions), EntryError> {
+    if sqe_flags_of(row)? != 0 {
+        return Err(EntryError::SqeFlags);
+    }
     Ok(match parse_entry(row, pool)? {
-        Entry::Nop => return Err(EntryError::Opcode),
+        Entry::Nop | Entry::LinkTimeout { .. } => return Err(EntryError::Opcode),
         Entry::Fsync { fd, datasync } => (
             if datasync {
                 Request::Fdsync { fd }

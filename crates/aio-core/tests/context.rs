@@ -406,10 +406,20 @@ mod batch {
         Some((ctx, pool))
     }
 
-    fn row(opcode: u8, fd: i32, buffer: usize, position: f64) -> [f64; 8] {
+    fn row(opcode: u8, fd: i32, buffer: usize, position: f64) -> [f64; 9] {
         let fd = f64::from(fd);
         let (opcode, buffer) = (f64::from(opcode), buffer as f64);
-        [opcode, fd, buffer, 0.0, SIZE as f64, position, buffer, 0.0]
+        [
+            opcode,
+            fd,
+            buffer,
+            0.0,
+            SIZE as f64,
+            position,
+            buffer,
+            0.0,
+            0.0,
+        ]
     }
 
     fn bytes(pool: &FixedBuffers, index: usize) -> Vec<u8> {

@@ -4,7 +4,9 @@
 //! when its last entry does. ring-core turns entries into SQEs, aio-core into iocbs.
 //!
 //! An entry row is `ENTRY_FIELDS` f64 values:
-//! `[opcode, fd, buffer, bufferOffset, length, position, tag, flags]`.
+//! `[opcode, fd, buffer, bufferOffset, length, position, tag, flags, sqeFlags]`.
+//! `sqeFlags` are IOSQE_* bits (io_uring only: link, hardlink, drain, async, fixed
+//! file); a LINK_TIMEOUT entry carries its milliseconds in `length`.
 //! A result row is `RESULT_FIELDS` f64 values: `[tag, result, flags]`. `result` is the
 //! kernel's (bytes, or a negated errno); an entry refused by validation has a negated
 //! errno as `result` and the negated `EntryError` code as `flags` (CQE flags and
@@ -15,7 +17,7 @@ use std::sync::Arc;
 
 use crate::{AlignedBuf, IdMap, IoBuf};
 
-pub const ENTRY_FIELDS: usize = 8;
+pub const ENTRY_FIELDS: usize = 9;
 pub const RESULT_FIELDS: usize = 3;
 
 /// Entry opcodes: io_uring's IORING_OP_* numbers (AIO maps them onto IOCB_CMD_*).
@@ -23,6 +25,16 @@ pub const BATCH_NOP: u8 = 0;
 pub const BATCH_FSYNC: u8 = 3;
 pub const BATCH_READ_FIXED: u8 = 4;
 pub const BATCH_WRITE_FIXED: u8 = 5;
+pub const BATCH_LINK_TIMEOUT: u8 = 15;
+
+/// IOSQE_* bits an entry may carry (uapi): FIXED_FILE 1, IO_DRAIN 2, IO_LINK 4,
+/// IO_HARDLINK 8, ASYNC 16.
+pub const SQE_FIXED_FILE: u8 = 1;
+pub const SQE_IO_DRAIN: u8 = 2;
+pub const SQE_IO_LINK: u8 = 4;
+pub const SQE_IO_HARDLINK: u8 = 8;
+pub const SQE_ASYNC: u8 = 16;
+const SQE_ALLOWED: u8 = SQE_FIXED_FILE | SQE_IO_DRAIN | SQE_IO_LINK | SQE_IO_HARDLINK | SQE_ASYNC;
 
 /// Largest position a JS number holds exactly (2^53 - 1).
 const MAX_POSITION: f64 = 9_007_199_254_740_991.0;
@@ -90,6 +102,9 @@ pub enum EntryError {
     Position = 5,
     /// The flags field is not a u32 (fsync: 0 or 1).
     Flags = 6,
+    /// The sqeFlags field holds bits other than IOSQE_* link, hardlink, drain, async
+    /// and fixed file, or any on a backend without them (AIO).
+    SqeFlags = 7,
 }
 
 impl EntryError {
@@ -105,6 +120,10 @@ impl EntryError {
 #[derive(Debug)]
 pub enum Entry {
     Nop,
+    /// IORING_OP_LINK_TIMEOUT (5.5) for the entry before it (which must link to it).
+    LinkTimeout {
+        ms: f64,
+    },
     Fsync {
         fd: i32,
         datasync: bool,
@@ -125,15 +144,32 @@ fn integer_in(v: f64, min: f64, max: f64) -> Option<f64> {
     (v.fract() == 0.0 && v >= min && v <= max).then_some(v)
 }
 
+/// The IOSQE_* bits of an entry row, checked.
+pub fn sqe_flags_of(row: &[f64]) -> Result<u8, EntryError> {
+    let bits = row
+        .get(8)
+        .and_then(|&v| integer_in(v, 0.0, 255.0))
+        .ok_or(EntryError::SqeFlags)? as u8;
+    if bits & !SQE_ALLOWED != 0 {
+        return Err(EntryError::SqeFlags);
+    }
+    Ok(bits)
+}
+
 /// Turns one entry row into an `Entry`, or says why it cannot be one.
 pub fn parse_entry(row: &[f64], pool: Option<&FixedBuffers>) -> Result<Entry, EntryError> {
-    let [opcode, fd, buffer, buffer_offset, length, position, _tag, flags] = row else {
+    let [opcode, fd, buffer, buffer_offset, length, position, _tag, flags, _sqe_flags] = row else {
         return Err(EntryError::Opcode);
     };
     let opcode = integer_in(*opcode, 0.0, 255.0).ok_or(EntryError::Opcode)? as u8;
     let flags = integer_in(*flags, 0.0, f64::from(u32::MAX)).ok_or(EntryError::Flags)? as u32;
+    sqe_flags_of(row)?;
     if opcode == BATCH_NOP {
         return Ok(Entry::Nop);
+    }
+    if opcode == BATCH_LINK_TIMEOUT {
+        let ms = integer_in(*length, 0.0, 1e12).ok_or(EntryError::Bounds)?;
+        return Ok(Entry::LinkTimeout { ms });
     }
     if ![BATCH_FSYNC, BATCH_READ_FIXED, BATCH_WRITE_FIXED].contains(&opcode) {
         return Err(EntryError::Opcode);

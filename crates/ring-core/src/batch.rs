@@ -1,11 +1,12 @@
 //! The batch path on the ring: entries (validated in `iobuf::batch`) become
-//! IORING_OP_READ_FIXED / WRITE_FIXED / FSYNC / NOP SQEs on registered buffers.
+//! IORING_OP_READ_FIXED / WRITE_FIXED / FSYNC / NOP / LINK_TIMEOUT SQEs on registered
+//! buffers, with the entry's IOSQE_* flags.
 
 use io_uring::opcode;
-use iobuf::batch::{parse_entry, Entry};
+use iobuf::batch::{parse_entry, sqe_flags_of, Entry};
 pub use iobuf::batch::{
-    BatchResults, EntryError, FixedBuffers, BATCH_FSYNC, BATCH_NOP, BATCH_READ_FIXED,
-    BATCH_WRITE_FIXED, ENTRY_FIELDS, RESULT_FIELDS,
+    BatchResults, EntryError, FixedBuffers, BATCH_FSYNC, BATCH_LINK_TIMEOUT, BATCH_NOP,
+    BATCH_READ_FIXED, BATCH_WRITE_FIXED, ENTRY_FIELDS, RESULT_FIELDS,
 };
 
 use crate::op::{Op, CURRENT_POSITION};
@@ -16,12 +17,15 @@ const _: () = assert!(
         && BATCH_FSYNC == opcode::Fsync::CODE
         && BATCH_READ_FIXED == opcode::ReadFixed::CODE
         && BATCH_WRITE_FIXED == opcode::WriteFixed::CODE
+        && BATCH_LINK_TIMEOUT == opcode::LinkTimeout::CODE
 );
 
-/// The op for one entry row, or why there is none.
-pub fn op_for_entry(row: &[f64], fixed: Option<&FixedBuffers>) -> Result<Op, EntryError> {
-    Ok(match parse_entry(row, fixed)? {
+/// The op for one entry row and its IOSQE_* flags, or why there is none.
+pub fn op_for_entry(row: &[f64], fixed: Option<&FixedBuffers>) -> Result<(Op, u8), EntryError> {
+    let sqe_flags = sqe_flags_of(row)?;
+    let op = match parse_entry(row, fixed)? {
         Entry::Nop => Op::Nop {},
+        Entry::LinkTimeout { ms } => Op::link_timeout(ms),
         Entry::Fsync { fd, datasync } => Op::fsync(fd, datasync),
         Entry::Rw {
             write,
@@ -38,5 +42,6 @@ pub fn op_for_entry(row: &[f64], fixed: Option<&FixedBuffers>) -> Result<Op, Ent
             offset: offset.unwrap_or(CURRENT_POSITION),
             rw_flags: rw_flags as i32,
         },
-    })
+    };
+    Ok((op, sqe_flags))
 }

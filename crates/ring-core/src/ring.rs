@@ -470,11 +470,16 @@ impl<T> Ring<T> {
             return;
         };
         if let Some(&last) = self.backlog.back() {
-            if let Some(slot) = self.slots.get_mut(&last) {
-                if slot.chain == chain {
-                    slot.flags -= squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK;
-                }
+            if self.slots.get(&last).is_some_and(|s| s.chain == chain) {
+                self.unlink(last);
             }
+        }
+    }
+
+    /// Takes the link flags off op `id` (the end of its chain).
+    fn unlink(&mut self, id: u64) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.flags -= squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK;
         }
     }
 
@@ -501,10 +506,34 @@ impl<T> Ring<T> {
         self.next_id += 1;
         let fixed = self.fixed.clone();
         let mut batches = std::mem::take(&mut self.batches);
+        // Linked entries form chains like linked ops; an entry refused by validation
+        // ends its chain at the entry before it.
+        let mut open: Option<(u64, u64)> = None;
         let done = batches.start(batch, entries, user, |row, index| {
-            let op = op_for_entry(row, fixed.as_deref())?;
-            Ok(self.insert(op, Owner::Member { batch, index }, false))
+            let (op, sqe_flags) = match op_for_entry(row, fixed.as_deref()) {
+                Ok(entry) => entry,
+                Err(e) => {
+                    if let Some((_, last)) = open.take() {
+                        self.unlink(last);
+                    }
+                    return Err(e);
+                }
+            };
+            let flags = squeue::Flags::from_bits_truncate(sqe_flags);
+            let links = flags.intersects(squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK);
+            let id = self.insert(op, Owner::Member { batch, index }, false);
+            let chain = match open {
+                Some((chain, _)) => chain,
+                None if links => id,
+                None => 0,
+            };
+            self.mark(id, flags, chain);
+            open = links.then_some((chain, id));
+            Ok(id)
         });
+        if let Some((_, last)) = open {
+            self.unlink(last);
+        }
         self.batches = batches;
         if done {
             self.notify();
@@ -842,7 +871,9 @@ impl<T> Ring<T> {
             };
             self.after_reap(&slot);
             match slot.op {
-                Op::LinkTimeout { .. } => {
+                // A `{ timeout }` timer (a batch's LINK_TIMEOUT entry is a member like
+                // any other).
+                Op::LinkTimeout { .. } if matches!(slot.owner, Owner::Internal) => {
                     // The timer of op `slot.timer`: its -ETIME means the op timed out.
                     if let Some((op_id, op_slot, op_result, op_flags)) = self.parked.remove(&id) {
                         ready.push(Ready::Final(

@@ -52,7 +52,7 @@ fn data_file(len: usize) -> (std::path::PathBuf, std::fs::File, Vec<u8>) {
     (path, file, data)
 }
 
-fn entry(opcode: u8, fd: i32, buffer: f64, length: f64, position: f64, tag: f64) -> [f64; 8] {
+fn entry(opcode: u8, fd: i32, buffer: f64, length: f64, position: f64, tag: f64) -> [f64; 9] {
     [
         f64::from(opcode),
         f64::from(fd),
@@ -61,6 +61,7 @@ fn entry(opcode: u8, fd: i32, buffer: f64, length: f64, position: f64, tag: f64)
         length,
         position,
         tag,
+        0.0,
         0.0,
     ]
 }
