@@ -262,6 +262,7 @@ export const io_uring_prep_unlinkat: Prep = preps.io_uring_prep_unlinkat!;
 export const io_uring_prep_mkdirat: Prep = preps.io_uring_prep_mkdirat!;
 export const io_uring_prep_symlinkat: Prep = preps.io_uring_prep_symlinkat!;
 export const io_uring_prep_linkat: Prep = preps.io_uring_prep_linkat!;
+export const io_uring_prep_msg_ring: Prep = preps.io_uring_prep_msg_ring!;
 export const io_uring_prep_fsetxattr: Prep = preps.io_uring_prep_fsetxattr!;
 export const io_uring_prep_setxattr: Prep = preps.io_uring_prep_setxattr!;
 export const io_uring_prep_fgetxattr: Prep = preps.io_uring_prep_fgetxattr!;

@@ -701,6 +701,23 @@ export const OPS = {
     return prepared;
   }, (olddfd: number, oldpath: string | Uint8Array | URL, newdfd: number, newpath: string | Uint8Array | URL, flags = 0) => [oldpath, newpath, { dirfd: olddfd, newDirfd: newdfd, followSymlinks: (flags & AT_SYMLINK_FOLLOW) !== 0 }]),
 
+  /**
+   * Posts a message to another ring (IORING_OP_MSG_RING, 5.18): `target` (a Ring, or
+   * a ring's `ringFd`, which works across threads) receives `{ data, result }` in
+   * `target.messages()`. `data` is an integer below 2^52. Resolves once posted.
+   */
+  msgRing: entry('io_uring_prep_msg_ring', 'msgRing', (target: { readonly ringFd: number } | number, data: number, result = 0, options?: RingOpOptions) => {
+    const fd = typeof target === 'number' ? target : (target !== null && typeof target === 'object' ? target.ringFd : undefined);
+    if (fd === undefined) throw invalidArgType('target', 'a Ring or a ring fd', target);
+    validateInteger(fd, 'target', 0, 2 ** 31 - 1);
+    validateInteger(data, 'data', 0, 2 ** 52 - 1);
+    validateInteger(result, 'result', -(2 ** 31), 2 ** 31 - 1);
+    const p = common(options, 'msg_ring') as Prepared<void>;
+    p.nums = [fd, result, data];
+    p.map = toVoid;
+    return p;
+  }, (fd: number, len: number, data: number) => [fd, data, len]),
+
   /** fsetxattr(2) (IORING_OP_FSETXATTR, 5.19): sets extended attribute `name` ('user.x') of `fd`. */
   fsetxattr: entry('io_uring_prep_fsetxattr', 'fsetxattr', (fd: number, name: string, value: string | ArrayBufferView, options?: XattrSetOptions) => {
     validateFd(fd);

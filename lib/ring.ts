@@ -2,7 +2,7 @@
 // AbortSignal wiring live here; the binding only converts and forwards.
 import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
-import { IoError, fromNative, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
+import { AbortError, IoError, fromNative, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingOps } from './ops';
@@ -12,6 +12,9 @@ import { validateBoolean, validateInteger, validateObject, validateSignal } from
 export type { OpOptions } from './source';
 
 const { ECANCELED, EOPNOTSUPP } = osConstants.errno;
+
+/** The id bit of a message another ring posted (`MSG_TAG` in ring-core). */
+const MSG_TAG = 2 ** 52;
 
 /** IORING_CQE_F_MORE: a multishot operation's completion with more to come. */
 const IORING_CQE_F_MORE = 1 << 1;
@@ -156,9 +159,58 @@ export class Ring extends CompletionSource<NativeRing> {
     return this.entries;
   }
 
-  /** @internal The io_uring fd, for another ring's `attachWq`. */
+  /**
+   * The io_uring fd: for another ring's `attachWq`, and as a `msgRing` target from
+   * another thread (pass the number through `postMessage`).
+   */
   get ringFd(): number {
     return this.native?.ringFd ?? -1;
+  }
+
+  /** Messages from other rings not yet taken by `messages()`. */
+  readonly #messages: { data: number; result: number }[] = [];
+  #messageWaiters = new Set<() => void>();
+
+  /** `destroy()` also ends the `messages()` loops. */
+  override destroy(): Promise<void> {
+    const destroying = super.destroy();
+    for (const wake of this.#messageWaiters) wake();
+    return destroying;
+  }
+
+  protected override unclaimed(id: number, result: number): void {
+    if (id < MSG_TAG) return;
+    this.#messages.push({ data: id - MSG_TAG, result });
+    for (const wake of this.#messageWaiters) wake();
+  }
+
+  /**
+   * The messages other rings post to this one with `msgRing` (IORING_OP_MSG_RING,
+   * 5.18), as an async iterable of `{ data, result }`, oldest first; messages that came
+   * before the loop started are kept for it. While a loop waits, the process stays
+   * alive. Leaving the loop, `signal` or `destroy()` ends it.
+   */
+  async *messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<{ data: number; result: number }> {
+    const signal = options?.signal;
+    validateSignal(signal);
+    for (;;) {
+      while (this.#messages.length > 0) yield this.#messages.shift()!;
+      if (this.destroyed) return;
+      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+      let wake!: () => void;
+      const arrived = new Promise<void>((resolve) => { wake = resolve; });
+      const onAbort = () => wake();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#messageWaiters.add(wake);
+      this.native?.setKeepAlive(true);
+      try {
+        await arrived;
+      } finally {
+        this.#messageWaiters.delete(wake);
+        signal?.removeEventListener('abort', onAbort);
+        if (this.#messageWaiters.size === 0) this.native?.setKeepAlive(false);
+      }
+    }
   }
 
   /** Submission queue size the kernel gave this ring. */

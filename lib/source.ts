@@ -166,6 +166,9 @@ export abstract class CompletionSource<N extends NativeSource> {
     return this.#destroying !== undefined;
   }
 
+  /** A row no operation of this source claims (a ring's messages from other rings). */
+  protected unclaimed(_id: number, _result: number): void {}
+
   /** The error a negative result becomes; subclasses may add detail. */
   protected errorFor(op: Pending, result: number): Error {
     return new IoError(result, op.syscall, op.path, op.dest);
@@ -178,7 +181,10 @@ export abstract class CompletionSource<N extends NativeSource> {
       const id = table[i * ROW];
       const result = table[i * ROW + 1];
       const op = pending.get(id);
-      if (op === undefined) continue;
+      if (op === undefined) {
+        this.unclaimed(id, result);
+        continue;
+      }
       if ((table[i * ROW + 2] & this.moreFlag) !== 0) {
         // One more result of a multishot operation that goes on.
         op.extra?.onMore?.(result);

@@ -65,7 +65,12 @@ impl Backend for Ring<Targets> {
         // (IORING_CQE_F_MORE in the flags); they carry no memory of the op's.
         self.reap_all(|r| match r {
             Reaped::Done(c) => out.push(c),
-            Reaped::More { id, result, flags } => out.push(Completion {
+            Reaped::More { id, result, flags }
+            | Reaped::Message {
+                user_data: id,
+                result,
+                flags,
+            } => out.push(Completion {
                 id,
                 result,
                 flags,
@@ -342,6 +347,12 @@ impl NativeRing {
             .ok_or_else(closed_error)?
             .map(Vec::from)
             .map_err(errno_error)
+    }
+
+    /// Keeps the event loop alive while JS waits for messages from other rings.
+    #[napi]
+    pub fn set_keep_alive(&self, keep: bool) {
+        self.state.set_keep_alive(keep);
     }
 
     /// Ends a linked chain whose next op could not be queued.

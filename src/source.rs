@@ -88,6 +88,8 @@ pub struct Shared<B: Backend> {
     async_ctx: sys::napi_async_context,
     /// The strong reference owned by the env cleanup hook, null once released.
     hook: Cell<*const Shared<B>>,
+    /// Keeps the loop alive with nothing pending (JS waits for messages).
+    keep_alive: Cell<bool>,
     closed: Cell<bool>,
     scratch: RefCell<Vec<B::Done>>,
 }
@@ -143,6 +145,7 @@ impl<B: Backend> Shared<B> {
             completions: js::new_ref(env, completions, 1)?,
             async_ctx,
             hook: Cell::new(ptr::null()),
+            keep_alive: Cell::new(false),
             closed: Cell::new(false),
             scratch: RefCell::new(Vec::new()),
         });
@@ -237,8 +240,14 @@ impl<B: Backend> Shared<B> {
         }
     }
 
+    /// Keeps the loop alive with nothing pending, or lets it go (see `keep_alive`).
+    pub fn set_keep_alive(&self, keep: bool) {
+        self.keep_alive.set(keep);
+        self.update_referenced();
+    }
+
     /// Keeps the loop alive and the dispatch function reachable exactly while ops are
-    /// pending.
+    /// pending (the loop also while `keep_alive` is set).
     fn update_referenced(&self) {
         let pending = self
             .backend
@@ -246,7 +255,7 @@ impl<B: Backend> Shared<B> {
             .as_ref()
             .is_some_and(|b| b.pending() > 0);
         if let Some(w) = self.watcher.borrow_mut().as_mut() {
-            w.set_referenced(pending);
+            w.set_referenced(pending || self.keep_alive.get());
         }
         if !self.closed.get() && self.dispatch_strong.get() != pending {
             js::set_ref_strength(self.env, self.dispatch, pending);

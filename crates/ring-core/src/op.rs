@@ -16,6 +16,10 @@ use io_uring::{opcode, squeue, types};
 
 use iobuf::IoBuf;
 
+/// The user_data bit of a completion another ring posted with MSG_RING: op ids stay
+/// below it, and JS numbers hold it exactly (2^52).
+pub const MSG_TAG: u64 = 1 << 52;
+
 /// `offset` value that means "the file's current position" (kernel 5.6+,
 /// IORING_FEAT_RW_CUR_POS).
 pub const CURRENT_POSITION: u64 = u64::MAX;
@@ -468,6 +472,15 @@ ops! {
     )
     .flags(*flags)
     .build();
+
+    /// IORING_OP_MSG_RING with IORING_MSG_DATA, kernel 5.18: posts a completion on the
+    /// ring `ring_fd` carrying `data` (as user_data, tagged `MSG_TAG`) and `result`.
+    MsgRing = "msgRing", opcode::MsgRingData::CODE, "5.18" {
+        ring_fd: RawFd = int(a)?,
+        result: i32 = int(a)?,
+        data: u64 = MSG_TAG | (int::<u64>(a)? & (MSG_TAG - 1)),
+    }
+    build opcode::MsgRingData::new(types::Fd(*ring_fd), *result, *data, None).build();
 
     /// IORING_OP_FSETXATTR, kernel 5.19 (XATTR_CREATE, XATTR_REPLACE `flags`).
     Fsetxattr = "fsetxattr", opcode::FSetXattr::CODE, "5.19" {

@@ -12,7 +12,7 @@ use io_uring::{squeue, IoUring, Probe};
 use iobuf::{EventFd, IdMap};
 
 use crate::batch::{op_for_entry, FixedBuffers};
-use crate::op::Op;
+use crate::op::{Op, MSG_TAG};
 use iobuf::batch::{BatchResults, Batches};
 
 /// How long teardown waits for the kernel to hand back every in-flight op before it
@@ -96,6 +96,13 @@ pub enum Reaped<T> {
     /// One more result of a multishot op that goes on (its CQE had
     /// `IORING_CQE_F_MORE`): the op keeps its slot until its final completion.
     More { id: u64, result: i32, flags: u32 },
+    /// A message another ring sent with MSG_RING: `user_data` has `MSG_TAG` set and
+    /// carries the sender's data in its low 52 bits.
+    Message {
+        user_data: u64,
+        result: i32,
+        flags: u32,
+    },
 }
 
 /// io_uring_enter flag: wait for (and flush overflowed) completions (uapi, kernel 5.1).
@@ -155,6 +162,7 @@ pub struct Completion<T> {
 enum Ready<T> {
     Final(u64, Slot<T>, i32, u32),
     More(u64, i32, u32),
+    Message(u64, i32, u32),
 }
 
 /// Who an op in the table belongs to.
@@ -852,14 +860,18 @@ impl<T> Ring<T> {
                 .completion()
                 .map(|cqe| (cqe.user_data(), cqe.result(), cqe.flags())),
         );
-        // A CQE with F_MORE leaves its op in the kernel.
+        // A CQE with F_MORE leaves its op in the kernel; a message is no op of ours.
         self.in_kernel -= reaped
             .iter()
-            .filter(|&&(_, _, flags)| flags & IORING_CQE_F_MORE == 0)
+            .filter(|&&(id, _, flags)| flags & IORING_CQE_F_MORE == 0 && id & MSG_TAG == 0)
             .count();
         reaped.extend(self.local.drain(..).map(|(id, res)| (id, res, 0)));
         let mut ready = Vec::with_capacity(reaped.len());
         for &(id, result, flags) in &reaped {
+            if id & MSG_TAG != 0 {
+                ready.push(Ready::Message(id, result, flags));
+                continue;
+            }
             if flags & IORING_CQE_F_MORE != 0 {
                 if self.slots.contains_key(&id) {
                     ready.push(Ready::More(id, result, flags));
@@ -902,6 +914,14 @@ impl<T> Ring<T> {
             let (id, slot, result, flags) = match item {
                 Ready::More(id, result, flags) => {
                     deliver(Reaped::More { id, result, flags });
+                    continue;
+                }
+                Ready::Message(user_data, result, flags) => {
+                    deliver(Reaped::Message {
+                        user_data,
+                        result,
+                        flags,
+                    });
                     continue;
                 }
                 Ready::Final(id, slot, result, flags) => (id, slot, result, flags),
