@@ -323,3 +323,73 @@ opTest(['timeout'], 'timeout-absolute: an absolute realtime timeout a few ms ahe
   t.true(Date.now() - start >= 15, 'not before its time');
   await ring.destroy();
 });
+
+opTest(['readFixed', 'writeFixed'], 'read-write-fixed: readFixed/writeFixed move bytes through registered buffers; a window outside its buffer is EFAULT', async (t) => {
+  const file = tmpFile(Buffer.alloc(8192));
+  const fd = fs.openSync(file, 'r+');
+  const ring = new Ring({ fixedBuffers: { count: 2, size: 4096 } });
+  const [a, b] = ring.fixedBuffers;
+  a.fill(0x33);
+  t.is(await ring.writeFixed(fd, a, 0, 4096), 4096);
+  t.is(await ring.readFixed(fd, b.subarray(0, 100), 1, 4096), 100);
+  t.true(b.subarray(0, 100).equals(Buffer.alloc(100, 0x33)));
+  await t.throwsAsync(ring.readFixed(fd, b, 0, 0), { code: 'EFAULT' }, 'buffer 1 is not inside registered buffer 0');
+  await t.throwsAsync(ring.readFixed(fd, Buffer.alloc(8), 0, 0), { code: 'ERR_INVALID_ARG_VALUE' });
+  fs.closeSync(fd);
+  await ring.destroy();
+});
+
+opTest(['filesUpdate', 'read'], 'files-update: filesUpdate fills a registered slot from the ring', async (t) => {
+  const data = pattern(4096, 9);
+  const fd = fs.openSync(tmpFile(data), 'r');
+  const ring = new Ring();
+  ring.registerFiles([-1, -1]);
+  t.is(await ring.filesUpdate([fd], 1), 1);
+  const buf = Buffer.alloc(4096);
+  t.is(await ring.read(1, buf, 0, { fixedFile: true }), 4096);
+  t.true(buf.equals(data));
+  await t.throwsAsync(ring.filesUpdate([fd], 5), { code: 'EINVAL' }, 'past the registered table');
+  fs.closeSync(fd);
+  await ring.destroy();
+});
+
+opTest(['fixedFdInstall'], 'fixed-fd-install: a registered file becomes a regular fd again', async (t) => {
+  const file = tmpFile(Buffer.from('installed'));
+  const fd = fs.openSync(file, 'r');
+  const ring = new Ring();
+  ring.registerFiles([fd]);
+  fs.closeSync(fd);
+  const installed = await ring.fixedFdInstall(0);
+  t.is(fs.readFileSync(installed, 'utf8'), 'installed');
+  fs.closeSync(installed);
+  await t.throwsAsync(ring.fixedFdInstall(3), { code: 'EBADF' });
+  await ring.destroy();
+});
+
+opTest(['madvise'], 'madvise: MADV_DONTNEED drops the pages of an aligned buffer (they read back as zeros); a partial page is refused', async (t) => {
+  const ring = new Ring();
+  const { alignedBuffer } = await import('../dist/index.js');
+  const mem = alignedBuffer(8192);
+  mem.fill(0xff);
+  await ring.madvise(mem.subarray(4096), 4 /* MADV_DONTNEED */);
+  t.true(mem.subarray(0, 4096).every((b) => b === 0xff), 'the first page is untouched');
+  t.true(mem.subarray(4096).every((b) => b === 0), 'the second page was dropped');
+  await t.throwsAsync(ring.madvise(mem.subarray(0, 100), 4), { code: 'EINVAL' });
+  await t.throwsAsync(ring.madvise(Buffer.alloc(4096), 4), { code: 'ERR_INVALID_ARG_VALUE' });
+  await ring.destroy();
+});
+
+opTest(['futexWait', 'futexWake'], 'futex: futexWait sleeps until futexWake on the same word; a changed word is EAGAIN', async (t) => {
+  const ring = new Ring();
+  const { alignedBuffer } = await import('../dist/index.js');
+  const word = alignedBuffer(4);
+  let woke = false;
+  const waiting = ring.futexWait(word, 0).then((r) => { woke = true; return r; });
+  await new Promise((r) => setTimeout(r, 20));
+  t.false(woke, 'still asleep');
+  t.is(await ring.futexWake(word, 1), 1);
+  t.is(await waiting, 0);
+  word.writeUInt32LE(7);
+  await t.throwsAsync(ring.futexWait(word, 0), { code: 'EAGAIN' });
+  await ring.destroy();
+});

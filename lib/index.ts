@@ -21,6 +21,7 @@ export type {
   XattrSetOptions,
   XattrGetOptions,
   PipeOptions,
+  FutexOptions,
   RingOps,
 } from './ops';
 export type { OpOptions } from './source';

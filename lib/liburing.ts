@@ -270,6 +270,13 @@ export const io_uring_prep_getxattr: Prep = preps.io_uring_prep_getxattr!;
 export const io_uring_prep_cancel_fd: Prep = preps.io_uring_prep_cancel_fd!;
 export const io_uring_prep_ftruncate: Prep = preps.io_uring_prep_ftruncate!;
 export const io_uring_prep_pipe: Prep = preps.io_uring_prep_pipe!;
+export const io_uring_prep_read_fixed: Prep = preps.io_uring_prep_read_fixed!;
+export const io_uring_prep_write_fixed: Prep = preps.io_uring_prep_write_fixed!;
+export const io_uring_prep_files_update: Prep = preps.io_uring_prep_files_update!;
+export const io_uring_prep_fixed_fd_install: Prep = preps.io_uring_prep_fixed_fd_install!;
+export const io_uring_prep_madvise: Prep = preps.io_uring_prep_madvise!;
+export const io_uring_prep_futex_wait: Prep = preps.io_uring_prep_futex_wait!;
+export const io_uring_prep_futex_wake: Prep = preps.io_uring_prep_futex_wake!;
 
 /** Every io_uring_prep_* function, by name (for code that looks them up). */
 export const prep: Readonly<Record<string, Prep>> = Object.freeze({ ...preps });

@@ -4,7 +4,9 @@
 // that entry's field order) and how the result comes back (`map`). The `Ring` method,
 // the `ring.chain()` method, the probe name and the docs row all come from it.
 import { constants as osConstants } from 'node:os';
+import { ownedMemory } from './buffer';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import type { NativeMemory } from './native';
 import { parseOpenFlags } from './flags';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
 import {
@@ -153,6 +155,8 @@ export interface Prepared<R = number> {
   op: string;
   nums: number[];
   objs: unknown[];
+  /** Library-owned memory the op uses in place (its window is in `nums`). */
+  memory?: NativeMemory;
   /** The system call named in errors. */
   syscall: string;
   path?: string;
@@ -335,6 +339,50 @@ function withPath<R>(p: Prepared<R>, path: KernelPath): Prepared<R> {
 
 const toVoid = (): void => undefined;
 
+/**
+ * A view of library-owned memory (an `alignedBuffer`, or a registered buffer from
+ * `ring.fixedBuffers`) as the native side takes it: the memory, then its window.
+ * Operations whose memory's address matters (futexes, madvise, registered buffers)
+ * take only these: the library keeps the memory alive until the completion is reaped.
+ */
+function libraryWindow(view: unknown, name: string): [NativeMemory, number, number] {
+  validateView(view, name);
+  const memory = ownedMemory(view);
+  if (memory === undefined) throw invalidArgValue(name, view, 'must be library-owned memory: an alignedBuffer() or one of ring.fixedBuffers');
+  return [memory, view.byteOffset, view.byteLength];
+}
+
+/** readFixed and writeFixed. */
+function fixedReadWrite(syscall: string, fd: number, buffer: ArrayBufferView, index: number, position: unknown, options: ReadWriteOptions | undefined): Prepared {
+  validateFd(fd);
+  const [memory, offset, length] = libraryWindow(buffer, 'buffer');
+  validateInteger(index, 'index', 0, 16383);
+  const p = common(options, syscall) as Prepared;
+  p.nums = [fd, offset, length, index, positionNumber(validatePosition(position)), bitsOf(options?.rwFlags, 'options.rwFlags')];
+  p.memory = memory;
+  return p;
+}
+
+/** FUTEX2_SIZE_U32 | FUTEX2_PRIVATE: a 32-bit word in this process's memory. */
+const FUTEX2_U32_PRIVATE = 0x02 | 0x80;
+const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
+
+export interface FutexOptions extends RingOpOptions {
+  /** Bitset the wait and the wake must share (default: any). */
+  mask?: number;
+}
+
+function futexPrepared(syscall: string, word: ArrayBufferView, value: number, options: FutexOptions | undefined): Prepared {
+  const [memory, offset, length] = libraryWindow(word, 'word');
+  if (length < 4 || offset % 4 !== 0) throw invalidArgValue('word', word, 'must be at least 4 bytes at a 4-byte-aligned offset');
+  const mask = options?.mask ?? FUTEX_BITSET_MATCH_ANY;
+  validateInteger(mask, 'options.mask', 1, UINT32_MAX);
+  const p = common(options, syscall) as Prepared;
+  p.nums = [offset, 4, value, mask, FUTEX2_U32_PRIVATE];
+  p.memory = memory;
+  return p;
+}
+
 /** read and write: the fast entry unless `rwFlags` asks for the table's. */
 function readWrite(write: boolean, fd: number, buffer: ArrayBufferView, position: unknown, options: ReadWriteOptions | undefined): Prepared {
   validateFd(fd);
@@ -449,6 +497,19 @@ export const OPS = {
    */
   write: entry('io_uring_prep_write', 'write', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) =>
     readWrite(true, fd, buffer, position, options), (fd: number, buf: ArrayBufferView, nbytes: number, offset: number | bigint) => [fd, firstBytes(buf, nbytes), offset]),
+
+  /**
+   * Reads into `buffer`, a window of registered buffer `index` (`ring.fixedBuffers`,
+   * IORING_OP_READ_FIXED, 5.1): zero-copy, and the kernel skips pinning the pages.
+   */
+  readFixed: entry('io_uring_prep_read_fixed', 'readFixed', (fd: number, buffer: ArrayBufferView, index: number, position?: number | null, options?: ReadWriteOptions) =>
+    fixedReadWrite('read', fd, buffer, index, position, options),
+  (fd: number, buf: ArrayBufferView, nbytes: number, offset: number, bufIndex: number) => [fd, firstBytes(buf, nbytes), bufIndex, offset]),
+
+  /** Writes from a window of registered buffer `index` (IORING_OP_WRITE_FIXED, 5.1). */
+  writeFixed: entry('io_uring_prep_write_fixed', 'writeFixed', (fd: number, buffer: ArrayBufferView, index: number, position?: number | null, options?: ReadWriteOptions) =>
+    fixedReadWrite('write', fd, buffer, index, position, options),
+  (fd: number, buf: ArrayBufferView, nbytes: number, offset: number, bufIndex: number) => [fd, firstBytes(buf, nbytes), bufIndex, offset]),
 
   /** Scatter read into `buffers` in order (IORING_OP_READV, 5.1). */
   readv: entry('io_uring_prep_readv', 'readv', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) =>
@@ -776,6 +837,60 @@ export const OPS = {
     p.nums = [fd];
     return p;
   }),
+
+  /**
+   * Replaces registered files from index `offset` with `fds` (-1: an empty slot),
+   * from the ring (IORING_OP_FILES_UPDATE, 5.6). Resolves to how many were updated.
+   */
+  filesUpdate: entry('io_uring_prep_files_update', 'filesUpdate', (fds: readonly number[], offset = 0, options?: RingOpOptions) => {
+    if (!Array.isArray(fds)) throw invalidArgType('fds', 'an instance of Array', fds);
+    fds.forEach((fd, i) => validateInteger(fd, `fds[${i}]`, -1, 2 ** 31 - 1));
+    validateInteger(offset, 'offset', 0, 2 ** 31 - 1);
+    const p = common(options, 'io_uring_register') as Prepared;
+    p.nums = [offset];
+    p.objs = [Int32Array.from(fds)];
+    return p;
+  }, (fds: number[], nrFds: number, offset: number) => [fds.slice(0, nrFds), offset]),
+
+  /** A regular fd for registered file `index` (IORING_OP_FIXED_FD_INSTALL, 6.8), close-on-exec unless `{ cloexec: false }`. */
+  fixedFdInstall: entry('io_uring_prep_fixed_fd_install', 'fixedFdInstall', (index: number, options?: RingOpOptions & { cloexec?: boolean }) => {
+    validateInteger(index, 'index', 0, 2 ** 31 - 1);
+    validateBoolean(options?.cloexec, 'options.cloexec');
+    const p = common(options, 'io_uring_fixed_fd_install') as Prepared;
+    p.nums = [index, options?.cloexec === false ? 1 : 0];
+    return p;
+  }, (fd: number, flags = 0) => [fd, { cloexec: (flags & 1) === 0 }]),
+
+  /**
+   * madvise(2) on whole pages of library-owned memory (IORING_OP_MADVISE, 5.6):
+   * `buffer` must start and end on a page boundary (an `alignedBuffer` of a multiple
+   * of 4096 bytes); `advice` is MADV_* (MADV_DONTNEED = 4, MADV_WILLNEED = 3, ...).
+   */
+  madvise: entry('io_uring_prep_madvise', 'madvise', (buffer: ArrayBufferView, advice: number, options?: RingOpOptions) => {
+    const [memory, offset, length] = libraryWindow(buffer, 'buffer');
+    validateInteger(advice, 'advice', 0, 2 ** 31 - 1);
+    const p = common(options, 'madvise') as Prepared<void>;
+    p.nums = [offset, length, advice];
+    p.memory = memory;
+    p.map = toVoid;
+    return p;
+  }, (buf: ArrayBufferView, length: number, advice: number) => [firstBytes(buf, length), advice]),
+
+  /**
+   * Waits while the 32-bit word at `word` (library-owned memory) equals `expected`,
+   * until a `futexWake` on it (IORING_OP_FUTEX_WAIT, 6.7). Resolves to 0 when woken;
+   * rejects EAGAIN if the word did not hold `expected`.
+   */
+  futexWait: entry('io_uring_prep_futex_wait', 'futexWait', (word: ArrayBufferView, expected: number, options?: FutexOptions) => {
+    validateInteger(expected, 'expected', 0, UINT32_MAX);
+    return futexPrepared('futex_wait', word, expected, options);
+  }, (futex: ArrayBufferView, val: number, mask: number) => [futex, val, { mask }]),
+
+  /** Wakes up to `count` waiters on `word` (IORING_OP_FUTEX_WAKE, 6.7). Resolves to how many woke. */
+  futexWake: entry('io_uring_prep_futex_wake', 'futexWake', (word: ArrayBufferView, count = 1, options?: FutexOptions) => {
+    validateInteger(count, 'count', 1, 2 ** 31 - 1);
+    return futexPrepared('futex_wake', word, count, options);
+  }, (futex: ArrayBufferView, val: number, mask: number) => [futex, val, { mask }]),
 
   /** ftruncate(2) (IORING_OP_FTRUNCATE, 6.9). */
   ftruncate: entry('io_uring_prep_ftruncate', 'ftruncate', (fd: number, length: number | bigint = 0, options?: RingOpOptions) => {

@@ -334,7 +334,7 @@ export class Ring extends CompletionSource<NativeRing> {
       extra ??= {};
       extra.okErrno = p.okErrno;
     }
-    const start = (r: NativeRing) => r.submit(row!.index, p.flags, p.timeout, p.nums, p.objs);
+    const start = (r: NativeRing) => r.submit(row!.index, p.flags, p.timeout, p.nums, p.objs, p.memory);
     return this.track(p.syscall, p.signal, start, p.path, p.map, p.dest, extra);
   }
 

@@ -1,6 +1,8 @@
 //! `OpArgs` over JS values: how a generic `NativeRing::submit` call hands an op its
 //! arguments. Numbers come from one array, everything else (paths, buffers, lists of
-//! buffers) from another, each in the op's own order (`ring_core::op`).
+//! buffers) from another, each in the op's own order (`ring_core::op`); library-owned
+//! memory used in place comes as its own argument (napi-rs converts class instances
+//! only in a method's own arguments).
 
 use std::ffi::CString;
 use std::io;
@@ -11,7 +13,8 @@ use napi::{sys, JsValue};
 use ring_core::OpArgs;
 
 use crate::js;
-use crate::views::{copy_of_view, landing_for_view};
+use crate::memory::NativeMemory;
+use crate::views::{copy_of_view, landing_for_view, shared_window};
 
 fn invalid() -> io::Error {
     io::Error::from_raw_os_error(libc::EINVAL)
@@ -24,15 +27,23 @@ pub struct JsArgs<'a> {
     objs: std::slice::Iter<'a, Unknown<'a>>,
     /// References to the views outputs are copied into once the completion is reaped.
     pub targets: Vec<sys::napi_ref>,
+    /// The library-owned memory of the op's one `shared` argument, if it has one.
+    memory: Option<&'a NativeMemory>,
 }
 
 impl<'a> JsArgs<'a> {
-    pub fn new(env: sys::napi_env, nums: &'a [f64], objs: &'a [Unknown<'a>]) -> Self {
+    pub fn new(
+        env: sys::napi_env,
+        nums: &'a [f64],
+        objs: &'a [Unknown<'a>],
+        memory: Option<&'a NativeMemory>,
+    ) -> Self {
         Self {
             env,
             nums: nums.iter(),
             objs: objs.iter(),
             targets: Vec::new(),
+            memory,
         }
     }
 
@@ -98,6 +109,13 @@ impl OpArgs for JsArgs<'_> {
     fn output(&mut self) -> io::Result<IoBuf> {
         let value = self.next_obj()?;
         self.landing(value)
+    }
+
+    fn shared(&mut self) -> io::Result<IoBuf> {
+        let mem = self.memory.take().ok_or_else(invalid)?;
+        let offset = self.num()?;
+        let length = self.num()?;
+        shared_window(mem, offset, length).map_err(|_| invalid())
     }
 
     fn inputs(&mut self) -> io::Result<Vec<IoBuf>> {

@@ -271,8 +271,10 @@ impl NativeRing {
 
     /// Queues entry `index` of the opcode table (`op_table`) with its arguments in
     /// the table's order: numbers in `nums`, paths, buffers and lists of buffers in
-    /// `objs`. `sqe_flags`: 1 drain, 2 async, 4 link, 8 hardlink (IOSQE_*);
+    /// `objs`, library-owned memory used in place in `memory`. `sqe_flags`: 1 drain, 2 async, 4 link, 8 hardlink (IOSQE_*);
     /// 16 fixed file; `timeout_ms` >= 0 links an IORING_OP_LINK_TIMEOUT behind the op.
+    // Plain arguments rather than an options object: no JS allocation per call.
+    #[allow(clippy::too_many_arguments)]
     #[napi]
     pub fn submit(
         &self,
@@ -282,8 +284,9 @@ impl NativeRing {
         timeout_ms: f64,
         nums: Vec<f64>,
         objs: Vec<Unknown>,
+        memory: Option<&NativeMemory>,
     ) -> napi::Result<f64> {
-        let mut args = JsArgs::new(env.raw(), &nums, &objs);
+        let mut args = JsArgs::new(env.raw(), &nums, &objs, memory);
         let op = match Op::from_args(index as usize, &mut args) {
             Ok(op) => op,
             Err(e) => {

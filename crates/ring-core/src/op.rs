@@ -36,6 +36,10 @@ pub trait OpArgs {
     /// The next buffer the kernel writes: memory the op owns, copied back to the
     /// caller (in the order outputs are taken) once the completion is reaped.
     fn output(&mut self) -> io::Result<IoBuf>;
+    /// The next window of library-owned memory, used in place (its address matters:
+    /// a futex word, a registered buffer, a range to madvise). The op holds the
+    /// memory alive until its completion is reaped.
+    fn shared(&mut self) -> io::Result<IoBuf>;
     /// The next list of buffers the kernel reads.
     fn inputs(&mut self) -> io::Result<Vec<IoBuf>>;
     /// The next list of buffers the kernel writes.
@@ -86,6 +90,27 @@ fn timespec(a: &mut dyn OpArgs) -> io::Result<Box<types::Timespec>> {
 /// `buf` if it holds at least `min` bytes (memory the kernel fills whole), else EINVAL.
 fn at_least(buf: IoBuf, min: usize) -> io::Result<IoBuf> {
     if buf.len() >= min {
+        Ok(buf)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// `buf` if it starts and ends on a page boundary (madvise rounds to whole pages, which
+/// must not reach memory outside the window), else EINVAL.
+fn whole_pages(buf: IoBuf) -> io::Result<IoBuf> {
+    if (buf.ptr() as usize).is_multiple_of(iobuf::PAGE_ALIGN)
+        && buf.len().is_multiple_of(iobuf::PAGE_ALIGN)
+    {
+        Ok(buf)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// `buf` if it holds an aligned u32 (a futex word), else EINVAL.
+fn futex_word(buf: IoBuf) -> io::Result<IoBuf> {
+    if (buf.ptr() as usize).is_multiple_of(4) && buf.len() >= 4 {
         Ok(buf)
     } else {
         Err(invalid())
@@ -330,6 +355,50 @@ ops! {
         .mode(*mode)
         .build();
 
+    /// IORING_OP_READ_FIXED, kernel 5.1: into `buf`, a window of registered buffer
+    /// `buf_index` (the kernel refuses, EFAULT, a window outside it).
+    ReadFixed = "readFixed", opcode::ReadFixed::CODE, "5.1" {
+        fd: RawFd = int(a)?,
+        buf: IoBuf = a.shared()?,
+        buf_index: u16 = int(a)?,
+        offset: u64 = offset(a)?,
+        rw_flags: i32 = bits(a)? as i32,
+    }
+    build opcode::ReadFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
+        .offset(*offset)
+        .rw_flags(*rw_flags)
+        .build();
+
+    /// IORING_OP_WRITE_FIXED, kernel 5.1: from a window of registered buffer `buf_index`.
+    WriteFixed = "writeFixed", opcode::WriteFixed::CODE, "5.1" {
+        fd: RawFd = int(a)?,
+        buf: IoBuf = a.shared()?,
+        buf_index: u16 = int(a)?,
+        offset: u64 = offset(a)?,
+        rw_flags: i32 = bits(a)? as i32,
+    }
+    build opcode::WriteFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
+        .offset(*offset)
+        .rw_flags(*rw_flags)
+        .build();
+
+    /// IORING_OP_FILES_UPDATE, kernel 5.6: replaces registered files from `offset`
+    /// with `fds` (a copy of the caller's Int32Array); resolves to how many.
+    FilesUpdate = "filesUpdate", opcode::FilesUpdate::CODE, "5.6" {
+        fds: IoBuf = a.input()?,
+        offset: i32 = int(a)?,
+    }
+    build opcode::FilesUpdate::new(fds.ptr().cast(), (fds.len() / 4) as u32)
+        .offset(*offset)
+        .build();
+
+    /// IORING_OP_MADVISE, kernel 5.6: madvise(2) on whole pages of library-owned memory.
+    Madvise = "madvise", opcode::Madvise::CODE, "5.6" {
+        range: IoBuf = whole_pages(a.shared()?)?,
+        advice: i32 = int(a)?,
+    }
+    build opcode::Madvise::new(range.ptr().cast(), range.len() as libc::off_t, *advice).build();
+
     /// IORING_OP_OPENAT, kernel 5.6.
     OpenAt = "open", opcode::OpenAt::CODE, "5.6" {
         dirfd: RawFd = int(a)?,
@@ -536,6 +605,34 @@ ops! {
     }
     build opcode::Ftruncate::new(types::Fd(*fd), *len).build();
 
+    /// IORING_OP_FUTEX_WAIT, kernel 6.7: sleeps while the u32 at `word` (library-owned
+    /// memory) equals `val` (under `mask`), until a wake; FUTEX2_* `futex_flags`.
+    FutexWait = "futexWait", opcode::FutexWait::CODE, "6.7" {
+        word: IoBuf = futex_word(a.shared()?)?,
+        val: u64 = int(a)?,
+        mask: u64 = int(a)?,
+        futex_flags: u32 = bits(a)?,
+    }
+    build opcode::FutexWait::new(word.ptr().cast(), *val, *mask, *futex_flags).build();
+
+    /// IORING_OP_FUTEX_WAKE, kernel 6.7: wakes up to `val` waiters on `word`;
+    /// resolves to how many woke.
+    FutexWake = "futexWake", opcode::FutexWake::CODE, "6.7" {
+        word: IoBuf = futex_word(a.shared()?)?,
+        val: u64 = int(a)?,
+        mask: u64 = int(a)?,
+        futex_flags: u32 = bits(a)?,
+    }
+    build opcode::FutexWake::new(word.ptr().cast(), *val, *mask, *futex_flags).build();
+
+    /// IORING_OP_FIXED_FD_INSTALL, kernel 6.8: a regular fd for registered file
+    /// `index` (O_CLOEXEC unless IORING_FIXED_FD_NO_CLOEXEC in `flags`).
+    FixedFdInstall = "fixedFdInstall", opcode::FixedFdInstall::CODE, "6.8" {
+        index: u32 = int(a)?,
+        flags: u32 = bits(a)?,
+    }
+    build opcode::FixedFdInstall::new(types::Fixed(*index), *flags).build();
+
     /// IORING_OP_PIPE, kernel 6.16: the kernel writes the two new fds into `fds`.
     Pipe = "pipe", opcode::Pipe::CODE, "6.16" {
         fds: IoBuf = at_least(a.output()?, 8)?,
@@ -678,6 +775,9 @@ impl OpArgs for ArgList {
         self.bufs.pop_front().ok_or_else(invalid)
     }
     fn output(&mut self) -> io::Result<IoBuf> {
+        self.bufs.pop_front().ok_or_else(invalid)
+    }
+    fn shared(&mut self) -> io::Result<IoBuf> {
         self.bufs.pop_front().ok_or_else(invalid)
     }
     fn inputs(&mut self) -> io::Result<Vec<IoBuf>> {
