@@ -443,3 +443,14 @@ aioTest('aio-context-submit-after-destroy: submit on a destroyed AioContext thro
   t.throws(() => ctx.submit([{ command: 'pread', fd, buffer: Buffer.alloc(8), offset: 0 }]), { code: 'ERR_USE_AFTER_CLOSE' });
   fs.closeSync(fd);
 });
+
+aioTest('aio-readv-iov-max: more than 1024 views read into the first 1024, as node:fs does', async (t) => {
+  const data = pattern(2048, 14);
+  const fd = fs.openSync(tmpFile(data), 'r');
+  const aio = new Aio();
+  const views = Array.from({ length: 1500 }, () => Buffer.alloc(1));
+  t.is(await aio.readv(fd, views, 0), 1024);
+  t.true(Buffer.concat(views.slice(0, 1024)).equals(data.subarray(0, 1024)));
+  fs.closeSync(fd);
+  await aio.destroy();
+});

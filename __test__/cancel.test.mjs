@@ -97,3 +97,27 @@ ringTest('async-dispose: Symbol.asyncDispose destroys the ring', async (t) => {
   await ring[dispose]();
   t.true(ring.destroyed);
 });
+
+ringTest('shared-signal: 1,000 operations on one AbortSignal add one listener, leave none, and all abort', async (t) => {
+  const { getEventListeners } = await import('node:events');
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  const ring = new Ring({ entries: 64 });
+  const p = fifo();
+  const ac = new AbortController();
+  const reads = Array.from({ length: 1000 }, () => ring.read(p.readFd, Buffer.alloc(1), null, { signal: ac.signal }));
+  t.is(getEventListeners(ac.signal, 'abort').length, 1);
+  ac.abort();
+  const results = await Promise.allSettled(reads);
+  t.true(results.every((r) => r.status === 'rejected' && r.reason.name === 'AbortError'));
+  t.is(getEventListeners(ac.signal, 'abort').length, 0);
+  const kept = new AbortController();
+  await Promise.all(Array.from({ length: 100 }, () => ring.nop({ signal: kept.signal })));
+  t.is(getEventListeners(kept.signal, 'abort').length, 0, 'settled operations leave no listener behind');
+  await new Promise((r) => setImmediate(r));
+  process.off('warning', onWarning);
+  t.deepEqual(warnings, []);
+  p.close();
+  await ring.destroy();
+});

@@ -226,3 +226,15 @@ ringTest('misc-ops: fallocate, ftruncate, mkdir, rename, unlink and rmdir', asyn
   t.is(await ring.nop(), 0);
   await ring.destroy();
 });
+
+ringTest('readv-iov-max: more than 1024 views read into the first 1024, as node:fs does', async (t) => {
+  const data = pattern(2048, 13);
+  const fd = fs.openSync(tmpFile(data), 'r');
+  const ring = new Ring();
+  const views = Array.from({ length: 1500 }, () => Buffer.alloc(1));
+  t.is(await ring.readv(fd, views, 0), 1024);
+  t.true(Buffer.concat(views.slice(0, 1024)).equals(data.subarray(0, 1024)));
+  t.true(views.slice(1024).every((v) => v[0] === 0), 'the views past IOV_MAX are untouched');
+  fs.closeSync(fd);
+  await ring.destroy();
+});

@@ -6,7 +6,7 @@ import { ownedMemory } from './buffer';
 import { IoError, invalidArgType, invalidArgValue, nativeErrno, useAfterClose } from './errors';
 import { native, type NativeAio } from './native';
 import { CompletionSource, type OpOptions, type Pending, signalOf, submitBatchOf, toVoid } from './source';
-import { validateFd, validateInteger, validateObject, validateOffset, validateView, validateViews } from './validate';
+import { iovMax, validateFd, validateInteger, validateObject, validateOffset, validateView, validateViews } from './validate';
 
 const { EINVAL, EAGAIN, ECANCELED } = osConstants.errno;
 
@@ -159,7 +159,7 @@ export class Aio extends CompletionSource<NativeAio> {
     const signal = signalOf(options);
     const flags = rwFlagsOf(options);
     const prio = priorityOf(options);
-    const views = buffers as ArrayBufferView[];
+    const views = iovMax(buffers);
     return this.track(write ? 'pwritev' : 'preadv', signal, write
       ? (a) => a.pwritev(fd, views, pos, flags, prio)
       : (a) => a.preadv(fd, views, pos, flags, prio));

@@ -21,6 +21,7 @@ import {
   validateSignal,
   validateView,
   validateViews,
+  iovMax,
   type KernelPath,
 } from './validate';
 
@@ -405,7 +406,7 @@ function vectored(syscall: string, fd: number, buffers: readonly ArrayBufferView
   validateViews(buffers, 'buffers');
   const p = common(options, syscall) as Prepared;
   p.nums = [fd, positionNumber(validatePosition(position)), bitsOf(options?.rwFlags, 'options.rwFlags')];
-  p.objs = [buffers];
+  p.objs = [iovMax(buffers)];
   return p;
 }
 

@@ -50,7 +50,8 @@ export interface Pending {
   dest: string | undefined;
   map: ((result: number) => unknown) | undefined;
   signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** The op id (for the signal's shared listener). */
+  id: number;
   aborted: boolean;
   extra: TrackExtra | undefined;
 }
@@ -191,7 +192,7 @@ export abstract class CompletionSource<N extends NativeSource> {
         continue;
       }
       pending.delete(id);
-      if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
+      if (op.signal !== undefined) this.#unwatch(op);
       try {
         if (result >= 0 || (op.extra !== undefined && result === op.extra.okErrno)) {
           op.resolve(op.map === undefined ? result : op.map(result));
@@ -255,17 +256,47 @@ export abstract class CompletionSource<N extends NativeSource> {
     this.#enrol();
     if (extra !== undefined) extra.id = id;
     const settled = new Promise<T>((resolve, reject) => {
-      const op: Pending = { resolve, reject, syscall, path, dest, map, signal, onAbort: undefined, aborted: false, extra };
-      if (signal !== undefined) {
-        op.onAbort = () => {
-          op.aborted = true;
-          this.native?.cancel(id);
-        };
-        signal.addEventListener('abort', op.onAbort, { once: true });
-      }
+      const op: Pending = { resolve, reject, syscall, path, dest, map, signal, id, aborted: false, extra };
+      if (signal !== undefined) this.#watch(op, signal);
       this.#pending.set(id, op);
     });
     return settled.then(undefined, withCallerStack);
+  }
+
+  /**
+   * The operations pending on each AbortSignal, with the one listener this source adds
+   * to it: a signal shared by any number of operations gets one listener (no
+   * MaxListenersExceededWarning), removed when its last operation settles.
+   */
+  readonly #watched = new Map<AbortSignal, { ops: Set<Pending>; listener: () => void }>();
+
+  #watch(op: Pending, signal: AbortSignal): void {
+    let entry = this.#watched.get(signal);
+    if (entry === undefined) {
+      const ops = new Set<Pending>();
+      const listener = () => {
+        this.#watched.delete(signal);
+        for (const pending of ops) {
+          pending.aborted = true;
+          this.native?.cancel(pending.id);
+        }
+      };
+      entry = { ops, listener };
+      this.#watched.set(signal, entry);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    entry.ops.add(op);
+  }
+
+  #unwatch(op: Pending): void {
+    const signal = op.signal!;
+    const entry = this.#watched.get(signal);
+    if (entry === undefined) return;
+    entry.ops.delete(op);
+    if (entry.ops.size === 0) {
+      this.#watched.delete(signal);
+      signal.removeEventListener('abort', entry.listener);
+    }
   }
 
   /**

@@ -64,6 +64,14 @@ export function validateViews(value: unknown, name: string): asserts value is Ar
   value.forEach((v, i) => validateView(v, `${name}[${i}]`));
 }
 
+/** IOV_MAX: the most iovecs one readv/writev takes. */
+export const IOV_MAX = 1024;
+
+/** At most IOV_MAX views: past it, like node:fs, only the first IOV_MAX are used. */
+export function iovMax(views: readonly ArrayBufferView[]): ArrayBufferView[] {
+  return views.length > IOV_MAX ? views.slice(0, IOV_MAX) : (views as ArrayBufferView[]);
+}
+
 export function validateObject(value: unknown, name: string): void {
   if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
     throw invalidArgType(name, 'of type object', value);
