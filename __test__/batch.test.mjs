@@ -275,3 +275,30 @@ ringTest('batch-sqe-flags-refused: unknown sqeFlags bits are refused with EINVAL
   t.regex(batch.error(0).message, /sqeFlags/);
   await done();
 });
+
+ringTest('submit-sync-full-cq: submitSync returns while unrelated reads that never complete fill the CQ limit', async (t) => {
+  const { runChildAsync } = await import('./helpers.mjs');
+  const r = await runChildAsync(`
+    import { execFileSync } from 'node:child_process';
+    import fs from 'node:fs';
+    import os from 'node:os';
+    import path from 'node:path';
+    import { Ring } from DIST;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-aio-cq-'));
+    const file = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [file]);
+    const fd = fs.openSync(file, 'r+');
+    const ring = new Ring({ entries: 8, fixedBuffers: { count: 1, size: 4096 } });
+    const reads = Array.from({ length: 32 }, () => ring.read(fd, Buffer.alloc(1), null).catch((e) => e.code));
+    await new Promise((r) => setTimeout(r, 20));
+    const batch = ring.batch(1);
+    batch.nop();
+    console.log('ran', batch.submitSync(), batch.result(0));
+    await ring.destroy();
+    console.log('reads', (await Promise.all(reads)).every((c) => c === 'ECANCELED'));
+    fs.rmSync(dir, { recursive: true });
+  `, { timeout: 20000 });
+  t.is(r.signal, null, 'submitSync hung');
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(r.stdout.trim().split('\n'), ['ran 1 0', 'reads true']);
+});

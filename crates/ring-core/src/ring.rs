@@ -247,6 +247,8 @@ pub struct Ring<T> {
     /// Linked ops whose cancel found nothing (they had not started): a cancel goes
     /// again when an op of their chain completes.
     cancel_retries: Vec<u64>,
+    /// The batch `run_batch` is waiting for: its entries skip the CQ limit.
+    sync_run: Option<u64>,
 }
 
 impl<T> Ring<T> {
@@ -290,6 +292,7 @@ impl<T> Ring<T> {
             open_chain: None,
             parked: IdMap::default(),
             cancel_retries: Vec::new(),
+            sync_run: None,
         })
     }
 
@@ -555,6 +558,26 @@ impl<T> Ring<T> {
     /// until the last entry completes, however long the kernel takes.
     pub fn run_batch(&mut self, entries: &[f64], results: &mut [f64]) {
         let batch = self.start_batch(entries, None);
+        // The thread waits for this run alone, and ops queued or in flight before it
+        // may never complete (reads on empty pipes filling the CQ limit): its entries
+        // go to the front of the backlog and past the CQ limit (extra CQEs wait in the
+        // kernel's overflow list, IORING_FEAT_NODROP).
+        self.sync_run = Some(batch);
+        let slots = &self.slots;
+        let members: Vec<u64> = self
+            .backlog
+            .iter()
+            .copied()
+            .filter(|id| {
+                slots.get(id).is_some_and(
+                    |s| matches!(s.owner, Owner::Member { batch: b, .. } if b == batch),
+                )
+            })
+            .collect();
+        self.backlog.retain(|id| !members.contains(id));
+        for &id in members.iter().rev() {
+            self.backlog.push_front(id);
+        }
         // Completions of this run need no wake-up: IORING_CQ_EVENTFD_DISABLED (5.8;
         // ignored before) spares the kernel an eventfd signal per CQE.
         self.uring.completion().disable_eventfd();
@@ -567,6 +590,7 @@ impl<T> Ring<T> {
             // Wait for at least one completion, then take all that are ready.
             let _ = self.enter(usize::from(self.in_kernel > 0));
         };
+        self.sync_run = None;
         self.uring.completion().enable_eventfd();
         self.stash = stash;
         if !self.stash.is_empty() {
@@ -720,7 +744,12 @@ impl<T> Ring<T> {
                 // kernel even when the ring is full of ops that will never finish on
                 // their own; the few extra CQEs go to the kernel's overflow list
                 // (IORING_FEAT_NODROP, 5.5) and are flushed in `reap`.
-                if !matches!(slot.owner, Owner::Internal) && self.in_kernel >= self.kernel_limit {
+                let exempt = match slot.owner {
+                    Owner::Internal => true,
+                    Owner::Member { batch, .. } => Some(batch) == self.sync_run,
+                    Owner::Caller(_) => false,
+                };
+                if !exempt && self.in_kernel >= self.kernel_limit {
                     break;
                 }
                 // A chain goes in whole: the kernel ends a chain with the submission.
@@ -741,7 +770,7 @@ impl<T> Ring<T> {
                     continue;
                 }
                 if sq.capacity() - sq.len() < group
-                    || (group > 1 && self.in_kernel + group > self.kernel_limit)
+                    || (!exempt && group > 1 && self.in_kernel + group > self.kernel_limit)
                 {
                     break;
                 }
