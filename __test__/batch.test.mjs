@@ -302,3 +302,31 @@ ringTest('submit-sync-full-cq: submitSync returns while unrelated reads that nev
   t.is(r.status, 0, r.stderr);
   t.deepEqual(r.stdout.trim().split('\n'), ['ran 1 0', 'reads true']);
 });
+
+ringTest('batch-refused-in-chain: an entry refused by validation cancels the linked entries after it', async (t) => {
+  const { fd, file, ring, done } = setup({ count: 1 });
+  ring.fixedBuffers[0].fill(0x53);
+  const before = fs.readFileSync(file).subarray(0, 4096);
+  const batch = ring.batch(2);
+  batch.read(fd, 0, 0, 4096 * 2);   // longer than the buffer: refused
+  batch.link();
+  batch.write(fd, 0, 0);            // would write the stale buffer
+  await batch.submit();
+  t.is(batch.error(0).code, 'EINVAL');
+  t.is(batch.error(1).code, 'ECANCELED');
+  t.true(fs.readFileSync(file).subarray(0, 4096).equals(before), 'the write never ran');
+  await done();
+});
+
+ringTest('batch-link-timeout-fraction: a link timeout of 1.5 ms is taken as it is', async (t) => {
+  const { ring, done } = setup({ count: 1 });
+  const p = fifo();
+  const batch = ring.batch(2);
+  batch.read(p.readFd, 0, -1, 1);
+  batch.linkTimeout(1.5);
+  t.is(await batch.submit(), 2);
+  t.is(batch.result(1), -62);
+  t.throws(() => batch.linkTimeout(-1), { code: 'ERR_OUT_OF_RANGE' });
+  p.close();
+  await done();
+});

@@ -72,3 +72,37 @@ ringTest('msg-ring-worker: a Worker posts to the main thread\'s ring by its fd; 
   t.is(r.status, 0, r.stderr);
   t.is(r.stdout.trim(), JSON.stringify({ data: 1234, result: 5 }));
 });
+
+ringTest('msg-ring-return-while-waiting: return() on a waiting messages() iterator settles it and lets the process exit', async (t) => {
+  const r = await runChildAsync(`
+    import { Ring } from DIST;
+    const ring = new Ring();
+    const it = ring.messages();
+    const pending = it.next();
+    setTimeout(async () => {
+      await it.return();
+      console.log(JSON.stringify(await pending));
+    }, 50);
+  `, { timeout: 20000 });
+  t.is(r.signal, null, 'hung');
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), JSON.stringify({ done: true }));
+});
+
+ringTest('msg-ring-gc: a ring that only waits in messages() is not collected; the message arrives', async (t) => {
+  const r = await runChildAsync(`
+    import { Ring } from DIST;
+    let fd;
+    (async () => {
+      const ring = new Ring();
+      fd = ring.ringFd;
+      for await (const m of ring.messages()) { console.log(m.data); break; }
+    })();
+    for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+    const sender = new Ring();
+    await sender.msgRing(fd, 77);
+    await sender.destroy();
+  `, { args: ['--expose-gc'], timeout: 20000 });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), '77');
+});

@@ -91,3 +91,43 @@ ringTest('liburing-multishot: io_uring_prep_poll_multishot gives CQEs flagged IO
   p.close();
   await liburing.io_uring_queue_exit(ring);
 });
+
+ringTest('multishot-return-while-waiting: return() settles a pending next() at once and cancels the op', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const it = ring.pollMultishot(p.readFd, constants.POLLIN);
+  const pending = it.next();
+  await new Promise((r) => setTimeout(r, 20));
+  t.deepEqual(await it.return(), { value: undefined, done: true });
+  t.deepEqual(await pending, { value: undefined, done: true });
+  t.is(ring.inFlight, 0);
+  p.close();
+  await ring.destroy();
+});
+
+ringTest('multishot-drained-abort: an aborted multishot poll waiting behind a drain ends once the drain passes (no hang)', async (t) => {
+  const ring = new Ring();
+  const p = fifo();
+  const slow = ring.timeout(300);
+  const ac = new AbortController();
+  const loop = (async () => {
+    for await (const _ of ring.pollMultishot(p.readFd, constants.POLLIN, { drain: true, signal: ac.signal })) { /* never */ }
+  })();
+  await new Promise((r) => setTimeout(r, 30));
+  const start = performance.now();
+  ac.abort();
+  await t.throwsAsync(loop, { name: 'AbortError' });
+  t.true(performance.now() - start < 2000, 'it ended right after the drain passed');
+  await slow;
+  p.close();
+  await ring.destroy();
+});
+
+ringTest('chain-no-multishot: ring.chain() has no multishot methods', (t) => {
+  const ring = new Ring();
+  const chain = ring.chain();
+  t.is(chain.pollMultishot, undefined);
+  t.is(chain.timeoutMultishot, undefined);
+  t.is(typeof chain.poll, 'function');
+  return ring.destroy();
+});

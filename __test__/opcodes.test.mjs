@@ -393,3 +393,14 @@ opTest(['futexWait', 'futexWake'], 'futex: futexWait sleeps until futexWake on t
   await t.throwsAsync(ring.futexWait(word, 0), { code: 'EAGAIN' });
   await ring.destroy();
 });
+
+opTest(['madvise'], 'madvise-refused: advice that changes access, and registered buffers, are refused', async (t) => {
+  const ring = new Ring({ fixedBuffers: { count: 1, size: 4096 } });
+  const { alignedBuffer } = await import('../dist/index.js');
+  const mem = alignedBuffer(4096);
+  await t.throwsAsync(ring.madvise(mem, 102 /* MADV_GUARD_INSTALL */), { code: 'ERR_INVALID_ARG_VALUE' });
+  await t.throwsAsync(ring.madvise(ring.fixedBuffers[0], 4), { code: 'EINVAL' }, 'registered pages stay');
+  mem[0] = 1;
+  t.is(mem[0], 1, 'the memory is still usable');
+  await ring.destroy();
+});

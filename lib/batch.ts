@@ -3,7 +3,7 @@
 // another. Nothing per operation is allocated or referenced, so the JS cost of an
 // entry is a few typed-array stores. Every entry is validated in Rust before it
 // becomes an SQE; a bad entry fails alone (see `error(i)`).
-import { IoError, invalidState, outOfRange } from './errors';
+import { IoError, invalidArgType, invalidState, outOfRange } from './errors';
 import type { OpOptions } from './source';
 import { validateInteger } from './validate';
 
@@ -51,6 +51,7 @@ const REFUSALS: Record<number, string> = {
   5: 'position must be an integer from 0 to 2^53 - 1, or -1 (the file position) on a Ring',
   6: 'flags must be an integer from 0 to 2^32 - 1 (fsync: 0 or 1)',
   7: 'sqeFlags may hold only BatchSqe bits, and an Aio takes none',
+  8: 'an earlier entry of its linked chain was refused',
 };
 
 /** What a batch needs from its Ring or Aio (kept off their public surface). */
@@ -154,6 +155,8 @@ export class Batch {
    * row, -ETIME in the timeout's). Returns the timeout entry's index.
    */
   linkTimeout(ms: number, tag?: number): number {
+    if (typeof ms !== 'number') throw invalidArgType('ms', 'of type number', ms);
+    if (!(ms >= 0 && ms <= 1e12)) throw outOfRange('ms', '>= 0 && <= 1000000000000', ms);
     this.link();
     return this.push(BatchOp.LINK_TIMEOUT, 0, 0, 0, ms, 0, tag);
   }

@@ -364,6 +364,9 @@ function fixedReadWrite(syscall: string, fd: number, buffer: ArrayBufferView, in
   return p;
 }
 
+/** MADV_* values madvise takes: ones that only advise or drop contents. */
+const MADVISE_ADVICE = new Set([0, 1, 2, 3, 4, 8, 20, 21, 22, 23]);
+
 /** FUTEX2_SIZE_U32 | FUTEX2_PRIVATE: a 32-bit word in this process's memory. */
 const FUTEX2_U32_PRIVATE = 0x02 | 0x80;
 const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
@@ -865,11 +868,13 @@ export const OPS = {
   /**
    * madvise(2) on whole pages of library-owned memory (IORING_OP_MADVISE, 5.6):
    * `buffer` must start and end on a page boundary (an `alignedBuffer` of a multiple
-   * of 4096 bytes); `advice` is MADV_* (MADV_DONTNEED = 4, MADV_WILLNEED = 3, ...).
+   * of the page size), and not be registered buffers (their pages are pinned);
+   * `advice` is an MADV_* that only advises or drops contents (MADV_DONTNEED = 4,
+   * MADV_WILLNEED = 3, ...; others are refused).
    */
   madvise: entry('io_uring_prep_madvise', 'madvise', (buffer: ArrayBufferView, advice: number, options?: RingOpOptions) => {
     const [memory, offset, length] = libraryWindow(buffer, 'buffer');
-    validateInteger(advice, 'advice', 0, 2 ** 31 - 1);
+    if (!MADVISE_ADVICE.has(advice)) throw invalidArgValue('advice', advice, 'must be one of MADV_NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTNEED, FREE, COLD, PAGEOUT, POPULATE_READ, POPULATE_WRITE (0-4, 8, 20-23)');
     const p = common(options, 'madvise') as Prepared<void>;
     p.nums = [offset, length, advice];
     p.memory = memory;
@@ -920,9 +925,14 @@ export const OPS = {
  * from the entry. Each call prepares its arguments with the entry and tags the result
  * with the entry's native op.
  */
-export function defineOps(prototype: object, method: (prepare: (args: unknown[]) => Prepared<unknown>, entry: OpEntry<unknown[], unknown> & Partial<MultishotEntry<unknown[], unknown>>) => (...args: unknown[]) => unknown): void {
+export function defineOps(
+  prototype: object,
+  method: (prepare: (args: unknown[]) => Prepared<unknown>, entry: OpEntry<unknown[], unknown> & Partial<MultishotEntry<unknown[], unknown>>) => (...args: unknown[]) => unknown,
+  singleShotOnly = false,
+): void {
   for (const name of Object.keys(OPS) as OpName[]) {
-    const entry = OPS[name] as OpEntry<unknown[], unknown>;
+    const entry = OPS[name] as OpEntry<unknown[], unknown> & Partial<MultishotEntry<unknown[], unknown>>;
+    if (singleShotOnly && entry.multishot !== undefined) continue;
     const prepare = (args: unknown[]): Prepared<unknown> => {
       const prepared = entry.prepare(...args);
       prepared.op = entry.op;
@@ -947,5 +957,8 @@ export type RingOps = {
     ? (...args: ArgsOf<OpTable[K]>) => AsyncIterableIterator<ResultOf<OpTable[K]>>
     : (...args: ArgsOf<OpTable[K]>) => Promise<ResultOf<OpTable[K]>>;
 };
-/** The `ring.chain()` method of each entry: the same arguments, the builder back. */
-export type ChainOps<C> = { [K in OpName]: (...args: ArgsOf<OpTable[K]>) => C };
+/** The names of the entries that complete once (multishot ones cannot be linked). */
+export type SingleShotName = { [K in OpName]: OpTable[K] extends { multishot: object } ? never : K }[OpName];
+
+/** The `ring.chain()` method of each single-shot entry: the same arguments, the builder back. */
+export type ChainOps<C> = { [K in SingleShotName]: (...args: ArgsOf<OpTable[K]>) => C };

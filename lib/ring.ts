@@ -6,6 +6,7 @@ import { AbortError, IoError, fromNative, invalidArgType, invalidState, nativeEr
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingOps } from './ops';
+import { Feed } from './feed';
 import { CompletionSource, submitBatchOf, type TrackExtra } from './source';
 import { validateBoolean, validateInteger, validateObject, validateSignal } from './validate';
 
@@ -167,21 +168,26 @@ export class Ring extends CompletionSource<NativeRing> {
     return this.native?.ringFd ?? -1;
   }
 
-  /** Messages from other rings not yet taken by `messages()`. */
+  /** Messages from other rings not yet taken by a `messages()` loop. */
   readonly #messages: { data: number; result: number }[] = [];
-  #messageWaiters = new Set<() => void>();
+  /** The `messages()` loops running: the oldest gets each message. */
+  readonly #messageFeeds = new Set<Feed<{ data: number; result: number }>>();
 
   /** `destroy()` also ends the `messages()` loops. */
   override destroy(): Promise<void> {
     const destroying = super.destroy();
-    for (const wake of this.#messageWaiters) wake();
+    for (const feed of this.#messageFeeds) feed.end();
+    this.#messageFeeds.clear();
+    this.native?.setKeepAlive(false);
     return destroying;
   }
 
   protected override unclaimed(id: number, result: number): void {
     if (id < MSG_TAG) return;
-    this.#messages.push({ data: id - MSG_TAG, result });
-    for (const wake of this.#messageWaiters) wake();
+    const message = { data: id - MSG_TAG, result };
+    const [feed] = this.#messageFeeds;
+    if (feed !== undefined) feed.push(message);
+    else this.#messages.push(message);
   }
 
   /**
@@ -190,27 +196,34 @@ export class Ring extends CompletionSource<NativeRing> {
    * before the loop started are kept for it. While a loop waits, the process stays
    * alive. Leaving the loop, `signal` or `destroy()` ends it.
    */
-  async *messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<{ data: number; result: number }> {
+  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<{ data: number; result: number }> {
     const signal = options?.signal;
     validateSignal(signal);
-    for (;;) {
-      while (this.#messages.length > 0) yield this.#messages.shift()!;
-      if (this.destroyed) return;
-      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-      let wake!: () => void;
-      const arrived = new Promise<void>((resolve) => { wake = resolve; });
-      const onAbort = () => wake();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#messageWaiters.add(wake);
-      this.native?.setKeepAlive(true);
-      try {
-        await arrived;
-      } finally {
-        this.#messageWaiters.delete(wake);
+    const onAbort = (): void => feed.end({ error: new AbortError(undefined, { cause: signal!.reason }) });
+    const feed: Feed<{ data: number; result: number }> = new Feed({
+      start: () => {
+        if (signal?.aborted) return onAbort();
+        for (const message of this.#messages.splice(0)) feed.push(message);
+        if (this.destroyed) return feed.end();
+        this.#messageFeeds.add(feed);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.#keepAlive();
+      },
+      stop: async () => {
+        this.#messageFeeds.delete(feed);
         signal?.removeEventListener('abort', onAbort);
-        if (this.#messageWaiters.size === 0) this.native?.setKeepAlive(false);
-      }
-    }
+        this.#keepAlive();
+      },
+      waiting: () => this.#keepAlive(),
+    });
+    return feed;
+  }
+
+  /** Keeps the process alive while a `messages()` loop waits. */
+  #keepAlive(): void {
+    let waiting = false;
+    for (const feed of this.#messageFeeds) if (!feed.closed) waiting = true;
+    this.native?.setKeepAlive(waiting);
   }
 
   /** Submission queue size the kernel gave this ring. */
@@ -340,48 +353,38 @@ export class Ring extends CompletionSource<NativeRing> {
 
   /**
    * A multishot operation as an async iterable: each intermediate result is yielded;
-   * leaving the loop cancels the operation and waits for its final completion.
+   * leaving the loop (or `return()`) cancels the operation and waits for its final
+   * completion. It starts at the first `next()`, where an argument error rejects.
    */
-  async *#iterate(prepare: () => Prepared<unknown>, rearm: boolean): AsyncIterableIterator<unknown> {
-    const queue: unknown[] = [];
-    let wake: (() => void) | undefined;
-    for (;;) {
-      const p = prepare();
-      const map = p.map;
-      const extra: TrackExtra = {
-        onMore: (result) => {
-          queue.push(map === undefined ? result : map(result));
-          wake?.();
-        },
-      };
-      let settled = false;
-      let failure: { error: unknown } | undefined;
-      let last: { value: unknown } | undefined;
-      const final = this.#submit(p, extra).then(
-        (value) => { last = { value }; },
-        (error: unknown) => { failure = { error }; },
-      ).finally(() => {
-        settled = true;
-        wake?.();
-      });
-      try {
-        for (;;) {
-          while (queue.length > 0) yield queue.shift();
-          if (settled) break;
-          await new Promise<void>((resolve) => { wake = resolve; });
-          wake = undefined;
-        }
-      } finally {
-        if (!settled) {
-          if (extra.id !== undefined) this.native?.cancel(extra.id);
-          await final;
-        }
-      }
-      if (failure !== undefined) throw failure.error;
-      if (last !== undefined) yield last.value;
-      // The kernel ended it on its own (a full CQ, a changed file): start again.
-      if (!rearm) return;
-    }
+  #iterate(prepare: () => Prepared<unknown>, rearm: boolean): AsyncIterableIterator<unknown> {
+    let current: { extra: TrackExtra; final: Promise<void> } | undefined;
+    const feed: Feed<unknown> = new Feed({
+      start: () => {
+        const arm = (): void => {
+          const p = prepare();
+          const map = p.map;
+          const extra: TrackExtra = { onMore: (result) => feed.push(map === undefined ? result : map(result)) };
+          const final = this.#submit(p, extra).then(
+            (value) => {
+              if (feed.closed) return;
+              feed.push(value);
+              // The kernel ended it on its own (a full CQ, a changed file).
+              if (rearm) arm();
+              else feed.end();
+            },
+            (error: unknown) => feed.end({ error }),
+          );
+          current = { extra, final };
+        };
+        arm();
+      },
+      stop: async () => {
+        if (current === undefined) return;
+        if (current.extra.id !== undefined) this.native?.cancel(current.extra.id);
+        await current.final;
+      },
+    });
+    return feed;
   }
 
   #submitChain(ops: Prepared<unknown>[], options: ChainSubmitOptions | undefined): Promise<PromiseSettledResult<unknown>[]> {
@@ -525,7 +528,7 @@ export class Chain {
         }
       }
       return this;
-    });
+    }, true);
   }
 }
 

@@ -254,12 +254,15 @@ impl<B: Backend> Shared<B> {
             .borrow()
             .as_ref()
             .is_some_and(|b| b.pending() > 0);
+        // JS waiting for messages also needs the loop and the dispatch function (and
+        // through it the source) kept alive.
+        let wanted = pending || self.keep_alive.get();
         if let Some(w) = self.watcher.borrow_mut().as_mut() {
-            w.set_referenced(pending || self.keep_alive.get());
+            w.set_referenced(wanted);
         }
-        if !self.closed.get() && self.dispatch_strong.get() != pending {
-            js::set_ref_strength(self.env, self.dispatch, pending);
-            self.dispatch_strong.set(pending);
+        if !self.closed.get() && self.dispatch_strong.get() != wanted {
+            js::set_ref_strength(self.env, self.dispatch, wanted);
+            self.dispatch_strong.set(wanted);
         }
     }
 

@@ -105,12 +105,16 @@ pub enum EntryError {
     /// The sqeFlags field holds bits other than IOSQE_* link, hardlink, drain, async
     /// and fixed file, or any on a backend without them (AIO).
     SqeFlags = 7,
+    /// An earlier entry of its linked chain was refused (-ECANCELED, like the kernel
+    /// does for the rest of a chain whose op failed).
+    Cancelled = 8,
 }
 
 impl EntryError {
     pub fn errno(self) -> i32 {
         match self {
             EntryError::Fd => libc::EBADF,
+            EntryError::Cancelled => libc::ECANCELED,
             _ => libc::EINVAL,
         }
     }
@@ -168,8 +172,11 @@ pub fn parse_entry(row: &[f64], pool: Option<&FixedBuffers>) -> Result<Entry, En
         return Ok(Entry::Nop);
     }
     if opcode == BATCH_LINK_TIMEOUT {
-        let ms = integer_in(*length, 0.0, 1e12).ok_or(EntryError::Bounds)?;
-        return Ok(Entry::LinkTimeout { ms });
+        // Milliseconds, fractions allowed.
+        if !(*length >= 0.0 && *length <= 1e12) {
+            return Err(EntryError::Bounds);
+        }
+        return Ok(Entry::LinkTimeout { ms: *length });
     }
     if ![BATCH_FSYNC, BATCH_READ_FIXED, BATCH_WRITE_FIXED].contains(&opcode) {
         return Err(EntryError::Opcode);
@@ -312,11 +319,29 @@ impl<T> Batches<T> {
     ) -> bool {
         let mut results = BatchResults::for_entries(entries);
         let mut members = Vec::with_capacity(results.len());
+        // Whether the chain the current entry belongs to (linked from the entry before)
+        // has lost an entry: the kernel would cancel the rest of a chain whose op
+        // failed, so a refused entry cancels the rest of its chain here.
+        let mut linked = false;
+        let mut broken = false;
         for (index, row) in entries.chunks_exact(ENTRY_FIELDS).enumerate() {
-            match accept(row, index as u32) {
-                Ok(member) => members.push(member),
-                Err(e) => results.set(index, -i64::from(e.errno()), -f64::from(e as i32)),
+            let links = sqe_flags_of(row).is_ok_and(|f| f & (SQE_IO_LINK | SQE_IO_HARDLINK) != 0);
+            if !linked {
+                broken = false;
             }
+            let outcome = if broken {
+                Err(EntryError::Cancelled)
+            } else {
+                accept(row, index as u32)
+            };
+            match outcome {
+                Ok(member) => members.push(member),
+                Err(e) => {
+                    results.set(index, -i64::from(e.errno()), -f64::from(e as i32));
+                    broken = true;
+                }
+            }
+            linked = links;
         }
         let remaining = members.len();
         self.runs.insert(

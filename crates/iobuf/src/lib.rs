@@ -19,6 +19,9 @@ pub struct AlignedBuf {
     ptr: NonNull<u8>,
     len: usize,
     align: usize,
+    /// Registered with a ring (IORING_REGISTER_BUFFERS): the kernel holds its pages
+    /// pinned, so nothing may remap them (madvise).
+    registered: std::sync::atomic::AtomicBool,
 }
 
 // SAFETY: AlignedBuf is a uniquely owned allocation (like Box<[u8]>); the raw pointer is
@@ -49,7 +52,12 @@ impl AlignedBuf {
         if len == 0 {
             // A dangling, aligned pointer is the idiomatic empty allocation.
             let ptr = NonNull::new(align as *mut u8)?;
-            return Some(Self { ptr, len, align });
+            return Some(Self {
+                ptr,
+                len,
+                align,
+                registered: Default::default(),
+            });
         }
         let layout = Layout::from_size_align(len, align).ok()?;
         // SAFETY: layout has a non-zero size (checked above).
@@ -60,7 +68,12 @@ impl AlignedBuf {
                 alloc::alloc(layout)
             }
         };
-        NonNull::new(raw).map(|ptr| Self { ptr, len, align })
+        NonNull::new(raw).map(|ptr| Self {
+            ptr,
+            len,
+            align,
+            registered: Default::default(),
+        })
     }
 
     /// Allocates a page-aligned copy of `bytes`.
@@ -74,6 +87,17 @@ impl AlignedBuf {
 
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
+    }
+
+    /// Marks the memory registered with a ring (for good: the ring keeps it).
+    pub fn mark_registered(&self) {
+        self.registered
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a ring registered this memory.
+    pub fn is_registered(&self) -> bool {
+        self.registered.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn len(&self) -> usize {
@@ -158,6 +182,11 @@ impl IoBuf {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether this is a window of memory a ring registered (its pages are pinned).
+    pub fn is_registered(&self) -> bool {
+        matches!(self, IoBuf::Shared { mem, .. } if mem.is_registered())
     }
 
     pub fn iovec(&self) -> libc::iovec {

@@ -96,13 +96,32 @@ fn at_least(buf: IoBuf, min: usize) -> io::Result<IoBuf> {
     }
 }
 
-/// `buf` if it starts and ends on a page boundary (madvise rounds to whole pages, which
-/// must not reach memory outside the window), else EINVAL.
+/// `buf` if madvise may act on it, else EINVAL: whole pages of the system's page size
+/// (madvise rounds to whole pages, which must not reach memory outside the window), at
+/// most 4 GiB - 1 (the SQE's length field), and not memory a ring registered (its
+/// pages are pinned for the kernel).
 fn whole_pages(buf: IoBuf) -> io::Result<IoBuf> {
-    if (buf.ptr() as usize).is_multiple_of(iobuf::PAGE_ALIGN)
-        && buf.len().is_multiple_of(iobuf::PAGE_ALIGN)
+    // SAFETY: sysconf reads a system constant.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    if (buf.ptr() as usize).is_multiple_of(page)
+        && buf.len().is_multiple_of(page)
+        && buf.len() <= u32::MAX as usize
+        && !buf.is_registered()
     {
         Ok(buf)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// MADV_* values that only advise or drop page contents: none changes how the memory
+/// may be accessed later (guards, poisoning, fork behaviour are refused).
+fn madvise_advice(a: &mut dyn OpArgs) -> io::Result<i32> {
+    let advice: i32 = int(a)?;
+    // NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTNEED, FREE, COLD, PAGEOUT,
+    // POPULATE_READ, POPULATE_WRITE.
+    if [0, 1, 2, 3, 4, 8, 20, 21, 22, 23].contains(&advice) {
+        Ok(advice)
     } else {
         Err(invalid())
     }
@@ -395,7 +414,7 @@ ops! {
     /// IORING_OP_MADVISE, kernel 5.6: madvise(2) on whole pages of library-owned memory.
     Madvise = "madvise", opcode::Madvise::CODE, "5.6" {
         range: IoBuf = whole_pages(a.shared()?)?,
-        advice: i32 = int(a)?,
+        advice: i32 = madvise_advice(a)?,
     }
     build opcode::Madvise::new(range.ptr().cast(), range.len() as libc::off_t, *advice).build();
 

@@ -12,7 +12,7 @@ use io_uring::{squeue, IoUring, Probe};
 use iobuf::{EventFd, IdMap};
 
 use crate::batch::{op_for_entry, FixedBuffers};
-use crate::op::{Op, MSG_TAG};
+use crate::op::Op;
 use iobuf::batch::{BatchResults, Batches};
 
 /// How long teardown waits for the kernel to hand back every in-flight op before it
@@ -335,6 +335,7 @@ impl<T> Ring<T> {
         // SAFETY: the iovecs point into `buffers`' allocation, which the ring keeps
         // (self.fixed) until the io_uring is closed or leaked with it.
         unsafe { self.uring.submitter().register_buffers(&iovecs)? };
+        buffers.memory().mark_registered();
         self.fixed = Some(buffers);
         Ok(())
     }
@@ -668,12 +669,39 @@ impl<T> Ring<T> {
                 self.backlog.retain(|&queued| queued != id);
                 self.settle_locally(id, -libc::ECANCELED);
             }
-            SlotState::InKernel => {
-                self.insert(Op::Cancel { target: id }, Owner::Internal, true);
-            }
+            SlotState::InKernel => self.send_cancel(id),
             SlotState::SettledLocally => {}
         }
         true
+    }
+
+    /// Asks the kernel to cancel op `id`. Behind an IOSQE_IO_DRAIN op in the kernel, an
+    /// ASYNC_CANCEL SQE would itself wait for the drain, so the cancel goes through
+    /// IORING_REGISTER_SYNC_CANCEL (6.0), which takes no SQE; an op the kernel has
+    /// not started yet (-ENOENT) is tried again once another op completes.
+    fn send_cancel(&mut self, id: u64) {
+        let drained = self
+            .slots
+            .values()
+            .any(|s| s.state == SlotState::InKernel && s.flags.contains(squeue::Flags::IO_DRAIN));
+        if drained {
+            let now = io_uring::types::Timespec::new();
+            let cancel = io_uring::types::CancelBuilder::user_data(id);
+            match self
+                .uring
+                .submitter()
+                .register_sync_cancel(Some(now), cancel)
+            {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                    self.cancel_retries.push(id);
+                    return;
+                }
+                Err(e) if e.raw_os_error() != Some(libc::EINVAL) => return,
+                Err(_) => {} // no SYNC_CANCEL on this kernel: queue an SQE after all
+                Ok(()) => return,
+            }
+        }
+        self.insert(Op::Cancel { target: id }, Owner::Internal, true);
     }
 
     /// Settles the queued ops of `chain` from id `from` on with `result`, without the
@@ -889,23 +917,27 @@ impl<T> Ring<T> {
                 .completion()
                 .map(|cqe| (cqe.user_data(), cqe.result(), cqe.flags())),
         );
-        // A CQE with F_MORE leaves its op in the kernel; a message is no op of ours.
-        self.in_kernel -= reaped
-            .iter()
-            .filter(|&&(id, _, flags)| flags & IORING_CQE_F_MORE == 0 && id & MSG_TAG == 0)
-            .count();
+        let from_cq = reaped.len();
         reaped.extend(self.local.drain(..).map(|(id, res)| (id, res, 0)));
         let mut ready = Vec::with_capacity(reaped.len());
-        for &(id, result, flags) in &reaped {
-            if id & MSG_TAG != 0 {
+        for (i, &(id, result, flags)) in reaped.iter().enumerate() {
+            let in_kernel = self
+                .slots
+                .get(&id)
+                .is_some_and(|s| s.state == SlotState::InKernel);
+            if i < from_cq && !in_kernel {
+                // No op of ours is waiting for it: a message another ring posted
+                // (MSG_RING; ours carry MSG_TAG, a foreign one anything else).
                 ready.push(Ready::Message(id, result, flags));
                 continue;
             }
             if flags & IORING_CQE_F_MORE != 0 {
-                if self.slots.contains_key(&id) {
-                    ready.push(Ready::More(id, result, flags));
-                }
+                // The op goes on, in the kernel.
+                ready.push(Ready::More(id, result, flags));
                 continue;
+            }
+            if i < from_cq {
+                self.in_kernel -= 1;
             }
             let Some(slot) = self.slots.remove(&id) else {
                 continue;
@@ -994,43 +1026,42 @@ impl<T> Ring<T> {
         delivered + batches
     }
 
-    /// A cancel found nothing to cancel. A linked op that has not started yet is not
-    /// cancellable in the kernel: try again once an op of its chain completes, or at
-    /// once if none is left ahead of it (it is starting now).
+    /// A cancel found nothing to cancel. An op that has not started yet (linked behind
+    /// another, or drained) is not cancellable in the kernel: try again once another
+    /// op completes, or at once if none is left in the kernel (it is starting now).
     fn cancel_missed(&mut self, target: u64) {
-        let Some(slot) = self.slots.get_mut(&target) else {
-            return;
-        };
-        if slot.state != SlotState::InKernel || slot.chain == 0 || slot.cancel_misses >= 64 {
+        if self.slots.get(&target).map(|s| s.state) != Some(SlotState::InKernel) {
             return;
         }
-        slot.cancel_misses += 1;
-        let chain = slot.chain;
-        let waiting = self
-            .slots
-            .iter()
-            .any(|(&id, s)| id < target && s.chain == chain && s.state == SlotState::InKernel);
-        if waiting {
+        // A linked or drained op waits for others: try again when one completes.
+        let others = self.slots.iter().any(|(&id, s)| {
+            id != target && s.state == SlotState::InKernel && !matches!(s.owner, Owner::Internal)
+        });
+        if others {
             self.cancel_retries.push(target);
-        } else {
-            self.insert(Op::Cancel { target }, Owner::Internal, true);
+            return;
+        }
+        // Nothing ahead of it: it is starting now. Try again at once, a bounded number
+        // of times.
+        if let Some(slot) = self.slots.get_mut(&target) {
+            if slot.cancel_misses < 64 {
+                slot.cancel_misses += 1;
+                self.send_cancel(target);
+            }
         }
     }
 
-    /// Sends again the cancels that waited for an op of `slot`'s chain to complete.
+    /// Sends again the cancels that found their op not started, once another op has
+    /// completed (only real completions: a cancel's own does not count, so this never
+    /// loops without progress).
     fn after_reap(&mut self, slot: &Slot<T>) {
-        if slot.chain == 0 || self.cancel_retries.is_empty() {
+        if matches!(slot.owner, Owner::Internal) || self.cancel_retries.is_empty() {
             return;
         }
-        let slots = &self.slots;
-        let (again, keep): (Vec<u64>, Vec<u64>) = self
-            .cancel_retries
-            .iter()
-            .filter(|t| slots.contains_key(t))
-            .partition(|t| slots.get(t).is_some_and(|s| s.chain == slot.chain));
-        self.cancel_retries = keep;
-        for target in again {
-            self.insert(Op::Cancel { target }, Owner::Internal, true);
+        for target in std::mem::take(&mut self.cancel_retries) {
+            if self.slots.contains_key(&target) {
+                self.send_cancel(target);
+            }
         }
     }
 
