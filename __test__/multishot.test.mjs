@@ -131,3 +131,18 @@ ringTest('chain-no-multishot: ring.chain() has no multishot methods', (t) => {
   t.is(typeof chain.poll, 'function');
   return ring.destroy();
 });
+
+ringTest('timeout-multishot-overflow: a counted ticker the kernel ends early on a full CQ is re-armed for the rest', async (t) => {
+  const ring = new Ring({ entries: 2, cqEntries: 4 });
+  const ticks = [];
+  for await (const tick of ring.timeoutMultishot(2, { count: 20 })) {
+    ticks.push(tick);
+    if (tick === 1) {
+      const until = performance.now() + 60;
+      while (performance.now() < until) { /* a busy turn: the CQ fills and overflows */ }
+    }
+  }
+  t.deepEqual(ticks, Array.from({ length: 20 }, (_, i) => i + 1));
+  t.is(ring.inFlight, 0);
+  await ring.destroy();
+});

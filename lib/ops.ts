@@ -171,6 +171,11 @@ export interface Prepared<R = number> {
   /** Milliseconds of a linked timeout, or -1. */
   timeout: number;
   /**
+   * A multishot op's iteration: `numbered` yields 1, 2, 3, ... instead of results;
+   * `count` (0: endless) is how many in all, `setCount` re-arms it for what is left.
+   */
+  multishot?: { numbered: boolean; count: number; setCount: (left: number) => void };
+  /**
    * A plain read or write (no `rwFlags`): it takes the binding's fast entry (zero-copy
    * for library memory) unless an SQE flag or timeout applies, when `rwArgs` gives
    * the table entry's arguments instead.
@@ -199,6 +204,11 @@ export interface OpEntry<A extends unknown[], R> {
    * where the two differ (`uring-aio/liburing`).
    */
   fromLiburing?: (...args: any[]) => unknown[];
+  /**
+   * The release that added the flag this entry relies on, where the opcode itself is
+   * older (the probe sees only opcodes): `ring.supports()` also checks the release.
+   */
+  flagSince?: string;
 }
 
 /**
@@ -215,8 +225,9 @@ function multishotEntry<A extends unknown[], R>(
   op: string,
   rearm: boolean,
   prepare: (...args: A) => Prepared<R>,
+  flagSince?: string,
 ): MultishotEntry<A, R> {
-  return { liburing, op, prepare, multishot: { rearm } };
+  return { liburing, op, prepare, multishot: { rearm }, flagSince };
 }
 
 function entry<A extends unknown[], R = number>(
@@ -561,7 +572,7 @@ export const OPS = {
     const p = common(options, 'poll') as Prepared;
     p.nums = [fd, events];
     return p;
-  }),
+  }, '5.13'),
 
   /** sync_file_range(2) (IORING_OP_SYNC_FILE_RANGE, 5.2); `length` 0 means to the end of the file. */
   syncFileRange: entry('io_uring_prep_sync_file_range', 'syncFileRange', (fd: number, offset: number, length: number, flags = 0, options?: RingOpOptions) => {
@@ -598,17 +609,17 @@ export const OPS = {
    * IORING_TIMEOUT_MULTISHOT, 6.4), `count` times (0: until the loop is left or
    * `signal` aborts), as an async iterable.
    */
-  timeoutMultishot: multishotEntry('io_uring_prep_timeout', 'timeout', false, (ms: number, options?: { count?: number; signal?: AbortSignal }) => {
+  timeoutMultishot: multishotEntry('io_uring_prep_timeout', 'timeout', true, (ms: number, options?: { count?: number; signal?: AbortSignal }) => {
     const time = milliseconds(ms, 'ms');
     const count = options?.count ?? 0;
     validateInteger(count, 'options.count', 0, UINT32_MAX);
     const p = common(options, 'timeout') as Prepared;
     p.nums = [time, count, TIMEOUT_MULTISHOT];
     p.okErrno = -ETIME;
-    let tick = 0;
-    p.map = () => ++tick;
+    // Ticks are numbered across re-arms (after a full CQ the kernel ends it early).
+    p.multishot = { numbered: true, count, setCount: (left) => { p.nums[1] = left; } };
     return p;
-  }),
+  }, '6.4'),
 
   /** fallocate(2) (IORING_OP_FALLOCATE, 5.6). */
   fallocate: entry('io_uring_prep_fallocate', 'fallocate', (fd: number, offset: number | bigint, length: number | bigint, options?: FallocateOptions) => {
@@ -835,12 +846,12 @@ export const OPS = {
    * IORING_ASYNC_CANCEL_FD | ALL, 5.19); each rejects with ECANCELED. Resolves to how
    * many were cancelled.
    */
-  cancelFd: entry('io_uring_prep_cancel_fd', 'cancelFd', (fd: number, options?: RingOpOptions) => {
+  cancelFd: { ...entry('io_uring_prep_cancel_fd', 'cancelFd', (fd: number, options?: RingOpOptions) => {
     validateFd(fd);
     const p = common(options, 'io_uring_cancel') as Prepared;
     p.nums = [fd];
     return p;
-  }),
+  }), flagSince: '5.19' },
 
   /**
    * Replaces registered files from index `offset` with `fds` (-1: an empty slot),

@@ -1,6 +1,6 @@
 // Ring: one promise per operation over io_uring. Argument checks, error shape and
 // AbortSignal wiring live here; the binding only converts and forwards.
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, release } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
 import { AbortError, IoError, fromNative, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
@@ -16,6 +16,8 @@ const { ECANCELED, EOPNOTSUPP } = osConstants.errno;
 
 /** The id bit of a message another ring posted (`MSG_TAG` in ring-core). */
 const MSG_TAG = 2 ** 52;
+/** Messages kept for a `messages()` loop that has not started yet. */
+const MESSAGES_KEPT = 65536;
 
 /** IORING_CQE_F_MORE: a multishot operation's completion with more to come. */
 const IORING_CQE_F_MORE = 1 << 1;
@@ -49,6 +51,13 @@ function setupOptions(options: RingOptions | undefined, entries: number): Record
     out.attachWq = options.attachWq.ringFd;
   }
   return out;
+}
+
+/** Whether the running kernel's release is at least `version` ('5.19'). */
+function releaseAtLeast(version: string): boolean {
+  const [major = 0, minor = 0] = release().split('.').map((n) => Number.parseInt(n, 10));
+  const [wantMajor = 0, wantMinor = 0] = version.split('.').map(Number);
+  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
 }
 
 /** A list of fds (or -1 for an empty slot), checked. */
@@ -183,11 +192,26 @@ export class Ring extends CompletionSource<NativeRing> {
   }
 
   protected override unclaimed(id: number, result: number): void {
-    if (id < MSG_TAG) return;
+    if (id < MSG_TAG || this.destroyed) return;
     const message = { data: id - MSG_TAG, result };
     const [feed] = this.#messageFeeds;
-    if (feed !== undefined) feed.push(message);
-    else this.#messages.push(message);
+    if (feed !== undefined) {
+      feed.push(message);
+    } else {
+      // Kept for a loop to come, up to MESSAGES_KEPT: past that the oldest go.
+      if (this.#messages.length >= MESSAGES_KEPT) {
+        this.#messages.shift();
+        this.#messagesDropped++;
+      }
+      this.#messages.push(message);
+    }
+  }
+
+  #messagesDropped = 0;
+
+  /** Messages dropped because more than 65,536 arrived with no `messages()` loop running. */
+  get messagesDropped(): number {
+    return this.#messagesDropped;
   }
 
   /**
@@ -300,7 +324,9 @@ export class Ring extends CompletionSource<NativeRing> {
     if (!Object.hasOwn(OPS, name)) return false;
     const entry = (OPS as Record<string, OpEntry<unknown[], unknown>>)[name];
     const row = nativeRow(entry.op);
-    return row !== undefined && this.#supportedCodes().has(row.code);
+    if (row === undefined || !this.#supportedCodes().has(row.code)) return false;
+    // A feature that is a flag on an older opcode: the probe cannot see it.
+    return entry.flagSince === undefined || releaseAtLeast(entry.flagSince);
   }
 
   #supported: Set<number> | undefined;
@@ -358,18 +384,28 @@ export class Ring extends CompletionSource<NativeRing> {
    */
   #iterate(prepare: () => Prepared<unknown>, rearm: boolean): AsyncIterableIterator<unknown> {
     let current: { extra: TrackExtra; final: Promise<void> } | undefined;
+    let yielded = 0;
     const feed: Feed<unknown> = new Feed({
       start: () => {
         const arm = (): void => {
           const p = prepare();
-          const map = p.map;
-          const extra: TrackExtra = { onMore: (result) => feed.push(map === undefined ? result : map(result)) };
-          const final = this.#submit(p, extra).then(
-            (value) => {
+          const counted = p.multishot;
+          if (counted !== undefined && counted.count > 0) counted.setCount(counted.count - yielded);
+          const value = (result: unknown): unknown => {
+            yielded++;
+            if (counted?.numbered === true) return yielded;
+            return p.map === undefined ? result : p.map(result as number);
+          };
+          const extra: TrackExtra = { onMore: (result) => feed.push(value(result)) };
+          // `value` maps intermediate and final results alike.
+          const final = this.#submit({ ...p, map: undefined }, extra).then(
+            (result) => {
               if (feed.closed) return;
-              feed.push(value);
-              // The kernel ended it on its own (a full CQ, a changed file).
-              if (rearm) arm();
+              feed.push(value(result));
+              // The kernel ended it on its own (a full CQ, a changed file) or it
+              // reached its count.
+              const more = counted !== undefined ? counted.count === 0 || yielded < counted.count : rearm;
+              if (more) arm();
               else feed.end();
             },
             (error: unknown) => feed.end({ error }),

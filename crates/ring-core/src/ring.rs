@@ -249,6 +249,8 @@ pub struct Ring<T> {
     cancel_retries: Vec<u64>,
     /// The batch `run_batch` is waiting for: its entries skip the CQ limit.
     sync_run: Option<u64>,
+    /// Cancels to send again at the next flush (their op was just starting).
+    cancel_soon: Vec<u64>,
 }
 
 impl<T> Ring<T> {
@@ -293,6 +295,7 @@ impl<T> Ring<T> {
             parked: IdMap::default(),
             cancel_retries: Vec::new(),
             sync_run: None,
+            cancel_soon: Vec::new(),
         })
     }
 
@@ -394,7 +397,9 @@ impl<T> Ring<T> {
 
     /// Ops waiting for submission (backlog or not yet entered).
     pub fn has_unsubmitted(&mut self) -> bool {
-        !self.backlog.is_empty() || !self.uring.submission().is_empty()
+        !self.backlog.is_empty()
+            || !self.cancel_soon.is_empty()
+            || !self.uring.submission().is_empty()
     }
 
     /// Accepts an op. It goes to the kernel at the next `flush`, or at once when it
@@ -693,7 +698,7 @@ impl<T> Ring<T> {
                 .register_sync_cancel(Some(now), cancel)
             {
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                    self.cancel_retries.push(id);
+                    self.cancel_later(id);
                     return;
                 }
                 Err(e) if e.raw_os_error() != Some(libc::EINVAL) => return,
@@ -755,6 +760,11 @@ impl<T> Ring<T> {
 
     /// `flush`, then waits until at least `want` completions are ready.
     fn enter(&mut self, want: usize) -> io::Result<usize> {
+        for id in std::mem::take(&mut self.cancel_soon) {
+            if self.slots.get(&id).map(|s| s.state) == Some(SlotState::InKernel) {
+                self.send_cancel(id);
+            }
+        }
         if let Some(errno) = self.broken {
             self.fail_backlog(errno);
             return Err(io::Error::from_raw_os_error(errno));
@@ -1033,7 +1043,14 @@ impl<T> Ring<T> {
         if self.slots.get(&target).map(|s| s.state) != Some(SlotState::InKernel) {
             return;
         }
-        // A linked or drained op waits for others: try again when one completes.
+        self.cancel_later(target);
+    }
+
+    /// Op `target` was not found by a cancel (not started yet). If other ops are in the
+    /// kernel, try again when one completes (`after_reap`); if none is, the op is
+    /// starting now: try again on the next flush, after a wake-up of the loop, a
+    /// bounded number of times.
+    fn cancel_later(&mut self, target: u64) {
         let others = self.slots.iter().any(|(&id, s)| {
             id != target && s.state == SlotState::InKernel && !matches!(s.owner, Owner::Internal)
         });
@@ -1041,12 +1058,11 @@ impl<T> Ring<T> {
             self.cancel_retries.push(target);
             return;
         }
-        // Nothing ahead of it: it is starting now. Try again at once, a bounded number
-        // of times.
         if let Some(slot) = self.slots.get_mut(&target) {
             if slot.cancel_misses < 64 {
                 slot.cancel_misses += 1;
-                self.send_cancel(target);
+                self.cancel_soon.push(target);
+                self.notify();
             }
         }
     }
