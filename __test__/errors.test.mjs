@@ -141,3 +141,13 @@ ringTest('async-stack: an IoError carries the async frames of the code that awai
   t.regex(err.stack, /at async openTheMissingFile \(.*errors\.test\.mjs:\d+:\d+\)/);
   await ring.destroy();
 });
+
+ringTest('native-refusal-value: a table entry that refuses its arguments returns -errno, not a thrown string', async (t) => {
+  const { native } = await import('../dist/native.js');
+  const ring = new Ring();
+  const statx = native().opTable().findIndex((row) => row.name === 'statx');
+  // No arguments at all: the Rust entry finds no dirfd to read.
+  t.is(ring.native.submit(statx, 0, -1, [], [], undefined), -22);
+  t.is(ring.inFlight, 0, 'nothing was queued');
+  await ring.destroy();
+});

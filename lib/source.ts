@@ -253,6 +253,8 @@ export abstract class CompletionSource<N extends NativeSource> {
     } catch (e) {
       return Promise.reject(fromNative(e, syscall, path));
     }
+    // A native refusal comes back as -errno (a value, not a string to parse).
+    if (id < 0) return Promise.reject(new IoError(id, syscall, path, dest));
     this.#enrol();
     if (extra !== undefined) extra.id = id;
     const settled = new Promise<T>((resolve, reject) => {

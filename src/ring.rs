@@ -273,6 +273,7 @@ impl NativeRing {
     /// the table's order: numbers in `nums`, paths, buffers and lists of buffers in
     /// `objs`, library-owned memory used in place in `memory`. `sqe_flags`: 1 drain, 2 async, 4 link, 8 hardlink (IOSQE_*);
     /// 16 fixed file; `timeout_ms` >= 0 links an IORING_OP_LINK_TIMEOUT behind the op.
+    /// Returns the op's id, or -errno if the table entry refused the arguments.
     // Plain arguments rather than an options object: no JS allocation per call.
     #[allow(clippy::too_many_arguments)]
     #[napi]
@@ -291,7 +292,8 @@ impl NativeRing {
             Ok(op) => op,
             Err(e) => {
                 args.release();
-                return Err(errno_error(e));
+                // Refused arguments come back as a value, -errno, not a thrown string.
+                return Ok(-f64::from(e.raw_os_error().unwrap_or(libc::EINVAL)));
             }
         };
         let targets = Targets(std::mem::take(&mut args.targets));
