@@ -21,6 +21,7 @@ import {
   validateSignal,
   validateView,
   validateViews,
+  validateFdList,
   iovMax,
   type KernelPath,
 } from './validate';
@@ -170,6 +171,8 @@ export interface Prepared<R = number> {
   flags: number;
   /** Milliseconds of a linked timeout, or -1. */
   timeout: number;
+  /** Adjusts the op for a place inside a linked chain (`ring.chain()`). */
+  linked?: () => void;
   /**
    * A multishot op's iteration: `numbered` yields 1, 2, 3, ... instead of results;
    * `count` (0: endless) is how many in all, `setCount` re-arms it for what is left.
@@ -272,6 +275,7 @@ const AT_SYMLINK_FOLLOW = 0x400;
 const IORING_FSYNC_DATASYNC = 1;
 const TIMEOUT_ABS = 1;
 const TIMEOUT_MULTISHOT = 1 << 6;
+const TIMEOUT_ETIME_SUCCESS = 1 << 5;
 const TIMEOUT_CLOCKS = { monotonic: 0, boottime: 4, realtime: 8 } as const;
 const XATTR_SIZE_MAX = 65536;
 const UINT32_MAX = 2 ** 32 - 1;
@@ -303,7 +307,7 @@ function common(options: RingOpOptions | undefined, syscall: string): Prepared<n
   return { op: '', nums: NONE, objs: NONE, syscall, signal, flags, timeout };
 }
 
-function milliseconds(value: unknown, name: string, max = MAX_TIMEOUT_MS): number {
+export function milliseconds(value: unknown, name: string, max = MAX_TIMEOUT_MS): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   if (!(value >= 0 && value <= max)) throw outOfRange(name, `>= 0 && <= ${max}`, value);
   return value;
@@ -600,6 +604,8 @@ export const OPS = {
     const p = common(options, 'timeout') as Prepared<void>;
     p.nums = [time, count, (options?.absolute === true ? TIMEOUT_ABS : 0) | TIMEOUT_CLOCKS[clock]];
     p.okErrno = -ETIME;
+    // In a chain, its -ETIME must not fail the link (IORING_TIMEOUT_ETIME_SUCCESS, 5.16).
+    p.linked = () => { p.nums[2] |= TIMEOUT_ETIME_SUCCESS; };
     p.map = toVoid;
     return p;
   }, (ts: unknown, count = 0, flags = 0) => [timespecMs(ts), { count, absolute: (flags & TIMEOUT_ABS) !== 0, clock: CLOCK_OF_FLAGS[flags & 12] }]),
@@ -858,8 +864,7 @@ export const OPS = {
    * from the ring (IORING_OP_FILES_UPDATE, 5.6). Resolves to how many were updated.
    */
   filesUpdate: entry('io_uring_prep_files_update', 'filesUpdate', (fds: readonly number[], offset = 0, options?: RingOpOptions) => {
-    if (!Array.isArray(fds)) throw invalidArgType('fds', 'an instance of Array', fds);
-    fds.forEach((fd, i) => validateInteger(fd, `fds[${i}]`, -1, 2 ** 31 - 1));
+    validateFdList(fds, 'fds');
     validateInteger(offset, 'offset', 0, 2 ** 31 - 1);
     const p = common(options, 'io_uring_register') as Prepared;
     p.nums = [offset];

@@ -5,10 +5,10 @@ import type { FixedBuffersOptions } from './batch';
 import { AbortError, IoError, fromNative, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
-import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingOps } from './ops';
+import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingOps } from './ops';
 import { Feed } from './feed';
 import { CompletionSource, submitBatchOf, type TrackExtra } from './source';
-import { validateBoolean, validateInteger, validateObject, validateSignal } from './validate';
+import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
 export type { OpOptions } from './source';
 
@@ -22,8 +22,6 @@ const MESSAGES_KEPT = 65536;
 /** IORING_CQE_F_MORE: a multishot operation's completion with more to come. */
 const IORING_CQE_F_MORE = 1 << 1;
 
-/** IORING_TIMEOUT_ETIME_SUCCESS (5.16): a timeout's -ETIME does not fail its link. */
-const TIMEOUT_ETIME_SUCCESS = 0x20;
 
 /** The setup flags of `RingOptions`, checked, as the native constructor takes them. */
 function setupOptions(options: RingOptions | undefined, entries: number): Record<string, number | boolean | undefined> {
@@ -58,13 +56,6 @@ function releaseAtLeast(version: string): boolean {
   const [major = 0, minor = 0] = release().split('.').map((n) => Number.parseInt(n, 10));
   const [wantMajor = 0, wantMinor = 0] = version.split('.').map(Number);
   return major > wantMajor || (major === wantMajor && minor >= wantMinor);
-}
-
-/** A list of fds (or -1 for an empty slot), checked. */
-function fdList(fds: unknown, name: string): number[] {
-  if (!Array.isArray(fds)) throw invalidArgType(name, 'an instance of Array', fds);
-  fds.forEach((fd, i) => validateInteger(fd, `${name}[${i}]`, -1, 2 ** 31 - 1));
-  return fds as number[];
 }
 
 /** A signal that aborts when either does (AbortSignal.any needs Node 20.3). */
@@ -267,15 +258,15 @@ export class Ring extends CompletionSource<NativeRing> {
    * EBUSY if files are already registered, EMFILE past RLIMIT_NOFILE.
    */
   registerFiles(fds: readonly number[]): void {
-    const list = fdList(fds, 'fds');
-    this.#register('io_uring_register', (n) => n.registerFiles(list));
+    validateFdList(fds, 'fds');
+    this.#register('io_uring_register', (n) => n.registerFiles(fds));
   }
 
   /** Replaces registered files from index `offset` (IORING_REGISTER_FILES_UPDATE, 5.5). Returns how many. */
   updateFiles(offset: number, fds: readonly number[]): number {
     validateInteger(offset, 'offset', 0, 2 ** 31 - 1);
-    const list = fdList(fds, 'fds');
-    return this.#register('io_uring_register', (n) => n.updateFiles(offset, list));
+    validateFdList(fds, 'fds');
+    return this.#register('io_uring_register', (n) => n.updateFiles(offset, fds));
   }
 
   /** Drops the registered files (IORING_UNREGISTER_FILES, kernel 5.1). */
@@ -433,12 +424,7 @@ export class Ring extends CompletionSource<NativeRing> {
       validateSignal(signal);
       validateBoolean(options?.hardlink, 'options.hardlink');
       if (options?.hardlink === true) link = SQE_HARDLINK;
-      if (options?.timeout !== undefined) {
-        const t = options.timeout;
-        if (typeof t !== 'number') throw invalidArgType('options.timeout', 'of type number', t);
-        if (!(t >= 0 && t <= 1e12)) throw outOfRange('options.timeout', '>= 0 && <= 1000000000000', t);
-        timeout = t;
-      }
+      if (options?.timeout !== undefined) timeout = milliseconds(options.timeout, 'options.timeout');
       if (this.destroyed || this.native === undefined) throw useAfterClose('The ring');
       // Each operation is one SQE, and one more with its own { timeout }.
       const sqes = ops.reduce((n, p) => n + (p.timeout >= 0 ? 2 : 1), 0);
@@ -457,8 +443,7 @@ export class Ring extends CompletionSource<NativeRing> {
       const last = i === ops.length - 1;
       const prepared = p;
       if (!last) prepared.flags |= link;
-      // A timeout's -ETIME is its success: it must not break the chain (5.16).
-      if (prepared.op === 'timeout') prepared.nums[2] |= TIMEOUT_ETIME_SUCCESS;
+      prepared.linked?.();
       prepared.signal = prepared.signal === undefined ? signal : signal === undefined ? prepared.signal : anySignal(prepared.signal, signal);
       const extra: TrackExtra = {};
       extras.push(extra);

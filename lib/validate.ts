@@ -64,6 +64,12 @@ export function validateViews(value: unknown, name: string): asserts value is Ar
   value.forEach((v, i) => validateView(v, `${name}[${i}]`));
 }
 
+/** A list of fds (or -1 for an empty registered-file slot), checked. */
+export function validateFdList(value: unknown, name: string): asserts value is number[] {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
+  value.forEach((fd, i) => validateInteger(fd, `${name}[${i}]`, -1, INT32_MAX));
+}
+
 /** IOV_MAX: the most iovecs one readv/writev takes. */
 export const IOV_MAX = 1024;
 

@@ -1,6 +1,6 @@
 //! The batch path on the ring: entries (validated in `iobuf::batch`) become
 //! IORING_OP_READ_FIXED / WRITE_FIXED / FSYNC / NOP / LINK_TIMEOUT SQEs on registered
-//! buffers, with the entry's IOSQE_* flags.
+//! buffers (the opcode table's entries), with the entry's IOSQE_* flags.
 
 use io_uring::opcode;
 use iobuf::batch::{parse_entry, sqe_flags_of, Entry};
@@ -28,14 +28,27 @@ pub fn op_for_entry(row: &[f64], fixed: Option<&FixedBuffers>) -> Result<(Op, u8
         Entry::LinkTimeout { ms } => Op::link_timeout(ms),
         Entry::Fsync { fd, datasync } => Op::fsync(fd, datasync),
         Entry::Rw {
-            write,
+            write: false,
             fd,
             buf,
             buf_index,
             offset,
             rw_flags,
-        } => Op::Fixed {
-            write,
+        } => Op::ReadFixed {
+            fd,
+            buf,
+            buf_index,
+            offset: offset.unwrap_or(CURRENT_POSITION),
+            rw_flags: rw_flags as i32,
+        },
+        Entry::Rw {
+            write: true,
+            fd,
+            buf,
+            buf_index,
+            offset,
+            rw_flags,
+        } => Op::WriteFixed {
             fd,
             buf,
             buf_index,

@@ -79,12 +79,17 @@ fn timespec(a: &mut dyn OpArgs) -> io::Result<Box<types::Timespec>> {
     if !(ms.is_finite() && ms >= 0.0) {
         return Err(invalid());
     }
+    Ok(timespec_of(ms))
+}
+
+/// `ms` (finite, >= 0) milliseconds as a timespec the op owns.
+fn timespec_of(ms: f64) -> Box<types::Timespec> {
     let ns = (ms * 1e6) as u64;
-    Ok(Box::new(
+    Box::new(
         types::Timespec::new()
             .sec(ns / 1_000_000_000)
             .nsec((ns % 1_000_000_000) as u32),
-    ))
+    )
 }
 
 /// `buf` if it holds at least `min` bytes (memory the kernel fills whole), else EINVAL.
@@ -661,29 +666,6 @@ ops! {
     @output(res; fds) filled(std::slice::from_ref(fds), 8);
 
     @internal {
-        /// IORING_OP_READ_FIXED / IORING_OP_WRITE_FIXED, kernel 5.1: `buf` is a window
-        /// of the ring's registered buffer `buf_index` (see `batch::FixedBuffers`).
-        /// `rw_flags` are RWF_* flags as for preadv2/pwritev2.
-        Fixed {
-            write: bool,
-            fd: RawFd,
-            buf: IoBuf,
-            buf_index: u16,
-            offset: u64,
-            rw_flags: i32,
-        }
-        build if *write {
-            opcode::WriteFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
-                .offset(*offset)
-                .rw_flags(*rw_flags)
-                .build()
-        } else {
-            opcode::ReadFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
-                .offset(*offset)
-                .rw_flags(*rw_flags)
-                .build()
-        };
-
         /// IORING_OP_ASYNC_CANCEL, kernel 5.5: cancels the op with id `target`.
         Cancel { target: u64 }
         build opcode::AsyncCancel::new(*target).build();
@@ -739,7 +721,7 @@ impl Op {
     pub fn link_timeout(ms: f64) -> Op {
         let ms = if ms >= 0.0 { ms.min(1e12) } else { 0.0 };
         Op::LinkTimeout {
-            ts: timespec(&mut ArgList::new([ms])).expect("a non-negative number"),
+            ts: timespec_of(ms),
         }
     }
 

@@ -105,6 +105,9 @@ pub enum Reaped<T> {
     },
 }
 
+/// How long a cancel keeps being retried at once for an op that is just starting.
+const CANCEL_RETRY_FOR: Duration = Duration::from_secs(2);
+
 /// io_uring_enter flag: wait for (and flush overflowed) completions (uapi, kernel 5.1).
 const IORING_ENTER_GETEVENTS: u32 = 1;
 
@@ -203,8 +206,9 @@ struct Slot<T> {
     timer: u64,
     /// The timer's result, once reaped before the op (-ETIME: it fired).
     timer_result: i32,
-    /// Cancels sent and answered -ENOENT (a linked op that has not started yet).
-    cancel_misses: u16,
+    /// When a cancel first found this op not started yet (-ENOENT) with nothing else
+    /// in the kernel: retries at once stop some time after it.
+    first_miss: Option<Instant>,
 }
 
 type SlotTable<T> = IdMap<Slot<T>>;
@@ -310,11 +314,6 @@ impl<T> Ring<T> {
 
     pub fn cq_entries(&self) -> u32 {
         self.uring.params().cq_entries()
-    }
-
-    /// Whether the kernel supports `opcode` (IORING_REGISTER_PROBE, kernel 5.6).
-    pub fn supports(&self, opcode: u8) -> bool {
-        self.supported_opcodes().contains(&opcode)
     }
 
     /// Every opcode the kernel supports (IORING_REGISTER_PROBE, kernel 5.6; empty
@@ -621,7 +620,7 @@ impl<T> Ring<T> {
                 chain: 0,
                 timer: 0,
                 timer_result: 0,
-                cancel_misses: 0,
+                first_miss: None,
             },
         );
         if urgent {
@@ -1048,8 +1047,8 @@ impl<T> Ring<T> {
 
     /// Op `target` was not found by a cancel (not started yet). If other ops are in the
     /// kernel, try again when one completes (`after_reap`); if none is, the op is
-    /// starting now: try again on the next flush, after a wake-up of the loop, a
-    /// bounded number of times.
+    /// starting now (the kernel issues it from task work): try again on the next flush,
+    /// after a wake-up of the loop, for up to `CANCEL_RETRY_FOR`.
     fn cancel_later(&mut self, target: u64) {
         let others = self.slots.iter().any(|(&id, s)| {
             id != target && s.state == SlotState::InKernel && !matches!(s.owner, Owner::Internal)
@@ -1059,8 +1058,8 @@ impl<T> Ring<T> {
             return;
         }
         if let Some(slot) = self.slots.get_mut(&target) {
-            if slot.cancel_misses < 64 {
-                slot.cancel_misses += 1;
+            let first = *slot.first_miss.get_or_insert_with(Instant::now);
+            if first.elapsed() < CANCEL_RETRY_FOR {
                 self.cancel_soon.push(target);
                 self.notify();
             }
