@@ -31,8 +31,7 @@ impl Delivered for Completion<Targets> {
         if let Some(batch) = &self.batch {
             return vec![(0, batch.as_bytes())];
         }
-        // SAFETY: a Completion exists only once its io_event was reaped.
-        unsafe { self.request.output(self.result) }
+        Completion::outputs(self)
     }
     fn take_targets(&mut self) -> Targets {
         std::mem::replace(&mut self.user, Targets::NONE)

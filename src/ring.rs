@@ -31,8 +31,7 @@ impl Delivered for Completion<Targets> {
         if let Some(batch) = &self.batch {
             return vec![(0, batch.as_bytes())];
         }
-        // SAFETY: a Completion exists only once its CQE was reaped.
-        unsafe { self.op.output(self.result) }
+        Completion::outputs(self)
     }
     fn take_targets(&mut self) -> Targets {
         std::mem::replace(&mut self.user, Targets::NONE)
@@ -74,7 +73,7 @@ impl Backend for Ring<Targets> {
                 id,
                 result,
                 flags,
-                op: Op::Nop {},
+                op: None,
                 user: Targets::NONE,
                 batch: None,
             }),

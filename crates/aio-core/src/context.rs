@@ -2,15 +2,15 @@
 //! request's iocb (boxed: io_cancel finds a request by its address), buffers and iovec
 //! array belong to its slot from `push` until its io_event is reaped.
 
-use std::collections::VecDeque;
 use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use iobuf::batch::{BatchResults, Batches, FixedBuffers};
-use iobuf::{EventFd, IdMap};
+use iobuf::batch::{BatchResults, FixedBuffers};
+use iobuf::inflight::{InFlight, Owner, Reaped, SlotState};
+use iobuf::EventFd;
 
 use crate::abi::{AioContext, IoEvent, Iocb};
 use crate::batch::request_for_entry;
@@ -23,44 +23,36 @@ pub const TEARDOWN_DEADLINE: Duration = Duration::from_secs(10);
 /// A completed request handed back with the memory it owned.
 ///
 /// For a whole batch (`push_batch`), `result` is the number of entries (or
-/// -ECANCELED if the batch was cancelled), `request` is `Request::Noop` and `batch`
-/// holds the per-entry results.
+/// -ECANCELED if the batch was cancelled), `request` is `None` and `batch` holds the
+/// per-entry results.
 #[derive(Debug)]
 pub struct Completion<T> {
     pub id: u64,
     /// io_event.res: bytes, poll revents, or a negated errno.
     pub result: i64,
     pub res2: i64,
-    pub request: Request,
+    /// The request's memory, reaped: `request.outputs(result)` reads what the kernel
+    /// wrote.
+    pub request: Option<Reaped<Request>>,
     pub user: T,
     pub batch: Option<BatchResults>,
 }
 
-/// Who a request in the table belongs to.
-#[derive(Debug)]
-enum Owner<T> {
-    Caller(T),
-    /// One entry of batch `batch`, at row `index`.
-    Member {
-        batch: u64,
-        index: u32,
-    },
+impl<T> Completion<T> {
+    /// The bytes the kernel read into memory the request owned, to copy out.
+    pub fn outputs(&self) -> Vec<(usize, &[u8])> {
+        self.request
+            .as_ref()
+            .map_or_else(Vec::new, |request| request.outputs(self.result))
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SlotState {
-    Queued,
-    InKernel,
-    SettledLocally,
-}
-
+/// What the in-flight table keeps per request: its iocb (boxed: io_cancel finds a
+/// request by its address) and the memory the iocb points into.
 #[derive(Debug)]
-struct Slot<T> {
+struct Entry {
     iocb: Box<Iocb>,
     request: Request,
-    owner: Owner<T>,
-    state: SlotState,
-    cancel_requested: bool,
 }
 
 /// A kernel AIO context (io_setup) whose completions signal an eventfd
@@ -68,18 +60,11 @@ struct Slot<T> {
 pub struct Context<T> {
     ctx: AioContext,
     max_events: usize,
-    slots: IdMap<Slot<T>>,
-    backlog: VecDeque<u64>,
-    local: Vec<(u64, i64)>,
-    in_kernel: usize,
-    next_id: u64,
+    table: InFlight<Entry, T>,
     eventfd: EventFd,
     events: Vec<IoEvent>,
     submits: u64,
     submit_batch: usize,
-    /// Caller requests and asynchronous batches accepted and not yet delivered.
-    user_pending: usize,
-    batches: Batches<T>,
     /// Completions reaped during a synchronous run, delivered by the next `reap`.
     stash: Vec<Completion<T>>,
     pool: Option<Arc<FixedBuffers>>,
@@ -110,17 +95,11 @@ impl<T> Context<T> {
         Ok(Self {
             ctx,
             max_events: max_events as usize,
-            slots: IdMap::default(),
-            backlog: VecDeque::new(),
-            local: Vec::new(),
-            in_kernel: 0,
-            next_id: 1,
+            table: InFlight::default(),
             eventfd,
             events: vec![IoEvent::default(); max_events.min(1024) as usize],
             submits: 0,
             submit_batch: usize::MAX,
-            user_pending: 0,
-            batches: Batches::default(),
             stash: Vec::new(),
             pool: None,
         })
@@ -136,7 +115,7 @@ impl<T> Context<T> {
 
     /// Caller requests and batches accepted and not yet reaped.
     pub fn pending(&self) -> usize {
-        self.user_pending
+        self.table.pending()
     }
 
     /// The buffers batch entries use (AIO registers nothing with the kernel: the pool
@@ -151,7 +130,7 @@ impl<T> Context<T> {
 
     /// Whether `reap` would deliver something without waiting for the eventfd.
     pub fn has_completions(&self) -> bool {
-        !self.stash.is_empty() || !self.local.is_empty() || self.batches.has_finished()
+        !self.stash.is_empty() || self.table.has_local() || self.table.has_finished_batches()
     }
 
     /// io_submit calls made so far.
@@ -169,19 +148,20 @@ impl<T> Context<T> {
     }
 
     pub fn has_unsubmitted(&self) -> bool {
-        !self.backlog.is_empty()
+        !self.table.backlog().is_empty()
     }
 
     /// Accepts a request; it goes to the kernel at the next `flush`, or at once with
     /// the ones before it when that makes `submit_batch` queued.
     pub fn push(&mut self, request: Request, options: RequestOptions, user: T) -> u64 {
-        self.user_pending += 1;
         let id = self.insert(request, options, Owner::Caller(user));
         // A full io_submit's worth goes in now rather than at the next `flush`: the
         // device starts on it while the caller prepares the rest (O_DIRECT QD32 on
         // virtio: 0.84x of fio libaio when submitting at the end of the JS turn, 0.98x
         // when submitting as soon as `submit_batch` are queued).
-        if self.backlog.len() >= self.submit_batch && self.in_kernel < self.max_events {
+        if self.table.backlog().len() >= self.submit_batch
+            && self.table.in_kernel() < self.max_events
+        {
             self.flush();
         }
         id
@@ -191,20 +171,24 @@ impl<T> Context<T> {
     /// and a refused row settles alone without reaching the kernel. The batch is
     /// delivered once, as a whole, when its last request completes.
     pub fn push_batch(&mut self, entries: &[f64], user: T) -> u64 {
-        self.user_pending += 1;
         self.start_batch(entries, Some(user))
     }
 
     fn start_batch(&mut self, entries: &[f64], user: Option<T>) -> u64 {
-        let batch = self.next_id;
-        self.next_id += 1;
         let pool = self.pool.clone();
-        let mut batches = std::mem::take(&mut self.batches);
-        let done = batches.start(batch, entries, user, |row, index| {
-            let (request, options) = request_for_entry(row, pool.as_deref())?;
-            Ok(self.insert(request, options, Owner::Member { batch, index }))
-        });
-        self.batches = batches;
+        let resfd = self.eventfd.fd();
+        let (batch, done) = self
+            .table
+            .start_batch(entries, user, |table, row, index, batch| {
+                let (request, options) = request_for_entry(row, pool.as_deref())?;
+                Ok(insert(
+                    table,
+                    resfd,
+                    request,
+                    options,
+                    Owner::Member { batch, index },
+                ))
+            });
         if done {
             self.eventfd.notify();
         }
@@ -221,13 +205,14 @@ impl<T> Context<T> {
             self.flush();
             self.clear_eventfd();
             self.reap(|c| stash.push(c));
-            if let Some(run) = self.batches.take_run(batch) {
+            if let Some(run) = self.table.take_run(batch) {
                 break run;
             }
             // Requests in the kernel will signal the eventfd. With none there, the rest
             // wait in the backlog for the next flush (after a pause if the kernel said
             // EAGAIN).
-            self.eventfd.wait(if self.in_kernel > 0 { -1 } else { 1 });
+            self.eventfd
+                .wait(if self.table.in_kernel() > 0 { -1 } else { 1 });
         };
         self.stash = stash;
         if !self.stash.is_empty() {
@@ -239,27 +224,11 @@ impl<T> Context<T> {
     }
 
     fn insert(&mut self, request: Request, options: RequestOptions, owner: Owner<T>) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        let iocb = Box::new(request.iocb(id, options, self.eventfd.fd()));
-        self.slots.insert(
-            id,
-            Slot {
-                iocb,
-                request,
-                owner,
-                state: SlotState::Queued,
-                cancel_requested: false,
-            },
-        );
-        self.backlog.push_back(id);
-        id
+        insert(&mut self.table, self.eventfd.fd(), request, options, owner)
     }
 
     fn settle_locally(&mut self, id: u64, result: i64) {
-        if let Some(slot) = self.slots.get_mut(&id) {
-            slot.state = SlotState::SettledLocally;
-            self.local.push((id, result));
+        if self.table.settle_locally(id, result) {
             self.eventfd.notify();
         }
     }
@@ -271,34 +240,36 @@ impl<T> Context<T> {
     pub fn flush(&mut self) {
         let mut batch: Vec<*mut Iocb> = Vec::new();
         let mut ids: Vec<u64> = Vec::new();
-        while !self.backlog.is_empty() && self.in_kernel < self.max_events {
+        while !self.table.backlog().is_empty() && self.table.in_kernel() < self.max_events {
             ids.clear();
             batch.clear();
-            let room = (self.max_events - self.in_kernel).min(self.submit_batch);
-            for &id in self.backlog.iter().take(room) {
-                let slot = self.slots.get_mut(&id).expect("backlog ids have slots");
-                ids.push(id);
-                batch.push(&mut *slot.iocb as *mut Iocb);
+            let room = (self.max_events - self.table.in_kernel()).min(self.submit_batch);
+            ids.extend(self.table.backlog().iter().take(room));
+            for &id in &ids {
+                let entry = &mut self
+                    .table
+                    .slot_mut(id)
+                    .expect("backlog ids have slots")
+                    .payload;
+                batch.push(&mut *entry.iocb as *mut Iocb);
             }
             self.submits += 1;
             // SAFETY: each iocb is boxed in its slot and points only at memory the
-            // slot's request owns; slots leave the table only when reaped.
+            // slot's request owns; slots leave the table only when reaped. The kernel
+            // reads each iocb and writes its `aio_key`, through the pointers taken
+            // from `&mut` above, while nothing else refers to them.
             match unsafe { sys::io_submit(self.ctx, &batch) } {
                 Ok(n) => {
                     for &id in &ids[..n] {
-                        self.backlog.pop_front();
-                        self.slots
-                            .get_mut(&id)
-                            .expect("submitted ids have slots")
-                            .state = SlotState::InKernel;
+                        self.table.pop_queued();
+                        self.table.to_kernel(id);
                     }
-                    self.in_kernel += n;
                     if n == 0 {
                         break;
                     }
                 }
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                    if self.in_kernel == 0 {
+                    if self.table.in_kernel() == 0 {
                         // Nothing in flight will wake the loop: wake it to retry.
                         self.eventfd.notify();
                     }
@@ -306,7 +277,7 @@ impl<T> Context<T> {
                 }
                 Err(e) => {
                     // The first iocb was refused; the kernel took none of the batch.
-                    let id = self.backlog.pop_front().expect("batch was not empty");
+                    let id = self.table.pop_queued().expect("batch was not empty");
                     self.settle_locally(id, -i64::from(e.raw_os_error().unwrap_or(libc::EIO)));
                 }
             }
@@ -321,33 +292,27 @@ impl<T> Context<T> {
     /// A batch id cancels every request of the batch; it then completes with
     /// -ECANCELED, each row holding its request's own result.
     pub fn cancel(&mut self, id: u64) -> bool {
-        if self.batches.contains(id) {
-            let Some(members) = self.batches.cancel(id) else {
-                return false;
-            };
-            for member in members {
-                self.cancel_request(member);
-            }
-            return true;
-        }
-        matches!(
-            self.slots.get(&id).map(|s| &s.owner),
-            Some(Owner::Caller(_))
-        ) && self.cancel_request(id)
-    }
-
-    fn cancel_request(&mut self, id: u64) -> bool {
-        let Some(slot) = self.slots.get_mut(&id) else {
+        let Some(targets) = self.table.cancel_targets(id) else {
             return false;
         };
+        for target in targets {
+            self.cancel_request(target);
+        }
+        true
+    }
+
+    fn cancel_request(&mut self, id: u64) {
+        let Some(slot) = self.table.slot_mut(id) else {
+            return;
+        };
         slot.cancel_requested = true;
-        match slot.state {
+        match slot.state() {
             SlotState::Queued => {
-                self.backlog.retain(|&queued| queued != id);
+                self.table.unqueue(id);
                 self.settle_locally(id, -i64::from(libc::ECANCELED));
             }
             SlotState::InKernel => {
-                let iocb = &mut *slot.iocb as *mut Iocb;
+                let iocb = &mut *slot.payload.iocb as *mut Iocb;
                 // SAFETY: the iocb is in flight on this context and still boxed in
                 // its slot. EINPROGRESS (cancel queued) and EINVAL (not cancellable)
                 // both mean the event still arrives through the ring.
@@ -355,13 +320,10 @@ impl<T> Context<T> {
             }
             SlotState::SettledLocally => {}
         }
-        true
     }
 
     pub fn cancel_all(&mut self) {
-        self.batches.cancel_all();
-        let ids: Vec<u64> = self.slots.keys().copied().collect();
-        for id in ids {
+        for id in self.table.cancel_all_targets() {
             self.cancel_request(id);
         }
     }
@@ -376,49 +338,53 @@ impl<T> Context<T> {
         for c in self.stash.drain(..) {
             deliver(c);
         }
-        let mut finished: Vec<(u64, i64, i64)> =
-            self.local.drain(..).map(|(id, res)| (id, res, 0)).collect();
+        let mut finished: Vec<(u64, i64, i64, bool)> = self
+            .table
+            .take_local()
+            .into_iter()
+            .map(|(id, res)| (id, res, 0, false))
+            .collect();
         loop {
             let n =
                 sys::io_getevents(self.ctx, 0, &mut self.events, Some(Duration::ZERO)).unwrap_or(0);
-            finished.extend(self.events[..n].iter().map(|e| (e.data, e.res, e.res2)));
-            self.in_kernel -= n;
+            finished.extend(
+                self.events[..n]
+                    .iter()
+                    .map(|e| (e.data, e.res, e.res2, true)),
+            );
             if n < self.events.len() {
                 break;
             }
         }
-        for (id, result, res2) in finished {
-            if let Some(slot) = self.slots.remove(&id) {
-                // A cancelled IOCB_CMD_POLL completes with no events (0), which a real
-                // poll completion never reports: say what happened.
-                let cancelled_poll = slot.cancel_requested
-                    && result == 0
-                    && matches!(slot.request, Request::Poll { .. });
-                let result = if cancelled_poll {
-                    -i64::from(libc::ECANCELED)
-                } else {
-                    result
-                };
-                match slot.owner {
-                    Owner::Caller(user) => {
-                        self.user_pending -= 1;
-                        delivered += 1;
-                        deliver(Completion {
-                            id,
-                            result,
-                            res2,
-                            request: slot.request,
-                            user,
-                            batch: None,
-                        });
-                    }
-                    Owner::Member { batch, index } => {
-                        self.batches.record(batch, index, result, res2 as f64);
-                    }
-                }
-            }
+        for (id, result, res2, from_kernel) in finished {
+            let Some(done) = self.table.reaped(id, from_kernel) else {
+                continue;
+            };
+            // A cancelled IOCB_CMD_POLL completes with no events (0), which a real
+            // poll completion never reports: say what happened.
+            let cancelled_poll = done.cancel_requested
+                && result == 0
+                && matches!(done.payload.get().request, Request::Poll { .. });
+            let result = if cancelled_poll {
+                -i64::from(libc::ECANCELED)
+            } else {
+                result
+            };
+            let now = self
+                .table
+                .settle(done, result, res2 as f64, |id, memory, user| {
+                    deliver(Completion {
+                        id,
+                        result,
+                        res2,
+                        request: Some(memory.map(|entry| entry.request)),
+                        user,
+                        batch: None,
+                    })
+                });
+            delivered += usize::from(now);
         }
-        let batches = self.batches.deliver_finished(|done| {
+        let batches = self.table.deliver_batches(|done| {
             deliver(Completion {
                 id: done.id,
                 result: if done.cancelled {
@@ -427,12 +393,11 @@ impl<T> Context<T> {
                     done.results.len() as i64
                 },
                 res2: 0,
-                request: Request::Noop,
+                request: None,
                 user: done.user,
                 batch: Some(done.results),
             })
         });
-        self.user_pending -= batches;
         delivered + batches
     }
 
@@ -446,7 +411,7 @@ impl<T> Context<T> {
         iobuf::drain_until(eventfd, deadline, || {
             self.flush();
             self.reap(&mut deliver);
-            self.slots.is_empty() && self.batches.is_empty()
+            self.table.is_empty()
         })
     }
 
@@ -460,13 +425,35 @@ impl<T> Context<T> {
 
 impl<T> Drop for Context<T> {
     fn drop(&mut self) {
-        if !self.slots.is_empty() && !self.shutdown(Instant::now() + TEARDOWN_DEADLINE, drop) {
-            // The kernel still holds requests that point into our slots: leak them
-            // (and the context) rather than free memory it may write.
-            std::mem::forget(std::mem::take(&mut self.slots));
+        if !self.table.is_empty() && !self.shutdown(Instant::now() + TEARDOWN_DEADLINE, drop) {
+            // The kernel still holds requests that point into our slots: the table
+            // leaks them when dropped, and the context is not destroyed, rather than
+            // freeing memory it may write.
             return;
         }
         // Nothing is outstanding, so io_destroy cannot block on our memory.
         let _ = sys::io_destroy(self.ctx);
     }
+}
+
+/// Queues `request` in `table` with its iocb, whose completion signals `resfd`.
+fn insert<T>(
+    table: &mut InFlight<Entry, T>,
+    resfd: RawFd,
+    request: Request,
+    options: RequestOptions,
+    owner: Owner<T>,
+) -> u64 {
+    // The iocb carries the request's id, known only once the table assigned it.
+    let id = table.insert(
+        Entry {
+            iocb: Box::default(),
+            request,
+        },
+        owner,
+        false,
+    );
+    let entry = &mut table.slot_mut(id).expect("just inserted").payload;
+    *entry.iocb = entry.request.iocb(id, options, resfd);
+    id
 }

@@ -123,12 +123,11 @@ impl Request {
             ..Iocb::default()
         }
     }
+}
 
+impl iobuf::inflight::Outputs for Request {
     /// Bytes to copy out of owned buffers after a completion with `result`.
-    ///
-    /// # Safety
-    /// The request's io_event must have been reaped.
-    pub unsafe fn output(&self, result: i64) -> Vec<(usize, &[u8])> {
+    unsafe fn outputs(&self, result: i64) -> Vec<(usize, &[u8])> {
         if result <= 0 {
             return Vec::new();
         }

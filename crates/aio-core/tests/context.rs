@@ -114,8 +114,7 @@ fn o_direct_write_then_read_32_in_flight() {
     }
     for c in wait_for(&mut ctx, 32) {
         assert_eq!(c.result, 4096);
-        // SAFETY: the event was reaped.
-        let out = unsafe { c.request.output(c.result) };
+        let out = c.outputs();
         assert!(
             out[0].1.iter().all(|&b| b == c.user as u8 + 1),
             "block {} has the wrong bytes",
@@ -174,8 +173,7 @@ fn preadv_scatters_in_order() {
     ctx.push(Request::preadv(file.as_raw_fd(), bufs, 0), no_options(), 0);
     let c = wait_for(&mut ctx, 1).pop().unwrap();
     assert_eq!(c.result, 10);
-    // SAFETY: the event was reaped.
-    let out = unsafe { c.request.output(c.result) };
+    let out = c.outputs();
     assert_eq!(out, vec![(0, &b"012"[..]), (1, &b"3456789"[..])]);
 }
 
@@ -263,8 +261,7 @@ fn queue_beyond_max_events() {
     }
     let done = wait_for(&mut ctx, 10_000);
     for c in &done {
-        // SAFETY: the event was reaped.
-        let out = unsafe { c.request.output(c.result) };
+        let out = c.outputs();
         assert_eq!(out[0].1, &c.user.to_le_bytes()[..]);
     }
     assert_eq!(ctx.pending(), 0);

@@ -2,6 +2,7 @@
 //! from a caller who could free, move or detach it while an operation is in flight.
 
 pub mod batch;
+pub mod inflight;
 
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;

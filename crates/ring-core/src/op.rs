@@ -160,6 +160,13 @@ unsafe fn filled(bufs: &[IoBuf], result: i32) -> Vec<(usize, &[u8])> {
     unsafe { iobuf::filled(bufs, result.max(0) as usize) }
 }
 
+impl iobuf::inflight::Outputs for Op {
+    unsafe fn outputs(&self, result: i64) -> Vec<(usize, &[u8])> {
+        // SAFETY: the caller (`Reaped::outputs`) guarantees the completion was reaped.
+        unsafe { self.output(i32::try_from(result).unwrap_or(-libc::EINVAL)) }
+    }
+}
+
 /// One row of the opcode table, as the probe and the docs see it.
 #[derive(Debug, Clone, Copy)]
 pub struct OpInfo {
@@ -236,9 +243,9 @@ macro_rules! ops {
             ///
             /// # Safety
             /// Call only after this op's completion has been reaped (the kernel is done
-            /// with its memory).
+            /// with its memory): `iobuf::inflight::Reaped::outputs` does.
             #[allow(unused_variables)]
-            pub unsafe fn output(&self, result: i32) -> Vec<(usize, &[u8])> {
+            unsafe fn output(&self, result: i32) -> Vec<(usize, &[u8])> {
                 if result < 0 {
                     return Vec::new();
                 }

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{squeue, IoUring, Probe};
+use iobuf::inflight::{Finished, InFlight, Owner, Reaped as ReapedMemory, SlotState};
 use iobuf::{EventFd, IdMap};
 
 use crate::batch::{op_for_entry, FixedBuffers};
 use crate::op::Op;
-use iobuf::batch::{BatchResults, Batches};
+use iobuf::batch::BatchResults;
 
 /// How long teardown waits for the kernel to hand back every in-flight op before it
 /// gives up and leaks the ring (leaking is safe; freeing memory the kernel may still
@@ -148,7 +149,7 @@ pub struct SqeOptions {
 /// A completed operation handed back to its owner, with the memory it owned.
 ///
 /// For a whole batch (`push_batch`), `result` is the number of entries (or
-/// -ECANCELED if the batch was cancelled), `op` is `Op::Nop {}` and `batch` holds the
+/// -ECANCELED if the batch was cancelled), `op` is `None` and `batch` holds the
 /// per-entry results.
 #[derive(Debug)]
 pub struct Completion<T> {
@@ -156,45 +157,34 @@ pub struct Completion<T> {
     /// The CQE's `res`: a count or value when >= 0, a negated errno when < 0.
     pub result: i32,
     pub flags: u32,
-    pub op: Op,
+    /// The op's memory, reaped: `op.outputs(result)` reads what the kernel wrote.
+    pub op: Option<ReapedMemory<Op>>,
     pub user: T,
     pub batch: Option<BatchResults>,
 }
 
+impl<T> Completion<T> {
+    /// The bytes the kernel produced into memory the op owned, to copy out to the
+    /// caller's targets (see `Op::output`).
+    pub fn outputs(&self) -> Vec<(usize, &[u8])> {
+        self.op
+            .as_ref()
+            .map_or_else(Vec::new, |op| op.outputs(i64::from(self.result)))
+    }
+}
+
 /// A completion read off the CQ, before delivery.
 enum Ready<T> {
-    Final(u64, Slot<T>, i32, u32),
+    Final(Finished<Entry, T>, i32, u32),
     More(u64, i32, u32),
     Message(u64, i32, u32),
 }
 
-/// Who an op in the table belongs to.
+/// What the in-flight table keeps per op: the op (its memory) and the ring's
+/// bookkeeping for it.
 #[derive(Debug)]
-enum Owner<T> {
-    /// A caller op, delivered on its own.
-    Caller(T),
-    /// One entry of batch `batch`, at row `index`.
-    Member { batch: u64, index: u32 },
-    /// The ring's own op (a cancel): consumed in `reap`, never delivered.
-    Internal,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SlotState {
-    /// In the backlog: not yet in the submission queue.
-    Queued,
-    /// In the submission queue or consumed by the kernel: only a CQE frees it.
-    InKernel,
-    /// Settled without the kernel (cancelled while queued); reported at the next reap.
-    SettledLocally,
-}
-
-#[derive(Debug)]
-struct Slot<T> {
+struct Entry {
     op: Op,
-    owner: Owner<T>,
-    state: SlotState,
-    cancel_requested: bool,
     /// IOSQE_* flags of its SQE.
     flags: squeue::Flags,
     /// The id of the first op of its linked chain (0: not linked). A chain goes into
@@ -211,21 +201,29 @@ struct Slot<T> {
     first_miss: Option<Instant>,
 }
 
-type SlotTable<T> = IdMap<Slot<T>>;
+impl Entry {
+    fn new(op: Op) -> Self {
+        Self {
+            op,
+            flags: squeue::Flags::empty(),
+            chain: 0,
+            timer: 0,
+            timer_result: 0,
+            first_miss: None,
+        }
+    }
+}
 
 /// An io_uring instance with an in-flight table.
 ///
-/// The one rule: memory an op owns lives in its slot from `push` until its completion
-/// is reaped. Slots leave the table only in `reap`. Dropping the ring cancels what is
-/// in flight and waits for every completion; if the kernel does not answer within
-/// `TEARDOWN_DEADLINE`, the ring and the slots are leaked rather than freed.
+/// The one rule: memory an op owns lives in its slot of the shared in-flight table
+/// (`iobuf::inflight`) from `push` until its completion is reaped. Dropping the ring
+/// cancels what is in flight and waits for every completion; if the kernel does not
+/// answer within `TEARDOWN_DEADLINE`, the ring and the slots are leaked rather than
+/// freed.
 pub struct Ring<T> {
     uring: ManuallyDrop<IoUring>,
-    slots: SlotTable<T>,
-    backlog: VecDeque<u64>,
-    local: Vec<(u64, i32)>,
-    next_id: u64,
-    in_kernel: usize,
+    table: InFlight<Entry, T>,
     /// Ids whose SQEs are in the submission queue but not yet consumed by the kernel,
     /// oldest first (the kernel consumes in order).
     in_sq: VecDeque<u64>,
@@ -233,11 +231,9 @@ pub struct Ring<T> {
     /// every op not already in the kernel settles with this errno.
     broken: Option<i32>,
     kernel_limit: usize,
-    user_pending: usize,
     eventfd: ManuallyDrop<EventFd>,
     reaped: Vec<(u64, i32, u32)>,
     enters: u64,
-    batches: Batches<T>,
     /// Completions reaped during a synchronous run, delivered by the next `reap`.
     stash: Vec<Reaped<T>>,
     fixed: Option<Arc<FixedBuffers>>,
@@ -247,7 +243,7 @@ pub struct Ring<T> {
     open_chain: Option<u64>,
     /// Reaped ops whose link timeout's CQE has not arrived yet, by timer id: the
     /// timer's result decides whether -ECANCELED means "timed out" (-ETIME).
-    parked: IdMap<(u64, Slot<T>, i32, u32)>,
+    parked: IdMap<(Finished<Entry, T>, i32, u32)>,
     /// Linked ops whose cancel found nothing (they had not started): a cancel goes
     /// again when an op of their chain completes.
     cancel_retries: Vec<u64>,
@@ -276,19 +272,13 @@ impl<T> Ring<T> {
         let kernel_limit = uring.params().cq_entries() as usize;
         Ok(Self {
             uring: ManuallyDrop::new(uring),
-            slots: SlotTable::default(),
-            backlog: VecDeque::new(),
-            local: Vec::new(),
-            next_id: 1,
-            in_kernel: 0,
+            table: InFlight::default(),
             in_sq: VecDeque::new(),
             broken: None,
             kernel_limit,
-            user_pending: 0,
             eventfd: ManuallyDrop::new(eventfd),
             reaped: Vec::new(),
             enters: 0,
-            batches: Batches::default(),
             stash: Vec::new(),
             fixed: None,
             submit_batch: match options.submit_batch {
@@ -380,13 +370,13 @@ impl<T> Ring<T> {
 
     /// Caller ops and batches accepted and not yet reaped (queued or in the kernel).
     pub fn pending(&self) -> usize {
-        self.user_pending
+        self.table.pending()
     }
 
     /// Every op the table holds, internal ones included. Zero means nothing the
     /// kernel could touch is outstanding.
     pub fn outstanding(&self) -> usize {
-        self.slots.len()
+        self.table.len()
     }
 
     /// How many times `flush` entered the kernel (io_uring_enter) so far.
@@ -396,7 +386,7 @@ impl<T> Ring<T> {
 
     /// Ops waiting for submission (backlog or not yet entered).
     pub fn has_unsubmitted(&mut self) -> bool {
-        !self.backlog.is_empty()
+        !self.table.backlog().is_empty()
             || !self.cancel_soon.is_empty()
             || !self.uring.submission().is_empty()
     }
@@ -412,7 +402,6 @@ impl<T> Ring<T> {
     /// `hardlink` join its chain, up to and including the first without.
     pub fn push_with(&mut self, op: Op, user: T, options: SqeOptions) -> u64 {
         let timeout = options.timeout_ms.map(Op::link_timeout);
-        self.user_pending += 1;
         let mut flags = squeue::Flags::empty();
         if options.drain {
             flags |= squeue::Flags::IO_DRAIN;
@@ -429,7 +418,9 @@ impl<T> Ring<T> {
         } else {
             squeue::Flags::IO_LINK
         };
-        let id = self.insert(op, Owner::Caller(user), false);
+        let id = self
+            .table
+            .insert(Entry::new(op), Owner::Caller(user), false);
         let linked = continues || timeout.is_some() || self.open_chain.is_some();
         let chain = if linked {
             self.open_chain.unwrap_or(id)
@@ -449,28 +440,30 @@ impl<T> Ring<T> {
         };
         self.mark(id, op_flags, chain);
         if let Some(timeout) = timeout {
-            let timer = self.insert(timeout, Owner::Internal, false);
+            let timer = self
+                .table
+                .insert(Entry::new(timeout), Owner::Internal, false);
             let timer_flags = if continues {
                 link
             } else {
                 squeue::Flags::empty()
             };
             self.mark(timer, timer_flags, chain);
-            if let Some(slot) = self.slots.get_mut(&timer) {
-                slot.timer = id;
+            if let Some(slot) = self.table.slot_mut(timer) {
+                slot.payload.timer = id;
             }
-            if let Some(slot) = self.slots.get_mut(&id) {
-                slot.timer = timer;
+            if let Some(slot) = self.table.slot_mut(id) {
+                slot.payload.timer = timer;
             }
         }
         self.open_chain = continues.then_some(chain);
         // Not while the kernel is pushing back (a full CQ, or SQEs left by EBUSY):
         // the loop's next flush retries then, rather than every push. Not in the
         // middle of a chain either.
-        if self.backlog.len() >= self.submit_batch
+        if self.table.backlog().len() >= self.submit_batch
             && self.open_chain.is_none()
             && self.in_sq.is_empty()
-            && self.in_kernel < self.kernel_limit
+            && self.table.in_kernel() < self.kernel_limit
         {
             // A failed enter settles what it stranded and marks the ring broken, so
             // this op is accounted for either way; the error itself is not the push's.
@@ -485,25 +478,19 @@ impl<T> Ring<T> {
         let Some(chain) = self.open_chain.take() else {
             return;
         };
-        if let Some(&last) = self.backlog.back() {
-            if self.slots.get(&last).is_some_and(|s| s.chain == chain) {
-                self.unlink(last);
+        if let Some(&last) = self.table.backlog().back() {
+            if self
+                .table
+                .slot(last)
+                .is_some_and(|s| s.payload.chain == chain)
+            {
+                unlink(&mut self.table, last);
             }
         }
     }
 
-    /// Takes the link flags off op `id` (the end of its chain).
-    fn unlink(&mut self, id: u64) {
-        if let Some(slot) = self.slots.get_mut(&id) {
-            slot.flags -= squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK;
-        }
-    }
-
     fn mark(&mut self, id: u64, flags: squeue::Flags, chain: u64) {
-        if let Some(slot) = self.slots.get_mut(&id) {
-            slot.flags = flags;
-            slot.chain = chain;
-        }
+        mark(&mut self.table, id, flags, chain);
     }
 
     /// Accepts a batch: `entries` holds rows of `ENTRY_FIELDS` values (see `batch`).
@@ -511,46 +498,43 @@ impl<T> Ring<T> {
     /// never reaches the kernel. The batch completes once, as a whole, when its last
     /// entry does: `reap` hands back a `Completion` with `batch` set and `user`.
     pub fn push_batch(&mut self, entries: &[f64], user: T) -> u64 {
-        self.user_pending += 1;
         self.start_batch(entries, Some(user))
     }
 
     fn start_batch(&mut self, entries: &[f64], user: Option<T>) -> u64 {
         // A batch never lands inside a chain.
         self.end_chain();
-        let batch = self.next_id;
-        self.next_id += 1;
         let fixed = self.fixed.clone();
-        let mut batches = std::mem::take(&mut self.batches);
         // Linked entries form chains like linked ops; an entry refused by validation
         // ends its chain at the entry before it.
         let mut open: Option<(u64, u64)> = None;
-        let done = batches.start(batch, entries, user, |row, index| {
-            let (op, sqe_flags) = match op_for_entry(row, fixed.as_deref()) {
-                Ok(entry) => entry,
-                Err(e) => {
-                    if let Some((_, last)) = open.take() {
-                        self.unlink(last);
+        let (batch, done) = self
+            .table
+            .start_batch(entries, user, |table, row, index, batch| {
+                let (op, sqe_flags) = match op_for_entry(row, fixed.as_deref()) {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        if let Some((_, last)) = open.take() {
+                            unlink(table, last);
+                        }
+                        return Err(e);
                     }
-                    return Err(e);
-                }
-            };
-            let flags = squeue::Flags::from_bits_truncate(sqe_flags);
-            let links = flags.intersects(squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK);
-            let id = self.insert(op, Owner::Member { batch, index }, false);
-            let chain = match open {
-                Some((chain, _)) => chain,
-                None if links => id,
-                None => 0,
-            };
-            self.mark(id, flags, chain);
-            open = links.then_some((chain, id));
-            Ok(id)
-        });
+                };
+                let flags = squeue::Flags::from_bits_truncate(sqe_flags);
+                let links = flags.intersects(squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK);
+                let id = table.insert(Entry::new(op), Owner::Member { batch, index }, false);
+                let chain = match open {
+                    Some((chain, _)) => chain,
+                    None if links => id,
+                    None => 0,
+                };
+                mark(table, id, flags, chain);
+                open = links.then_some((chain, id));
+                Ok(id)
+            });
         if let Some((_, last)) = open {
-            self.unlink(last);
+            unlink(&mut self.table, last);
         }
-        self.batches = batches;
         if done {
             self.notify();
         }
@@ -568,20 +552,17 @@ impl<T> Ring<T> {
         // go to the front of the backlog and past the CQ limit (extra CQEs wait in the
         // kernel's overflow list, IORING_FEAT_NODROP).
         self.sync_run = Some(batch);
-        let slots = &self.slots;
-        let members: Vec<u64> = self
-            .backlog
+        let table = &self.table;
+        let members: Vec<u64> = table
+            .backlog()
             .iter()
             .copied()
-            .filter(|id| {
-                slots.get(id).is_some_and(
-                    |s| matches!(s.owner, Owner::Member { batch: b, .. } if b == batch),
-                )
-            })
+            .filter(|&id| table.slot(id).is_some_and(|s| s.is_member_of(batch)))
             .collect();
-        self.backlog.retain(|id| !members.contains(id));
+        let backlog = self.table.backlog_mut();
+        backlog.retain(|id| !members.contains(id));
         for &id in members.iter().rev() {
-            self.backlog.push_front(id);
+            backlog.push_front(id);
         }
         // Completions of this run need no wake-up: IORING_CQ_EVENTFD_DISABLED (5.8;
         // ignored before) spares the kernel an eventfd signal per CQE.
@@ -589,11 +570,11 @@ impl<T> Ring<T> {
         let mut stash = std::mem::take(&mut self.stash);
         let run = loop {
             self.reap_all(|r| stash.push(r));
-            if let Some(run) = self.batches.take_run(batch) {
+            if let Some(run) = self.table.take_run(batch) {
                 break run;
             }
             // Wait for at least one completion, then take all that are ready.
-            let _ = self.enter(usize::from(self.in_kernel > 0));
+            let _ = self.enter(usize::from(self.table.in_kernel() > 0));
         };
         self.sync_run = None;
         self.uring.completion().enable_eventfd();
@@ -606,31 +587,6 @@ impl<T> Ring<T> {
         results[..n].copy_from_slice(&rows[..n]);
     }
 
-    fn insert(&mut self, op: Op, owner: Owner<T>, urgent: bool) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.slots.insert(
-            id,
-            Slot {
-                op,
-                owner,
-                state: SlotState::Queued,
-                cancel_requested: false,
-                flags: squeue::Flags::empty(),
-                chain: 0,
-                timer: 0,
-                timer_result: 0,
-                first_miss: None,
-            },
-        );
-        if urgent {
-            self.backlog.push_front(id);
-        } else {
-            self.backlog.push_back(id);
-        }
-        id
-    }
-
     /// Requests cancellation of op `id`. An op still in the backlog settles at once
     /// with -ECANCELED (the kernel never saw it); one in the kernel gets an
     /// IORING_OP_ASYNC_CANCEL and settles with whatever the kernel reports: -ECANCELED,
@@ -639,44 +595,37 @@ impl<T> Ring<T> {
     /// A batch id cancels every entry of the batch; the batch then completes with
     /// -ECANCELED, each entry's row holding its own result.
     pub fn cancel(&mut self, id: u64) -> bool {
-        if self.batches.contains(id) {
-            let Some(members) = self.batches.cancel(id) else {
-                return false;
-            };
-            for member in members {
-                self.cancel_slot(member);
-            }
-            return true;
-        }
-        matches!(
-            self.slots.get(&id).map(|s| &s.owner),
-            Some(Owner::Caller(_))
-        ) && self.cancel_slot(id)
-    }
-
-    fn cancel_slot(&mut self, id: u64) -> bool {
-        let Some(slot) = self.slots.get_mut(&id) else {
+        let Some(targets) = self.table.cancel_targets(id) else {
             return false;
         };
-        if matches!(slot.owner, Owner::Internal) || slot.cancel_requested {
-            return !matches!(slot.owner, Owner::Internal);
+        for target in targets {
+            self.cancel_slot(target);
+        }
+        true
+    }
+
+    fn cancel_slot(&mut self, id: u64) {
+        let Some(slot) = self.table.slot_mut(id) else {
+            return;
+        };
+        if slot.is_internal() || slot.cancel_requested {
+            return;
         }
         slot.cancel_requested = true;
-        match slot.state {
-            SlotState::Queued if slot.chain != 0 => {
+        let chain = slot.payload.chain;
+        match slot.state() {
+            SlotState::Queued if chain != 0 => {
                 // The kernel would cancel the rest of a chain whose op failed: so do we,
                 // from this op on; the ops before it still run, as a shorter chain.
-                let chain = slot.chain;
                 self.settle_chain_locally(chain, id, -libc::ECANCELED);
             }
             SlotState::Queued => {
-                self.backlog.retain(|&queued| queued != id);
+                self.table.unqueue(id);
                 self.settle_locally(id, -libc::ECANCELED);
             }
             SlotState::InKernel => self.send_cancel(id),
             SlotState::SettledLocally => {}
         }
-        true
     }
 
     /// Asks the kernel to cancel op `id`. Behind an IOSQE_IO_DRAIN op in the kernel, an
@@ -685,9 +634,8 @@ impl<T> Ring<T> {
     /// not started yet (-ENOENT) is tried again once another op completes.
     fn send_cancel(&mut self, id: u64) {
         let drained = self
-            .slots
-            .values()
-            .any(|s| s.state == SlotState::InKernel && s.flags.contains(squeue::Flags::IO_DRAIN));
+            .table
+            .any_in_kernel(|_, s| s.payload.flags.contains(squeue::Flags::IO_DRAIN));
         if drained {
             let now = io_uring::types::Timespec::new();
             let cancel = io_uring::types::CancelBuilder::user_data(id);
@@ -705,28 +653,32 @@ impl<T> Ring<T> {
                 Ok(()) => return,
             }
         }
-        self.insert(Op::Cancel { target: id }, Owner::Internal, true);
+        self.table
+            .insert(Entry::new(Op::Cancel { target: id }), Owner::Internal, true);
     }
 
     /// Settles the queued ops of `chain` from id `from` on with `result`, without the
     /// kernel; the last op left before them no longer links past the chain.
     fn settle_chain_locally(&mut self, chain: u64, from: u64, result: i32) {
-        let slots = &self.slots;
-        let members: Vec<u64> = self
-            .backlog
+        let table = &self.table;
+        let in_chain = |id: &u64| table.slot(*id).is_some_and(|s| s.payload.chain == chain);
+        let members: Vec<u64> = table
+            .backlog()
             .iter()
             .copied()
-            .filter(|queued| *queued >= from && slots.get(queued).is_some_and(|s| s.chain == chain))
+            .filter(|queued| *queued >= from && in_chain(queued))
             .collect();
-        self.backlog.retain(|queued| !members.contains(queued));
-        let last_left = self
-            .backlog
+        let last_left = table
+            .backlog()
             .iter()
             .copied()
-            .filter(|queued| self.slots.get(queued).is_some_and(|s| s.chain == chain))
+            .filter(|queued| *queued < from && in_chain(queued))
             .max();
-        if let Some(slot) = last_left.and_then(|id| self.slots.get_mut(&id)) {
-            slot.flags -= squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK;
+        self.table
+            .backlog_mut()
+            .retain(|queued| !members.contains(queued));
+        if let Some(last) = last_left {
+            unlink(&mut self.table, last);
         }
         if self.open_chain == Some(chain) {
             self.open_chain = None;
@@ -738,14 +690,7 @@ impl<T> Ring<T> {
 
     /// Cancels every caller op and batch.
     pub fn cancel_all(&mut self) {
-        self.batches.cancel_all();
-        let ids: Vec<u64> = self
-            .slots
-            .iter()
-            .filter(|(_, s)| !matches!(s.owner, Owner::Internal))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in ids {
+        for id in self.table.cancel_all_targets() {
             self.cancel_slot(id);
         }
     }
@@ -760,7 +705,7 @@ impl<T> Ring<T> {
     /// `flush`, then waits until at least `want` completions are ready.
     fn enter(&mut self, want: usize) -> io::Result<usize> {
         for id in std::mem::take(&mut self.cancel_soon) {
-            if self.slots.get(&id).map(|s| s.state) == Some(SlotState::InKernel) {
+            if self.table.slot(id).map(|s| s.state()) == Some(SlotState::InKernel) {
                 self.send_cancel(id);
             }
         }
@@ -771,55 +716,56 @@ impl<T> Ring<T> {
         let mut refused = Vec::new();
         {
             let mut sq = self.uring.submission();
+            let table = &mut self.table;
             while !sq.is_full() {
-                let Some(&id) = self.backlog.front() else {
+                let Some(&id) = table.backlog().front() else {
                     break;
                 };
-                let slot = self.slots.get(&id).expect("backlog ids have slots");
+                let slot = table.slot(id).expect("backlog ids have slots");
                 // Caller ops are held back so completions never outnumber the CQ.
                 // Internal cancels (always at the front) are not: they must reach the
                 // kernel even when the ring is full of ops that will never finish on
                 // their own; the few extra CQEs go to the kernel's overflow list
                 // (IORING_FEAT_NODROP, 5.5) and are flushed in `reap`.
-                let exempt = match slot.owner {
+                let exempt = match slot.owner() {
                     Owner::Internal => true,
-                    Owner::Member { batch, .. } => Some(batch) == self.sync_run,
+                    Owner::Member { batch, .. } => Some(*batch) == self.sync_run,
                     Owner::Caller(_) => false,
                 };
-                if !exempt && self.in_kernel >= self.kernel_limit {
+                if !exempt && table.in_kernel() >= self.kernel_limit {
                     break;
                 }
                 // A chain goes in whole: the kernel ends a chain with the submission.
-                let group = if slot.chain == 0 {
+                let chain = slot.payload.chain;
+                let group = if chain == 0 {
                     1
-                } else if Some(slot.chain) == self.open_chain {
+                } else if Some(chain) == self.open_chain {
                     break;
                 } else {
-                    let slots = &self.slots;
-                    self.backlog
+                    table
+                        .backlog()
                         .iter()
-                        .take_while(|q| slots.get(q).is_some_and(|s| s.chain == slot.chain))
+                        .take_while(|&&q| table.slot(q).is_some_and(|s| s.payload.chain == chain))
                         .count()
                 };
                 if group > sq.capacity() {
                     // It can never fit: settle it rather than wait forever.
-                    refused.extend(self.backlog.drain(..group));
+                    refused.extend(table.backlog_mut().drain(..group));
                     continue;
                 }
                 if sq.capacity() - sq.len() < group
-                    || (!exempt && group > 1 && self.in_kernel + group > self.kernel_limit)
+                    || (!exempt && group > 1 && table.in_kernel() + group > self.kernel_limit)
                 {
                     break;
                 }
                 for _ in 0..group {
-                    let id = self.backlog.pop_front().expect("counted above");
-                    let slot = self.slots.get_mut(&id).expect("backlog ids have slots");
-                    let entry = slot.op.build(id).flags(slot.flags);
+                    let id = table.pop_queued().expect("counted above");
+                    let entry = &table.slot(id).expect("backlog ids have slots").payload;
+                    let sqe = entry.op.build(id).flags(entry.flags);
                     // SAFETY: every pointer in the SQE refers to heap memory owned by
-                    // the op in `slot`, which stays in the table until its CQE is reaped.
-                    unsafe { sq.push(&entry) }.expect("checked that the queue has room");
-                    slot.state = SlotState::InKernel;
-                    self.in_kernel += 1;
+                    // the op's slot, which stays in the table until its CQE is reaped.
+                    unsafe { sq.push(&sqe) }.expect("checked that the queue has room");
+                    table.to_kernel(id);
                     self.in_sq.push_back(id);
                 }
             }
@@ -852,9 +798,8 @@ impl<T> Ring<T> {
                 // still queued is ours to settle; the ring takes no more work.
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
                 self.broken = Some(errno);
-                let stranded: Vec<u64> = self.in_sq.drain(..).collect();
-                self.in_kernel -= stranded.len();
-                for id in stranded {
+                for id in std::mem::take(&mut self.in_sq) {
+                    self.table.back_from_kernel(id);
                     self.settle_locally(id, -errno);
                 }
                 self.fail_backlog(errno);
@@ -866,23 +811,21 @@ impl<T> Ring<T> {
     /// If SQEs wait in the queue and nothing in the kernel will complete to wake the
     /// loop, wake it through the eventfd so the next turn retries the submission.
     fn wake_if_stranded(&self) {
-        if !self.in_sq.is_empty() && self.in_kernel == self.in_sq.len() {
+        if !self.in_sq.is_empty() && self.table.in_kernel() == self.in_sq.len() {
             self.notify();
         }
     }
 
-    /// Settles op `id` without the kernel; `reap` reports it.
+    /// Settles op `id` (off the backlog) without the kernel; `reap` reports it.
     fn settle_locally(&mut self, id: u64, result: i32) {
-        if let Some(slot) = self.slots.get_mut(&id) {
-            slot.state = SlotState::SettledLocally;
-            self.local.push((id, result));
+        if self.table.settle_locally(id, i64::from(result)) {
             self.notify();
         }
     }
 
     /// On a broken ring, settles every op that never reached the kernel.
     fn fail_backlog(&mut self, errno: i32) {
-        while let Some(id) = self.backlog.pop_front() {
+        while let Some(id) = self.table.pop_queued() {
             self.settle_locally(id, -errno);
         }
     }
@@ -927,14 +870,20 @@ impl<T> Ring<T> {
                 .map(|cqe| (cqe.user_data(), cqe.result(), cqe.flags())),
         );
         let from_cq = reaped.len();
-        reaped.extend(self.local.drain(..).map(|(id, res)| (id, res, 0)));
+        reaped.extend(
+            self.table
+                .take_local()
+                .into_iter()
+                .map(|(id, res)| (id, res as i32, 0)),
+        );
         let mut ready = Vec::with_capacity(reaped.len());
         for (i, &(id, result, flags)) in reaped.iter().enumerate() {
+            let from_kernel = i < from_cq;
             let in_kernel = self
-                .slots
-                .get(&id)
-                .is_some_and(|s| s.state == SlotState::InKernel);
-            if i < from_cq && !in_kernel {
+                .table
+                .slot(id)
+                .is_some_and(|s| s.state() == SlotState::InKernel);
+            if from_kernel && !in_kernel {
                 // No op of ours is waiting for it: a message another ring posted
                 // (MSG_RING; ours carry MSG_TAG, a foreign one anything else).
                 ready.push(Ready::Message(id, result, flags));
@@ -945,43 +894,36 @@ impl<T> Ring<T> {
                 ready.push(Ready::More(id, result, flags));
                 continue;
             }
-            if i < from_cq {
-                self.in_kernel -= 1;
-            }
-            let Some(slot) = self.slots.remove(&id) else {
+            let Some(finished) = self.table.reaped(id, from_kernel) else {
                 continue;
             };
-            self.after_reap(&slot);
-            match slot.op {
+            self.after_reap(&finished);
+            let entry = finished.payload.get();
+            match entry.op {
                 // A `{ timeout }` timer (a batch's LINK_TIMEOUT entry is a member like
                 // any other).
-                Op::LinkTimeout { .. } if matches!(slot.owner, Owner::Internal) => {
-                    // The timer of op `slot.timer`: its -ETIME means the op timed out.
-                    if let Some((op_id, op_slot, op_result, op_flags)) = self.parked.remove(&id) {
-                        ready.push(Ready::Final(
-                            op_id,
-                            op_slot,
-                            timed_result(op_result, result),
-                            op_flags,
-                        ));
-                    } else if let Some(op) = self.slots.get_mut(&slot.timer) {
-                        op.timer = 0;
-                        op.timer_result = result;
+                Op::LinkTimeout { .. } if matches!(finished.owner, Owner::Internal) => {
+                    // The timer of op `entry.timer`: its -ETIME means the op timed out.
+                    if let Some((op, op_result, op_flags)) = self.parked.remove(&id) {
+                        ready.push(Ready::Final(op, timed_result(op_result, result), op_flags));
+                    } else if let Some(op) = self.table.slot_mut(entry.timer) {
+                        op.payload.timer = 0;
+                        op.payload.timer_result = result;
                     }
                     continue;
                 }
                 Op::Cancel { target } if result == -libc::ENOENT => self.cancel_missed(target),
                 _ => {}
             }
-            if slot.timer != 0 && self.slots.contains_key(&slot.timer) {
-                self.parked.insert(slot.timer, (id, slot, result, flags));
+            if entry.timer != 0 && self.table.contains(entry.timer) {
+                self.parked.insert(entry.timer, (finished, result, flags));
                 continue;
             }
-            let result = timed_result(result, slot.timer_result);
-            ready.push(Ready::Final(id, slot, result, flags));
+            let result = timed_result(result, entry.timer_result);
+            ready.push(Ready::Final(finished, result, flags));
         }
         for item in ready {
-            let (id, slot, result, flags) = match item {
+            let (finished, result, flags) = match item {
                 Ready::More(id, result, flags) => {
                     deliver(Reaped::More { id, result, flags });
                     continue;
@@ -994,30 +936,27 @@ impl<T> Ring<T> {
                     });
                     continue;
                 }
-                Ready::Final(id, slot, result, flags) => (id, slot, result, flags),
+                Ready::Final(finished, result, flags) => (finished, result, flags),
             };
-            match slot.owner {
-                Owner::Caller(user) => {
-                    self.user_pending -= 1;
-                    delivered += 1;
+            let delivered_now = self.table.settle(
+                finished,
+                i64::from(result),
+                f64::from(flags),
+                |id, memory, user| {
                     deliver(Reaped::Done(Completion {
                         id,
                         result,
                         flags,
-                        op: slot.op,
+                        op: Some(memory.map(|entry| entry.op)),
                         user,
                         batch: None,
-                    }));
-                }
-                Owner::Member { batch, index } => {
-                    self.batches
-                        .record(batch, index, i64::from(result), f64::from(flags));
-                }
-                Owner::Internal => {}
-            }
+                    }))
+                },
+            );
+            delivered += usize::from(delivered_now);
         }
         self.reaped = reaped;
-        let batches = self.batches.deliver_finished(|done| {
+        let batches = self.table.deliver_batches(|done| {
             deliver(Reaped::Done(Completion {
                 id: done.id,
                 result: if done.cancelled {
@@ -1026,12 +965,11 @@ impl<T> Ring<T> {
                     done.results.len() as i32
                 },
                 flags: 0,
-                op: Op::Nop {},
+                op: None,
                 user: done.user,
                 batch: Some(done.results),
             }))
         });
-        self.user_pending -= batches;
         delivered + batches
     }
 
@@ -1039,7 +977,7 @@ impl<T> Ring<T> {
     /// another, or drained) is not cancellable in the kernel: try again once another
     /// op completes, or at once if none is left in the kernel (it is starting now).
     fn cancel_missed(&mut self, target: u64) {
-        if self.slots.get(&target).map(|s| s.state) != Some(SlotState::InKernel) {
+        if self.table.slot(target).map(|s| s.state()) != Some(SlotState::InKernel) {
             return;
         }
         self.cancel_later(target);
@@ -1050,15 +988,15 @@ impl<T> Ring<T> {
     /// starting now (the kernel issues it from task work): try again on the next flush,
     /// after a wake-up of the loop, for up to `CANCEL_RETRY_FOR`.
     fn cancel_later(&mut self, target: u64) {
-        let others = self.slots.iter().any(|(&id, s)| {
-            id != target && s.state == SlotState::InKernel && !matches!(s.owner, Owner::Internal)
-        });
+        let others = self
+            .table
+            .any_in_kernel(|id, s| id != target && !s.is_internal());
         if others {
             self.cancel_retries.push(target);
             return;
         }
-        if let Some(slot) = self.slots.get_mut(&target) {
-            let first = *slot.first_miss.get_or_insert_with(Instant::now);
+        if let Some(slot) = self.table.slot_mut(target) {
+            let first = *slot.payload.first_miss.get_or_insert_with(Instant::now);
             if first.elapsed() < CANCEL_RETRY_FOR {
                 self.cancel_soon.push(target);
                 self.notify();
@@ -1069,12 +1007,12 @@ impl<T> Ring<T> {
     /// Sends again the cancels that found their op not started, once another op has
     /// completed (only real completions: a cancel's own does not count, so this never
     /// loops without progress).
-    fn after_reap(&mut self, slot: &Slot<T>) {
-        if matches!(slot.owner, Owner::Internal) || self.cancel_retries.is_empty() {
+    fn after_reap(&mut self, finished: &Finished<Entry, T>) {
+        if matches!(finished.owner, Owner::Internal) || self.cancel_retries.is_empty() {
             return;
         }
         for target in std::mem::take(&mut self.cancel_retries) {
-            if self.slots.contains_key(&target) {
+            if self.table.contains(target) {
                 self.send_cancel(target);
             }
         }
@@ -1083,8 +1021,8 @@ impl<T> Ring<T> {
     /// Whether `reap` would deliver something now (without entering the kernel).
     pub fn has_completions(&mut self) -> bool {
         !self.stash.is_empty()
-            || !self.local.is_empty()
-            || self.batches.has_finished()
+            || self.table.has_local()
+            || self.table.has_finished_batches()
             || !self.uring.completion().is_empty()
             || self.uring.submission().cq_overflow()
     }
@@ -1114,7 +1052,7 @@ impl<T> Ring<T> {
             // ops the kernel already holds.
             let _ = self.flush();
             self.reap(&mut deliver);
-            self.slots.is_empty() && self.batches.is_empty()
+            self.table.is_empty()
         })
     }
 
@@ -1128,10 +1066,10 @@ impl<T> Ring<T> {
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
-        if !self.slots.is_empty() && !self.shutdown(Instant::now() + TEARDOWN_DEADLINE, drop) {
-            // The kernel still owns memory in some slots: leak the ring, the slots and
-            // the eventfd instead of freeing what it may write.
-            std::mem::forget(std::mem::take(&mut self.slots));
+        if !self.table.is_empty() && !self.shutdown(Instant::now() + TEARDOWN_DEADLINE, drop) {
+            // The kernel still owns memory in some slots: leak the ring (the table
+            // leaks its slots itself when dropped with ops in the kernel) and the
+            // eventfd instead of freeing what it may write.
             // Registered pages stay pinned by the leaked ring: keep them allocated.
             std::mem::forget(self.fixed.take());
             return;
@@ -1142,5 +1080,20 @@ impl<T> Drop for Ring<T> {
             ManuallyDrop::drop(&mut self.uring);
             ManuallyDrop::drop(&mut self.eventfd);
         }
+    }
+}
+
+/// Takes the link flags off op `id` (the end of its chain).
+fn unlink<T>(table: &mut InFlight<Entry, T>, id: u64) {
+    if let Some(slot) = table.slot_mut(id) {
+        slot.payload.flags -= squeue::Flags::IO_LINK | squeue::Flags::IO_HARDLINK;
+    }
+}
+
+/// Sets op `id`'s SQE flags and chain.
+fn mark<T>(table: &mut InFlight<Entry, T>, id: u64, flags: squeue::Flags, chain: u64) {
+    if let Some(slot) = table.slot_mut(id) {
+        slot.payload.flags = flags;
+        slot.payload.chain = chain;
     }
 }

@@ -108,8 +108,7 @@ fn write_then_read_roundtrip() {
     );
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, 4096);
-    // SAFETY: the completion was reaped.
-    let out = unsafe { done[0].op.output(done[0].result) };
+    let out = done[0].outputs();
     assert_eq!(out[0].1, &data[..]);
 }
 
@@ -128,8 +127,7 @@ fn short_read_at_eof() {
     );
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, 5);
-    // SAFETY: the completion was reaped.
-    assert_eq!(unsafe { done[0].op.output(5) }[0].1, b"hello");
+    assert_eq!(done[0].outputs()[0].1, b"hello");
 }
 
 #[test]
@@ -147,8 +145,7 @@ fn current_position_advances() {
             0,
         );
         let done = wait_for(&mut ring, 1);
-        // SAFETY: the completion was reaped.
-        assert_eq!(unsafe { done[0].op.output(done[0].result) }[0].1, expect);
+        assert_eq!(done[0].outputs()[0].1, expect);
     }
 }
 
@@ -323,8 +320,7 @@ fn statx_reports_size() {
     ring.push(Op::from_args(index, &mut args).unwrap(), 0);
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, 0);
-    // SAFETY: the completion was reaped.
-    let out = unsafe { done[0].op.output(done[0].result) };
+    let out = done[0].outputs();
     let raw = out[0].1;
     // SAFETY: `raw` holds a whole struct statx the kernel wrote; read it unaligned.
     let stx: libc::statx = unsafe { std::ptr::read_unaligned(raw.as_ptr().cast()) };
@@ -359,8 +355,7 @@ fn readv_scatters_in_order() {
     ring.push(Op::readv(file.as_raw_fd(), bufs, 0), 0);
     let done = wait_for(&mut ring, 1);
     assert_eq!(done[0].result, 10);
-    // SAFETY: the completion was reaped.
-    let out = unsafe { done[0].op.output(10) };
+    let out = done[0].outputs();
     let parts: Vec<(usize, &[u8])> = out;
     assert_eq!(
         parts,
