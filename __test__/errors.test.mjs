@@ -151,3 +151,20 @@ ringTest('native-refusal-value: a table entry that refuses its arguments returns
   t.is(ring.inFlight, 0, 'nothing was queued');
   await ring.destroy();
 });
+
+ringTest('native-error-structured: a failed native call throws an Error with a numeric errno, not a number in its message', async (t) => {
+  const ring = new Ring();
+  // Straight at the binding, under lib/: registering a descriptor that is not open.
+  const error = t.throws(() => ring.native.registerFiles([2 ** 30]));
+  t.is(error.errno, -9, 'EBADF as Node numbers it');
+  t.is(error.message, 'Bad file descriptor (os error 9)');
+  t.false(/^\d+$/.test(error.message));
+  await ring.destroy();
+});
+
+ringTest('register-error: a failed register call is an IoError with code, errno and syscall', async (t) => {
+  const ring = new Ring();
+  const error = t.throws(() => ring.registerFiles([2 ** 30]), { instanceOf: IoError });
+  t.like(error, { code: 'EBADF', errno: -9, syscall: 'io_uring_register' });
+  await ring.destroy();
+});

@@ -91,10 +91,10 @@ export function useAfterClose(what: string): Coded<Error> {
   return coded(new Error(`${what} was destroyed`), 'ERR_USE_AFTER_CLOSE');
 }
 
-/** The positive errno a native call failed with (the binding's message is the number), if any. */
+/** The positive errno a native call failed with (the binding's errors carry Node's negated `errno`), if any. */
 export function nativeErrno(error: unknown): number | undefined {
-  const errno = Number((error as Error)?.message);
-  return Number.isInteger(errno) && errno > 0 ? errno : undefined;
+  const errno = error instanceof Error ? (error as { errno?: unknown }).errno : undefined;
+  return typeof errno === 'number' && Number.isInteger(errno) && errno < 0 ? -errno : undefined;
 }
 
 /** A native failure as an IoError; anything else is a binding bug, rethrown unchanged. */

@@ -133,7 +133,7 @@ impl NativeAio {
         dispatch: Unknown,
         completions: Unknown,
     ) -> napi::Result<Self> {
-        let mut ctx = Context::new(max_events).map_err(errno_error)?;
+        let mut ctx = Context::new(max_events).map_err(|e| errno_error(env.raw(), e))?;
         ctx.set_submit_batch(submit_batch as usize);
         let state = Shared::start(
             env.raw(),

@@ -14,6 +14,33 @@ pub fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
     }
 }
 
+/// A native failure as JS sees it: an Error whose `errno` property is the negated
+/// errno (as Node's fs errors have it) and whose message is the system's text; lib/
+/// turns it into an `IoError` with the syscall and path it knows.
+pub fn errno_error(env: sys::napi_env, e: std::io::Error) -> napi::Error {
+    let errno = e.raw_os_error().unwrap_or(libc::EIO);
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    let mut message = ptr::null_mut();
+    let mut error = ptr::null_mut();
+    let mut value = ptr::null_mut();
+    // SAFETY: env is the calling thread's env; every out-pointer is a local, and the
+    // message bytes outlive the call that copies them.
+    let made = unsafe {
+        sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut message)
+            == sys::Status::napi_ok
+            && sys::napi_create_error(env, ptr::null_mut(), message, &mut error)
+                == sys::Status::napi_ok
+            && sys::napi_create_int32(env, -errno, &mut value) == sys::Status::napi_ok
+            && sys::napi_set_named_property(env, error, c"errno".as_ptr(), value)
+                == sys::Status::napi_ok
+    };
+    if !made {
+        return napi::Error::from_reason(text);
+    }
+    // SAFETY: `error` is a live value of this env, in the current handle scope.
+    napi::Error::from(unsafe { napi::bindgen_prelude::Unknown::from_raw_unchecked(env, error) })
+}
+
 /// Bytes per element of each napi_typedarray_type (int8 .. biguint64).
 const ELEMENT_SIZE: [usize; 11] = [1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8];
 

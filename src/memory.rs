@@ -34,10 +34,9 @@ unsafe extern "C" fn release_memory(_env: sys::napi_env, _data: *mut c_void, hin
 impl NativeMemory {
     /// `size` zeroed bytes aligned to `alignment` (a power of two).
     #[napi(constructor)]
-    pub fn new(size: f64, alignment: u32) -> napi::Result<Self> {
-        let mem = AlignedBuf::zeroed(size as usize, alignment as usize).ok_or_else(|| {
-            napi::Error::new(napi::Status::GenericFailure, format!("{}", libc::ENOMEM))
-        })?;
+    pub fn new(env: napi::Env, size: f64, alignment: u32) -> napi::Result<Self> {
+        let mem = AlignedBuf::zeroed(size as usize, alignment as usize)
+            .ok_or_else(|| crate::views::out_of_memory(env.raw()))?;
         Ok(Self { mem: Arc::new(mem) })
     }
 

@@ -186,7 +186,7 @@ impl NativeRing {
             single_issuer: options.single_issuer.unwrap_or(false),
             attach_wq: options.attach_wq,
         })
-        .map_err(errno_error)?;
+        .map_err(|e| errno_error(env.raw(), e))?;
         let state = Shared::start(
             env.raw(),
             ring,
@@ -317,40 +317,45 @@ impl NativeRing {
 
     /// IORING_REGISTER_FILES.
     #[napi]
-    pub fn register_files(&self, fds: Vec<i32>) -> napi::Result<()> {
+    pub fn register_files(&self, env: Env, fds: Vec<i32>) -> napi::Result<()> {
         self.state
             .with(|r| r.register_files(&fds))
             .ok_or_else(closed_error)?
-            .map_err(errno_error)
+            .map_err(|e| errno_error(env.raw(), e))
     }
 
     /// IORING_REGISTER_FILES_UPDATE; returns how many were updated.
     #[napi]
-    pub fn update_files(&self, offset: u32, fds: Vec<i32>) -> napi::Result<u32> {
+    pub fn update_files(&self, env: Env, offset: u32, fds: Vec<i32>) -> napi::Result<u32> {
         self.state
             .with(|r| r.update_files(offset, &fds))
             .ok_or_else(closed_error)?
             .map(|n| n as u32)
-            .map_err(errno_error)
+            .map_err(|e| errno_error(env.raw(), e))
     }
 
     /// IORING_UNREGISTER_FILES.
     #[napi]
-    pub fn unregister_files(&self) -> napi::Result<()> {
+    pub fn unregister_files(&self, env: Env) -> napi::Result<()> {
         self.state
             .with(|r| r.unregister_files())
             .ok_or_else(closed_error)?
-            .map_err(errno_error)
+            .map_err(|e| errno_error(env.raw(), e))
     }
 
     /// IORING_REGISTER_IOWQ_MAX_WORKERS; returns the previous [bounded, unbounded].
     #[napi]
-    pub fn iowq_max_workers(&self, bounded: u32, unbounded: u32) -> napi::Result<Vec<u32>> {
+    pub fn iowq_max_workers(
+        &self,
+        env: Env,
+        bounded: u32,
+        unbounded: u32,
+    ) -> napi::Result<Vec<u32>> {
         self.state
             .with(|r| r.iowq_max_workers([bounded, unbounded]))
             .ok_or_else(closed_error)?
             .map(Vec::from)
-            .map_err(errno_error)
+            .map_err(|e| errno_error(env.raw(), e))
     }
 
     /// Keeps the event loop alive while JS waits for messages from other rings.

@@ -101,11 +101,7 @@ pub fn closed_error() -> napi::Error {
     )
 }
 
-/// Native failures surface to JS with the errno as the message ("12"), for lib/.
-pub fn errno_error(e: std::io::Error) -> napi::Error {
-    let errno = e.raw_os_error().unwrap_or(libc::EIO);
-    napi::Error::new(napi::Status::GenericFailure, format!("{errno}"))
-}
+pub use crate::js::errno_error;
 
 impl<B: Backend> Shared<B> {
     /// Wraps `backend`, starts watching its eventfd on this thread's loop and
@@ -189,11 +185,11 @@ impl<B: Backend> Shared<B> {
 
     /// Makes `mem` the batch path's pool of buffers of `size` bytes.
     pub fn register_buffers(&self, mem: &NativeMemory, size: f64) -> napi::Result<()> {
-        let pool =
-            FixedBuffers::new(Arc::clone(mem.inner()), size as usize).map_err(errno_error)?;
+        let pool = FixedBuffers::new(Arc::clone(mem.inner()), size as usize)
+            .map_err(|e| errno_error(self.env, e))?;
         self.with(|b| b.set_buffers(Arc::new(pool)))
             .ok_or_else(closed_error)?
-            .map_err(errno_error)
+            .map_err(|e| errno_error(self.env, e))
     }
 
     /// Queues the first `count` entry rows of `entries` (a Float64Array) as one batch;

@@ -12,8 +12,8 @@ use crate::js;
 use crate::memory::NativeMemory;
 use crate::source::errno_error;
 
-pub fn out_of_memory() -> napi::Error {
-    errno_error(std::io::Error::from_raw_os_error(libc::ENOMEM))
+pub fn out_of_memory(env: sys::napi_env) -> napi::Error {
+    errno_error(env, std::io::Error::from_raw_os_error(libc::ENOMEM))
 }
 
 /// A JS position (validated by lib/): negative means "the file position".
@@ -40,7 +40,7 @@ pub fn copy_of_view(env: sys::napi_env, view: &Unknown) -> napi::Result<IoBuf> {
     };
     AlignedBuf::copy_of(bytes)
         .map(IoBuf::Owned)
-        .ok_or_else(out_of_memory)
+        .ok_or_else(|| out_of_memory(env))
 }
 
 pub fn copies_of_views(env: sys::napi_env, views: &[Unknown]) -> napi::Result<Vec<IoBuf>> {
@@ -54,7 +54,7 @@ pub fn landing_for_view(
 ) -> napi::Result<(IoBuf, sys::napi_ref)> {
     let (_, len) = js::view_bytes(env, view.raw())
         .ok_or_else(|| napi::Error::from_reason("not an ArrayBufferView"))?;
-    let buf = IoBuf::landing(len).ok_or_else(out_of_memory)?;
+    let buf = IoBuf::landing(len).ok_or_else(|| out_of_memory(env))?;
     Ok((buf, js::new_ref(env, view.raw(), 1)?))
 }
 
