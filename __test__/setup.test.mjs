@@ -1,8 +1,24 @@
 // Setup and register options of Ring: CQ size, SQPOLL, single issuer, shared io-wq,
 // registered files with { fixedFile }, io-wq worker caps.
 import fs from 'node:fs';
-import { IoError, Ring } from '../dist/index.js';
-import { pattern, ringTest, tmpFile } from './helpers.mjs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { IoError, Ring, alignedBuffer } from '../dist/index.js';
+import { fifo, pattern, ringTest, runChildAsync, tmpFile } from './helpers.mjs';
+
+function releaseAtLeast(version) {
+  const [major, minor] = os.release().split('.').map(Number);
+  const [wantMajor, wantMinor] = version.split('.').map(Number);
+  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
+}
+
+/** `ringTest` on Linux `version` or later; a reported skip (with the reason) before. */
+function sinceTest(version, title, fn) {
+  if (releaseAtLeast(version)) return ringTest(title, fn);
+  console.warn(`${title.split(':')[0]} skips: needs Linux ${version}`);
+  return test.skip(title, fn);
+}
 
 ringTest('cq-entries: cqEntries sizes the completion queue; fewer than entries is refused', async (t) => {
   const ring = new Ring({ entries: 8, cqEntries: 64 });
@@ -76,4 +92,103 @@ ringTest('iowq-max-workers: the caps set are the ones read back', async (t) => {
   ring.iowqMaxWorkers(2, 3);
   t.deepEqual(ring.iowqMaxWorkers(0, 0), [2, 3]);
   await ring.destroy();
+});
+
+/** A FIFO read that completes while the thread sleeps in the event loop: a child writes after 50 ms. */
+async function readWokenByChild(t, options) {
+  const f = fifo();
+  const ring = new Ring(options);
+  const buf = Buffer.alloc(5);
+  const read = ring.read(f.readFd, buf, -1);
+  const child = runChildAsync(`import fs from 'node:fs'; setTimeout(() => fs.writeFileSync(${JSON.stringify(f.file)}, 'wake!'), 50);`);
+  t.is(await read, 5);
+  t.is(buf.toString(), 'wake!');
+  t.is((await child).status, 0);
+  t.is(await ring.timeout(5), undefined, 'a timer completes through task work too');
+  f.close();
+  await ring.destroy();
+}
+
+sinceTest('5.19', 'coop-taskrun: completions queued while the thread sleeps still wake it', async (t) => {
+  await readWokenByChild(t, { coopTaskrun: true });
+});
+
+sinceTest('6.1', 'defer-taskrun: deferred completion work runs when the loop wakes', async (t) => {
+  await readWokenByChild(t, { deferTaskrun: true });
+});
+
+sinceTest('6.1', 'defer-taskrun-batch: a synchronous batch on a deferred ring completes', async (t) => {
+  const ring = new Ring({ deferTaskrun: true, fixedBuffers: { count: 2, size: 4096 } });
+  const data = pattern(8192, 9);
+  const fd = fs.openSync(tmpFile(data), 'r');
+  const batch = ring.batch(2);
+  batch.read(fd, 0, 4096);
+  batch.read(fd, 1, 0);
+  batch.submitSync();
+  t.deepEqual([batch.result(0), batch.result(1)], [4096, 4096]);
+  t.true(ring.fixedBuffers[0].equals(data.subarray(4096)));
+  fs.closeSync(fd);
+  await ring.destroy();
+});
+
+ringTest('setup-flags-validated: iopoll, coopTaskrun and deferTaskrun take booleans only', (t) => {
+  for (const name of ['iopoll', 'coopTaskrun', 'deferTaskrun']) {
+    t.throws(() => new Ring({ [name]: 1 }), { code: 'ERR_INVALID_ARG_TYPE' }, name);
+  }
+});
+
+ringTest('iopoll-refuses-buffered: an IOPOLL ring runs nop but refuses buffered reads and timers', async (t) => {
+  const ring = new Ring({ iopoll: true });
+  t.is(await ring.nop(), 0);
+  const fd = fs.openSync(tmpFile(Buffer.from('buffered')), 'r');
+  const refused = await t.throwsAsync(ring.read(fd, Buffer.alloc(8), 0), { instanceOf: IoError });
+  t.is(refused.errno, -95, 'EOPNOTSUPP');
+  await t.throwsAsync(ring.timeout(1), { code: 'EINVAL' });
+  fs.closeSync(fd);
+  await ring.destroy();
+});
+
+// O_DIRECT on a device with poll queues is the one thing an IOPOLL ring is for; on a
+// device without (virtio, most clouds), the kernel refuses it with EOPNOTSUPP.
+const pollDevice = (() => {
+  try {
+    const dev = fs.statSync(process.cwd()).dev;
+    const sys = `/sys/dev/block/${dev >> 8}:${dev & 0xff}`;
+    const queue = fs.existsSync(`${sys}/queue`) ? `${sys}/queue` : `${sys}/../queue`;
+    return fs.readFileSync(`${queue}/io_poll`, 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+})();
+if (!pollDevice) console.warn('iopoll-direct-read skips: the file system under the working directory is not on a device with poll queues (queue/io_poll is not 1)');
+
+(pollDevice ? ringTest : test.skip)('iopoll-direct-read: an IOPOLL ring reads O_DIRECT data by polling the device', async (t) => {
+  const data = pattern(8192, 11);
+  const file = path.join(fs.mkdtempSync(path.join(process.cwd(), '.iopoll-')), 'data.bin');
+  fs.writeFileSync(file, data);
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
+  const ring = new Ring({ iopoll: true });
+  const buf = alignedBuffer(4096);
+  t.is(await ring.read(fd, buf, 4096), 4096);
+  t.true(buf.equals(data.subarray(4096)));
+  fs.closeSync(fd);
+  fs.rmSync(path.dirname(file), { recursive: true });
+  await ring.destroy();
+});
+
+ringTest('iowq-affinity: workers pin to a CPU and unpin; a CPU outside the set is refused', async (t) => {
+  const ring = new Ring();
+  t.notThrows(() => ring.iowqAffinity([0]));
+  const data = pattern(4096, 12);
+  const fd = fs.openSync(tmpFile(data), 'r');
+  const buf = Buffer.alloc(4096);
+  t.is(await ring.read(fd, buf, 0, { async: true }), 4096, 'forced-async work runs on the pinned worker');
+  t.true(buf.equals(data));
+  t.notThrows(() => ring.iowqAffinity(null));
+  t.throws(() => ring.iowqAffinity([1024]), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => ring.iowqAffinity([-1]), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => ring.iowqAffinity('0'), { code: 'ERR_INVALID_ARG_TYPE' });
+  fs.closeSync(fd);
+  await ring.destroy();
+  t.throws(() => ring.iowqAffinity([0]), { code: 'ERR_USE_AFTER_CLOSE' });
 });

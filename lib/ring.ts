@@ -41,8 +41,10 @@ function setupOptions(options: RingOptions | undefined, entries: number): Record
       out.sqpollCpu = cpu;
     }
   }
-  validateBoolean(options?.singleIssuer, 'options.singleIssuer');
-  if (options?.singleIssuer === true) out.singleIssuer = true;
+  for (const name of ['singleIssuer', 'iopoll', 'coopTaskrun', 'deferTaskrun'] as const) {
+    validateBoolean(options?.[name], `options.${name}`);
+    if (options?.[name] === true) out[name] = true;
+  }
   if (options?.attachWq !== undefined) {
     if (!(options.attachWq instanceof Ring)) throw invalidArgType('options.attachWq', 'an instance of Ring', options.attachWq);
     if (options.attachWq.destroyed) throw useAfterClose('options.attachWq');
@@ -113,6 +115,32 @@ export interface RingOptions {
   singleIssuer?: boolean;
   /** Share the io-wq worker threads of another ring (IORING_SETUP_ATTACH_WQ, kernel 5.6). */
   attachWq?: Ring;
+  /**
+   * Busy-poll the device for completions instead of taking interrupts
+   * (IORING_SETUP_IOPOLL, kernel 5.1). Only O_DIRECT reads and writes on a block
+   * device with poll queues (NVMe with `poll_queues` set; see
+   * `/sys/block/<dev>/queue/io_poll`), and `nop`, run on such a ring: anything else
+   * rejects (EOPNOTSUPP for buffered I/O, EINVAL for other operations, so `{ timeout }`,
+   * `{ signal }` cancellation and `cancelFd` do not work on it). While polled I/O is in
+   * flight the ring keeps the event loop spinning to poll it: one core busy, for the
+   * lowest latency a device gives.
+   */
+  iopoll?: boolean;
+  /**
+   * The kernel posts completions when this thread next enters it, instead of
+   * interrupting it (IORING_SETUP_COOP_TASKRUN, kernel 5.19, with
+   * IORING_SETUP_TASKRUN_FLAG): fewer interruptions of JavaScript under heavy
+   * network or pipe I/O. A thread sleeping in the event loop is still woken.
+   */
+  coopTaskrun?: boolean;
+  /**
+   * Completion work runs only when the ring asks for completions (
+   * IORING_SETUP_DEFER_TASKRUN, kernel 6.1; implies `singleIssuer`): the kernel batches
+   * it and never interrupts the thread; the ring enters the kernel for it when the
+   * loop wakes. The lowest-overhead mode for a ring used from one thread, which a
+   * Ring always is.
+   */
+  deferTaskrun?: boolean;
 }
 
 
@@ -285,6 +313,21 @@ export class Ring extends CompletionSource<NativeRing> {
     validateInteger(unbounded, 'unbounded', 0, 2 ** 32 - 1);
     const [b, u] = this.#register('io_uring_register', (n) => n.iowqMaxWorkers(bounded, unbounded));
     return [b!, u!];
+  }
+
+  /**
+   * Pins the io-wq worker threads (which run operations that cannot complete without
+   * blocking) to `cpus`, or lets them run on any CPU again with `null`
+   * (IORING_REGISTER_IOWQ_AFF / IORING_UNREGISTER_IOWQ_AFF, kernel 5.14). CPUs are
+   * 0 to 1023 (ERR_OUT_OF_RANGE otherwise); the kernel does not check that they are
+   * online.
+   */
+  iowqAffinity(cpus: readonly number[] | null): void {
+    if (cpus !== null) {
+      if (!Array.isArray(cpus)) throw invalidArgType('cpus', 'an instance of Array or null', cpus);
+      cpus.forEach((cpu, i) => validateInteger(cpu, `cpus[${i}]`, 0, 1023));
+    }
+    this.#register('io_uring_register', (n) => n.iowqAffinity(cpus === null ? null : [...cpus]));
   }
 
   /** A synchronous register call: coded errors, ERR_USE_AFTER_CLOSE once destroyed. */

@@ -151,6 +151,9 @@ pub struct NativeRingOptions {
     pub sqpoll_cpu: Option<u32>,
     pub single_issuer: Option<bool>,
     pub attach_wq: Option<i32>,
+    pub iopoll: Option<bool>,
+    pub coop_taskrun: Option<bool>,
+    pub defer_taskrun: Option<bool>,
 }
 
 #[napi]
@@ -185,6 +188,9 @@ impl NativeRing {
             sqpoll_cpu: options.sqpoll_cpu,
             single_issuer: options.single_issuer.unwrap_or(false),
             attach_wq: options.attach_wq,
+            iopoll: options.iopoll.unwrap_or(false),
+            coop_taskrun: options.coop_taskrun.unwrap_or(false),
+            defer_taskrun: options.defer_taskrun.unwrap_or(false),
         })
         .map_err(|e| errno_error(env.raw(), e))?;
         let state = Shared::start(
@@ -355,6 +361,16 @@ impl NativeRing {
             .with(|r| r.iowq_max_workers([bounded, unbounded]))
             .ok_or_else(closed_error)?
             .map(Vec::from)
+            .map_err(|e| errno_error(env.raw(), e))
+    }
+
+    /// IORING_REGISTER_IOWQ_AFF with `cpus`, or IORING_UNREGISTER_IOWQ_AFF with null.
+    #[napi]
+    pub fn iowq_affinity(&self, env: Env, cpus: Option<Vec<u32>>) -> napi::Result<()> {
+        let cpus: Option<Vec<usize>> = cpus.map(|c| c.into_iter().map(|n| n as usize).collect());
+        self.state
+            .with(|r| r.iowq_affinity(cpus.as_deref()))
+            .ok_or_else(closed_error)?
             .map_err(|e| errno_error(env.raw(), e))
     }
 

@@ -43,6 +43,21 @@ pub struct RingOptions {
     pub single_issuer: bool,
     /// Share the io-wq worker pool of this ring's fd (IORING_SETUP_ATTACH_WQ, 5.6).
     pub attach_wq: Option<RawFd>,
+    /// Busy-poll for completions instead of waiting for interrupts
+    /// (IORING_SETUP_IOPOLL, kernel 5.1): only O_DIRECT reads and writes on a device
+    /// with poll queues (and NOPs) run on such a ring; the kernel refuses the rest.
+    /// Completions appear only when the ring polls (`reap_all`, `has_completions`),
+    /// so while polled ops are in flight the ring keeps waking its own eventfd.
+    pub iopoll: bool,
+    /// The kernel runs completion work when the task next enters it, without
+    /// interrupting it (IORING_SETUP_COOP_TASKRUN, 5.19, with
+    /// IORING_SETUP_TASKRUN_FLAG so the ring knows when to enter to run that work).
+    pub coop_taskrun: bool,
+    /// Completion work runs only when this ring enters the kernel to wait for
+    /// completions (IORING_SETUP_DEFER_TASKRUN, 6.1; implies SINGLE_ISSUER). The
+    /// kernel still signals the eventfd when work is queued; `reap_all` enters with
+    /// GETEVENTS when the TASKRUN flag says work waits.
+    pub defer_taskrun: bool,
 }
 
 impl Default for RingOptions {
@@ -55,6 +70,9 @@ impl Default for RingOptions {
             sqpoll_cpu: None,
             single_issuer: false,
             attach_wq: None,
+            iopoll: false,
+            coop_taskrun: false,
+            defer_taskrun: false,
         }
     }
 }
@@ -81,6 +99,19 @@ impl RingOptions {
         }
         if let Some(fd) = self.attach_wq {
             builder.setup_attach_wq(fd);
+        }
+        if self.iopoll {
+            builder.setup_iopoll();
+        }
+        if self.coop_taskrun {
+            builder.setup_coop_taskrun();
+        }
+        if self.defer_taskrun {
+            builder.setup_defer_taskrun();
+            builder.setup_single_issuer();
+        }
+        if self.coop_taskrun || self.defer_taskrun {
+            builder.setup_taskrun_flag();
         }
         builder
     }
@@ -251,6 +282,8 @@ pub struct Ring<T> {
     sync_run: Option<u64>,
     /// Cancels to send again at the next flush (their op was just starting).
     cancel_soon: Vec<u64>,
+    /// IORING_SETUP_IOPOLL: completions must be polled for.
+    iopoll: bool,
 }
 
 impl<T> Ring<T> {
@@ -290,6 +323,7 @@ impl<T> Ring<T> {
             cancel_retries: Vec::new(),
             sync_run: None,
             cancel_soon: Vec::new(),
+            iopoll: options.iopoll,
         })
     }
 
@@ -366,6 +400,26 @@ impl<T> Ring<T> {
             .submitter()
             .register_iowq_max_workers(&mut values)?;
         Ok(values)
+    }
+
+    /// Pins the io-wq workers to `cpus` (IORING_REGISTER_IOWQ_AFF, kernel 5.14), or
+    /// lets them run anywhere again with `None` (IORING_UNREGISTER_IOWQ_AFF). A CPU
+    /// beyond the set's size (1024) is EINVAL; the kernel does not check that the
+    /// others are online.
+    pub fn iowq_affinity(&mut self, cpus: Option<&[usize]>) -> io::Result<()> {
+        let Some(cpus) = cpus else {
+            return self.uring.submitter().unregister_iowq_aff();
+        };
+        // SAFETY: cpu_set_t is a plain bit array; all zeroes is the empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        for &cpu in cpus {
+            if cpu >= libc::CPU_SETSIZE as usize {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            }
+            // SAFETY: cpu < CPU_SETSIZE, so the bit lies inside `set`.
+            unsafe { libc::CPU_SET(cpu, &mut set) };
+        }
+        self.uring.submitter().register_iowq_aff(&set)
     }
 
     /// Caller ops and batches accepted and not yet reaped (queued or in the kernel).
@@ -852,17 +906,8 @@ impl<T> Ring<T> {
         }
         let mut reaped = std::mem::take(&mut self.reaped);
         reaped.clear();
-        if self.uring.submission().cq_overflow() {
-            // Completions the CQ could not hold wait in the kernel; entering with
-            // GETEVENTS (and nothing to submit: the SQ's bookkeeping is `enter`'s)
-            // moves them into the CQ.
-            // SAFETY: no SQE is submitted and no argument is passed, so the kernel
-            // reads no memory of ours.
-            let _ = unsafe {
-                self.uring
-                    .submitter()
-                    .enter::<libc::sigset_t>(0, 0, IORING_ENTER_GETEVENTS, None)
-            };
+        if self.kernel_holds_completions() {
+            self.get_events();
         }
         reaped.extend(
             self.uring
@@ -1018,13 +1063,42 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Whether `reap` would deliver something now (without entering the kernel).
+    /// Whether `reap` would deliver something now. On an IOPOLL ring this polls
+    /// once, and if polled ops are still in flight wakes the eventfd so the loop comes
+    /// back to poll again instead of sleeping.
     pub fn has_completions(&mut self) -> bool {
+        if self.iopoll && self.table.in_kernel() > 0 {
+            self.get_events();
+            if self.uring.completion().is_empty() {
+                self.notify();
+            }
+        }
         !self.stash.is_empty()
             || self.table.has_local()
             || self.table.has_finished_batches()
             || !self.uring.completion().is_empty()
-            || self.uring.submission().cq_overflow()
+            || self.kernel_holds_completions()
+    }
+
+    /// Whether completions wait in the kernel for this task to enter it: ones the CQ
+    /// could not hold (overflow), task work a COOP/DEFER_TASKRUN ring deferred
+    /// (IORING_SQ_TASKRUN), or polled I/O (IOPOLL).
+    fn kernel_holds_completions(&mut self) -> bool {
+        let sq = self.uring.submission();
+        sq.cq_overflow() || sq.taskrun() || (self.iopoll && self.table.in_kernel() > 0)
+    }
+
+    /// Enters the kernel to wait for nothing: flushes overflowed completions into the
+    /// CQ, runs deferred task work and polls IOPOLL I/O once. Submits nothing (the
+    /// SQ's bookkeeping is `enter`'s).
+    fn get_events(&mut self) {
+        // SAFETY: no SQE is submitted and no argument is passed, so the kernel reads no
+        // memory of ours.
+        let _ = unsafe {
+            self.uring
+                .submitter()
+                .enter::<libc::sigset_t>(0, 0, IORING_ENTER_GETEVENTS, None)
+        };
     }
 
     /// Resets the eventfd's counter so a level-triggered watcher sleeps until the next
