@@ -36,7 +36,39 @@ export function tmpDir() {
   return dir;
 }
 
-/** A file with `contents`, in a fresh temp dir. */
+/** Whether files in `dir` open with O_DIRECT (tmpfs refuses it with EINVAL). */
+function takesDirect(dir) {
+  const file = path.join(dir, '.direct-probe');
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDWR | fs.constants.O_DIRECT, 0o600));
+    return true;
+  } catch (e) {
+    if (e.code === 'EINVAL') return false;
+    throw e;
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/**
+ * A fresh directory whose file system takes O_DIRECT: the temp dir if it does, else
+ * one under the working directory (the repository, on a real file system), decided
+ * once. `undefined` where neither does; `noDirectReason` then says why.
+ */
+export const directDir = (() => {
+  let base;
+  if (takesDirect(os.tmpdir())) base = os.tmpdir();
+  else if (takesDirect(process.cwd())) base = process.cwd();
+  if (base === undefined) return undefined;
+  return () => {
+    const dir = fs.mkdtempSync(path.join(base, '.uring-aio-direct-'));
+    made.push(dir);
+    return dir;
+  };
+})();
+export const noDirectReason = directDir === undefined ? `neither ${os.tmpdir()} nor ${process.cwd()} takes O_DIRECT` : undefined;
+
+/** A file with `contents`, in a fresh temp dir. *//** A file with `contents`, in a fresh temp dir. */
 export function tmpFile(contents = Buffer.alloc(0), name = 'data.bin') {
   const file = path.join(tmpDir(), name);
   fs.writeFileSync(file, contents);
