@@ -129,3 +129,19 @@ ringTest('bad-use: prep on a non-SQE, submit on an exited ring, and bad nbytes t
   await liburing.io_uring_queue_exit(ring);
   t.throws(() => liburing.io_uring_submit(ring), { code: 'ERR_INVALID_STATE' });
 });
+
+ringTest('queue-init-flags: setup flags become the Ring options of the same names; unknown ones are refused', async (t) => {
+  const ring = liburing.io_uring_queue_init(8, undefined, liburing.IORING_SETUP_SINGLE_ISSUER | liburing.IORING_SETUP_COOP_TASKRUN | liburing.IORING_SETUP_CLAMP);
+  const sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_nop(sqe);
+  liburing.io_uring_sqe_set_data(sqe, 'flagged');
+  liburing.io_uring_submit(ring);
+  const cqe = await liburing.io_uring_wait_cqe(ring);
+  t.is(cqe.user_data, 'flagged');
+  t.is(cqe.res, 0);
+  await liburing.io_uring_queue_exit(ring);
+  const polled = liburing.io_uring_queue_init(4, undefined, liburing.IORING_SETUP_IOPOLL);
+  t.true(polled.ring.native !== undefined, 'an IOPOLL ring was set up');
+  await liburing.io_uring_queue_exit(polled);
+  t.throws(() => liburing.io_uring_queue_init(4, undefined, 1 << 3), { code: 'ERR_INVALID_ARG_VALUE' }, 'IORING_SETUP_CQSIZE needs params this layer does not take');
+});

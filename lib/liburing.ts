@@ -6,7 +6,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { IoError, invalidArgType, invalidArgValue, invalidState } from './errors';
 import { OPS, SQE_ASYNC, SQE_DRAIN, SQE_HARDLINK, SQE_LINK, type OpEntry, type OpName, type Prepared } from './ops';
-import { Ring, ringInternals } from './ring';
+import { Ring, ringInternals, type RingOptions } from './ring';
 import { AT_FDCWD } from './stats';
 import { validateInteger, validateView } from './validate';
 
@@ -81,16 +81,43 @@ function live(ring: io_uring): Ring {
   return ring.ring;
 }
 
+/** IORING_SETUP_* flags io_uring_queue_init takes (uapi values). */
+export const IORING_SETUP_IOPOLL = 1 << 0;
+export const IORING_SETUP_SQPOLL = 1 << 1;
+export const IORING_SETUP_CLAMP = 1 << 4;
+export const IORING_SETUP_SUBMIT_ALL = 1 << 7;
+export const IORING_SETUP_COOP_TASKRUN = 1 << 8;
+export const IORING_SETUP_TASKRUN_FLAG = 1 << 9;
+export const IORING_SETUP_SINGLE_ISSUER = 1 << 12;
+export const IORING_SETUP_DEFER_TASKRUN = 1 << 13;
+
+/** Each flag as a `RingOptions` field; CLAMP, SUBMIT_ALL and TASKRUN_FLAG are what every Ring sets anyway. */
+const SETUP_FLAGS: ReadonlyArray<[number, (options: RingOptions) => void]> = [
+  [IORING_SETUP_IOPOLL, (o) => { o.iopoll = true; }],
+  [IORING_SETUP_SQPOLL, (o) => { o.sqpoll = true; }],
+  [IORING_SETUP_COOP_TASKRUN, (o) => { o.coopTaskrun = true; }],
+  [IORING_SETUP_SINGLE_ISSUER, (o) => { o.singleIssuer = true; }],
+  [IORING_SETUP_DEFER_TASKRUN, (o) => { o.deferTaskrun = true; }],
+  [IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_TASKRUN_FLAG, () => {}],
+];
+const SUPPORTED_SETUP_FLAGS = SETUP_FLAGS.reduce((all, [flag]) => all | flag, 0);
+
 /**
  * io_uring_queue_init(entries, ring, flags): sets up `ring` (a new one if omitted)
- * with `entries` submission queue entries. `flags` must be 0: setup flags are not
- * supported through this layer yet. Returns the ring.
+ * with `entries` submission queue entries. `flags` may hold IORING_SETUP_IOPOLL,
+ * SQPOLL, COOP_TASKRUN, SINGLE_ISSUER and DEFER_TASKRUN (the `Ring` options of the
+ * same names); CLAMP, SUBMIT_ALL and TASKRUN_FLAG are always on. Returns the ring.
  */
 export function io_uring_queue_init(entries: number, ring: io_uring = new io_uring(), flags = 0): io_uring {
   if (!(ring instanceof io_uring)) throw invalidArgType('ring', 'an instance of io_uring', ring);
   if (ring.ring !== undefined) throw invalidState('the ring is already initialised');
-  validateInteger(flags, 'flags', 0, 0);
-  ring.ring = new Ring({ entries });
+  validateInteger(flags, 'flags', 0, 2 ** 32 - 1);
+  if ((flags & ~SUPPORTED_SETUP_FLAGS) !== 0) {
+    throw invalidArgValue('flags', flags, 'may hold only IORING_SETUP_IOPOLL, SQPOLL, CLAMP, SUBMIT_ALL, COOP_TASKRUN, TASKRUN_FLAG, SINGLE_ISSUER and DEFER_TASKRUN');
+  }
+  const options: RingOptions = { entries };
+  for (const [flag, set] of SETUP_FLAGS) if ((flags & flag) !== 0) set(options);
+  ring.ring = new Ring(options);
   ring.entries = ring.ring.entries;
   return ring;
 }
