@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { Ring, alignedBuffer } from '../dist/index.js';
-import { distUrl, fifo, ringTest, runChild, tmpDir, tmpFile } from './helpers.mjs';
+import { distUrl, fifo, ringTest, runChild, testUnless, tmpDir, tmpFile } from './helpers.mjs';
 
 ringTest('idle-exit: a process with an idle ring exits on its own', (t) => {
   const r = runChild(`
@@ -180,8 +180,7 @@ const denyHelper = (() => {
   if (probe.status === 3) return { reason: 'seccomp filters are unavailable in this sandbox' };
   return { helper };
 })();
-if (denyHelper.reason) console.warn(`seccomp tests skip: ${denyHelper.reason}`);
-const seccompTest = denyHelper.helper ? test : test.skip;
+const seccompTest = testUnless(denyHelper.reason, 'seccomp tests');
 
 function underFilter(mode, code) {
   return spawnSync(denyHelper.helper, [...mode, process.execPath, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20000 });

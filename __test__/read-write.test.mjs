@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
 import { Ring, alignedBuffer } from '../dist/index.js';
-import { directDir, noDirectReason, pattern, ringTest, tmpDir, tmpFile } from './helpers.mjs';
+import { directDir, noDirectReason, pattern, ringTest, testUnless, tmpDir, tmpFile } from './helpers.mjs';
 
 ringTest('integrity: 64 concurrent reads at random positions return the right bytes', async (t) => {
   const data = pattern(4 << 20, 7);
@@ -172,9 +171,7 @@ ringTest('two-rings: two rings on one thread work independently', async (t) => {
   await b.destroy();
 });
 
-if (noDirectReason) console.warn(`o-direct skips: ${noDirectReason}`);
-
-(directDir ? ringTest : test.skip)('o-direct: alignedBuffer round-trips through an O_DIRECT file', async (t) => {
+(noDirectReason === undefined ? ringTest : testUnless(noDirectReason, 'O_DIRECT tests'))('o-direct: alignedBuffer round-trips through an O_DIRECT file', async (t) => {
   const file = path.join(directDir(), 'direct.bin');
   const ring = new Ring();
   const fd = await ring.open(file, fs.constants.O_CREAT | fs.constants.O_RDWR | fs.constants.O_DIRECT, 0o644);

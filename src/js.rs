@@ -105,10 +105,8 @@ pub fn new_ref(
 ) -> napi::Result<sys::napi_ref> {
     let mut r = ptr::null_mut();
     // SAFETY: value is a live handle in the current scope; r is a local out-pointer.
-    check(
-        unsafe { sys::napi_create_reference(env, value, count, &mut r) },
-        "napi_create_reference",
-    )?;
+    let status = unsafe { sys::napi_create_reference(env, value, count, &mut r) };
+    check(status, "napi_create_reference")?;
     Ok(r)
 }
 

@@ -131,13 +131,12 @@ impl iobuf::inflight::Outputs for Request {
         if result <= 0 {
             return Vec::new();
         }
-        match self {
-            // SAFETY (both arms): the caller guarantees the event was reaped.
-            Request::Pread { buf, .. } => unsafe {
-                iobuf::filled(std::slice::from_ref(buf), result as usize)
-            },
-            Request::Preadv { bufs, .. } => unsafe { iobuf::filled(bufs, result as usize) },
-            _ => Vec::new(),
-        }
+        let bufs = match self {
+            Request::Pread { buf, .. } => std::slice::from_ref(buf),
+            Request::Preadv { bufs, .. } => bufs.as_slice(),
+            _ => return Vec::new(),
+        };
+        // SAFETY: the caller (`Reaped::outputs`) guarantees the event was reaped.
+        unsafe { iobuf::filled(bufs, result as usize) }
     }
 }

@@ -193,10 +193,8 @@ fn poll_on_pipe_waits_for_data() {
     std::thread::sleep(Duration::from_millis(30));
     assert_eq!(ctx.reap(drop), 0, "no data yet, no event");
     // SAFETY: one byte from a static into our pipe.
-    assert_eq!(
-        unsafe { libc::write(tx.as_raw_fd(), b"x".as_ptr().cast(), 1) },
-        1
-    );
+    let written = unsafe { libc::write(tx.as_raw_fd(), b"x".as_ptr().cast(), 1) };
+    assert_eq!(written, 1);
     let c = wait_for(&mut ctx, 1).pop().unwrap();
     assert!(c.result & i64::from(libc::POLLIN) != 0);
 }

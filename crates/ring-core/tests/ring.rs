@@ -265,11 +265,8 @@ fn eventfd_signals_completion() {
     ring.clear_eventfd();
     assert_eq!(ring.reap(drop), 1);
     // SAFETY: one valid pollfd.
-    assert_eq!(
-        unsafe { libc::poll(&mut pfd, 1, 0) },
-        0,
-        "cleared eventfd is quiet"
-    );
+    let quiet = unsafe { libc::poll(&mut pfd, 1, 0) };
+    assert_eq!(quiet, 0, "cleared eventfd is quiet");
 }
 
 #[test]
