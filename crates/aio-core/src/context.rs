@@ -431,8 +431,23 @@ impl<T> Drop for Context<T> {
             // freeing memory it may write.
             return;
         }
-        // Nothing is outstanding, so io_destroy cannot block on our memory.
-        let _ = sys::io_destroy(self.ctx);
+        // Nothing is outstanding, so io_destroy cannot block on our memory; it still
+        // waits for an RCU grace period (about 30 ms here), so it runs on a thread of
+        // its own rather than stalling the caller's event loop. The eventfd closes now:
+        // with nothing in flight, the kernel will not signal it.
+        let ctx = self.ctx;
+        let destroy = move || {
+            let _ = sys::io_destroy(ctx);
+        };
+        if let Err(e) = std::thread::Builder::new()
+            .name("uring-aio-io-destroy".into())
+            .stack_size(64 * 1024)
+            .spawn(destroy)
+        {
+            // No thread to spare: destroy here after all.
+            drop(e);
+            let _ = sys::io_destroy(ctx);
+        }
     }
 }
 
