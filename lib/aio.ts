@@ -96,6 +96,7 @@ export class Aio extends CompletionSource<NativeAio> {
 
   readonly #maxEvents: number;
 
+  /** @internal */
   protected get defaultBatchCapacity(): number {
     return this.#maxEvents;
   }
@@ -110,6 +111,7 @@ export class Aio extends CompletionSource<NativeAio> {
     this.native?.flush();
   }
 
+  /** @internal */
   protected override errorFor(op: Pending, result: number): Error {
     if (result === -EINVAL && (op.syscall === 'pread' || op.syscall === 'pwrite' || op.syscall === 'preadv' || op.syscall === 'pwritev')) {
       return new IoError(result, op.syscall, op.path, op.dest,

@@ -165,6 +165,7 @@ export let ringInternals: {
  */
 export interface Ring extends RingOps {}
 export class Ring extends CompletionSource<NativeRing> {
+  /** @internal */
   protected override readonly moreFlag = IORING_CQE_F_MORE;
 
   constructor(options?: RingOptions) {
@@ -184,6 +185,7 @@ export class Ring extends CompletionSource<NativeRing> {
     if (options?.fixedBuffers !== undefined) this.registerPool(options.fixedBuffers, 'io_uring_register');
   }
 
+  /** @internal */
   protected get defaultBatchCapacity(): number {
     return this.entries;
   }
@@ -210,6 +212,7 @@ export class Ring extends CompletionSource<NativeRing> {
     return destroying;
   }
 
+  /** @internal */
   protected override unclaimed(id: number, result: number): void {
     if (id < MSG_TAG || this.destroyed) return;
     const message = { data: id - MSG_TAG, result };

@@ -85,16 +85,17 @@ function flushTurn(): void {
 export const asyncDispose: typeof Symbol.asyncDispose = (Symbol as any).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 export abstract class CompletionSource<N extends NativeSource> {
+  /** @internal */
   protected native: N | undefined;
   readonly #pending = new Map<number, Pending>();
-  /** Shared with the native side, which writes completed rows into it. */
+  /** @internal Shared with the native side, which writes completed rows into it. */
   protected readonly table = new Float64Array(TABLE_ROWS * ROW);
-  /**
+  /** @internal
    * The bit of a row's third field that marks a multishot operation's intermediate
    * result (IORING_CQE_F_MORE for a ring; none for AIO, whose field is res2).
    */
   protected readonly moreFlag: number = 0;
-  /** Called by the native side with the number of rows written. */
+  /** @internal Called by the native side with the number of rows written. */
   protected readonly dispatch = (count: number): void => this.#complete(count);
   readonly #what: string;
   #destroying: Promise<void> | undefined;
@@ -116,10 +117,10 @@ export abstract class CompletionSource<N extends NativeSource> {
     this.#what = what;
   }
 
-  /** How many entries `batch()` holds by default. */
+  /** @internal How many entries `batch()` holds by default. */
   protected abstract get defaultBatchCapacity(): number;
 
-  /**
+  /** @internal
    * Allocates the buffer pool and hands it to the native side (`syscall` names the
    * kernel call in errors). On any failure, a bad option included, the native side
    * is closed at once: the constructor throws.
@@ -167,10 +168,10 @@ export abstract class CompletionSource<N extends NativeSource> {
     return this.#destroying !== undefined;
   }
 
-  /** A row no operation of this source claims (a ring's messages from other rings). */
+  /** @internal A row no operation of this source claims (a ring's messages from other rings). */
   protected unclaimed(_id: number, _result: number): void {}
 
-  /** The error a negative result becomes; subclasses may add detail. */
+  /** @internal The error a negative result becomes; subclasses may add detail. */
   protected errorFor(op: Pending, result: number): Error {
     return new IoError(result, op.syscall, op.path, op.dest);
   }
@@ -232,7 +233,7 @@ export abstract class CompletionSource<N extends NativeSource> {
     return this.native;
   }
 
-  /**
+  /** @internal
    * Submits through `start` and tracks the returned op id. Rejects (never throws) for
    * a destroyed source, an aborted signal or a native failure.
    */
