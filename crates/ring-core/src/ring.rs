@@ -831,7 +831,7 @@ impl<T> Ring<T> {
             return Ok(0);
         }
         self.enters += 1;
-        match self.uring.submit_and_wait(want) {
+        match self.submit_and_wait(want) {
             Ok(n) => {
                 self.in_sq.drain(..n.min(self.in_sq.len()));
                 self.wake_if_stranded();
@@ -860,6 +860,28 @@ impl<T> Ring<T> {
                 Err(e)
             }
         }
+    }
+
+    /// io_uring_enter: submits what is in the SQ and waits for `want` completions. In
+    /// unit tests, a fault queued with `fault::inject` replaces (or shortens) it.
+    fn submit_and_wait(&mut self, want: usize) -> io::Result<usize> {
+        #[cfg(test)]
+        if let Some(fault) = fault::take() {
+            return match fault {
+                fault::Fault::Errno(errno) => Err(io::Error::from_raw_os_error(errno)),
+                fault::Fault::Short(n) => {
+                    let n = n.min(self.in_sq.len()) as u32;
+                    // SAFETY: submits `n` SQEs that are already in the queue, each built
+                    // from memory its slot owns; no argument is passed.
+                    unsafe {
+                        self.uring
+                            .submitter()
+                            .enter::<libc::sigset_t>(n, 0, 0, None)
+                    }
+                }
+            };
+        }
+        self.uring.submit_and_wait(want)
     }
 
     /// If SQEs wait in the queue and nothing in the kernel will complete to wake the
@@ -1171,3 +1193,37 @@ fn mark<T>(table: &mut InFlight<Entry, T>, id: u64, flags: squeue::Flags, chain:
         slot.payload.chain = chain;
     }
 }
+
+/// Test-only fault injection: the next `io_uring_enter`s fail or submit fewer SQEs
+/// than queued, on this thread (liburing's test/ and tokio-rs/io-uring's history of
+/// use-after-free bugs on these paths are why they are tested).
+#[cfg(test)]
+pub(crate) mod fault {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    #[derive(Debug, Clone, Copy)]
+    pub enum Fault {
+        /// io_uring_enter fails with this errno, consuming nothing.
+        Errno(i32),
+        /// io_uring_enter submits only this many of the queued SQEs.
+        Short(usize),
+    }
+
+    thread_local! {
+        static FAULTS: RefCell<VecDeque<Fault>> = const { RefCell::new(VecDeque::new()) };
+    }
+
+    /// Queues faults for the next enters, in order.
+    pub fn inject(faults: &[Fault]) {
+        FAULTS.with(|f| f.borrow_mut().extend(faults.iter().copied()));
+    }
+
+    pub(super) fn take() -> Option<Fault> {
+        FAULTS.with(|f| f.borrow_mut().pop_front())
+    }
+}
+
+#[cfg(test)]
+#[path = "fault_tests.rs"]
+mod fault_tests;
