@@ -34,7 +34,10 @@ fn data_file() -> (std::fs::File, Vec<u8>) {
 /// Pushes one read per block, then flushes and reaps until every op has completed,
 /// with `faults` injected into the first enters. Returns each op's (block, result,
 /// bytes), checking that none completes twice.
-fn run(faults: &[Fault]) -> (Vec<(u64, i32, Vec<u8>)>, Vec<u8>, Ring<u64>) {
+/// What one op brought back: its block, its result and the bytes it read.
+type Settled = (u64, i32, Vec<u8>);
+
+fn run(faults: &[Fault]) -> (Vec<Settled>, Vec<u8>, Ring<u64>) {
     let (file, data) = data_file();
     let mut ring: Ring<u64> = Ring::new(RingOptions {
         entries: 16,
@@ -53,7 +56,7 @@ fn run(faults: &[Fault]) -> (Vec<(u64, i32, Vec<u8>)>, Vec<u8>, Ring<u64>) {
         );
     }
     inject(faults);
-    let mut done: Vec<(u64, i32, Vec<u8>)> = Vec::new();
+    let mut done: Vec<Settled> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     while done.len() < OPS as usize && Instant::now() < deadline {
         let _ = ring.flush();
@@ -77,7 +80,7 @@ fn run(faults: &[Fault]) -> (Vec<(u64, i32, Vec<u8>)>, Vec<u8>, Ring<u64>) {
     (done, data, ring)
 }
 
-fn assert_all_read(done: &[(u64, i32, Vec<u8>)], data: &[u8]) {
+fn assert_all_read(done: &[Settled], data: &[u8]) {
     for (block, result, bytes) in done {
         assert_eq!(*result, BLOCK as i32, "op {block}");
         let at = *block as usize * BLOCK;
