@@ -1,0 +1,186 @@
+// The lifetime scenarios scripts/memcheck.mjs runs under valgrind memcheck: each one
+// gives the kernel memory through the library and then does what could free or move
+// that memory under it (GC, detach, transfer, resize, destroy, abort, Worker exit,
+// process exit). Run alone (`node --expose-gc scripts/memcheck-scenarios.mjs`) it is a
+// quick self-check; its output ends with "scenarios: N passed".
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Aio, Ring, alignedBuffer } from '../dist/index.js';
+
+const dist = new URL('../dist/index.js', import.meta.url).pathname;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-aio-memcheck-'));
+process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+const gc = globalThis.gc ?? (() => {});
+
+let fifoCount = 0;
+function fifo() {
+  const file = path.join(dir, `fifo${fifoCount++}`);
+  execFileSync('mkfifo', [file]);
+  const readFd = fs.openSync(file, 'r+');
+  const writeFd = fs.openSync(file, 'w');
+  const pollFd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  return { file, readFd, writeFd, pollFd, close: () => [readFd, writeFd, pollFd].forEach((fd) => fs.closeSync(fd)) };
+}
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+const scenarios = {
+  'gc-of-the-view': async () => {
+    const ring = new Ring();
+    const p = fifo();
+    let view = Buffer.alloc(64);
+    const pending = ring.read(p.readFd, view, -1);
+    view = undefined;
+    gc();
+    await tick();
+    fs.writeSync(p.writeFd, Buffer.alloc(64, 1));
+    assert.equal(await pending, 64);
+    p.close();
+    await ring.destroy();
+  },
+  'transfer-mid-read': async () => {
+    const ring = new Ring();
+    const p = fifo();
+    const view = new Uint8Array(32);
+    const pending = ring.read(p.readFd, view, -1);
+    const moved = structuredClone(view.buffer, { transfer: [view.buffer] });
+    gc();
+    fs.writeSync(p.writeFd, Buffer.alloc(32, 2));
+    assert.equal(await pending, 32);
+    assert.equal(new Uint8Array(moved)[0], 0);
+    p.close();
+    await ring.destroy();
+  },
+  'resize-mid-read': async () => {
+    const ring = new Ring();
+    const p = fifo();
+    const ab = new ArrayBuffer(64, { maxByteLength: 128 });
+    const pending = ring.read(p.readFd, new Uint8Array(ab), -1);
+    ab.resize(8);
+    fs.writeSync(p.writeFd, Buffer.alloc(64, 3));
+    assert.equal(await pending, 64);
+    p.close();
+    await ring.destroy();
+  },
+  'aligned-buffer-dropped-mid-read': async () => {
+    const ring = new Ring();
+    const p = fifo();
+    let buf = alignedBuffer(4096);
+    const pending = ring.read(p.readFd, buf, -1);
+    buf = undefined;
+    gc();
+    await tick();
+    gc();
+    fs.writeSync(p.writeFd, Buffer.alloc(4096, 4));
+    assert.equal(await pending, 4096);
+    p.close();
+    await ring.destroy();
+  },
+  'destroy-with-reads-pending': async () => {
+    const ring = new Ring();
+    const p = fifo();
+    const reads = Array.from({ length: 32 }, () => ring.read(p.readFd, Buffer.alloc(16), -1));
+    await ring.destroy();
+    const settled = await Promise.allSettled(reads);
+    assert.ok(settled.every((s) => s.status === 'rejected' && s.reason.code === 'ECANCELED'));
+    p.close();
+  },
+  'abort-races': async () => {
+    const ring = new Ring();
+    const p = fifo();
+    const all = [];
+    for (let i = 0; i < 200; i++) {
+      const ac = new AbortController();
+      all.push(ring.read(p.readFd, Buffer.alloc(8), -1, { signal: ac.signal }).catch((e) => e.code));
+      if (i % 2) ac.abort();
+      else queueMicrotask(() => ac.abort());
+    }
+    assert.ok((await Promise.all(all)).every((code) => code === 'ABORT_ERR'));
+    p.close();
+    await ring.destroy();
+  },
+  'timeouts-and-chains': async () => {
+    const ring = new Ring();
+    const p = fifo();
+    const timed = ring.read(p.readFd, Buffer.alloc(8), -1, { timeout: 2 }).catch((e) => e.code);
+    const file = path.join(dir, 'chain.bin');
+    const fd = fs.openSync(file, 'w+');
+    const back = Buffer.alloc(5);
+    const results = await ring.chain().write(fd, Buffer.from('hello'), 0).fsync(fd).read(fd, back, 0).submit();
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled']);
+    assert.equal(back.toString(), 'hello');
+    assert.equal(await timed, 'ETIME');
+    fs.closeSync(fd);
+    p.close();
+    await ring.destroy();
+  },
+  'multishot-break': async () => {
+    const ring = new Ring();
+    let n = 0;
+    for await (const _ of ring.timeoutMultishot(1)) if (++n === 5) break;
+    assert.equal(n, 5);
+    await ring.destroy();
+  },
+  'batch-destroyed-mid-flight': async () => {
+    const ring = new Ring({ fixedBuffers: { count: 4, size: 4096 } });
+    const p = fifo();
+    const batch = ring.batch(4);
+    for (let i = 0; i < 4; i++) batch.read(p.readFd, i, -1, 16);
+    const done = batch.submit().catch((e) => e.code);
+    await tick();
+    await ring.destroy();
+    assert.equal(await done, 'ECANCELED');
+    p.close();
+  },
+  'aio-poll-and-destroy': async () => {
+    const aio = new Aio();
+    const p = fifo();
+    const polls = Array.from({ length: 8 }, () => aio.poll(p.pollFd, 1).catch((e) => e.code));
+    const buf = Buffer.alloc(16);
+    const file = path.join(dir, 'aio.bin');
+    fs.writeFileSync(file, 'aio data here...');
+    const fd = fs.openSync(file, 'r');
+    assert.equal(await aio.read(fd, buf, 0), 16);
+    await aio.destroy();
+    assert.ok((await Promise.all(polls)).every((code) => code === 'ECANCELED'));
+    fs.closeSync(fd);
+    p.close();
+  },
+  'worker-terminated-mid-read': async () => {
+    const p = fifo();
+    const code = `
+      const { Ring } = require(${JSON.stringify(dist)});
+      const { parentPort } = require('node:worker_threads');
+      const ring = new Ring();
+      for (let i = 0; i < 8; i++) ring.read(${p.readFd}, Buffer.alloc(8), -1).catch(() => {});
+      ring.nop().then(() => parentPort.postMessage('ready'));
+    `;
+    const worker = new Worker(code, { eval: true });
+    await new Promise((resolve) => worker.once('message', resolve));
+    await worker.terminate();
+    p.close();
+  },
+  'ring-collected-while-idle': async () => {
+    for (let i = 0; i < 20; i++) new Ring({ entries: 4 });
+    gc();
+    await tick();
+    gc();
+  },
+};
+
+let passed = 0;
+for (const [name, run] of Object.entries(scenarios)) {
+  await run();
+  passed++;
+  console.log(`ok ${name}`);
+}
+// Last: exit with operations in flight (the env cleanup hook drains them).
+const ring = new Ring();
+const p = fifo();
+for (let i = 0; i < 16; i++) ring.read(p.readFd, Buffer.alloc(8), -1).catch(() => {});
+await ring.nop();
+console.log(`scenarios: ${passed + 1} passed`);
+process.exit(0);
