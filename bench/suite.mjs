@@ -85,7 +85,7 @@ const depth = numberOption('depth', 1);
 const bs = numberOption('bs', 512);
 const seqBs = numberOption('seq-bs', 512);
 const sizeMiB = numberOption('size', 1);
-const ALL = ['pc-qd1', 'pc-qd32', 'direct', 'seq', 'write'];
+const ALL = ['pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog'];
 const chosen = opt.workload === 'all' ? ALL : opt.workload.split(',');
 for (const w of chosen) if (!ALL.includes(w)) fail(`unknown workload '${w}'`);
 
@@ -282,8 +282,23 @@ function runInChild(w, name, env) {
   return JSON.parse(last);
 }
 
+/** One side of the backlog-memory workload, in a process of its own (backlog-child.mjs). */
+function runBacklogChild(w, which) {
+  const r = spawnSync(process.execPath, [path.join(here, 'backlog-child.mjs'), which, w.file, String(w.count), String(w.bs)], { encoding: 'utf8' });
+  const last = r.stdout.trim().split('\n').pop();
+  if (r.status !== 0 || !last) return { skipped: `child exited ${r.status}: ${r.stderr.trim().split('\n').pop()}` };
+  return JSON.parse(last);
+}
+
 /** The contenders of workload `w`, in table order: [name, run] pairs. */
 function contenders(w) {
+  if (w.kind === 'backlog') {
+    const list = [
+      ['fs.promises FileHandle.read', () => runBacklogChild(w, 'promises')],
+      ['Ring.read (Buffer, copied)', () => (support.ok ? runBacklogChild(w, 'ring') : { skipped: 'io_uring unavailable' })],
+    ];
+    return { list, close: async () => {} };
+  }
   const write = w.kind === 'write';
   const flags = write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY | (w.direct ? fs.constants.O_DIRECT : 0);
   const list = [];
@@ -407,6 +422,13 @@ const WORKLOADS = {
       seq_batch_vs_fio: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched' },
     },
   },
+  backlog: {
+    title: `memory: 100,000 plain-Buffer ${bs} B reads queued at once, none awaited`, kind: 'backlog', pattern: 'random', bs, depth: 100_000, count: 100_000, file: readFile,
+    baseline: 'fs.promises FileHandle.read', fio: 'fio io_uring',
+    ratios: {
+      backlog_rss_vs_fs_promises: { a: 'Ring.read (Buffer, copied)', b: 'fs.promises FileHandle.read', metric: 'peakRssMiB', goal: 1.2, lowerIsBetter: true },
+    },
+  },
   write: {
     title: `page cache, random ${bs} B writes, depth ${depth}`, kind: 'write', pattern: 'random', bs, depth, file: writeFile,
     baseline: 'fs.write (callback)', fio: 'fio io_uring batched',
@@ -446,6 +468,7 @@ function mergeRounds(runs) {
     cpuUsPerOp: runs.reduce((n, r) => n + r.cpuUsPerOp * r.ops, 0) / ops,
     p50Us: median(runs.map((r) => r.p50Us)),
     p99Us: median(runs.map((r) => r.p99Us)),
+    ...(runs[0].peakRssMiB !== undefined ? { peakRssMiB: median(runs.map((r) => r.peakRssMiB)) } : {}),
     rounds: runs.map((r) => r.opsPerSec),
     ...(runs[0].latencyOf ? { latencyOf: runs[0].latencyOf } : {}),
   };
@@ -535,14 +558,15 @@ for (const w of plan) {
   }
   const base = w.results[w.baseline]?.opsPerSec;
   const ref = w.results[w.fio]?.opsPerSec;
-  const header = ['contender', 'ops/s', 'MiB/s', 'p50 µs', 'p99 µs', 'CPU µs/op', `vs ${w.baseline}`, `vs ${w.fio}`];
+  const memory = w.kind === 'backlog';
+  const header = ['contender', 'ops/s', 'MiB/s', memory ? 'peak RSS MiB' : 'p50 µs', 'p99 µs', 'CPU µs/op', `vs ${w.baseline}`, `vs ${w.fio}`];
   const rows = Object.entries(w.results).map(([name, r]) => (r.skipped
     ? [name, `skipped: ${r.skipped}`, '', '', '', '', '', '']
     : [
       r.latencyOf === 'batch' ? `${name} ¹` : name,
       fmt(r.opsPerSec),
       fmt((r.opsPerSec * w.bs) / 2 ** 20),
-      fmt(r.p50Us, 1),
+      memory ? fmt(r.peakRssMiB) : fmt(r.p50Us, 1),
       fmt(r.p99Us, 1),
       fmt(r.cpuUsPerOp, 2),
       base ? `${(r.opsPerSec / base).toFixed(2)}x` : '',

@@ -15,7 +15,7 @@ use ring_core::{
 use crate::args::JsArgs;
 use crate::memory::NativeMemory;
 use crate::source::{closed_error, errno_error, Backend, Delivered, Shared, Targets};
-use crate::views::{copy_of_view, landing_for_view, position, shared_window};
+use crate::views::{copy_of_view, deferred_landing_for_view, position, shared_window};
 
 impl Delivered for Completion<Targets> {
     fn id(&self) -> u64 {
@@ -239,7 +239,9 @@ impl NativeRing {
         view: Unknown,
         pos: Either<f64, BigInt>,
     ) -> napi::Result<f64> {
-        let (buf, target) = landing_for_view(env.raw(), &view)?;
+        // The landing zone is allocated when the read gets its SQE: a read waiting in
+        // the backlog holds none.
+        let (buf, target) = deferred_landing_for_view(env.raw(), &view)?;
         self.push(rw_op(false, fd, buf, pos), Targets(vec![target]))
     }
 

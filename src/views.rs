@@ -47,6 +47,20 @@ pub fn copies_of_views(env: sys::napi_env, views: &[Unknown]) -> napi::Result<Ve
     views.iter().map(|v| copy_of_view(env, v)).collect()
 }
 
+/// A deferred landing zone as large as the view (allocated when the op gets its SQE),
+/// plus a reference to copy into later.
+pub fn deferred_landing_for_view(
+    env: sys::napi_env,
+    view: &Unknown,
+) -> napi::Result<(IoBuf, sys::napi_ref)> {
+    let (_, len) = js::view_bytes(env, view.raw())
+        .ok_or_else(|| napi::Error::from_reason("not an ArrayBufferView"))?;
+    Ok((
+        IoBuf::deferred_landing(len),
+        js::new_ref(env, view.raw(), 1)?,
+    ))
+}
+
 /// An owned landing zone as large as the view, plus a reference to copy into later.
 pub fn landing_for_view(
     env: sys::napi_env,

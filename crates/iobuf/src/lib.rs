@@ -150,6 +150,10 @@ pub enum IoBuf {
         offset: usize,
         len: usize,
     },
+    /// A landing zone of this many bytes, not allocated yet: the op allocates it when
+    /// it gets its SQE (`materialize`), so an op waiting in a backlog holds no memory
+    /// for the kernel. Its pointer is null until then.
+    Deferred(usize),
 }
 
 impl IoBuf {
@@ -165,12 +169,33 @@ impl IoBuf {
         AlignedBuf::for_kernel(len).map(IoBuf::Owned)
     }
 
+    /// A landing zone of `len` bytes allocated only by `materialize`, just before the
+    /// kernel gets a pointer to it.
+    pub fn deferred_landing(len: usize) -> Self {
+        IoBuf::Deferred(len)
+    }
+
+    /// Allocates a deferred landing zone (nothing to do for the others). False if the
+    /// allocation failed: the op must then not reach the kernel.
+    pub fn materialize(&mut self) -> bool {
+        if let IoBuf::Deferred(len) = *self {
+            match AlignedBuf::for_kernel(len) {
+                Some(buf) => *self = IoBuf::Owned(buf),
+                None => return false,
+            }
+        }
+        true
+    }
+
     pub fn ptr(&self) -> *mut u8 {
         match self {
             IoBuf::Owned(b) => b.as_ptr(),
             // SAFETY: offset + len <= mem.len() was checked in `shared`, so the pointer
             // stays inside the allocation.
             IoBuf::Shared { mem, offset, .. } => unsafe { mem.as_ptr().add(*offset) },
+            // Not allocated: a null pointer, which the kernel refuses (EFAULT) rather
+            // than writes through.
+            IoBuf::Deferred(_) => std::ptr::null_mut(),
         }
     }
 
@@ -178,6 +203,7 @@ impl IoBuf {
         match self {
             IoBuf::Owned(b) => b.len(),
             IoBuf::Shared { len, .. } => *len,
+            IoBuf::Deferred(len) => *len,
         }
     }
 
@@ -314,3 +340,24 @@ impl std::hash::Hasher for IdHasher {
 
 /// An in-flight table keyed by operation id.
 pub type IdMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deferred_landing_zone_has_no_memory_until_materialized() {
+        let mut buf = IoBuf::deferred_landing(4096);
+        assert!(
+            buf.ptr().is_null(),
+            "nothing allocated, and nothing the kernel could write"
+        );
+        assert_eq!(buf.len(), 4096);
+        // SAFETY: nothing wrote into it (it has no memory yet).
+        assert!(unsafe { filled(std::slice::from_ref(&buf), 4096) }.is_empty());
+        assert!(buf.materialize());
+        assert!(!buf.ptr().is_null());
+        assert_eq!(buf.ptr() as usize % PAGE_ALIGN, 0);
+        assert_eq!(buf.len(), 4096);
+    }
+}

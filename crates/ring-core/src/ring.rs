@@ -768,6 +768,7 @@ impl<T> Ring<T> {
             return Err(io::Error::from_raw_os_error(errno));
         }
         let mut refused = Vec::new();
+        let mut out_of_memory = Vec::new();
         {
             let mut sq = self.uring.submission();
             let table = &mut self.table;
@@ -812,6 +813,18 @@ impl<T> Ring<T> {
                 {
                     break;
                 }
+                // Memory an op allocates only now (deferred landing zones): all of the
+                // group's, before any of it goes in; if that fails, the group settles
+                // with ENOMEM instead.
+                let ids: Vec<u64> = table.backlog().iter().take(group).copied().collect();
+                let allocated = ids.iter().all(|&id| {
+                    let entry = &mut table.slot_mut(id).expect("backlog ids have slots").payload;
+                    materialize(&mut entry.op)
+                });
+                if !allocated {
+                    out_of_memory.extend(table.backlog_mut().drain(..group));
+                    continue;
+                }
                 for _ in 0..group {
                     let id = table.pop_queued().expect("counted above");
                     let entry = &table.slot(id).expect("backlog ids have slots").payload;
@@ -826,6 +839,9 @@ impl<T> Ring<T> {
         }
         for id in refused {
             self.settle_locally(id, -libc::EINVAL);
+        }
+        for id in out_of_memory {
+            self.settle_locally(id, -libc::ENOMEM);
         }
         if self.in_sq.is_empty() && want == 0 {
             return Ok(0);
@@ -1176,6 +1192,15 @@ impl<T> Drop for Ring<T> {
             ManuallyDrop::drop(&mut self.uring);
             ManuallyDrop::drop(&mut self.eventfd);
         }
+    }
+}
+
+/// Allocates the memory `op` defers until it gets its SQE (a plain read's landing
+/// zone: see `IoBuf::deferred_landing`). False if the allocation failed.
+fn materialize(op: &mut Op) -> bool {
+    match op {
+        Op::Read { buf, .. } => buf.materialize(),
+        _ => true,
     }
 }
 
