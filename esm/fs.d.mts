@@ -1,0 +1,2 @@
+export * from '../dist/fs.js';
+export { default } from '../dist/fs.js';

@@ -1,0 +1,489 @@
+// uring-aio/fs: node:fs/promises on io_uring. The same names, signatures, results and
+// errors; the operations io_uring has an opcode for go through one Ring per thread,
+// made on first use, and the rest (and everything where io_uring cannot be used) go to
+// node:fs/promises unchanged. `backend` and `backendReason` say which and why.
+import * as nodeFs from 'node:fs';
+import * as nodePromises from 'node:fs/promises';
+import { release } from 'node:os';
+import { promisify } from 'node:util';
+import { AbortError, IoError, invalidArgType } from './errors';
+import { isSupported } from './index';
+import { Ring } from './ring';
+import type { Stats as RingStats } from './stats';
+
+type PathLike = nodeFs.PathLike;
+type Encoding = BufferEncoding | null | undefined;
+
+/** Which implementation runs the calls that have an io_uring opcode. */
+export type Backend = 'io_uring' | 'node:fs';
+
+/**
+ * `URING_AIO_FS_BACKEND=node:fs` in the environment forces the fallback (for tests, or
+ * to compare); otherwise io_uring is used where `isSupported()` says it works.
+ */
+function decide(): { backend: Backend; reason: string } {
+  const forced = process.env.URING_AIO_FS_BACKEND;
+  if (forced === 'node:fs') return { backend: 'node:fs', reason: 'URING_AIO_FS_BACKEND=node:fs forces node:fs/promises' };
+  const support = isSupported();
+  if (!support.ok) return { backend: 'node:fs', reason: support.reason };
+  return { backend: 'io_uring', reason: `io_uring works on this kernel (Linux ${release()})` };
+}
+const decision = decide();
+/** 'io_uring' or 'node:fs': where the calls with an io_uring opcode go. */
+export const backend: Backend = decision.backend;
+/** Why `backend` is what it is. */
+export const backendReason: string = decision.reason;
+
+let threadRing: Ring | undefined;
+/** This thread's ring (module state is per thread), or undefined on the fallback. */
+function ring(): Ring | undefined {
+  if (backend !== 'io_uring') return undefined;
+  return (threadRing ??= new Ring({ entries: 256 }));
+}
+
+/** A path as Node shows it in errors. */
+function shown(path: PathLike): string {
+  if (typeof path === 'string') return path;
+  if (path instanceof URL) return path.pathname;
+  return Buffer.from(path).toString();
+}
+
+/** A Ring failure with Node's syscall name and path, as node:fs would report it. */
+function asNode(error: unknown, syscall: string, path?: PathLike, dest?: PathLike): unknown {
+  if (!(error instanceof IoError)) return error;
+  return new IoError(error.errno, syscall, path === undefined ? undefined : shown(path), dest === undefined ? undefined : shown(dest));
+}
+
+async function viaRing<T>(syscall: string, path: PathLike | undefined, dest: PathLike | undefined, run: (r: Ring) => Promise<T>): Promise<T> {
+  try {
+    return await run(ring()!);
+  } catch (e) {
+    throw asNode(e, syscall, path, dest);
+  }
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+}
+
+/**
+ * Node's Stats, from a Ring's statx result: the same class (`instanceof fs.Stats`),
+ * fields and methods. A constructor whose prototype is Node's keeps object creation on
+ * V8's fast path (Object.setPrototypeOf would not).
+ */
+interface NodeStatsFrom {
+  new (s: RingStats): nodeFs.Stats;
+}
+const NodeStatsFrom = function (this: Record<string, unknown>, s: RingStats) {
+  this.dev = s.dev;
+  this.mode = s.mode;
+  this.nlink = s.nlink;
+  this.uid = s.uid;
+  this.gid = s.gid;
+  this.rdev = s.rdev;
+  this.blksize = s.blksize;
+  this.ino = s.ino;
+  this.size = s.size;
+  this.blocks = s.blocks;
+  this.atimeMs = s.atimeMs;
+  this.mtimeMs = s.mtimeMs;
+  this.ctimeMs = s.ctimeMs;
+  this.birthtimeMs = s.birthtimeMs;
+  this.atime = s.atime;
+  this.mtime = s.mtime;
+  this.ctime = s.ctime;
+  this.birthtime = s.birthtime;
+} as unknown as NodeStatsFrom;
+NodeStatsFrom.prototype = nodeFs.Stats.prototype;
+const toNodeStats = (s: RingStats): nodeFs.Stats => new NodeStatsFrom(s);
+
+const fstatBigint = promisify(nodeFs.fstat) as (fd: number, options: { bigint: true }) => Promise<nodeFs.BigIntStats>;
+const fchmod = promisify(nodeFs.fchmod);
+const fchown = promisify(nodeFs.fchown);
+const futimes = promisify(nodeFs.futimes);
+const ftruncateNode = promisify(nodeFs.ftruncate);
+const closeNode = promisify(nodeFs.close);
+
+const kGcWarned = new Set<number>();
+const closeOnGc = new FinalizationRegistry<number>((fd) => {
+  // As Node does for a FileHandle collected while open: close it, and say so.
+  process.emitWarning(`Closing file descriptor ${fd} on garbage collection`);
+  if (!kGcWarned.has(fd)) kGcWarned.add(fd);
+  try {
+    nodeFs.closeSync(fd);
+  } catch {
+    // Already closed through another path.
+  }
+});
+
+interface ReadOptions<T extends NodeJS.ArrayBufferView> {
+  buffer?: T;
+  offset?: number | null;
+  length?: number | null;
+  position?: number | bigint | null;
+}
+
+/** A file opened by `open()`: node:fs/promises' FileHandle, reading and writing through io_uring. */
+export class FileHandle {
+  #fd: number;
+  /** Reads and writes at the file position run one after the other, as Node's do. */
+  #positional: Promise<unknown> = Promise.resolve();
+
+  constructor(fd: number) {
+    this.#fd = fd;
+    closeOnGc.register(this, fd, this);
+  }
+
+  /** The descriptor; -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  #live(syscall: string): number {
+    if (this.#fd < 0) {
+      const e = new Error('file closed') as NodeJS.ErrnoException;
+      e.code = 'EBADF';
+      e.syscall = syscall;
+      throw e;
+    }
+    return this.#fd;
+  }
+
+  /** Runs `op` now, or after the previous file-position operation when `position` is null. */
+  #ordered<T>(position: number | bigint | null | undefined, op: () => Promise<T>): Promise<T> {
+    if (position !== null && position !== undefined && position !== -1) return op();
+    const run = this.#positional.then(op, op);
+    this.#positional = run.catch(() => {});
+    return run;
+  }
+
+  read<T extends NodeJS.ArrayBufferView = Buffer>(buffer?: T | ReadOptions<T>, offset?: number | null | ReadOptions<T>, length?: number | null, position?: number | bigint | null): Promise<{ bytesRead: number; buffer: T }> {
+    let opts: ReadOptions<T> = {};
+    if (buffer !== undefined && !ArrayBuffer.isView(buffer)) opts = buffer;
+    else if (offset !== null && typeof offset === 'object') opts = { buffer: buffer as T, ...offset };
+    else opts = { buffer: buffer as T | undefined, offset: offset as number | null | undefined, length, position };
+    const buf = (opts.buffer ?? Buffer.alloc(16384)) as T;
+    const off = opts.offset ?? 0;
+    const len = opts.length ?? buf.byteLength - off;
+    const pos = opts.position ?? null;
+    return this.#ordered(pos, async () => {
+      const fd = this.#live('read');
+      const r = ring();
+      if (r === undefined) {
+        const { bytesRead } = await promisify(nodeFs.read)(fd, buf, off, len, pos as number | null);
+        return { bytesRead, buffer: buf };
+      }
+      const view = new Uint8Array(buf.buffer, buf.byteOffset + off, len);
+      const bytesRead = await viaRing('read', undefined, undefined, (ring) => ring.read(fd, view, pos));
+      return { bytesRead, buffer: buf };
+    });
+  }
+
+  write<T extends NodeJS.ArrayBufferView | string>(data: T, offsetOrPosition?: number | null, lengthOrEncoding?: number | BufferEncoding | null, position?: number | null): Promise<{ bytesWritten: number; buffer: T }> {
+    let bytes: Uint8Array;
+    let pos: number | null | undefined;
+    if (typeof data === 'string') {
+      bytes = Buffer.from(data, (typeof lengthOrEncoding === 'string' ? lengthOrEncoding : 'utf8') as BufferEncoding);
+      pos = offsetOrPosition;
+    } else if (ArrayBuffer.isView(data)) {
+      const off = offsetOrPosition ?? 0;
+      const len = typeof lengthOrEncoding === 'number' ? lengthOrEncoding : data.byteLength - off;
+      bytes = new Uint8Array(data.buffer, data.byteOffset + off, len);
+      pos = position;
+    } else {
+      return Promise.reject(invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', data));
+    }
+    return this.#ordered(pos, async () => {
+      const fd = this.#live('write');
+      const r = ring();
+      const bytesWritten = r === undefined
+        ? (await promisify(nodeFs.write)(fd, bytes, 0, bytes.byteLength, pos ?? null)).bytesWritten
+        : await viaRing('write', undefined, undefined, (ring) => ring.write(fd, bytes, pos ?? null));
+      return { bytesWritten, buffer: data };
+    });
+  }
+
+  readv<T extends NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
+    return this.#ordered(position, async () => {
+      const fd = this.#live('read');
+      const r = ring();
+      const bytesRead = r === undefined
+        ? (await promisify(nodeFs.readv)(fd, buffers, position ?? undefined)).bytesRead
+        : await viaRing('read', undefined, undefined, (ring) => ring.readv(fd, buffers, position ?? null));
+      return { bytesRead, buffers };
+    });
+  }
+
+  writev<T extends NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
+    return this.#ordered(position, async () => {
+      const fd = this.#live('write');
+      const r = ring();
+      const bytesWritten = r === undefined
+        ? (await promisify(nodeFs.writev)(fd, buffers, position ?? undefined)).bytesWritten
+        : await viaRing('write', undefined, undefined, (ring) => ring.writev(fd, buffers, position ?? null));
+      return { bytesWritten, buffers };
+    });
+  }
+
+  stat(options?: { bigint?: false }): Promise<nodeFs.Stats>;
+  stat(options: { bigint: true }): Promise<nodeFs.BigIntStats>;
+  async stat(options?: { bigint?: boolean }): Promise<nodeFs.Stats | nodeFs.BigIntStats> {
+    const fd = this.#live('fstat');
+    const r = ring();
+    if (options?.bigint === true || r === undefined) {
+      return options?.bigint === true ? fstatBigint(fd, { bigint: true }) : promisify(nodeFs.fstat)(fd);
+    }
+    return toNodeStats(await viaRing('fstat', undefined, undefined, (ring) => ring.fstat(fd)));
+  }
+
+  async truncate(len = 0): Promise<void> {
+    const fd = this.#live('ftruncate');
+    const r = ring();
+    if (r !== undefined && r.supports('ftruncate')) return viaRing('ftruncate', undefined, undefined, (ring) => ring.ftruncate(fd, len));
+    return ftruncateNode(fd, len);
+  }
+
+  async sync(): Promise<void> {
+    const fd = this.#live('fsync');
+    const r = ring();
+    if (r === undefined) return promisify(nodeFs.fsync)(fd);
+    return viaRing('fsync', undefined, undefined, (ring) => ring.fsync(fd));
+  }
+
+  async datasync(): Promise<void> {
+    const fd = this.#live('fdatasync');
+    const r = ring();
+    if (r === undefined) return promisify(nodeFs.fdatasync)(fd);
+    return viaRing('fdatasync', undefined, undefined, (ring) => ring.fsync(fd, { datasync: true }));
+  }
+
+  /** No io_uring opcode: through node:fs. */
+  async chmod(mode: nodeFs.Mode): Promise<void> {
+    return fchmod(this.#live('fchmod'), mode);
+  }
+
+  /** No io_uring opcode: through node:fs. */
+  async chown(uid: number, gid: number): Promise<void> {
+    return fchown(this.#live('fchown'), uid, gid);
+  }
+
+  /** No io_uring opcode: through node:fs. */
+  async utimes(atime: nodeFs.TimeLike, mtime: nodeFs.TimeLike): Promise<void> {
+    return futimes(this.#live('futime'), atime, mtime);
+  }
+
+  readFile(options?: { encoding?: null; signal?: AbortSignal } | null): Promise<Buffer>;
+  readFile(options: { encoding: BufferEncoding; signal?: AbortSignal } | BufferEncoding): Promise<string>;
+  async readFile(options?: { encoding?: Encoding; signal?: AbortSignal } | BufferEncoding | null): Promise<Buffer | string> {
+    const { encoding, signal } = typeof options === 'string' ? { encoding: options, signal: undefined } : options ?? {};
+    const data = await readAll(this, signal);
+    return encoding ? data.toString(encoding) : data;
+  }
+
+  async writeFile(data: WriteData, options?: { encoding?: Encoding; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
+    const { encoding, signal } = typeof options === 'string' ? { encoding: options, signal: undefined } : options ?? {};
+    await writeAll(this, data, encoding ?? 'utf8', signal);
+  }
+
+  async appendFile(data: WriteData, options?: { encoding?: Encoding; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
+    return this.writeFile(data, options);
+  }
+
+  /** A readable stream over the file (node:fs's, on this descriptor). */
+  createReadStream(options?: { encoding?: BufferEncoding; start?: number; end?: number; highWaterMark?: number; autoClose?: boolean }): nodeFs.ReadStream {
+    return nodeFs.createReadStream('', { ...options, fd: this.#live('read'), autoClose: options?.autoClose ?? false });
+  }
+
+  /** A writable stream into the file (node:fs's, on this descriptor). */
+  createWriteStream(options?: { encoding?: BufferEncoding; start?: number; autoClose?: boolean }): nodeFs.WriteStream {
+    return nodeFs.createWriteStream('', { ...options, fd: this.#live('write'), autoClose: options?.autoClose ?? false });
+  }
+
+  /** The file's lines, as node:readline gives them. */
+  readLines(options?: { encoding?: BufferEncoding; start?: number; end?: number }): AsyncIterable<string> & { close(): void } {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const readline = require('node:readline') as typeof import('node:readline');
+    return readline.createInterface({ input: this.createReadStream(options), crlfDelay: Infinity });
+  }
+
+  async close(): Promise<void> {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    closeOnGc.unregister(this);
+    const r = ring();
+    if (r === undefined) return closeNode(fd);
+    return viaRing('close', undefined, undefined, (ring) => ring.close(fd));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+type WriteData = string | NodeJS.ArrayBufferView | Iterable<string | NodeJS.ArrayBufferView> | AsyncIterable<string | NodeJS.ArrayBufferView>;
+
+const CHUNK = 512 * 1024;
+
+/** Reads a whole file from its position: to EOF, however its size changes meanwhile. */
+async function readAll(handle: FileHandle, signal: AbortSignal | undefined): Promise<Buffer> {
+  checkAborted(signal);
+  const st = await handle.stat();
+  // A regular file's size is a good first guess; /proc files and FIFOs report 0.
+  let buf = Buffer.allocUnsafe(st.isFile() && st.size > 0 ? st.size : CHUNK);
+  let used = 0;
+  for (;;) {
+    checkAborted(signal);
+    if (used === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, used);
+      buf = bigger;
+    }
+    const { bytesRead } = await handle.read(buf, used, buf.length - used, null);
+    if (bytesRead === 0) break;
+    used += bytesRead;
+    // A regular file read to its size: one more read would only confirm EOF, but the
+    // file may have grown; Node reads until a read returns 0 as well.
+  }
+  return used === buf.length ? buf : buf.subarray(0, used);
+}
+
+async function writeAll(handle: FileHandle, data: WriteData, encoding: BufferEncoding, signal: AbortSignal | undefined): Promise<void> {
+  const writeBytes = async (bytes: Uint8Array): Promise<void> => {
+    let done = 0;
+    while (done < bytes.byteLength) {
+      checkAborted(signal);
+      const { bytesWritten } = await handle.write(bytes.subarray(done, Math.min(bytes.byteLength, done + CHUNK * 4)), 0, undefined, null);
+      done += bytesWritten;
+    }
+  };
+  const toBytes = (chunk: string | NodeJS.ArrayBufferView): Uint8Array => (typeof chunk === 'string'
+    ? Buffer.from(chunk, encoding)
+    : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  checkAborted(signal);
+  if (typeof data === 'string' || ArrayBuffer.isView(data)) return writeBytes(toBytes(data));
+  if (data !== null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
+    for await (const chunk of data as AsyncIterable<string | NodeJS.ArrayBufferView>) await writeBytes(toBytes(chunk));
+    return;
+  }
+  throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, DataView, or Iterable', data);
+}
+
+/** Opens `path` (IORING_OP_OPENAT on io_uring). Resolves to a FileHandle. */
+export async function open(path: PathLike, flags: string | number = 'r', mode: nodeFs.Mode = 0o666): Promise<FileHandle | nodePromises.FileHandle> {
+  const r = ring();
+  if (r === undefined) return nodePromises.open(path, flags, mode);
+  const fd = await viaRing('open', path, undefined, (ring) => ring.open(path as string, flags, mode as number));
+  return new FileHandle(fd);
+}
+
+interface FileOptions {
+  encoding?: Encoding;
+  flag?: string | number;
+  mode?: nodeFs.Mode;
+  signal?: AbortSignal;
+}
+
+function fileOptions(options: FileOptions | BufferEncoding | null | undefined, flag: string): Required<Pick<FileOptions, 'flag'>> & FileOptions {
+  if (typeof options === 'string') return { encoding: options, flag };
+  return { ...options, flag: options?.flag ?? flag };
+}
+
+/** node:fs/promises readFile: open, read to EOF, close (through io_uring). */
+export async function readFile(path: PathLike | FileHandle, options?: FileOptions | BufferEncoding | null): Promise<Buffer | string> {
+  const o = fileOptions(options, 'r');
+  if (path instanceof FileHandle) return path.readFile(o as { encoding: BufferEncoding });
+  if (ring() === undefined) return nodePromises.readFile(path, o as Parameters<typeof nodePromises.readFile>[1]);
+  checkAborted(o.signal);
+  const handle = (await open(path, o.flag)) as FileHandle;
+  try {
+    const data = await readAll(handle, o.signal);
+    return o.encoding ? data.toString(o.encoding) : data;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** node:fs/promises writeFile: strings, buffers, iterables and streams (through io_uring). */
+export async function writeFile(path: PathLike | FileHandle, data: WriteData, options?: FileOptions | BufferEncoding | null): Promise<void> {
+  const o = fileOptions(options, 'w');
+  if (path instanceof FileHandle) return path.writeFile(data, o as { encoding: BufferEncoding });
+  if (ring() === undefined) return nodePromises.writeFile(path, data as string, o as Parameters<typeof nodePromises.writeFile>[2]);
+  checkAborted(o.signal);
+  const handle = (await open(path, o.flag, o.mode ?? 0o666)) as FileHandle;
+  try {
+    await writeAll(handle, data, o.encoding ?? 'utf8', o.signal);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** node:fs/promises appendFile: writeFile with flag 'a'. */
+export function appendFile(path: PathLike | FileHandle, data: WriteData, options?: FileOptions | BufferEncoding | null): Promise<void> {
+  return writeFile(path, data, fileOptions(options, 'a'));
+}
+
+export function stat(path: PathLike, options?: { bigint?: false }): Promise<nodeFs.Stats>;
+export function stat(path: PathLike, options: { bigint: true }): Promise<nodeFs.BigIntStats>;
+/** statx(2) through io_uring; `{ bigint: true }` through node:fs. */
+export async function stat(path: PathLike, options?: { bigint?: boolean }): Promise<nodeFs.Stats | nodeFs.BigIntStats> {
+  if (ring() === undefined || options?.bigint === true) return nodePromises.stat(path, options as { bigint: true });
+  return toNodeStats(await viaRing('stat', path, undefined, (r) => r.stat(path as string)));
+}
+
+export function lstat(path: PathLike, options?: { bigint?: false }): Promise<nodeFs.Stats>;
+export function lstat(path: PathLike, options: { bigint: true }): Promise<nodeFs.BigIntStats>;
+/** statx(2) with AT_SYMLINK_NOFOLLOW through io_uring; `{ bigint: true }` through node:fs. */
+export async function lstat(path: PathLike, options?: { bigint?: boolean }): Promise<nodeFs.Stats | nodeFs.BigIntStats> {
+  if (ring() === undefined || options?.bigint === true) return nodePromises.lstat(path, options as { bigint: true });
+  return toNodeStats(await viaRing('lstat', path, undefined, (r) => r.lstat(path as string)));
+}
+
+/** renameat(2) through io_uring. */
+export async function rename(oldPath: PathLike, newPath: PathLike): Promise<void> {
+  if (ring() === undefined) return nodePromises.rename(oldPath, newPath);
+  return viaRing('rename', oldPath, newPath, (r) => r.rename(oldPath as string, newPath as string));
+}
+
+/** unlinkat(2) through io_uring. */
+export async function unlink(path: PathLike): Promise<void> {
+  if (ring() === undefined) return nodePromises.unlink(path);
+  return viaRing('unlink', path, undefined, (r) => r.unlink(path as string));
+}
+
+/** unlinkat(2) with AT_REMOVEDIR through io_uring; `{ recursive }` through node:fs. */
+export async function rmdir(path: PathLike, options?: nodeFs.RmDirOptions): Promise<void> {
+  if (ring() === undefined || options?.recursive === true) return nodePromises.rmdir(path, options);
+  return viaRing('rmdir', path, undefined, (r) => r.rmdir(path as string));
+}
+
+export function mkdir(path: PathLike, options: nodeFs.MakeDirectoryOptions & { recursive: true }): Promise<string | undefined>;
+export function mkdir(path: PathLike, options?: nodeFs.Mode | (nodeFs.MakeDirectoryOptions & { recursive?: false }) | null): Promise<void>;
+/** mkdirat(2) through io_uring; `{ recursive: true }` through node:fs. */
+export async function mkdir(path: PathLike, options?: nodeFs.Mode | nodeFs.MakeDirectoryOptions | null): Promise<string | undefined | void> {
+  const o = typeof options === 'object' && options !== null ? options : { mode: options ?? undefined };
+  if (ring() === undefined || o.recursive === true) return nodePromises.mkdir(path, options as nodeFs.MakeDirectoryOptions);
+  return viaRing('mkdir', path, undefined, (r) => r.mkdir(path as string, (o.mode ?? 0o777) as number));
+}
+
+/** symlinkat(2) through io_uring (the `type` argument only matters on Windows). */
+export async function symlink(target: PathLike, path: PathLike, type?: string | null): Promise<void> {
+  if (ring() === undefined) return nodePromises.symlink(target, path, type);
+  return viaRing('symlink', target, path, (r) => r.symlink(target as string, path as string));
+}
+
+/** linkat(2) through io_uring. */
+export async function link(existingPath: PathLike, newPath: PathLike): Promise<void> {
+  if (ring() === undefined) return nodePromises.link(existingPath, newPath);
+  return viaRing('link', existingPath, newPath, (r) => r.link(existingPath as string, newPath as string));
+}
+
+// No io_uring opcode (or not yet through this module): node:fs/promises itself.
+export const { access, copyFile, cp, chmod, chown, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs } = nodePromises;
+export const constants = nodeFs.constants;
+
+const fs = {
+  backend, backendReason, FileHandle, open, readFile, writeFile, appendFile, stat, lstat, rename, unlink, rmdir, mkdir, symlink, link,
+  access, copyFile, cp, chmod, chown, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs, constants,
+};
+export default fs;
