@@ -157,6 +157,9 @@ export class FileHandle {
     return run;
   }
 
+  read<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | bigint | null): Promise<{ bytesRead: number; buffer: T }>;
+  read<T extends NodeJS.ArrayBufferView>(buffer: T, options?: ReadOptions<T>): Promise<{ bytesRead: number; buffer: T }>;
+  read<T extends NodeJS.ArrayBufferView = Buffer>(options?: ReadOptions<T>): Promise<{ bytesRead: number; buffer: T }>;
   read<T extends NodeJS.ArrayBufferView = Buffer>(buffer?: T | ReadOptions<T>, offset?: number | null | ReadOptions<T>, length?: number | null, position?: number | bigint | null): Promise<{ bytesRead: number; buffer: T }> {
     let opts: ReadOptions<T> = {};
     if (buffer !== undefined && !ArrayBuffer.isView(buffer)) opts = buffer;
@@ -369,11 +372,17 @@ async function writeAll(handle: FileHandle, data: WriteData, encoding: BufferEnc
   throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, DataView, or Iterable', data);
 }
 
-/** Opens `path` (IORING_OP_OPENAT on io_uring). Resolves to a FileHandle. */
-export async function open(path: PathLike, flags: string | number = 'r', mode: nodeFs.Mode = 0o666): Promise<FileHandle | nodePromises.FileHandle> {
+const openNode = promisify(nodeFs.open);
+
+/**
+ * Opens `path` (IORING_OP_OPENAT on io_uring; open(2) through node:fs on the
+ * fallback, whose FileHandle then calls node:fs by descriptor). Resolves to a FileHandle.
+ */
+export async function open(path: PathLike, flags: string | number = 'r', mode: nodeFs.Mode = 0o666): Promise<FileHandle> {
   const r = ring();
-  if (r === undefined) return nodePromises.open(path, flags, mode);
-  const fd = await viaRing('open', path, undefined, (ring) => ring.open(path as string, flags, mode as number));
+  const fd = r === undefined
+    ? await openNode(path, flags, mode)
+    : await viaRing('open', path, undefined, (ring) => ring.open(path as string, flags, mode as number));
   return new FileHandle(fd);
 }
 
@@ -395,7 +404,7 @@ export async function readFile(path: PathLike | FileHandle, options?: FileOption
   if (path instanceof FileHandle) return path.readFile(o as { encoding: BufferEncoding });
   if (ring() === undefined) return nodePromises.readFile(path, o as Parameters<typeof nodePromises.readFile>[1]);
   checkAborted(o.signal);
-  const handle = (await open(path, o.flag)) as FileHandle;
+  const handle = await open(path, o.flag);
   try {
     const data = await readAll(handle, o.signal);
     return o.encoding ? data.toString(o.encoding) : data;
@@ -410,7 +419,7 @@ export async function writeFile(path: PathLike | FileHandle, data: WriteData, op
   if (path instanceof FileHandle) return path.writeFile(data, o as { encoding: BufferEncoding });
   if (ring() === undefined) return nodePromises.writeFile(path, data as string, o as Parameters<typeof nodePromises.writeFile>[2]);
   checkAborted(o.signal);
-  const handle = (await open(path, o.flag, o.mode ?? 0o666)) as FileHandle;
+  const handle = await open(path, o.flag, o.mode ?? 0o666);
   try {
     await writeAll(handle, data, o.encoding ?? 'utf8', o.signal);
   } finally {
