@@ -83,19 +83,32 @@ pub struct Context<T> {
     /// Completions reaped during a synchronous run, delivered by the next `reap`.
     stash: Vec<Completion<T>>,
     pool: Option<Arc<FixedBuffers>>,
+    /// Events `collect` took from the kernel, handed out by the next `reap`.
+    collected: Vec<IoEvent>,
 }
 
-/// Explains an io_setup failure.
-pub fn explain_setup(errno: i32) -> String {
-    match errno {
-        libc::EAGAIN => "the system-wide limit on AIO events was reached (fs.aio-max-nr; see fs.aio-nr for the \
-                         current use): raise it with `sysctl -w fs.aio-max-nr=1048576` or use a smaller maxEvents"
-            .to_string(),
-        libc::ENOSYS => "this kernel was built without AIO support (CONFIG_AIO)".to_string(),
-        libc::EPERM => "io_setup was denied, likely by a seccomp filter".to_string(),
-        libc::EINVAL => "maxEvents is out of range for this system (more than fs.aio-max-nr?)".to_string(),
-        libc::ENOMEM => "not enough kernel memory for the context".to_string(),
-        other => format!("io_setup failed with errno {other}"),
+/// What `Context::cancel` achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// The request had not reached the kernel: it settles with -ECANCELED.
+    Dequeued,
+    /// io_cancel succeeded (EINPROGRESS: cancellation under way; or, on old kernels,
+    /// 0 with the event handed back): the event reports -ECANCELED (a cancelled
+    /// poll's "no events" included).
+    Cancelled,
+    /// io_cancel refused with this errno (EINVAL: the request cannot be cancelled, as
+    /// every file read or write; EAGAIN: its cancel callback could not stop it). The
+    /// request completes normally.
+    Refused(i32),
+    /// No such caller request in flight (unknown, already completed, or settled
+    /// without the kernel). For a batch id: the batch was not found.
+    NotFound,
+}
+
+impl CancelOutcome {
+    /// Whether the request will settle with -ECANCELED.
+    pub fn cancelled(self) -> bool {
+        matches!(self, CancelOutcome::Dequeued | CancelOutcome::Cancelled)
     }
 }
 
@@ -123,6 +136,7 @@ impl<T> Context<T> {
             batches: Batches::default(),
             stash: Vec::new(),
             pool: None,
+            collected: Vec::new(),
         })
     }
 
@@ -151,7 +165,10 @@ impl<T> Context<T> {
 
     /// Whether `reap` would deliver something without waiting for the eventfd.
     pub fn has_completions(&self) -> bool {
-        !self.stash.is_empty() || !self.local.is_empty() || self.batches.has_finished()
+        !self.stash.is_empty()
+            || !self.local.is_empty()
+            || !self.collected.is_empty()
+            || self.batches.has_finished()
     }
 
     /// io_submit calls made so far.
@@ -314,48 +331,63 @@ impl<T> Context<T> {
     }
 
     /// Requests cancellation: a queued request settles at once with -ECANCELED; one
-    /// in the kernel gets io_cancel and settles with what the kernel reports. Many
-    /// requests (O_DIRECT reads in flight, for example) cannot be cancelled and
-    /// complete normally. Returns false for unknown ids.
+    /// in the kernel gets io_cancel, and the outcome says what the kernel answered.
+    /// Most requests (every file read or write, O_DIRECT included) cannot be cancelled
+    /// and complete normally (`Refused`).
     ///
-    /// A batch id cancels every request of the batch; it then completes with
-    /// -ECANCELED, each row holding its request's own result.
-    pub fn cancel(&mut self, id: u64) -> bool {
+    /// A batch id cancels every request of the batch (`Cancelled` if it was found); it
+    /// then completes with -ECANCELED, each row holding its request's own result.
+    pub fn cancel(&mut self, id: u64) -> CancelOutcome {
         if self.batches.contains(id) {
             let Some(members) = self.batches.cancel(id) else {
-                return false;
+                return CancelOutcome::NotFound;
             };
             for member in members {
                 self.cancel_request(member);
             }
-            return true;
+            return CancelOutcome::Cancelled;
         }
-        matches!(
+        if !matches!(
             self.slots.get(&id).map(|s| &s.owner),
             Some(Owner::Caller(_))
-        ) && self.cancel_request(id)
+        ) {
+            return CancelOutcome::NotFound;
+        }
+        self.cancel_request(id)
     }
 
-    fn cancel_request(&mut self, id: u64) -> bool {
+    fn cancel_request(&mut self, id: u64) -> CancelOutcome {
         let Some(slot) = self.slots.get_mut(&id) else {
-            return false;
+            return CancelOutcome::NotFound;
         };
         slot.cancel_requested = true;
         match slot.state {
             SlotState::Queued => {
                 self.backlog.retain(|&queued| queued != id);
                 self.settle_locally(id, -i64::from(libc::ECANCELED));
+                CancelOutcome::Dequeued
             }
             SlotState::InKernel => {
                 let iocb = &mut *slot.iocb as *mut Iocb;
                 // SAFETY: the iocb is in flight on this context and still boxed in
-                // its slot. EINPROGRESS (cancel queued) and EINVAL (not cancellable)
-                // both mean the event still arrives through the ring.
-                let _ = unsafe { sys::io_cancel(self.ctx, iocb) };
+                // its slot.
+                match unsafe { sys::io_cancel(self.ctx, iocb) } {
+                    Ok(event) => {
+                        // An old kernel's success: the event came back here and will
+                        // never reach the ring.
+                        self.in_kernel -= 1;
+                        self.collected.push(event);
+                        self.eventfd.notify();
+                        CancelOutcome::Cancelled
+                    }
+                    Err(e) => match e.raw_os_error().unwrap_or(libc::EIO) {
+                        libc::EINPROGRESS => CancelOutcome::Cancelled,
+                        errno => CancelOutcome::Refused(errno),
+                    },
+                }
             }
-            SlotState::SettledLocally => {}
+            SlotState::SettledLocally => CancelOutcome::NotFound,
         }
-        true
     }
 
     pub fn cancel_all(&mut self) {
@@ -370,7 +402,34 @@ impl<T> Context<T> {
         self.eventfd.clear();
     }
 
-    /// Hands every available event to `deliver`, freeing its slot.
+    /// Takes the events the kernel has ready now, without waiting: one io_getevents,
+    /// or io_pgetevents (kernel 4.18) with `sigmask` (see `sys::signal_mask`) as the
+    /// thread's signal mask for the call. They are handed out by the next `reap` (the
+    /// eventfd is signalled). Reaches the requests whose completions signal the
+    /// caller's eventfd (`RequestOptions::resfd`) rather than the context's. Errors are
+    /// the syscall's: ENOSYS (no io_pgetevents), EINTR (a signal the mask leaves
+    /// unblocked arrived), EINVAL, EFAULT.
+    pub fn collect(&mut self, sigmask: Option<u64>) -> io::Result<usize> {
+        let n = match sigmask {
+            None => sys::io_getevents(self.ctx, 0, &mut self.events, Some(Duration::ZERO))?,
+            Some(mask) => sys::io_pgetevents(
+                self.ctx,
+                0,
+                &mut self.events,
+                Some(Duration::ZERO),
+                Some(mask),
+            )?,
+        };
+        self.in_kernel -= n;
+        self.collected.extend_from_slice(&self.events[..n]);
+        if n > 0 {
+            self.eventfd.notify();
+        }
+        Ok(n)
+    }
+
+    /// Hands every available event to `deliver`, freeing its slot. Each carries the
+    /// kernel's `res` and `res2` (0 for requests settled without the kernel).
     pub fn reap(&mut self, mut deliver: impl FnMut(Completion<T>)) -> usize {
         let mut delivered = self.stash.len();
         for c in self.stash.drain(..) {
@@ -378,6 +437,7 @@ impl<T> Context<T> {
         }
         let mut finished: Vec<(u64, i64, i64)> =
             self.local.drain(..).map(|(id, res)| (id, res, 0)).collect();
+        finished.extend(self.collected.drain(..).map(|e| (e.data, e.res, e.res2)));
         loop {
             let n =
                 sys::io_getevents(self.ctx, 0, &mut self.events, Some(Duration::ZERO)).unwrap_or(0);
