@@ -1,26 +1,37 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { Aio, AioContext, BatchOp, IoError, alignedBuffer, constants } from '../dist/index.js';
-import { aioTest, fifo, pattern, runChild, tmpDir, tmpFile } from './helpers.mjs';
+import { Aio, AioContext, BatchOp, IoError, alignedBuffer, constants, eventfd } from '../dist/index.js';
+import { aioTest, distPath, fifo, pattern, runAsync, runChild, tmpDir, tmpFile } from './helpers.mjs';
 
-/** An O_DIRECT descriptor on a file of `size` zero bytes in a temp dir. */
+/** Where O_DIRECT files go: the temp dir, or (tmpfs refuses O_DIRECT) a dir under the repository's target/. */
+const directRoot = (() => {
+  const target = fileURLToPath(new URL('../target/', import.meta.url));
+  for (const dir of [tmpDir(), target]) {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      const probe = fs.mkdtempSync(path.join(dir, 'uring-aio-direct-'));
+      process.on('exit', () => fs.rmSync(probe, { recursive: true, force: true }));
+      const file = path.join(probe, 'probe.bin');
+      fs.writeFileSync(file, Buffer.alloc(4096));
+      fs.closeSync(fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_DIRECT));
+      return { dir: probe };
+    } catch (e) {
+      if (e.code !== 'EINVAL') throw e;
+    }
+  }
+  return { reason: `O_DIRECT refused by the file systems of ${tmpDir()} and ${target}` };
+})();
+const noDirect = directRoot.reason;
+
+/** An O_DIRECT descriptor on a file of `size` zero bytes on a file system that takes O_DIRECT. */
 function directFd(size) {
-  const file = path.join(tmpDir(), 'direct.bin');
+  const file = fs.mkdtempSync(path.join(directRoot.dir, 'f-')) + '/direct.bin';
   fs.writeFileSync(file, Buffer.alloc(size));
   return { file, fd: fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_DIRECT) };
 }
-
-/** Whether the temp dir's file system takes O_DIRECT (tmpfs refuses it with EINVAL), decided once. */
-const noDirect = (() => {
-  try {
-    fs.closeSync(directFd(4096).fd);
-    return undefined;
-  } catch (e) {
-    if (e.code === 'EINVAL') return `O_DIRECT refused by the file system of ${tmpDir()}`;
-    throw e;
-  }
-})();
 /** `aioTest` where O_DIRECT works; elsewhere a skip that the runner reports, with why. */
 const directTest = noDirect === undefined ? aioTest : (title, fn) => test.skip(`${title} (skipped: ${noDirect})`, fn);
 
@@ -456,4 +467,211 @@ aioTest('aio-readv-iov-max: more than 1024 views read into the first 1024, as no
   t.true(Buffer.concat(views.slice(0, 1024)).equals(data.subarray(0, 1024)));
   fs.closeSync(fd);
   await aio.destroy();
+});
+
+// The 1:1 layer: io_pgetevents, res2, the caller's eventfd, aio_reqprio, io_cancel's answer.
+
+/** Whether strace can trace a child here (installed, and ptrace allowed), decided once. */
+const noStrace = (() => {
+  try {
+    execFileSync('strace', ['-qq', '-e', 'trace=none', 'true'], { stdio: 'ignore', timeout: 10000 });
+    return undefined;
+  } catch (e) {
+    return `strace cannot trace here: ${e.code ?? e.message}`;
+  }
+})();
+const straceTest = noStrace === undefined ? aioTest : (title, fn) => test.skip(`${title} (skipped: ${noStrace})`, fn);
+
+straceTest('aio-context-pgetevents: getEvents with a sigmask collects through io_pgetevents with that mask, and res2 is the kernel’s', async (t) => {
+  const file = tmpFile(pattern(512, 21));
+  const log = path.join(tmpDir(), 'strace.txt');
+  const code = `
+    import fs from 'node:fs';
+    import { AioContext } from ${JSON.stringify(distPath)};
+    const fd = fs.openSync(${JSON.stringify(file)}, 'r');
+    const ctx = new AioContext(8);
+    ctx.submit([{ command: 'pread', fd, buffer: Buffer.alloc(512), offset: 0, data: 'a' }]);
+    const events = await ctx.getEvents(1, 8, { timeout: 5000, sigmask: ['SIGINT', 'SIGUSR2'] });
+    console.log(JSON.stringify(events.map((e) => [e.data, e.res, e.res2])));
+    await ctx.destroy();
+  `;
+  const r = await runAsync('strace', ['-f', '-qq', '-e', 'trace=io_pgetevents', '-o', log, process.execPath, '--input-type=module', '-e', code]);
+  t.is(r.status, 0, r.stderr);
+  const [[data, res, res2]] = JSON.parse(r.stdout);
+  t.deepEqual([data, res], ['a', 512]);
+  const traced = fs.readFileSync(log, 'utf8');
+  const call = traced.split('\n').find((line) => /io_pgetevents\(.*res=512/.test(line));
+  t.truthy(call, `no io_pgetevents returned the read:\n${traced}`);
+  t.regex(call, /sigmask=\[INT USR2\], sigsetsize=8/);
+  t.is(res2, Number(/res2=(-?\d+)/.exec(call)[1]), 'the event reports the io_event’s res2');
+});
+
+aioTest('aio-context-sigmask-validation: sigmask takes Node’s signal names or numbers 1-64, nothing else', async (t) => {
+  const ctx = new AioContext(4);
+  t.deepEqual(await ctx.getEvents(0, 1, { timeout: 0, sigmask: ['SIGTERM', 34, 64] }), []);
+  await t.throwsAsync(ctx.getEvents(0, 1, { sigmask: ['SIGNOPE'] }), { code: 'ERR_UNKNOWN_SIGNAL', name: 'TypeError' });
+  await t.throwsAsync(ctx.getEvents(0, 1, { sigmask: [0] }), { code: 'ERR_OUT_OF_RANGE' });
+  await t.throwsAsync(ctx.getEvents(0, 1, { sigmask: [65] }), { code: 'ERR_OUT_OF_RANGE' });
+  await t.throwsAsync(ctx.getEvents(0, 1, { sigmask: 'SIGINT' }), { code: 'ERR_INVALID_ARG_TYPE' });
+  await t.throwsAsync(ctx.getEvents(0, 1, { sigmask: [true] }), { code: 'ERR_INVALID_ARG_TYPE' });
+  await t.throwsAsync(ctx.getEvents(0, 1, { timeout: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+  await ctx.destroy();
+});
+
+aioTest('aio-context-eventfd: a request with the caller’s eventfd signals it, and both it and a plain request report their events', async (t) => {
+  const file = tmpFile(pattern(1024, 22));
+  const fd = fs.openSync(file, 'r');
+  const efd = eventfd({ nonblocking: true }); // a read of an unsignalled one fails instead of blocking
+  const ctx = new AioContext(8);
+  const mine = { command: 'pread', fd, buffer: Buffer.alloc(512), offset: 0, eventfd: efd, data: 'eventfd' };
+  const plain = { command: 'pread', fd, buffer: Buffer.alloc(512), offset: 512, data: 'plain' };
+  t.is(ctx.submit([mine, plain]), 2);
+  const events = await ctx.getEvents(2, 8, { timeout: 5000 });
+  t.deepEqual(events.map((e) => [e.data, e.res]).sort(), [['eventfd', 512], ['plain', 512]]);
+  t.true(mine.buffer.equals(fs.readFileSync(file).subarray(0, 512)));
+  const counter = Buffer.alloc(8);
+  t.is(fs.readSync(efd, counter, 0, 8, null), 8);
+  t.is(counter.readBigUInt64LE(), 1n, 'one completion signalled the caller’s eventfd');
+  fs.closeSync(efd);
+  fs.closeSync(fd);
+  await ctx.destroy();
+});
+
+aioTest('aio-context-eventfd-wait: a waiting getEvents learns of a completion that signalled only the caller’s eventfd', async (t) => {
+  const p = fifo();
+  const efd = eventfd({ nonblocking: true });
+  const ctx = new AioContext(8);
+  ctx.submit([{ command: 'poll', fd: p.pollFd, events: constants.POLLIN, eventfd: efd, data: 'poll' }]);
+  const waiting = ctx.getEvents(1, 1, { timeout: 5000 });
+  await new Promise((r) => setTimeout(r, 50));
+  t.throws(() => fs.readSync(efd, Buffer.alloc(8), 0, 8, null), { code: 'EAGAIN' }, 'not signalled before the data');
+  fs.writeSync(p.writeFd, 'x');
+  const [event] = await waiting;
+  t.is(event?.data, 'poll');
+  t.true((event.res & constants.POLLIN) !== 0);
+  const counter = Buffer.alloc(8);
+  fs.readSync(efd, counter, 0, 8, null);
+  t.is(counter.readBigUInt64LE(), 1n);
+  fs.closeSync(efd);
+  p.close();
+  await ctx.destroy();
+});
+
+aioTest('aio-context-reqprio: a read with aio_reqprio best effort, level 4 completes', async (t) => {
+  const file = tmpFile(pattern(512, 23));
+  const fd = fs.openSync(file, 'r');
+  const ctx = new AioContext(4);
+  ctx.submit([{ command: 'pread', fd, buffer: Buffer.alloc(512), offset: 0, reqprio: (2 << 13) | 4 }]);
+  const [event] = await ctx.getEvents(1, 1, { timeout: 5000 });
+  t.is(event.res, 512);
+  fs.closeSync(fd);
+  await ctx.destroy();
+});
+
+aioTest('aio-context-reqprio-invalid: an aio_reqprio of no valid class fails with EINVAL, and the error says why', async (t) => {
+  const fd = fs.openSync(tmpFile(pattern(512, 24)), 'r');
+  const ctx = new AioContext(4);
+  ctx.submit([{ command: 'pread', fd, buffer: Buffer.alloc(512), offset: 0, reqprio: 7 << 13 }]);
+  const [event] = await ctx.getEvents(1, 1, { timeout: 5000 });
+  t.is(event.res, -22, '-EINVAL');
+  t.is(event.error?.code, 'EINVAL');
+  t.regex(event.error.message, /aio_reqprio 0xe000 \(class 7, level 0\) is not a valid I\/O priority/);
+  fs.closeSync(fd);
+  await ctx.destroy();
+});
+
+aioTest('aio-context-bad-fields: eventfd and reqprio are range-checked before io_submit', (t) => {
+  const fd = fs.openSync(tmpFile(pattern(512, 25)), 'r');
+  const ctx = new AioContext(4);
+  const read = { command: 'pread', fd, buffer: Buffer.alloc(512), offset: 0 };
+  t.throws(() => ctx.submit([{ ...read, reqprio: 0x10000 }]), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => ctx.submit([{ ...read, reqprio: -1 }]), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => ctx.submit([{ ...read, reqprio: 4, priority: { class: 'be' } }]), { code: 'ERR_INVALID_ARG_VALUE' });
+  t.throws(() => ctx.submit([{ command: 'fsync', fd, reqprio: 4 }]), { code: 'ERR_INVALID_ARG_VALUE' });
+  t.throws(() => ctx.submit([{ ...read, eventfd: -1 }]), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => ctx.submit([{ ...read, eventfd: '3' }]), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => ctx.submit([null]), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.is(ctx.inFlight, 0);
+  fs.closeSync(fd);
+  return ctx.destroy();
+});
+
+directTest('aio-context-cancel-direct: cancel is false for an O_DIRECT read in flight, which completes with its bytes', async (t) => {
+  const d = directFd(4096);
+  const ctx = new AioContext(4);
+  const read = { command: 'pread', fd: d.fd, buffer: alignedBuffer(4096), offset: 0, data: 'direct' };
+  t.is(ctx.submit([read]), 1);
+  t.false(ctx.cancel(read), 'io_cancel cannot cancel a file read');
+  const [event] = await ctx.getEvents(1, 1, { timeout: 5000 });
+  t.deepEqual([event.data, event.res], ['direct', 4096]);
+  fs.closeSync(d.fd);
+  await ctx.destroy();
+});
+
+aioTest('aio-context-cancel-poll: cancel is true for a poll on an empty pipe, whose event reports -ECANCELED', async (t) => {
+  const p = fifo();
+  const ctx = new AioContext(4);
+  const poll = { command: 'poll', fd: p.pollFd, events: constants.POLLIN, data: 'poll' };
+  ctx.submit([poll]);
+  t.true(ctx.cancel(poll));
+  const [event] = await ctx.getEvents(1, 1, { timeout: 5000 });
+  t.deepEqual([event.data, event.res], ['poll', -125]);
+  t.is(event.error?.code, 'ECANCELED');
+  p.close();
+  await ctx.destroy();
+});
+
+aioTest('aio-context-in-flight-twice: a request object still in flight is refused with ERR_INVALID_STATE, and accepted again once reported', async (t) => {
+  const p = fifo();
+  const ctx = new AioContext(4);
+  const poll = { command: 'poll', fd: p.pollFd, events: constants.POLLIN, data: 'poll' };
+  t.is(ctx.submit([poll]), 1);
+  t.throws(() => ctx.submit([poll]), { code: 'ERR_INVALID_STATE' });
+  t.is(ctx.submit([{ ...poll, data: 'copy' }, poll]), 1, 'submit stops at the request in flight');
+  t.is(ctx.inFlight, 2);
+  t.true(ctx.cancel(poll));
+  fs.writeSync(p.writeFd, 'x');
+  const events = await ctx.getEvents(2, 2, { timeout: 5000 });
+  t.deepEqual(events.map((e) => e.data).sort(), ['copy', 'poll']);
+  t.is(events.find((e) => e.data === 'poll').res, -125, 'cancel reached the one submitted');
+  t.is(ctx.submit([poll]), 1, 'reported, it can go again');
+  p.close();
+  await ctx.destroy();
+});
+
+aioTest('aio-einval-offset: an offset past the largest file offset on a normal fd says so, not O_DIRECT', async (t) => {
+  const fd = fs.openSync(tmpFile(pattern(16, 26)), 'r');
+  const aio = new Aio();
+  const err = await t.throwsAsync(aio.read(fd, Buffer.alloc(4), 2n ** 63n - 2n), { code: 'EINVAL' });
+  t.regex(err.message, /offset 9223372036854775806 \+ length 4 passes the largest file offset/);
+  t.notRegex(err.message, /O_DIRECT/);
+  fs.closeSync(fd);
+  await aio.destroy();
+});
+
+aioTest('aio-ebadf-direction: a write on a descriptor open for reading says so', async (t) => {
+  const fd = fs.openSync(tmpFile(pattern(16, 27)), 'r');
+  const aio = new Aio();
+  const err = await t.throwsAsync(aio.write(fd, Buffer.from('x'), 0), { code: 'EBADF' });
+  t.regex(err.message, new RegExp(`pwrite \\(fd ${fd} is open for reading only\\)`));
+  fs.closeSync(fd);
+  await aio.destroy();
+});
+
+aioTest('aio-setup-emfile: a context made with no descriptors left names eventfd and too many open files', async (t) => {
+  const code = `
+    import fs from 'node:fs';
+    import { Aio } from ${JSON.stringify(distPath)};
+    await new Aio({ maxEvents: 1 }).destroy(); // loads the addon while descriptors remain
+    const held = [];
+    try { for (;;) held.push(fs.openSync('/dev/null', 'r')); } catch (e) { if (e.code !== 'EMFILE') throw e; }
+    try { new Aio(); console.log('created'); } catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message })); }
+  `;
+  // A low RLIMIT_NOFILE for the child only (Node has no setrlimit).
+  const r = await runAsync('sh', ['-c', 'ulimit -n 64 && exec "$0" --input-type=module -e "$1"', process.execPath, code]);
+  t.is(r.status, 0, r.stderr);
+  const err = JSON.parse(r.stdout);
+  t.is(err.code, 'EMFILE');
+  t.is(err.syscall, 'eventfd');
+  t.regex(err.message, /^EMFILE: too many open files, eventfd \(creating the context's completion eventfd failed: .*too many open files/);
 });

@@ -117,9 +117,14 @@ export function runChild(code, { args = [], timeout = 30000, input } = {}) {
  * still running at `timeout` is killed with SIGKILL (`signal` says so).
  */
 export function runChildAsync(code, { args = [], timeout = 30000 } = {}) {
+  return runAsync(process.execPath, [...args, '--input-type=module', '-e', code.replaceAll('DIST', JSON.stringify(distUrl))], { timeout });
+}
+
+/** Runs `file` with `args` without blocking this process; resolves like `runChildAsync`. */
+export function runAsync(file, args, { timeout = 30000 } = {}) {
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, '--input-type=module', '-e', code.replaceAll('DIST', JSON.stringify(distUrl))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });

@@ -3,12 +3,39 @@
 import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
 import { ownedMemory } from './buffer';
-import { IoError, invalidArgType, invalidArgValue, nativeErrno, useAfterClose } from './errors';
-import { native, type NativeAio } from './native';
-import { CompletionSource, type OpOptions, type Pending, signalOf, submitBatchOf, toVoid } from './source';
+import { IoError, invalidArgType, invalidArgValue, invalidState, nativeErrno, unknownSignal, useAfterClose } from './errors';
+import { native, type NativeAio, type NativeMemory } from './native';
+import { CompletionSource, type OpOptions, type Pending, type TrackExtra, signalOf, submitBatchOf, toVoid } from './source';
 import { iovMax, validateFd, validateInteger, validateObject, validateOffset, validateView, validateViews } from './validate';
 
-const { EINVAL, EAGAIN, ECANCELED } = osConstants.errno;
+const { EINVAL, EAGAIN } = osConstants.errno;
+
+/** IOCB_CMD_* of each request kind (include/uapi/linux/aio_abi.h). */
+const CMD = { pread: 0, pwrite: 1, fsync: 2, fdsync: 3, poll: 5, preadv: 7, pwritev: 8 } as const;
+
+/** What a request asked for, kept until it settles so that its error can explain itself. */
+interface RequestInfo {
+  opcode: number;
+  fd: number;
+  position: number | bigint;
+  /** The one buffer's length, or the views of a vectored request. */
+  length: number;
+  views: readonly ArrayBufferView[] | undefined;
+  /** Library memory used in place (an alignedBuffer view), at `memoryOffset`. */
+  memory: NativeMemory | undefined;
+  memoryOffset: number;
+  rwFlags: number;
+  prio: number;
+  eventfd: number | undefined;
+}
+
+/** The iocb fields only AioContext requests set, and the op's TrackExtra (for res2 and its id). */
+interface LowLevel {
+  eventfd: number | undefined;
+  /** aio_reqprio as given (0-0xffff), or undefined. */
+  reqprio: number | undefined;
+  extra: TrackExtra;
+}
 
 export interface AioOptions {
   /** io_setup(2)'s nr_events: how many requests may be in the kernel at once (default 128). */
@@ -65,6 +92,11 @@ function priorityOf(options: AioOpOptions | undefined): number {
   return (cls << 13) | level;
 }
 
+/** Submits one AioContext request through its Aio (set by Aio's static block). */
+let submitRequest: (aio: Aio, request: AioRequest, low: LowLevel) => Promise<unknown>;
+/** The native context of an Aio, also while destroy() waits (set by Aio's static block). */
+let nativeOf: (aio: Aio) => NativeAio | undefined;
+
 /**
  * A kernel AIO context (io_setup). Completions arrive through an eventfd
  * (IOCB_FLAG_RESFD) on the same event-loop wiring as Ring; requests go to the kernel
@@ -88,7 +120,8 @@ export class Aio extends CompletionSource<NativeAio> {
     } catch (e) {
       const errno = nativeErrno(e);
       if (errno === undefined) throw e;
-      throw new IoError(-errno, 'io_setup', undefined, undefined, native().explainAioSetupError(errno));
+      // The eventfd is made first; its EMFILE, say, must not read as io_setup's.
+      throw new IoError(-errno, native().aioSetupSyscall(errno), undefined, undefined, native().explainAioSetupError(errno));
     }
     this.#maxEvents = maxEvents;
     if (options?.fixedBuffers !== undefined) this.registerPool(options.fixedBuffers, 'io_setup');
@@ -113,35 +146,58 @@ export class Aio extends CompletionSource<NativeAio> {
 
   /** @internal */
   protected override errorFor(op: Pending, result: number): Error {
-    if (result === -EINVAL && (op.syscall === 'pread' || op.syscall === 'pwrite' || op.syscall === 'preadv' || op.syscall === 'pwritev')) {
-      return new IoError(result, op.syscall, op.path, op.dest,
-        'with O_DIRECT, the offset and length must be multiples of the logical block size (512 or 4096 bytes) and the buffer aligned: use alignedBuffer; or an unsupported rwFlags bit');
-    }
-    if (result === -EINVAL && op.syscall === 'poll') {
-      return new IoError(result, op.syscall, op.path, op.dest,
-        'IOCB_CMD_POLL supports only files that wait on one queue: not a pipe or FIFO opened for both reading and writing');
-    }
-    if (result === -EAGAIN) {
-      return new IoError(result, op.syscall, op.path, op.dest, 'RWF_NOWAIT and the I/O would block, or the kernel is short of resources');
+    const info = op.extra?.info as RequestInfo | undefined;
+    if (info !== undefined) {
+      const lengths = info.views === undefined ? [info.length] : info.views.map((v) => v.byteLength);
+      const detail = native().explainAioRequestError(-result, info.opcode, info.fd, info.position, lengths,
+        info.memory, info.memoryOffset, info.rwFlags, info.prio, info.eventfd ?? -1);
+      if (detail != null) return new IoError(result, op.syscall, op.path, op.dest, detail);
     }
     return super.errorFor(op, result);
   }
 
-  #rw(write: boolean, fd: number, buffer: ArrayBufferView, position: number | bigint, options: AioOpOptions | undefined): Promise<number> {
+  static {
+    submitRequest = (aio, request, low) => aio.#request(request, low);
+    nativeOf = (aio) => aio.native;
+  }
+
+  /** An AioContext request: the same validation and submission as the methods. */
+  #request(request: AioRequest, low: LowLevel): Promise<unknown> {
+    const r = request as AioRequest & { rwFlags?: number; priority?: AioPriority };
+    const options: AioOpOptions = { rwFlags: r.rwFlags, priority: r.priority };
+    switch (request.command) {
+      case 'pread': return this.#rw(false, request.fd, request.buffer, request.offset, options, low);
+      case 'pwrite': return this.#rw(true, request.fd, request.buffer, request.offset, options, low);
+      case 'preadv': return this.#vectored(false, request.fd, request.buffers, request.offset, options, low);
+      case 'pwritev': return this.#vectored(true, request.fd, request.buffers, request.offset, options, low);
+      case 'fsync': return this.#fsync(request.fd, false, undefined, low);
+      case 'fdsync': return this.#fsync(request.fd, true, undefined, low);
+      case 'poll': return this.#poll(request.fd, request.events, undefined, low);
+      default: throw invalidArgValue('request.command', (request as { command: unknown }).command, "must be one of 'pread', 'pwrite', 'preadv', 'pwritev', 'fsync', 'fdsync', 'poll'");
+    }
+  }
+
+  #rw(write: boolean, fd: number, buffer: ArrayBufferView, position: number | bigint, options: AioOpOptions | undefined, low?: LowLevel): Promise<number> {
     validateFd(fd);
     validateView(buffer, 'buffer');
     const pos = validateOffset(position);
     const signal = signalOf(options);
     const flags = rwFlagsOf(options);
-    const prio = priorityOf(options);
+    const prio = low?.reqprio ?? priorityOf(options);
+    const resfd = low?.eventfd;
     const memory = ownedMemory(buffer);
     const syscall = write ? 'pwrite' : 'pread';
+    const extra: TrackExtra = low?.extra ?? {};
+    extra.info = {
+      opcode: write ? CMD.pwrite : CMD.pread, fd, position: pos, length: buffer.byteLength, views: undefined,
+      memory, memoryOffset: buffer.byteOffset, rwFlags: flags, prio, eventfd: resfd,
+    } satisfies RequestInfo;
     if (memory !== undefined) {
-      return this.track(syscall, signal, (a) => a.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, pos, flags, prio));
+      return this.track(syscall, signal, (a) => a.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, pos, flags, prio, resfd), undefined, undefined, undefined, extra);
     }
     return this.track(syscall, signal, write
-      ? (a) => a.pwrite(fd, buffer, pos, flags, prio)
-      : (a) => a.pread(fd, buffer, pos, flags, prio));
+      ? (a) => a.pwrite(fd, buffer, pos, flags, prio, resfd)
+      : (a) => a.pread(fd, buffer, pos, flags, prio, resfd), undefined, undefined, undefined, extra);
   }
 
   /** IOCB_CMD_PREAD: reads up to `buffer.byteLength` bytes at `position`. */
@@ -154,17 +210,23 @@ export class Aio extends CompletionSource<NativeAio> {
     return this.#rw(true, fd, buffer, position, options);
   }
 
-  #vectored(write: boolean, fd: number, buffers: readonly ArrayBufferView[], position: number | bigint, options: AioOpOptions | undefined): Promise<number> {
+  #vectored(write: boolean, fd: number, buffers: readonly ArrayBufferView[], position: number | bigint, options: AioOpOptions | undefined, low?: LowLevel): Promise<number> {
     validateFd(fd);
     validateViews(buffers, 'buffers');
     const pos = validateOffset(position);
     const signal = signalOf(options);
     const flags = rwFlagsOf(options);
-    const prio = priorityOf(options);
+    const prio = low?.reqprio ?? priorityOf(options);
+    const resfd = low?.eventfd;
     const views = iovMax(buffers);
+    const extra: TrackExtra = low?.extra ?? {};
+    extra.info = {
+      opcode: write ? CMD.pwritev : CMD.preadv, fd, position: pos, length: 0, views,
+      memory: undefined, memoryOffset: 0, rwFlags: flags, prio, eventfd: resfd,
+    } satisfies RequestInfo;
     return this.track(write ? 'pwritev' : 'preadv', signal, write
-      ? (a) => a.pwritev(fd, views, pos, flags, prio)
-      : (a) => a.preadv(fd, views, pos, flags, prio));
+      ? (a) => a.pwritev(fd, views, pos, flags, prio, resfd)
+      : (a) => a.preadv(fd, views, pos, flags, prio, resfd), undefined, undefined, undefined, extra);
   }
 
   /** IOCB_CMD_PREADV (kernel 2.6.19). */
@@ -177,51 +239,165 @@ export class Aio extends CompletionSource<NativeAio> {
     return this.#vectored(true, fd, buffers, position, options);
   }
 
+  /** What explains a failure of a request with no buffers (fsync, poll). */
+  static #plainInfo(opcode: number, fd: number, eventfd: number | undefined): RequestInfo {
+    return { opcode, fd, position: 0, length: 0, views: [], memory: undefined, memoryOffset: 0, rwFlags: 0, prio: -1, eventfd };
+  }
+
+  #fsync(fd: number, datasync: boolean, options: OpOptions | undefined, low?: LowLevel): Promise<void> {
+    validateFd(fd);
+    const signal = signalOf(options);
+    const resfd = low?.eventfd;
+    const extra: TrackExtra = low?.extra ?? {};
+    extra.info = Aio.#plainInfo(datasync ? CMD.fdsync : CMD.fsync, fd, resfd);
+    return this.track(datasync ? 'fdatasync' : 'fsync', signal, (a) => a.fsync(fd, datasync, resfd), undefined, toVoid, undefined, extra);
+  }
+
   /** IOCB_CMD_FSYNC (kernel 4.18). */
   fsync(fd: number, options?: OpOptions): Promise<void> {
-    validateFd(fd);
-    return this.track('fsync', signalOf(options), (a) => a.fsync(fd, false), undefined, toVoid);
+    return this.#fsync(fd, false, options);
   }
 
   /** IOCB_CMD_FDSYNC (kernel 4.18). */
   fdsync(fd: number, options?: OpOptions): Promise<void> {
+    return this.#fsync(fd, true, options);
+  }
+
+  #poll(fd: number, events: number, options: OpOptions | undefined, low?: LowLevel): Promise<number> {
     validateFd(fd);
-    return this.track('fdatasync', signalOf(options), (a) => a.fsync(fd, true), undefined, toVoid);
+    validateInteger(events, 'events', 1, 0xffff);
+    const signal = signalOf(options);
+    const resfd = low?.eventfd;
+    const extra: TrackExtra = low?.extra ?? {};
+    extra.info = Aio.#plainInfo(CMD.poll, fd, resfd);
+    return this.track('poll', signal, (a) => a.poll(fd, events, resfd), undefined, undefined, undefined, extra);
   }
 
   /** IOCB_CMD_POLL (kernel 4.19): resolves with the ready events (constants.POLLIN, ...). */
   poll(fd: number, events: number, options?: OpOptions): Promise<number> {
-    validateFd(fd);
-    validateInteger(events, 'events', 1, 0xffff);
-    return this.track('poll', signalOf(options), (a) => a.poll(fd, events));
+    return this.#poll(fd, events, options);
   }
+}
+
+/**
+ * A new eventfd(2) (EFD_CLOEXEC; EFD_NONBLOCK with `nonblocking`) for an AioRequest's
+ * `eventfd`: the caller owns it and closes it with `fs.closeSync`. Reading 8 bytes from
+ * it (`fs.readSync(fd, buf8)`) returns the number of completions signalled since the
+ * last read, as a little-endian 64-bit counter, and resets it (a blocking descriptor
+ * waits while it is 0).
+ */
+export function eventfd(options?: { nonblocking?: boolean }): number {
+  validateObject(options, 'options');
+  const nonblocking = options?.nonblocking ?? false;
+  if (typeof nonblocking !== 'boolean') throw invalidArgType('options.nonblocking', 'of type boolean', nonblocking);
+  try {
+    return native().createEventfd(nonblocking);
+  } catch (e) {
+    const errno = nativeErrno(e);
+    if (errno === undefined) throw e;
+    throw new IoError(-errno, 'eventfd');
+  }
+}
+
+/** The iocb fields every AioContext request may set. */
+interface AioRequestCommon {
+  /** Returned with the request's event. */
+  data?: unknown;
+  /**
+   * An eventfd of yours (see `eventfd()`) that the kernel signals when this request
+   * completes (IOCB_FLAG_RESFD with aio_resfd, kernel 2.6.22), instead of the
+   * context's own. The context then learns of the completion only when it next
+   * collects events: at each `getEvents` call, when another request's completion wakes
+   * it, and every 10 ms while such requests are in flight.
+   */
+  eventfd?: number;
+}
+
+/** The iocb fields of reads and writes. */
+interface AioRequestRw extends AioRequestCommon {
+  /** RWF_* flags for aio_rw_flags (kernel 4.13). */
+  rwFlags?: number;
+  /** I/O priority as class and level (IOCB_FLAG_IOPRIO, kernel 4.18). */
+  priority?: AioPriority;
+  /**
+   * The raw aio_reqprio with IOCB_FLAG_IOPRIO (kernel 4.18): an ioprio value,
+   * `(class << 13) | level` (linux/ioprio.h), 0 to 0xffff. The kernel refuses an
+   * invalid one with EINVAL, and the real-time class (1) without CAP_SYS_ADMIN or
+   * CAP_SYS_NICE with EPERM. Not together with `priority`.
+   */
+  reqprio?: number;
 }
 
 /** One request for AioContext.submit: the fields of a struct iocb. */
 export type AioRequest =
-  | { command: 'pread' | 'pwrite'; fd: number; buffer: ArrayBufferView; offset: number | bigint; rwFlags?: number; priority?: AioPriority; data?: unknown }
-  | { command: 'preadv' | 'pwritev'; fd: number; buffers: ArrayBufferView[]; offset: number | bigint; rwFlags?: number; priority?: AioPriority; data?: unknown }
-  | { command: 'fsync' | 'fdsync'; fd: number; data?: unknown }
-  | { command: 'poll'; fd: number; events: number; data?: unknown };
+  | (AioRequestRw & { command: 'pread' | 'pwrite'; fd: number; buffer: ArrayBufferView; offset: number | bigint })
+  | (AioRequestRw & { command: 'preadv' | 'pwritev'; fd: number; buffers: ArrayBufferView[]; offset: number | bigint })
+  | (AioRequestCommon & { command: 'fsync' | 'fdsync'; fd: number })
+  | (AioRequestCommon & { command: 'poll'; fd: number; events: number });
 
 /** One struct io_event: `res` is the result, or a negated errno (-ECANCELED when cancelled). */
 export interface AioEvent {
   data: unknown;
   request: AioRequest;
   res: number;
+  /**
+   * The kernel's io_event.res2. Every kernel since 5.16 reports 0 (completions lost
+   * their second value then); before, some drivers (USB gadget functionfs) set it. 0
+   * for a request settled without reaching the kernel.
+   */
   res2: number;
+  /** For a negative `res`: the IoError it is, with the explanation Aio's methods give. */
+  error?: IoError;
 }
+
+export interface AioGetEventsOptions {
+  /** Milliseconds to wait for `minNr` events (default: as long as it takes). */
+  timeout?: number;
+  /**
+   * Collect with io_pgetevents (kernel 4.18) instead of io_getevents, with these
+   * signals (names such as 'SIGINT', or numbers 1-64) as the thread's signal mask for
+   * the duration of the call. See `AioContext.getEvents`.
+   */
+  sigmask?: readonly (string | number)[];
+}
+
+/** `options.sigmask` as signal numbers, checked the way Node checks signal names. */
+function signalsOf(sigmask: unknown): number[] {
+  if (!Array.isArray(sigmask)) throw invalidArgType('options.sigmask', 'an instance of Array', sigmask);
+  return sigmask.map((signal: unknown, i) => {
+    if (typeof signal === 'string') {
+      const n = (osConstants.signals as Record<string, number>)[signal];
+      if (n === undefined) throw unknownSignal(signal);
+      return n;
+    }
+    if (typeof signal === 'number') {
+      validateInteger(signal, `options.sigmask[${i}]`, 1, 64);
+      return signal;
+    }
+    throw invalidArgType(`options.sigmask[${i}]`, 'of type string or number', signal);
+  });
+}
+
+/** How often a context with eventfd requests in flight collects their events. */
+const FOREIGN_POLL_MS = 10;
 
 /**
  * The AIO syscalls 1:1, still memory-safe: `submit` is one io_submit for the whole
- * array, `getEvents` is io_getevents (without blocking the thread), `cancel` is
- * io_cancel, `destroy` is io_destroy after every request has settled.
+ * array, `getEvents` collects with io_getevents or io_pgetevents (without blocking
+ * the thread), `cancel` is io_cancel, `destroy` is io_destroy after every request has
+ * settled.
  */
 export class AioContext {
   readonly #aio: Aio;
   readonly #ready: AioEvent[] = [];
-  readonly #cancels = new Map<AioRequest, AbortController>();
+  /** Requests in flight, with their op's TrackExtra (id, res2). */
+  readonly #inFlight = new Map<AioRequest, TrackExtra>();
   readonly #waiters = new Set<() => void>();
+  /** Events delivered so far (getEvents waits for the ones it collected). */
+  #delivered = 0;
+  /** Requests in flight that signal the caller's eventfd, and the timer that collects them. */
+  #foreign = 0;
+  #foreignTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(maxEvents = 128) {
     // No cap: one submit() is one io_submit, as with the syscall.
@@ -236,7 +412,9 @@ export class AioContext {
   /**
    * Submits `requests` with one io_submit and returns how many were accepted. Like
    * io_submit(2), it stops at the first invalid request: that one throws if it is
-   * the first, otherwise the count of those before it is returned.
+   * the first, otherwise the count of those before it is returned. A request object
+   * still in flight (submitted, its event not yet reported) is invalid here
+   * (ERR_INVALID_STATE): submit it again once its event has come.
    */
   submit(requests: readonly AioRequest[]): number {
     if (this.#aio.destroyed) throw useAfterClose('The AIO context');
@@ -244,18 +422,24 @@ export class AioContext {
     let accepted = 0;
     for (const [i, request] of requests.entries()) {
       let started: Promise<unknown>;
-      const ac = new AbortController();
+      const extra: TrackExtra = {};
       try {
         validateObject(request, `requests[${i}]`);
-        started = this.#start(request, ac.signal);
+        if (request === null || typeof request !== 'object') throw invalidArgType(`requests[${i}]`, 'of type object', request);
+        if (this.#inFlight.has(request)) {
+          throw invalidState(`requests[${i}] is already in flight: a request object can be submitted again once its event has been reported`);
+        }
+        started = submitRequest(this.#aio, request, lowLevelOf(request, `requests[${i}]`, extra));
       } catch (e) {
         if (accepted === 0) throw e;
         break;
       }
-      this.#cancels.set(request, ac);
+      this.#inFlight.set(request, extra);
+      const foreign = request.eventfd !== undefined;
+      if (foreign) this.#foreignStarted();
       started.then(
-        (res) => this.#push(request, typeof res === 'number' ? res : 0),
-        (err) => this.#push(request, err?.code === 'ABORT_ERR' ? -ECANCELED : (err?.errno ?? -EINVAL)),
+        (res) => this.#push(request, extra, typeof res === 'number' ? res : 0, foreign, undefined),
+        (err) => this.#push(request, extra, err?.errno ?? -EINVAL, foreign, err instanceof IoError ? err : undefined),
       );
       accepted++;
     }
@@ -263,66 +447,128 @@ export class AioContext {
     return accepted;
   }
 
-  #start(request: AioRequest, signal: AbortSignal): Promise<unknown> {
-    const options = { signal, rwFlags: (request as { rwFlags?: number }).rwFlags, priority: (request as { priority?: AioPriority }).priority };
-    switch (request.command) {
-      case 'pread': return this.#aio.read(request.fd, request.buffer, request.offset, options);
-      case 'pwrite': return this.#aio.write(request.fd, request.buffer, request.offset, options);
-      case 'preadv': return this.#aio.readv(request.fd, request.buffers, request.offset, options);
-      case 'pwritev': return this.#aio.writev(request.fd, request.buffers, request.offset, options);
-      case 'fsync': return this.#aio.fsync(request.fd, options);
-      case 'fdsync': return this.#aio.fdsync(request.fd, options);
-      case 'poll': return this.#aio.poll(request.fd, request.events, options);
-      default: throw invalidArgValue('request.command', (request as { command: unknown }).command, "must be one of 'pread', 'pwrite', 'preadv', 'pwritev', 'fsync', 'fdsync', 'poll'");
+  #push(request: AioRequest, extra: TrackExtra, res: number, foreign: boolean, error: IoError | undefined): void {
+    this.#inFlight.delete(request);
+    if (foreign && --this.#foreign === 0) {
+      clearInterval(this.#foreignTimer);
+      this.#foreignTimer = undefined;
     }
+    const event: AioEvent = { data: request.data, request, res, res2: extra.rowExtra ?? 0 };
+    if (error !== undefined) event.error = error;
+    this.#ready.push(event);
+    this.#delivered++;
+    for (const wake of this.#waiters) wake();
   }
 
-  #push(request: AioRequest, res: number): void {
-    this.#cancels.delete(request);
-    this.#ready.push({ data: (request as { data?: unknown }).data, request, res, res2: 0 });
-    for (const wake of this.#waiters) wake();
+  #foreignStarted(): void {
+    if (this.#foreign++ > 0) return;
+    // Their completions signal the caller's eventfd, not the library's: look for them.
+    this.#foreignTimer = setInterval(() => {
+      try {
+        nativeOf(this.#aio)?.collect();
+      } catch {
+        // A failed io_getevents here is reported by the next getEvents call.
+      }
+    }, FOREIGN_POLL_MS);
+    this.#foreignTimer.unref();
   }
 
   /**
    * Resolves with between `minNr` and `nr` events once `minNr` are ready, or with what
-   * is ready when `timeoutMs` passes (undefined: wait as long as it takes).
+   * is ready when `options.timeout` ms pass (undefined: wait as long as it takes; a
+   * number in place of `options` is the timeout).
+   *
+   * Each call first collects what the kernel has completed, without waiting: one
+   * io_getevents(min 0, timeout 0) on the context, or with `options.sigmask` one
+   * io_pgetevents with those signals blocked for the call (kernel 4.18; ENOSYS, or
+   * EINTR when a signal the mask leaves unblocked arrives, reject with an IoError
+   * saying so). The events it collected are part of the result; the thread never
+   * sleeps in the kernel: further events arrive through the event loop.
    */
-  async getEvents(minNr: number, nr: number, timeoutMs?: number): Promise<AioEvent[]> {
+  async getEvents(minNr: number, nr: number, options?: number | AioGetEventsOptions): Promise<AioEvent[]> {
     validateInteger(minNr, 'minNr', 0, 2 ** 31 - 1);
     validateInteger(nr, 'nr', Math.max(1, minNr), 2 ** 31 - 1);
-    if (timeoutMs !== undefined) validateInteger(timeoutMs, 'timeoutMs', 0, 2 ** 31 - 1);
-    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
-    // Loop: another getEvents may take the events that woke this one.
-    while (this.#ready.length < minNr) {
+    let timeout: number | undefined;
+    let sigmask: number[] | undefined;
+    if (typeof options === 'number') {
+      timeout = options;
+      validateInteger(timeout, 'timeoutMs', 0, 2 ** 31 - 1);
+    } else if (options !== undefined) {
+      validateObject(options, 'options');
+      timeout = options.timeout;
+      if (timeout !== undefined) validateInteger(timeout, 'options.timeout', 0, 2 ** 31 - 1);
+      if (options.sigmask !== undefined) sigmask = signalsOf(options.sigmask);
+    }
+    const mustSee = this.#delivered + this.#collect(sigmask);
+    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    // Loop: another getEvents may take the events that woke this one. The collected
+    // events come through the event loop within a turn, deadline or not.
+    for (;;) {
+      const collectedArrived = this.#delivered >= mustSee;
+      if (collectedArrived && this.#ready.length >= minNr) break;
       const left = deadline - performance.now();
-      if (left <= 0) break;
+      if (collectedArrived && left <= 0) break;
       await new Promise<void>((resolve) => {
         const waiters = this.#waiters;
-        const wake = () => {
-          if (this.#ready.length >= minNr) done();
-        };
-        const timer = left === Infinity ? undefined : setTimeout(done, left);
+        const timer = left > 0 && left !== Infinity ? setTimeout(done, left) : undefined;
         function done() {
           clearTimeout(timer);
-          waiters.delete(wake);
+          waiters.delete(done);
           resolve();
         }
-        waiters.add(wake);
+        waiters.add(done);
       });
     }
     return this.#ready.splice(0, nr);
   }
 
-  /** io_cancel: true if the request was still pending (its event then reports the outcome). */
+  /** io_getevents / io_pgetevents without waiting; how many events it took. */
+  #collect(sigmask: number[] | undefined): number {
+    const n = nativeOf(this.#aio);
+    if (n === undefined) return 0; // destroyed: every event has been delivered
+    try {
+      return n.collect(sigmask);
+    } catch (e) {
+      const errno = nativeErrno(e);
+      if (errno === undefined) throw e;
+      const syscall = sigmask === undefined ? 'io_getevents' : 'io_pgetevents';
+      throw new IoError(-errno, syscall, undefined, undefined, native().explainAioError(syscall, errno) ?? undefined);
+    }
+  }
+
+  /**
+   * io_cancel: true if the request is cancelled (it had not reached the kernel, or
+   * io_cancel succeeded: its event reports -ECANCELED); false if it is not in flight,
+   * or if the kernel could not cancel it (io_cancel's EINVAL or EAGAIN: file reads and
+   * writes, O_DIRECT included, are never cancellable): it then completes normally.
+   * Only polls are reliably cancellable.
+   */
   cancel(request: AioRequest): boolean {
-    const ac = this.#cancels.get(request);
-    if (ac === undefined) return false;
-    ac.abort();
-    return true;
+    const id = this.#inFlight.get(request)?.id;
+    const n = nativeOf(this.#aio);
+    if (id === undefined || n === undefined) return false;
+    const answer = n.ioCancel(id);
+    if (answer === 0) return true;
+    if (answer === -1 || answer === EINVAL || answer === EAGAIN) return false;
+    throw new IoError(-answer, 'io_cancel', undefined, undefined, native().explainAioError('io_cancel', answer) ?? undefined);
   }
 
   /** Cancels what is pending, waits for every event, then io_destroy. */
   destroy(): Promise<void> {
     return this.#aio.destroy();
   }
+}
+
+/** The iocb fields of `request` that Aio's methods lack, checked. */
+function lowLevelOf(request: AioRequest, name: string, extra: TrackExtra): LowLevel {
+  const { eventfd, reqprio, priority } = request as AioRequestRw;
+  if (eventfd !== undefined) validateInteger(eventfd, `${name}.eventfd`, 0, 2 ** 31 - 1);
+  if (reqprio !== undefined) {
+    if (request.command !== 'pread' && request.command !== 'pwrite' && request.command !== 'preadv' && request.command !== 'pwritev') {
+      throw invalidArgValue(`${name}.reqprio`, reqprio, 'applies to reads and writes only');
+    }
+    validateInteger(reqprio, `${name}.reqprio`, 0, 0xffff);
+    if (priority !== undefined) throw invalidArgValue(`${name}.reqprio`, reqprio, 'cannot be combined with priority');
+  }
+  return { eventfd, reqprio, extra };
 }

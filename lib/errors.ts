@@ -87,6 +87,11 @@ export function invalidArgValue(name: string, actual: unknown, reason = 'is inva
   return coded(new TypeError(`The ${kind} '${name}' ${reason}. Received ${util.inspect(actual)}`), 'ERR_INVALID_ARG_VALUE');
 }
 
+/** Node's ERR_UNKNOWN_SIGNAL (what process.kill throws for an unknown signal name). */
+export function unknownSignal(signal: unknown): Coded<TypeError> {
+  return coded(new TypeError(`Unknown signal: ${String(signal)}`), 'ERR_UNKNOWN_SIGNAL');
+}
+
 export function useAfterClose(what: string): Coded<Error> {
   return coded(new Error(`${what} was destroyed`), 'ERR_USE_AFTER_CLOSE');
 }

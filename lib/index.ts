@@ -27,8 +27,8 @@ export type {
 export type { OpOptions } from './source';
 export { Batch, BatchOp, BatchSqe, ENTRY_FIELDS, RESULT_FIELDS } from './batch';
 export type { FixedBuffersOptions } from './batch';
-export { Aio, AioContext } from './aio';
-export type { AioOptions, AioOpOptions, AioPriority, AioRequest, AioEvent } from './aio';
+export { Aio, AioContext, eventfd } from './aio';
+export type { AioOptions, AioOpOptions, AioPriority, AioRequest, AioEvent, AioGetEventsOptions } from './aio';
 export { constants } from './constants';
 export { IoError, AbortError } from './errors';
 export { Stats } from './stats';

@@ -40,6 +40,10 @@ export interface TrackExtra {
   id?: number;
   /** A multishot operation's intermediate results (the final one settles the promise). */
   onMore?: (result: number) => void;
+  /** Set when the op settles: its completion row's third field (CQE flags; AIO: res2). */
+  rowExtra?: number;
+  /** What the source's `errorFor` needs to explain a failure (Aio: the request's shape). */
+  info?: unknown;
 }
 
 export interface Pending {
@@ -194,6 +198,7 @@ export abstract class CompletionSource<N extends NativeSource> {
       }
       pending.delete(id);
       if (op.signal !== undefined) this.#unwatch(op);
+      if (op.extra !== undefined) op.extra.rowExtra = table[i * ROW + 2];
       try {
         if (result >= 0 || (op.extra !== undefined && result === op.extra.okErrno)) {
           op.resolve(op.map === undefined ? result : op.map(result));

@@ -5,14 +5,14 @@ use std::time::Instant;
 
 use std::sync::Arc;
 
-use aio_core::{Completion, Context, FixedBuffers, Request, RequestOptions};
+use aio_core::{CancelOutcome, Completion, Context, FixedBuffers, Request, RequestOptions};
 use iobuf::IoBuf;
 use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
 use crate::memory::NativeMemory;
-use crate::source::{errno_error, Backend, Delivered, Shared, Targets};
+use crate::source::{closed_error, errno_error, Backend, Delivered, Shared, Targets};
 use crate::views::{
     copies_of_views, copy_of_view, landing_for_view, landings_for_views, position, shared_window,
 };
@@ -59,7 +59,7 @@ impl Backend for Context<Targets> {
         self.reap(|c| out.push(c));
     }
     fn cancel(&mut self, id: u64) -> bool {
-        Context::cancel(self, id)
+        Context::cancel(self, id).cancelled()
     }
     fn cancel_all(&mut self) {
         Context::cancel_all(self)
@@ -81,11 +81,13 @@ impl Backend for Context<Targets> {
     }
 }
 
-/// `ioprio` < 0 means "no priority" (no IOCB_FLAG_IOPRIO).
-fn options(rw_flags: i32, ioprio: i32) -> RequestOptions {
+/// `ioprio` < 0 means "no priority" (no IOCB_FLAG_IOPRIO); 0..=0xffff is the
+/// 16-bit aio_reqprio. `resfd`: the caller's eventfd, or none (the context's).
+fn options(rw_flags: i32, ioprio: i32, resfd: Option<i32>) -> RequestOptions {
     RequestOptions {
         rw_flags,
-        ioprio: (ioprio >= 0).then_some(ioprio as i16),
+        ioprio: (ioprio >= 0).then_some(ioprio as u16 as i16),
+        resfd,
     }
 }
 
@@ -111,13 +113,11 @@ impl NativeAio {
     fn push(
         &self,
         request: Request,
-        rw_flags: i32,
-        ioprio: i32,
+        options: RequestOptions,
         targets: Targets,
     ) -> napi::Result<f64> {
-        self.state.push(targets, |ctx, targets| {
-            ctx.push(request, options(rw_flags, ioprio), targets)
-        })
+        self.state
+            .push(targets, |ctx, targets| ctx.push(request, options, targets))
     }
 }
 
@@ -162,6 +162,7 @@ impl NativeAio {
         self.state.flush();
     }
 
+    #[allow(clippy::too_many_arguments)]
     #[napi]
     pub fn pread(
         &self,
@@ -171,12 +172,12 @@ impl NativeAio {
         pos: Either<f64, BigInt>,
         rw_flags: i32,
         ioprio: i32,
+        resfd: Option<i32>,
     ) -> napi::Result<f64> {
         let (buf, target) = landing_for_view(env.raw(), &view)?;
         self.push(
             rw(false, fd, buf, pos),
-            rw_flags,
-            ioprio,
+            options(rw_flags, ioprio, resfd),
             Targets(vec![target]),
         )
     }
@@ -195,11 +196,13 @@ impl NativeAio {
         pos: Either<f64, BigInt>,
         rw_flags: i32,
         ioprio: i32,
+        resfd: Option<i32>,
     ) -> napi::Result<f64> {
         let request = rw(write, fd, shared_window(mem, offset, length)?, pos);
-        self.push(request, rw_flags, ioprio, Targets::NONE)
+        self.push(request, options(rw_flags, ioprio, resfd), Targets::NONE)
     }
 
+    #[allow(clippy::too_many_arguments)]
     #[napi]
     pub fn pwrite(
         &self,
@@ -209,15 +212,16 @@ impl NativeAio {
         pos: Either<f64, BigInt>,
         rw_flags: i32,
         ioprio: i32,
+        resfd: Option<i32>,
     ) -> napi::Result<f64> {
         self.push(
             rw(true, fd, copy_of_view(env.raw(), &view)?, pos),
-            rw_flags,
-            ioprio,
+            options(rw_flags, ioprio, resfd),
             Targets::NONE,
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     #[napi]
     pub fn preadv(
         &self,
@@ -227,16 +231,17 @@ impl NativeAio {
         pos: Either<f64, BigInt>,
         rw_flags: i32,
         ioprio: i32,
+        resfd: Option<i32>,
     ) -> napi::Result<f64> {
         let (bufs, refs) = landings_for_views(env.raw(), &views)?;
         self.push(
             Request::preadv(fd, bufs, offset(pos)),
-            rw_flags,
-            ioprio,
+            options(rw_flags, ioprio, resfd),
             Targets(refs),
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     #[napi]
     pub fn pwritev(
         &self,
@@ -246,29 +251,33 @@ impl NativeAio {
         pos: Either<f64, BigInt>,
         rw_flags: i32,
         ioprio: i32,
+        resfd: Option<i32>,
     ) -> napi::Result<f64> {
         let bufs = copies_of_views(env.raw(), &views)?;
         self.push(
             Request::pwritev(fd, bufs, offset(pos)),
-            rw_flags,
-            ioprio,
+            options(rw_flags, ioprio, resfd),
             Targets::NONE,
         )
     }
 
     #[napi]
-    pub fn fsync(&self, fd: i32, datasync: bool) -> napi::Result<f64> {
+    pub fn fsync(&self, fd: i32, datasync: bool, resfd: Option<i32>) -> napi::Result<f64> {
         let request = if datasync {
             Request::Fdsync { fd }
         } else {
             Request::Fsync { fd }
         };
-        self.push(request, 0, -1, Targets::NONE)
+        self.push(request, options(0, -1, resfd), Targets::NONE)
     }
 
     #[napi]
-    pub fn poll(&self, fd: i32, events: u32) -> napi::Result<f64> {
-        self.push(Request::Poll { fd, events }, 0, -1, Targets::NONE)
+    pub fn poll(&self, fd: i32, events: u32, resfd: Option<i32>) -> napi::Result<f64> {
+        self.push(
+            Request::Poll { fd, events },
+            options(0, -1, resfd),
+            Targets::NONE,
+        )
     }
 
     #[napi]
@@ -276,6 +285,34 @@ impl NativeAio {
         self.state
             .with(|c| Backend::cancel(c, id as u64))
             .unwrap_or(false)
+    }
+
+    /// io_cancel's answer for request `id`: 0 cancelled (the event reports
+    /// -ECANCELED), the errno io_cancel refused with (the request completes normally),
+    /// or -1 when no such request is in flight.
+    #[napi]
+    pub fn io_cancel(&self, id: f64) -> i32 {
+        match self.state.with(|c| c.cancel(id as u64)) {
+            Some(CancelOutcome::Dequeued | CancelOutcome::Cancelled) => 0,
+            Some(CancelOutcome::Refused(errno)) => errno,
+            Some(CancelOutcome::NotFound) | None => -1,
+        }
+    }
+
+    /// Takes what the kernel has completed now, without waiting (io_getevents, or
+    /// io_pgetevents with the signals in `sigmask` blocked during the call); the
+    /// events are delivered like any others. Returns how many were taken.
+    #[napi]
+    pub fn collect(&self, env: Env, sigmask: Option<Vec<i32>>) -> napi::Result<u32> {
+        let mask = sigmask
+            .map(|signals| aio_core::sys::signal_mask(&signals))
+            .transpose()
+            .map_err(|e| errno_error(env.raw(), e))?;
+        self.state
+            .with(|c| c.collect(mask))
+            .ok_or_else(closed_error)?
+            .map(|n| n as u32)
+            .map_err(|e| errno_error(env.raw(), e))
     }
 
     /// Makes `mem` the pool of buffers of `size` bytes that batch entries use.

@@ -26,7 +26,8 @@ pub mod cmd {
 
 /// `aio_flags` bits.
 pub mod flag {
-    /// Signal `aio_resfd` (an eventfd) on completion. Kernel 2.6.22.
+    /// Signal `aio_resfd` (an eventfd) on completion. Kernel 2.6.22. The context sets
+    /// it on every iocb, with its own eventfd or the caller's (`RequestOptions::resfd`).
     pub const RESFD: u32 = 1 << 0;
     /// Use `aio_reqprio` as the request's I/O priority. Kernel 4.18.
     pub const IOPRIO: u32 = 1 << 1;
@@ -102,7 +103,8 @@ pub struct IoEvent {
     pub obj: u64,
     /// Bytes transferred, poll revents, or a negated errno.
     pub res: i64,
-    /// A secondary result (0 for every command here).
+    /// A secondary result. 0 from every kernel since 5.16, when completions lost their
+    /// second value; before, some drivers (USB gadget functionfs) set it.
     pub res2: i64,
 }
 

@@ -41,7 +41,7 @@ pub fn request_for_entry(
             };
             let options = RequestOptions {
                 rw_flags: rw_flags as i32,
-                ioprio: None,
+                ..RequestOptions::default()
             };
             (request, options)
         }

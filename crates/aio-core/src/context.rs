@@ -68,19 +68,32 @@ pub struct Context<T> {
     /// Completions reaped during a synchronous run, delivered by the next `reap`.
     stash: Vec<Completion<T>>,
     pool: Option<Arc<FixedBuffers>>,
+    /// Events `collect` took from the kernel, handed out by the next `reap`.
+    collected: Vec<IoEvent>,
 }
 
-/// Explains an io_setup failure.
-pub fn explain_setup(errno: i32) -> String {
-    match errno {
-        libc::EAGAIN => "the system-wide limit on AIO events was reached (fs.aio-max-nr; see fs.aio-nr for the \
-                         current use): raise it with `sysctl -w fs.aio-max-nr=1048576` or use a smaller maxEvents"
-            .to_string(),
-        libc::ENOSYS => "this kernel was built without AIO support (CONFIG_AIO)".to_string(),
-        libc::EPERM => "io_setup was denied, likely by a seccomp filter".to_string(),
-        libc::EINVAL => "maxEvents is out of range for this system (more than fs.aio-max-nr?)".to_string(),
-        libc::ENOMEM => "not enough kernel memory for the context".to_string(),
-        other => format!("io_setup failed with errno {other}"),
+/// What `Context::cancel` achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// The request had not reached the kernel: it settles with -ECANCELED.
+    Dequeued,
+    /// io_cancel succeeded (EINPROGRESS: cancellation under way; or, on old kernels,
+    /// 0 with the event handed back): the event reports -ECANCELED (a cancelled
+    /// poll's "no events" included).
+    Cancelled,
+    /// io_cancel refused with this errno (EINVAL: the request cannot be cancelled, as
+    /// every file read or write; EAGAIN: its cancel callback could not stop it). The
+    /// request completes normally.
+    Refused(i32),
+    /// No such caller request in flight (unknown, already completed, or settled
+    /// without the kernel). For a batch id: the batch was not found.
+    NotFound,
+}
+
+impl CancelOutcome {
+    /// Whether the request will settle with -ECANCELED.
+    pub fn cancelled(self) -> bool {
+        matches!(self, CancelOutcome::Dequeued | CancelOutcome::Cancelled)
     }
 }
 
@@ -102,6 +115,7 @@ impl<T> Context<T> {
             submit_batch: usize::MAX,
             stash: Vec::new(),
             pool: None,
+            collected: Vec::new(),
         })
     }
 
@@ -130,7 +144,10 @@ impl<T> Context<T> {
 
     /// Whether `reap` would deliver something without waiting for the eventfd.
     pub fn has_completions(&self) -> bool {
-        !self.stash.is_empty() || self.table.has_local() || self.table.has_finished_batches()
+        !self.stash.is_empty()
+            || self.table.has_local()
+            || !self.collected.is_empty()
+            || self.table.has_finished_batches()
     }
 
     /// io_submit calls made so far.
@@ -285,40 +302,59 @@ impl<T> Context<T> {
     }
 
     /// Requests cancellation: a queued request settles at once with -ECANCELED; one
-    /// in the kernel gets io_cancel and settles with what the kernel reports. Many
-    /// requests (O_DIRECT reads in flight, for example) cannot be cancelled and
-    /// complete normally. Returns false for unknown ids.
+    /// in the kernel gets io_cancel, and the outcome says what the kernel answered.
+    /// Most requests (every file read or write, O_DIRECT included) cannot be cancelled
+    /// and complete normally (`Refused`).
     ///
-    /// A batch id cancels every request of the batch; it then completes with
-    /// -ECANCELED, each row holding its request's own result.
-    pub fn cancel(&mut self, id: u64) -> bool {
+    /// A batch id cancels every request of the batch (`Cancelled` if it was found); it
+    /// then completes with -ECANCELED, each row holding its request's own result.
+    pub fn cancel(&mut self, id: u64) -> CancelOutcome {
+        let batch = self.table.is_batch(id);
         let Some(targets) = self.table.cancel_targets(id) else {
-            return false;
+            return CancelOutcome::NotFound;
         };
+        let mut outcome = CancelOutcome::Cancelled;
         for target in targets {
-            self.cancel_request(target);
+            outcome = self.cancel_request(target);
         }
-        true
+        if batch {
+            CancelOutcome::Cancelled
+        } else {
+            outcome
+        }
     }
 
-    fn cancel_request(&mut self, id: u64) {
+    fn cancel_request(&mut self, id: u64) -> CancelOutcome {
         let Some(slot) = self.table.slot_mut(id) else {
-            return;
+            return CancelOutcome::NotFound;
         };
         slot.cancel_requested = true;
         match slot.state() {
             SlotState::Queued => {
                 self.table.unqueue(id);
                 self.settle_locally(id, -i64::from(libc::ECANCELED));
+                CancelOutcome::Dequeued
             }
             SlotState::InKernel => {
                 let iocb = &mut *slot.payload.iocb as *mut Iocb;
                 // SAFETY: the iocb is in flight on this context and still boxed in
-                // its slot. EINPROGRESS (cancel queued) and EINVAL (not cancellable)
-                // both mean the event still arrives through the ring.
-                let _ = unsafe { sys::io_cancel(self.ctx, iocb) };
+                // its slot.
+                match unsafe { sys::io_cancel(self.ctx, iocb) } {
+                    Ok(event) => {
+                        // An old kernel's success: the event came back here and will
+                        // never reach the ring (the table counts it out of the kernel
+                        // when `reap` hands it over).
+                        self.collected.push(event);
+                        self.eventfd.notify();
+                        CancelOutcome::Cancelled
+                    }
+                    Err(e) => match e.raw_os_error().unwrap_or(libc::EIO) {
+                        libc::EINPROGRESS => CancelOutcome::Cancelled,
+                        errno => CancelOutcome::Refused(errno),
+                    },
+                }
             }
-            SlotState::SettledLocally => {}
+            SlotState::SettledLocally => CancelOutcome::NotFound,
         }
     }
 
@@ -332,7 +368,33 @@ impl<T> Context<T> {
         self.eventfd.clear();
     }
 
-    /// Hands every available event to `deliver`, freeing its slot.
+    /// Takes the events the kernel has ready now, without waiting: one io_getevents,
+    /// or io_pgetevents (kernel 4.18) with `sigmask` (see `sys::signal_mask`) as the
+    /// thread's signal mask for the call. They are handed out by the next `reap` (the
+    /// eventfd is signalled). Reaches the requests whose completions signal the
+    /// caller's eventfd (`RequestOptions::resfd`) rather than the context's. Errors are
+    /// the syscall's: ENOSYS (no io_pgetevents), EINTR (a signal the mask leaves
+    /// unblocked arrived), EINVAL, EFAULT.
+    pub fn collect(&mut self, sigmask: Option<u64>) -> io::Result<usize> {
+        let n = match sigmask {
+            None => sys::io_getevents(self.ctx, 0, &mut self.events, Some(Duration::ZERO))?,
+            Some(mask) => sys::io_pgetevents(
+                self.ctx,
+                0,
+                &mut self.events,
+                Some(Duration::ZERO),
+                Some(mask),
+            )?,
+        };
+        self.collected.extend_from_slice(&self.events[..n]);
+        if n > 0 {
+            self.eventfd.notify();
+        }
+        Ok(n)
+    }
+
+    /// Hands every available event to `deliver`, freeing its slot. Each carries the
+    /// kernel's `res` and `res2` (0 for requests settled without the kernel).
     pub fn reap(&mut self, mut deliver: impl FnMut(Completion<T>)) -> usize {
         let mut delivered = self.stash.len();
         for c in self.stash.drain(..) {
@@ -344,6 +406,11 @@ impl<T> Context<T> {
             .into_iter()
             .map(|(id, res)| (id, res, 0, false))
             .collect();
+        finished.extend(
+            self.collected
+                .drain(..)
+                .map(|e| (e.data, e.res, e.res2, true)),
+        );
         loop {
             let n =
                 sys::io_getevents(self.ctx, 0, &mut self.events, Some(Duration::ZERO)).unwrap_or(0);

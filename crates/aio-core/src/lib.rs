@@ -12,10 +12,12 @@
 pub mod abi;
 pub mod batch;
 pub mod context;
+pub mod explain;
 pub mod request;
 pub mod sys;
 
 pub use abi::{cmd, flag, ioprio, rwf, AioContext, IoEvent, Iocb, IoprioClass};
-pub use context::{explain_setup, Completion, Context, TEARDOWN_DEADLINE};
+pub use context::{CancelOutcome, Completion, Context, TEARDOWN_DEADLINE};
+pub use explain::{explain, explain_request, explain_setup, setup_syscall, RequestShape, Syscall};
 pub use iobuf::batch::{BatchResults, EntryError, FixedBuffers, ENTRY_FIELDS, RESULT_FIELDS};
 pub use request::{Request, RequestOptions};

@@ -44,8 +44,17 @@ pub enum Request {
 pub struct RequestOptions {
     /// `RWF_*` flags (`aio_rw_flags`, kernel 4.13).
     pub rw_flags: i32,
-    /// An I/O priority from `abi::ioprio` (IOCB_FLAG_IOPRIO, kernel 4.18).
+    /// An I/O priority, `IOPRIO_PRIO_VALUE(class, level)` (see `abi::ioprio`), as
+    /// `aio_reqprio` with IOCB_FLAG_IOPRIO (kernel 4.18). The kernel checks it only for
+    /// reads and writes (EINVAL for an invalid class or level, EPERM for the real-time
+    /// class without CAP_SYS_ADMIN or CAP_SYS_NICE); fsync and poll ignore it.
     pub ioprio: Option<i16>,
+    /// The caller's eventfd to signal on completion (`aio_resfd`, IOCB_FLAG_RESFD,
+    /// kernel 2.6.22) instead of the context's own. The kernel signals exactly one
+    /// eventfd per iocb, so the context is not woken by this request: it reaps the
+    /// event the next time it collects events (another request's completion,
+    /// `Context::collect`, or teardown, which polls at least every 100 ms).
+    pub resfd: Option<RawFd>,
 }
 
 impl Request {
@@ -119,7 +128,7 @@ impl Request {
             aio_nbytes: nbytes,
             aio_offset: offset,
             aio_flags: flags,
-            aio_resfd: resfd as u32,
+            aio_resfd: options.resfd.unwrap_or(resfd) as u32,
             ..Iocb::default()
         }
     }

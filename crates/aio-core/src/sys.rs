@@ -41,13 +41,14 @@ pub fn io_setup(nr_events: u32) -> io::Result<AioContext> {
 }
 
 /// io_destroy(2): cancels what it can and blocks until every request has finished.
+/// Kernel 2.6.
 pub fn io_destroy(ctx: AioContext) -> io::Result<()> {
     // SAFETY: plain syscall on a handle; after it returns the kernel holds no pointer
     // into our memory for this context.
     check(unsafe { libc::syscall(libc::SYS_io_destroy, ctx) }).map(drop)
 }
 
-/// io_submit(2): queues `iocbs`; returns how many the kernel took (a prefix).
+/// io_submit(2): queues `iocbs`; returns how many the kernel took (a prefix). Kernel 2.6.
 ///
 /// # Safety
 /// Every iocb and every buffer or iovec array it points to must stay valid and
@@ -65,20 +66,27 @@ pub unsafe fn io_submit(ctx: AioContext, iocbs: &[*mut Iocb]) -> io::Result<usiz
     })
 }
 
-/// io_cancel(2): asks the kernel to cancel `iocb`. Since kernel 4.19 a cancelled
-/// request still completes through the event ring (the call returns EINPROGRESS).
+/// io_cancel(2): asks the kernel to cancel `iocb`. Kernel 2.6. Only requests that
+/// registered a cancel callback can be cancelled (IOCB_CMD_POLL, kernel 4.19; some
+/// drivers' requests; never a file read or write, O_DIRECT included). Current kernels
+/// (since the 3.x AIO rework) answer a successful cancel with EINPROGRESS
+/// ("cancellation under way": the event still arrives through the ring, with
+/// -ECANCELED or, for a poll, no events); older ones returned 0 and wrote the event
+/// into `result` instead of the ring, which is what `Ok` carries. A request that
+/// cannot be cancelled gets EINVAL (EAGAIN: a cancel callback could not stop it) and
+/// completes normally.
 ///
 /// # Safety
 /// `iocb` must be a request submitted to `ctx` and not yet reaped.
-pub unsafe fn io_cancel(ctx: AioContext, iocb: *mut Iocb) -> io::Result<()> {
+pub unsafe fn io_cancel(ctx: AioContext, iocb: *mut Iocb) -> io::Result<IoEvent> {
     let mut event = IoEvent::default();
     // SAFETY: the kernel may write one io_event into our local.
-    check(unsafe { libc::syscall(libc::SYS_io_cancel, ctx, iocb, &mut event as *mut IoEvent) })
-        .map(drop)
+    check(unsafe { libc::syscall(libc::SYS_io_cancel, ctx, iocb, &mut event as *mut IoEvent) })?;
+    Ok(event)
 }
 
 /// io_getevents(2): waits for at least `min_nr` events (up to `events.len()`), or
-/// until `timeout` passes (`None`: forever). Returns how many were written.
+/// until `timeout` passes (`None`: forever). Returns how many were written. Kernel 2.6.
 pub fn io_getevents(
     ctx: AioContext,
     min_nr: usize,
@@ -102,31 +110,62 @@ pub fn io_getevents(
     })
 }
 
-/// io_pgetevents(2): io_getevents with a signal mask applied while waiting. Kernel 4.18.
+/// The kernel's signal set for io_pgetevents: bit `signo - 1` for each signal, 64
+/// signals (`_NSIG` on every architecture this crate builds for; MIPS has 128).
+/// EINVAL for a number outside 1..=64. Blocking SIGKILL or SIGSTOP is silently
+/// ignored by the kernel, as with sigprocmask(2).
+pub fn signal_mask(signals: &[i32]) -> io::Result<u64> {
+    signals.iter().try_fold(0u64, |mask, &sig| {
+        if (1..=64).contains(&sig) {
+            Ok(mask | 1 << (sig - 1))
+        } else {
+            Err(io::Error::from_raw_os_error(libc::EINVAL))
+        }
+    })
+}
+
+/// The kernel's `sigset_t` for 64 signals: an array of `unsigned long`, so one u64 on
+/// 64-bit targets and two u32 words (low first) on 32-bit ones.
+#[cfg(target_pointer_width = "64")]
+type KernelSigset = u64;
+#[cfg(target_pointer_width = "32")]
+type KernelSigset = [u32; 2];
+
+fn kernel_sigset(mask: u64) -> KernelSigset {
+    #[cfg(target_pointer_width = "64")]
+    return mask;
+    #[cfg(target_pointer_width = "32")]
+    return [mask as u32, (mask >> 32) as u32];
+}
+
+/// io_pgetevents(2): io_getevents with `sigmask` (see `signal_mask`) replacing the
+/// thread's signal mask for the duration of the call, atomically; `None` leaves the
+/// mask alone. Kernel 4.18 (ENOSYS before, or where a seccomp filter refuses it).
+/// EINTR when a signal the mask leaves unblocked is delivered during the call.
 pub fn io_pgetevents(
     ctx: AioContext,
     min_nr: usize,
     events: &mut [IoEvent],
     timeout: Option<std::time::Duration>,
-    sigmask: Option<&libc::sigset_t>,
+    sigmask: Option<u64>,
 ) -> io::Result<usize> {
     #[repr(C)]
     struct AioSigset {
-        sigmask: *const libc::sigset_t,
+        sigmask: *const KernelSigset,
         sigsetsize: libc::size_t,
     }
     let ts = timeout.map(timespec);
     let ts_ptr = ts
         .as_ref()
         .map_or(ptr::null(), |t| t as *const libc::timespec);
-    // The kernel's sigset is 8 bytes (_NSIG / 8), not glibc's 128.
-    let usig = sigmask.map(|m| AioSigset {
+    let set = sigmask.map(kernel_sigset);
+    let usig = set.as_ref().map(|m| AioSigset {
         sigmask: m,
-        sigsetsize: 8,
+        sigsetsize: std::mem::size_of::<KernelSigset>(),
     });
     let usig_ptr = usig.as_ref().map_or(ptr::null(), |u| u as *const AioSigset);
-    // SAFETY: events is valid for events.len() writes; ts, usig and the mask they
-    // point to live across the call.
+    // SAFETY: events is valid for events.len() writes; ts, usig and the set it points
+    // to live across the call.
     check(unsafe {
         libc::syscall(
             SYS_IO_PGETEVENTS,
@@ -138,4 +177,18 @@ pub fn io_pgetevents(
             usig_ptr,
         )
     })
+}
+
+/// eventfd(2) with EFD_CLOEXEC (and EFD_NONBLOCK if asked): a descriptor the caller
+/// owns, to name in `RequestOptions::resfd` (IOCB_FLAG_RESFD, kernel 2.6.22).
+pub fn eventfd(nonblocking: bool) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let flags = libc::EFD_CLOEXEC | if nonblocking { libc::EFD_NONBLOCK } else { 0 };
+    // SAFETY: eventfd(2) returns a new descriptor or -1; no pointers involved.
+    let fd = unsafe { libc::eventfd(0, flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is fresh and owned by nobody else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
 }

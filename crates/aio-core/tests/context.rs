@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use aio_core::{
-    cmd, ioprio, sys, Completion, Context, IoEvent, IoprioClass, Request, RequestOptions,
+    cmd, explain, explain_request, ioprio, setup_syscall, sys, CancelOutcome, Completion, Context,
+    IoEvent, IoprioClass, Request, RequestOptions, RequestShape, Syscall,
 };
 use iobuf::{AlignedBuf, IoBuf};
 
@@ -212,7 +213,7 @@ fn cancel_pending_poll() {
         0,
     );
     ctx.flush();
-    assert!(ctx.cancel(id));
+    assert_eq!(ctx.cancel(id), CancelOutcome::Cancelled);
     let c = wait_for(&mut ctx, 1).pop().unwrap();
     assert_eq!(c.result, -i64::from(libc::ECANCELED));
 }
@@ -331,6 +332,7 @@ fn rw_flags_dsync_write() {
     let options = RequestOptions {
         rw_flags: aio_core::rwf::DSYNC,
         ioprio: Some(ioprio(IoprioClass::BestEffort, 4)),
+        ..RequestOptions::default()
     };
     ctx.push(
         Request::Pwrite {
@@ -382,6 +384,253 @@ fn raw_syscalls_batch_submit_and_getevents() {
 #[test]
 fn setup_error_explains_aio_max_nr() {
     assert!(aio_core::explain_setup(libc::EAGAIN).contains("fs.aio-max-nr"));
+}
+
+/// Whether `fd` is readable now.
+fn readable(fd: i32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd, a local.
+    unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
+}
+
+#[test]
+fn cancel_of_an_o_direct_read_reports_io_cancel_refusing_it() {
+    let Some((_path, file)) = direct_file(4096) else {
+        return;
+    };
+    let Some(mut ctx) = context(8) else { return };
+    let buf = IoBuf::Owned(AlignedBuf::zeroed(4096, 4096).unwrap());
+    let id = ctx.push(
+        Request::Pread {
+            fd: file.as_raw_fd(),
+            buf,
+            offset: 0,
+        },
+        no_options(),
+        0,
+    );
+    ctx.flush();
+    assert_eq!(ctx.cancel(id), CancelOutcome::Refused(libc::EINVAL));
+    assert_eq!(wait_for(&mut ctx, 1).pop().unwrap().result, 4096);
+}
+
+#[test]
+fn cancel_of_a_queued_request_dequeues_it() {
+    let Some(mut ctx) = context(8) else { return };
+    let (rx, _tx) = pipe();
+    let id = ctx.push(
+        Request::Poll {
+            fd: rx.as_raw_fd(),
+            events: libc::POLLIN as u32,
+        },
+        no_options(),
+        0,
+    );
+    assert_eq!(ctx.cancel(id), CancelOutcome::Dequeued);
+    assert_eq!(ctx.cancel(id), CancelOutcome::NotFound);
+    let c = wait_for(&mut ctx, 1).pop().unwrap();
+    assert_eq!((c.result, c.res2), (-i64::from(libc::ECANCELED), 0));
+}
+
+#[test]
+fn caller_eventfd_is_signalled_instead_and_collect_reaps_the_event() {
+    let Some(mut ctx) = context(8) else { return };
+    let (rx, tx) = pipe();
+    let mine = sys::eventfd(true).unwrap();
+    let options = RequestOptions {
+        resfd: Some(mine.as_raw_fd()),
+        ..RequestOptions::default()
+    };
+    let id = ctx.push(
+        Request::Poll {
+            fd: rx.as_raw_fd(),
+            events: libc::POLLIN as u32,
+        },
+        options,
+        7,
+    );
+    ctx.flush();
+    ctx.clear_eventfd();
+    // SAFETY: one byte into our pipe.
+    unsafe { libc::write(tx.as_raw_fd(), b"x".as_ptr().cast(), 1) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !readable(mine.as_raw_fd()) {
+        assert!(
+            Instant::now() < deadline,
+            "the caller's eventfd was not signalled"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(
+        !readable(ctx.eventfd()),
+        "the context's own eventfd stays quiet"
+    );
+    assert_eq!(ctx.collect(None).unwrap(), 1);
+    assert!(ctx.has_completions());
+    let mut out = Vec::new();
+    ctx.reap(|c| out.push(c));
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].id, out[0].user), (id, 7));
+    assert!(out[0].result & i64::from(libc::POLLIN) != 0);
+}
+
+#[test]
+fn a_valid_ioprio_reads_and_an_invalid_class_is_einval() {
+    let Some(mut ctx) = context(8) else { return };
+    let path = temp_path();
+    std::fs::write(&path.0, b"prio").unwrap();
+    let file = std::fs::File::open(&path.0).unwrap();
+    let read = |ctx: &mut Context<u32>, prio: i16| {
+        let options = RequestOptions {
+            ioprio: Some(prio),
+            ..RequestOptions::default()
+        };
+        let buf = IoBuf::Owned(AlignedBuf::zeroed(4, 8).unwrap());
+        let request = Request::Pread {
+            fd: file.as_raw_fd(),
+            buf,
+            offset: 0,
+        };
+        ctx.push(request, options, 0);
+        wait_for(ctx, 1).pop().unwrap().result
+    };
+    assert_eq!(read(&mut ctx, ioprio(IoprioClass::BestEffort, 4)), 4);
+    assert_eq!(
+        read(&mut ctx, (7u16 << 13) as i16),
+        -i64::from(libc::EINVAL)
+    );
+}
+
+#[test]
+fn signal_mask_sets_one_bit_per_signal() {
+    assert_eq!(sys::signal_mask(&[1, 64]).unwrap(), 1 | 1 << 63);
+    assert_eq!(
+        sys::signal_mask(&[libc::SIGINT, libc::SIGUSR2]).unwrap(),
+        1 << (libc::SIGINT - 1) | 1 << (libc::SIGUSR2 - 1)
+    );
+    for bad in [0, 65, -1] {
+        let e = sys::signal_mask(&[bad]).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EINVAL));
+    }
+}
+
+static USR2_HANDLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_usr2(_: libc::c_int) {
+    USR2_HANDLED.store(true, Ordering::SeqCst);
+}
+
+#[test]
+fn collect_with_a_sigmask_applies_it_for_the_call() {
+    let Some(mut ctx) = context(8) else { return };
+    // SAFETY: installs a handler that only stores to an atomic, blocks SIGUSR2 on this
+    // test thread and raises it there (raise targets the calling thread), so it stays
+    // pending; all structures are locals.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_usr2 as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR2, &action, std::ptr::null_mut()),
+            0
+        );
+        let mut block: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGUSR2);
+        assert_eq!(
+            libc::pthread_sigmask(libc::SIG_BLOCK, &block, std::ptr::null_mut()),
+            0
+        );
+        assert_eq!(libc::raise(libc::SIGUSR2), 0);
+    }
+    let keep_blocked = sys::signal_mask(&[libc::SIGUSR2]).unwrap();
+    match ctx.collect(Some(keep_blocked)) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+            eprintln!("skipped: no io_pgetevents (kernel 4.18)");
+            return;
+        }
+        other => assert_eq!(other.unwrap(), 0),
+    }
+    assert!(
+        !USR2_HANDLED.load(Ordering::SeqCst),
+        "the mask kept it pending"
+    );
+    let e = ctx.collect(Some(0)).unwrap_err();
+    assert_eq!(
+        e.raw_os_error(),
+        Some(libc::EINTR),
+        "an empty mask let it in"
+    );
+    assert!(USR2_HANDLED.load(Ordering::SeqCst));
+    // SAFETY: restores this thread's mask (the signal was delivered above).
+    unsafe {
+        let mut block: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGUSR2);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &block, std::ptr::null_mut());
+    }
+}
+
+#[test]
+fn every_documented_errno_of_each_syscall_has_an_explanation() {
+    use libc::*;
+    let documented: [(Syscall, &[i32]); 7] = [
+        (Syscall::Eventfd, &[EINVAL, EMFILE, ENFILE, ENODEV, ENOMEM]),
+        (Syscall::IoSetup, &[EAGAIN, EFAULT, EINVAL, ENOMEM, ENOSYS]),
+        (
+            Syscall::IoSubmit,
+            &[EAGAIN, EBADF, EFAULT, EINVAL, ENOSYS, EPERM],
+        ),
+        (Syscall::IoGetevents, &[EFAULT, EINTR, EINVAL, ENOSYS]),
+        (Syscall::IoPgetevents, &[EFAULT, EINTR, EINVAL, ENOSYS]),
+        (Syscall::IoCancel, &[EAGAIN, EFAULT, EINVAL, ENOSYS]),
+        (Syscall::IoDestroy, &[EFAULT, EINVAL, ENOSYS]),
+    ];
+    for (call, errnos) in documented {
+        assert_eq!(Syscall::from_name(call.name()), Some(call));
+        for &errno in errnos {
+            assert!(explain(call, errno).is_some(), "{} {errno}", call.name());
+        }
+        assert!(explain(call, EXDEV).is_none());
+    }
+    assert_eq!(setup_syscall(EMFILE), Syscall::Eventfd);
+    assert_eq!(setup_syscall(EAGAIN), Syscall::IoSetup);
+    assert!(aio_core::explain_setup(EMFILE).contains("too many open files"));
+}
+
+#[test]
+fn einval_blames_alignment_only_for_o_direct() {
+    let path = temp_path();
+    std::fs::write(&path.0, vec![0u8; 4096]).unwrap();
+    let plain = std::fs::File::open(&path.0).unwrap();
+    let shape = |fd| RequestShape {
+        opcode: cmd::PREAD,
+        fd,
+        offset: 100,
+        buffers: vec![(0, 4096)],
+        ..RequestShape::default()
+    };
+    let said = explain_request(libc::EINVAL, &shape(plain.as_raw_fd())).unwrap();
+    assert!(!said.contains("O_DIRECT"), "{said}");
+    let huge = RequestShape {
+        offset: i64::MAX as u64 - 1,
+        ..shape(plain.as_raw_fd())
+    };
+    assert!(explain_request(libc::EINVAL, &huge)
+        .unwrap()
+        .contains("largest file offset"));
+    let Some((_direct_path, direct)) = direct_file(4096) else {
+        return;
+    };
+    let said = explain_request(libc::EINVAL, &shape(direct.as_raw_fd())).unwrap();
+    assert!(
+        said.starts_with("with O_DIRECT") && said.contains("offset 100"),
+        "{said}"
+    );
 }
 
 // The batch path: entry rows (see iobuf::batch) on the context's buffer pool.
@@ -519,7 +768,7 @@ mod batch {
             .flat_map(|i| row(BATCH_READ_FIXED, r.as_raw_fd(), i, 0.0))
             .collect();
         let id = ctx.push_batch(&reads, 9);
-        assert!(ctx.cancel(id));
+        assert!(ctx.cancel(id).cancelled());
         let done = wait_for(&mut ctx, 1).pop().unwrap();
         assert_eq!((done.id, done.result), (id, -i64::from(libc::ECANCELED)));
         let rows = done.batch.unwrap();

@@ -298,6 +298,11 @@ impl<P, T> InFlight<P, T> {
         }
     }
 
+    /// Whether `id` is a batch (not an op).
+    pub fn is_batch(&self, id: u64) -> bool {
+        self.batches.contains(id)
+    }
+
     /// The ops a cancel of `id` reaches: a batch's members (marking the batch
     /// cancelled), a caller op itself, or none (unknown ids, internal ops).
     pub fn cancel_targets(&mut self, id: u64) -> Option<Vec<u64>> {
