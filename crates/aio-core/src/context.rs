@@ -241,7 +241,18 @@ impl<T> Context<T> {
     }
 
     fn insert(&mut self, request: Request, options: RequestOptions, owner: Owner<T>) -> u64 {
-        insert(&mut self.table, self.eventfd.fd(), request, options, owner)
+        // On a pipe, FIFO, socket or character device the kernel runs the read or
+        // write inside io_submit, and one with nothing to read freezes this thread (and
+        // its event loop) until data comes: refuse it with EAGAIN, unless RWF_NOWAIT
+        // (4.14) makes the kernel answer EAGAIN itself instead of blocking.
+        let blocks = options.rw_flags & crate::abi::rwf::NOWAIT == 0
+            && request.rw_fd().is_some_and(sys::submits_synchronously);
+        let id = insert(&mut self.table, self.eventfd.fd(), request, options, owner);
+        if blocks {
+            self.table.unqueue(id);
+            self.settle_locally(id, -i64::from(libc::EAGAIN));
+        }
+        id
     }
 
     fn settle_locally(&mut self, id: u64, result: i64) {

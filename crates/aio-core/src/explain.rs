@@ -168,6 +168,9 @@ pub fn explain_request(errno: i32, shape: &RequestShape) -> Option<String> {
         libc::EOPNOTSUPP if shape.rw_flags != 0 => {
             explain(Syscall::IoSubmit, libc::EOPNOTSUPP).map(str::to_string)
         }
+        libc::EAGAIN if rw && shape.rw_flags & rwf::NOWAIT == 0 && crate::sys::submits_synchronously(shape.fd) => Some(
+            "kernel AIO would run this read or write on a pipe, FIFO, socket or character device inside io_submit, blocking the event loop until data comes; use Aio.poll() and then read, or Ring, or pass rwFlags RWF_NOWAIT where the kernel supports it for that file".to_string(),
+        ),
         libc::EAGAIN if rw => Some(if shape.rw_flags & rwf::NOWAIT != 0 {
             "RWF_NOWAIT, and the I/O would have blocked (a page-cache miss, a block allocation, a busy device queue)".to_string()
         } else {

@@ -78,6 +78,17 @@ impl Request {
         }
     }
 
+    /// The fd of a read or write (the requests the kernel may run inside io_submit).
+    pub fn rw_fd(&self) -> Option<RawFd> {
+        match self {
+            Request::Pread { fd, .. }
+            | Request::Pwrite { fd, .. }
+            | Request::Preadv { fd, .. }
+            | Request::Pwritev { fd, .. } => Some(*fd),
+            _ => None,
+        }
+    }
+
     /// The iocb for this request; pointers in it refer to memory this request owns.
     pub(crate) fn iocb(&self, id: u64, options: RequestOptions, resfd: RawFd) -> Iocb {
         let (opcode, fd, buf, nbytes, offset) = match self {

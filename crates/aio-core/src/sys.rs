@@ -192,3 +192,21 @@ pub fn eventfd(nonblocking: bool) -> io::Result<std::os::fd::OwnedFd> {
     // SAFETY: fd is fresh and owned by nobody else.
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
 }
+
+/// Whether kernel AIO runs reads and writes on `fd` synchronously inside io_submit
+/// (pipes, FIFOs, sockets, character devices: files without asynchronous
+/// `read_iter`/`write_iter` for AIO), where a read with no data blocks the submitting
+/// thread until data comes. False for regular files, block devices and unknown fds
+/// (the kernel reports those itself: EBADF).
+pub fn submits_synchronously(fd: std::os::fd::RawFd) -> bool {
+    // SAFETY: all-zero is a valid `stat`, which fstat fills.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes one `stat` into our local; a bad fd is just an error.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return false;
+    }
+    matches!(
+        st.st_mode & libc::S_IFMT,
+        libc::S_IFIFO | libc::S_IFSOCK | libc::S_IFCHR
+    )
+}

@@ -1,0 +1,65 @@
+// Kernel AIO runs reads and writes on pipes, FIFOs, sockets and character devices
+// inside io_submit: one with nothing to read would freeze the event loop. Aio refuses
+// them at once, unless RWF_NOWAIT makes the kernel answer instead of blocking.
+import fs from 'node:fs';
+import { Aio, AioContext, IoError, constants } from '../dist/index.js';
+import { aioTest, fifo, runChildAsync } from './helpers.mjs';
+
+aioTest('aio-fifo-read-refused: a read on an empty FIFO rejects EAGAIN at once, saying what to use', async (t) => {
+  const aio = new Aio();
+  const p = fifo();
+  const error = await t.throwsAsync(aio.read(p.readFd, Buffer.alloc(8), 0), { instanceOf: IoError, code: 'EAGAIN' });
+  t.regex(error.message, /inside io_submit.*Aio\.poll\(\).*Ring.*RWF_NOWAIT/);
+  t.is(aio.inFlight, 0);
+  p.close();
+  await aio.destroy();
+});
+
+aioTest('aio-fifo-loop-alive: timers keep running while Aio reads target an empty FIFO', async (t) => {
+  // On the old code the child froze inside io_submit and was killed at the timeout.
+  const r = await runChildAsync(`
+    import fs from 'node:fs';
+    import { execFileSync } from 'node:child_process';
+    import { Aio } from DIST;
+    const file = '/tmp/uring-aio-fifo-' + process.pid;
+    execFileSync('mkfifo', [file]);
+    const fd = fs.openSync(file, 'r+');
+    const aio = new Aio();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const outcome = await aio.read(fd, Buffer.alloc(8), 0).then(() => 'read', (e) => e.code);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    clearInterval(timer);
+    await aio.destroy();
+    fs.closeSync(fd);
+    fs.rmSync(file);
+    console.log(outcome, ticks > 5);
+  `, { timeout: 10000 });
+  t.is(r.signal, null, 'the child was not killed');
+  t.is(r.stdout.trim(), 'EAGAIN true');
+});
+
+aioTest('aio-fifo-nowait: with RWF_NOWAIT a FIFO read goes to the kernel, which answers without blocking', async (t) => {
+  const aio = new Aio();
+  const p = fifo();
+  fs.writeSync(p.writeFd, 'ready');
+  const buf = Buffer.alloc(5);
+  // Kernels that give FIFOs FMODE_NOWAIT read what is there; others (6.18 here) refuse
+  // the flag with EOPNOTSUPP. Either way the kernel answered, and nothing blocked.
+  const outcome = await aio.read(p.readFd, buf, 0, { rwFlags: constants.RWF_NOWAIT }).then((n) => n, (e) => e.code);
+  t.true(outcome === 5 || outcome === 'ENOTSUP', String(outcome));
+  if (outcome === 5) t.is(buf.toString(), 'ready');
+  p.close();
+  await aio.destroy();
+});
+
+aioTest('aio-context-fifo-refused: an AioContext pread on a FIFO completes with -EAGAIN instead of blocking', async (t) => {
+  const ctx = new AioContext();
+  const p = fifo();
+  t.is(ctx.submit([{ command: 'pread', fd: p.readFd, buffer: Buffer.alloc(8), offset: 0, data: 'fifo' }]), 1);
+  const [event] = await ctx.getEvents(1, 1, 5000);
+  t.is(event.res, -11);
+  t.is(event.data, 'fifo');
+  p.close();
+  await ctx.destroy();
+});
