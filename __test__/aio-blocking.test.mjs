@@ -63,3 +63,33 @@ aioTest('aio-context-fifo-refused: an AioContext pread on a FIFO completes with 
   p.close();
   await ctx.destroy();
 });
+
+aioTest('aio-submit-sync-full: submitSync returns while polls that never complete fill maxEvents', async (t) => {
+  const r = await runChildAsync(`
+    import { execFileSync } from 'node:child_process';
+    import fs from 'node:fs';
+    import os from 'node:os';
+    import path from 'node:path';
+    import { Aio, constants } from DIST;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-aio-aio-full-'));
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const pollFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const keep = fs.openSync(fifo, 'w');
+    const file = path.join(dir, 'data.bin');
+    fs.writeFileSync(file, Buffer.alloc(4096, 7));
+    const fd = fs.openSync(file, 'r');
+    const aio = new Aio({ maxEvents: 8, fixedBuffers: { count: 1, size: 4096 } });
+    const polls = Array.from({ length: 16 }, () => aio.poll(pollFd, constants.POLLIN).catch((e) => e.code));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const batch = aio.batch(1);
+    batch.read(fd, 0, 0);
+    console.log('ran', batch.submitSync(), batch.result(0), aio.fixedBuffers[0][0]);
+    await aio.destroy();
+    console.log('polls', (await Promise.all(polls)).every((c) => c === 'ECANCELED'));
+    fs.rmSync(dir, { recursive: true });
+  `, { timeout: 20000 });
+  t.is(r.signal, null, 'submitSync hung');
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(r.stdout.trim().split('\n'), ['ran 1 4096 7', 'polls true']);
+});

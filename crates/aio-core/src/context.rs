@@ -70,6 +70,10 @@ pub struct Context<T> {
     pool: Option<Arc<FixedBuffers>>,
     /// Events `collect` took from the kernel, handed out by the next `reap`.
     collected: Vec<IoEvent>,
+    /// A second context for synchronous batch runs, made on the first one: their
+    /// requests never wait for room among the caller's (which may never complete, like
+    /// polls on a quiet pipe, and fill `max_events`).
+    sync_ctx: Option<AioContext>,
 }
 
 /// What `Context::cancel` achieved.
@@ -116,6 +120,7 @@ impl<T> Context<T> {
             stash: Vec::new(),
             pool: None,
             collected: Vec::new(),
+            sync_ctx: None,
         })
     }
 
@@ -217,19 +222,53 @@ impl<T> Context<T> {
     /// `reap`. Blocks until the last request completes, however long that takes.
     pub fn run_batch(&mut self, entries: &[f64], results: &mut [f64]) {
         let batch = self.start_batch(entries, None);
+        // The run's requests go through a context of their own, so they never wait
+        // behind the caller's requests in this one (which may never complete).
+        let sync = match self.sync_ctx {
+            Some(ctx) => Some(ctx),
+            None => sys::io_setup(self.max_events as u32)
+                .ok()
+                .inspect(|&ctx| self.sync_ctx = Some(ctx)),
+        };
+        let mut members: Vec<u64> = Vec::new();
+        if sync.is_some() {
+            let table = &self.table;
+            members = table
+                .backlog()
+                .iter()
+                .copied()
+                .filter(|&id| table.slot(id).is_some_and(|s| s.is_member_of(batch)))
+                .collect();
+            self.table.backlog_mut().retain(|id| !members.contains(id));
+        }
+        let mut pending: std::collections::VecDeque<u64> = members.into();
+        let mut in_sync = 0usize;
         let mut stash = std::mem::take(&mut self.stash);
         let run = loop {
+            if let Some(ctx) = sync {
+                in_sync += self.submit_to(ctx, &mut pending, self.max_events - in_sync);
+            }
             self.flush();
             self.clear_eventfd();
             self.reap(|c| stash.push(c));
             if let Some(run) = self.table.take_run(batch) {
                 break run;
             }
-            // Requests in the kernel will signal the eventfd. With none there, the rest
-            // wait in the backlog for the next flush (after a pause if the kernel said
-            // EAGAIN).
-            self.eventfd
-                .wait(if self.table.in_kernel() > 0 { -1 } else { 1 });
+            match sync {
+                Some(ctx) if in_sync > 0 => {
+                    // Wait for the run's own completions; `reap` hands them over.
+                    let n = sys::io_getevents(ctx, 1, &mut self.events, None).unwrap_or(0);
+                    in_sync -= n;
+                    self.collected.extend_from_slice(&self.events[..n]);
+                }
+                // Nothing of the run in the kernel: what is left waits for room (after
+                // a pause if the kernel said EAGAIN).
+                Some(_) => self.eventfd.wait(1),
+                // No second context (io_setup refused it): the run shares this one.
+                None => self
+                    .eventfd
+                    .wait(if self.table.in_kernel() > 0 { -1 } else { 1 }),
+            }
         };
         self.stash = stash;
         if !self.stash.is_empty() {
@@ -238,6 +277,50 @@ impl<T> Context<T> {
         let rows = run.rows();
         let n = rows.len().min(results.len());
         results[..n].copy_from_slice(&rows[..n]);
+    }
+
+    /// Submits up to `room` requests of `queue` (off the backlog) to context `ctx`;
+    /// a request the kernel refuses settles alone. Returns how many it took.
+    fn submit_to(
+        &mut self,
+        ctx: AioContext,
+        queue: &mut std::collections::VecDeque<u64>,
+        room: usize,
+    ) -> usize {
+        let mut taken = 0;
+        while !queue.is_empty() && taken < room {
+            let ids: Vec<u64> = queue.iter().take(room - taken).copied().collect();
+            let mut batch: Vec<*mut Iocb> = Vec::with_capacity(ids.len());
+            for &id in &ids {
+                let entry = &mut self
+                    .table
+                    .slot_mut(id)
+                    .expect("queued ids have slots")
+                    .payload;
+                batch.push(&mut *entry.iocb as *mut Iocb);
+            }
+            self.submits += 1;
+            // SAFETY: as in `flush`: each iocb is boxed in its slot, points only at
+            // memory the slot owns, and stays until its event is reaped.
+            match unsafe { sys::io_submit(ctx, &batch) } {
+                Ok(n) => {
+                    for &id in &ids[..n] {
+                        queue.pop_front();
+                        self.table.to_kernel(id);
+                    }
+                    taken += n;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => break,
+                Err(e) => {
+                    let id = queue.pop_front().expect("batch was not empty");
+                    self.settle_locally(id, -i64::from(e.raw_os_error().unwrap_or(libc::EIO)));
+                }
+            }
+        }
+        taken
     }
 
     fn insert(&mut self, request: Request, options: RequestOptions, owner: Owner<T>) -> u64 {
@@ -514,8 +597,12 @@ impl<T> Drop for Context<T> {
         // its own rather than stalling the caller's event loop. The eventfd closes now:
         // with nothing in flight, the kernel will not signal it.
         let ctx = self.ctx;
+        let sync = self.sync_ctx;
         let destroy = move || {
             let _ = sys::io_destroy(ctx);
+            if let Some(sync) = sync {
+                let _ = sys::io_destroy(sync);
+            }
         };
         if let Err(e) = std::thread::Builder::new()
             .name("uring-aio-io-destroy".into())
@@ -525,6 +612,9 @@ impl<T> Drop for Context<T> {
             // No thread to spare: destroy here after all.
             drop(e);
             let _ = sys::io_destroy(ctx);
+            if let Some(sync) = sync {
+                let _ = sys::io_destroy(sync);
+            }
         }
     }
 }
