@@ -1,5 +1,6 @@
 // Setup and register options of Ring: CQ size, SQPOLL, single issuer, shared io-wq,
 // registered files with { fixedFile }, io-wq worker caps.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -191,4 +192,32 @@ ringTest('iowq-affinity: workers pin to a CPU and unpin; a CPU outside the set i
   fs.closeSync(fd);
   await ring.destroy();
   t.throws(() => ring.iowqAffinity([0]), { code: 'ERR_USE_AFTER_CLOSE' });
+});
+
+ringTest('setup-emfile: a ring made with no descriptors left says so, without sending the user to Aio', async (t) => {
+  const code = `
+    import fs from 'node:fs';
+    import { Ring } from DIST;
+    await new Ring({ entries: 2 }).destroy(); // loads the addon while descriptors remain
+    try { for (;;) fs.openSync('/dev/null', 'r'); } catch (e) { if (e.code !== 'EMFILE') throw e; }
+    try { new Ring(); console.log('created'); } catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message })); }
+  `;
+  const r = await new Promise((resolve) => {
+    const child = spawn('sh', ['-c', 'ulimit -n 64 && exec "$0" --input-type=module -e "$1"', process.execPath, code.replaceAll('DIST', JSON.stringify(new URL('../dist/index.js', import.meta.url).href))]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+  t.is(r.status, 0, r.stderr);
+  const err = JSON.parse(r.stdout);
+  t.is(err.code, 'EMFILE');
+  t.regex(err.message, /too many open files: the process is at its descriptor limit \(raise it with `ulimit -n`/);
+  t.notRegex(err.message, /Aio/);
+});
+
+ringTest('pool-over-4gib: a pool larger than 4 GiB is refused naming options.fixedBuffers and the product', (t) => {
+  const error = t.throws(() => new Ring({ fixedBuffers: { count: 16384, size: 2 ** 20 } }), { code: 'ERR_OUT_OF_RANGE' });
+  t.regex(error.message, /^The value of "options\.fixedBuffers" is out of range\. It must be count × size at most 4 GiB .* Received '16384 × 1048576'$/);
 });

@@ -3,7 +3,7 @@
 import { constants as osConstants } from 'node:os';
 import { Batch, type FixedBuffersOptions } from './batch';
 import { alignedBuffer, ownedMemory } from './buffer';
-import { AbortError, IoError, fromNative, invalidArgType, nativeErrno, useAfterClose } from './errors';
+import { AbortError, IoError, fromNative, invalidArgType, nativeErrno, outOfRange, useAfterClose } from './errors';
 import type { NativeMemory } from './native';
 import { validateInteger, validateObject, validateSignal } from './validate';
 
@@ -135,6 +135,9 @@ export abstract class CompletionSource<N extends NativeSource> {
       validateObject(fixed, 'options.fixedBuffers');
       validateInteger(fixed.count, 'options.fixedBuffers.count', 1, 16384);
       validateInteger(fixed.size, 'options.fixedBuffers.size', 1, 2 ** 30);
+      if (fixed.count * fixed.size > 2 ** 32) {
+        throw outOfRange('options.fixedBuffers', `count × size at most 4 GiB (${2 ** 32} bytes), the most one pool holds`, `${fixed.count} × ${fixed.size}`);
+      }
       pool = alignedBuffer(fixed.count * fixed.size);
       this.native!.registerBuffers(ownedMemory(pool)!, fixed.size);
     } catch (e) {

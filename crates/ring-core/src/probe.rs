@@ -39,7 +39,14 @@ pub fn explain(errno: i32) -> String {
         libc::ENOMEM => {
             "not enough locked memory for the ring (raise RLIMIT_MEMLOCK with `ulimit -l`, or use fewer entries)".to_string()
         }
-        libc::EMFILE | libc::ENFILE => "too many open files to create a ring".to_string(),
+        // The AIO backend needs a descriptor too (its eventfd): pointing there would
+        // fail the same way.
+        libc::EMFILE => {
+            return "too many open files: the process is at its descriptor limit (raise it with `ulimit -n`, or close files)".to_string();
+        }
+        libc::ENFILE => {
+            return "too many open files in the system (fs.file-max): close files or raise the limit".to_string();
+        }
         other => format!("io_uring_setup failed with errno {other}"),
     };
     format!("{cause}; {AIO_HINT}")
