@@ -302,7 +302,7 @@ impl<T> Context<T> {
             self.submits += 1;
             // SAFETY: as in `flush`: each iocb is boxed in its slot, points only at
             // memory the slot owns, and stays until its event is reaped.
-            match unsafe { sys::io_submit(ctx, &batch) } {
+            match unsafe { submit(ctx, &batch) } {
                 Ok(n) => {
                     for &id in &ids[..n] {
                         queue.pop_front();
@@ -369,7 +369,7 @@ impl<T> Context<T> {
             // slot's request owns; slots leave the table only when reaped. The kernel
             // reads each iocb and writes its `aio_key`, through the pointers taken
             // from `&mut` above, while nothing else refers to them.
-            match unsafe { sys::io_submit(self.ctx, &batch) } {
+            match unsafe { submit(self.ctx, &batch) } {
                 Ok(n) => {
                     for &id in &ids[..n] {
                         self.table.pop_queued();
@@ -640,3 +640,52 @@ fn insert<T>(
     *entry.iocb = entry.request.iocb(id, options, resfd);
     id
 }
+
+/// io_submit, or in unit tests a fault queued with `fault::inject` in its place.
+///
+/// # Safety
+/// As `sys::io_submit`.
+unsafe fn submit(ctx: AioContext, iocbs: &[*mut Iocb]) -> io::Result<usize> {
+    #[cfg(test)]
+    if let Some(f) = fault::take() {
+        return match f {
+            fault::Fault::Errno(errno) => Err(io::Error::from_raw_os_error(errno)),
+            // SAFETY: the caller's guarantee covers every iocb, so a prefix too.
+            fault::Fault::Short(n) => unsafe { sys::io_submit(ctx, &iocbs[..n.min(iocbs.len())]) },
+        };
+    }
+    // SAFETY: the caller's guarantee, passed on.
+    unsafe { sys::io_submit(ctx, iocbs) }
+}
+
+/// Test-only fault injection: the next io_submits fail or take fewer iocbs than given,
+/// on this thread.
+#[cfg(test)]
+pub(crate) mod fault {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    #[derive(Debug, Clone, Copy)]
+    pub enum Fault {
+        /// io_submit fails with this errno, taking nothing.
+        Errno(i32),
+        /// io_submit is given only this many of the iocbs.
+        Short(usize),
+    }
+
+    thread_local! {
+        static FAULTS: RefCell<VecDeque<Fault>> = const { RefCell::new(VecDeque::new()) };
+    }
+
+    pub fn inject(faults: &[Fault]) {
+        FAULTS.with(|f| f.borrow_mut().extend(faults.iter().copied()));
+    }
+
+    pub(super) fn take() -> Option<Fault> {
+        FAULTS.with(|f| f.borrow_mut().pop_front())
+    }
+}
+
+#[cfg(test)]
+#[path = "fault_tests.rs"]
+mod fault_tests;
