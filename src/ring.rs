@@ -142,6 +142,13 @@ pub fn op_table() -> Vec<OpRow> {
         .collect()
 }
 
+/// epoll_create1(EPOLL_CLOEXEC) (ring-core's `epoll_create`): an epoll fd for
+/// `epollCtl`/`epollWait`, owned by the caller.
+#[napi]
+pub fn epoll_create() -> napi::Result<i32> {
+    ring_core::epoll_create().map_err(errno_error)
+}
+
 /// `RingOptions` as lib/ checked them (see ring-core for each field's meaning).
 #[napi(object)]
 pub struct NativeRingOptions {
