@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { Aio, isSupported } from '../dist/index.js';
+import { Aio, Ring, isSupported } from '../dist/index.js';
 
 /**
  * With CI=true, a test this machine could run must run: where io_uring, kernel AIO,
@@ -26,6 +26,28 @@ export const support = isSupported();
 
 /** `test` where io_uring works, a reported skip elsewhere (like liburing's test/ skips). */
 export const ringTest = testUnless(support.ok ? undefined : support.reason, 'io_uring tests');
+
+/** The `Ring` operations this kernel supports (`ring.probe()`), asked once. */
+let supportedOps;
+function supportedOperations() {
+  if (supportedOps === undefined) {
+    const ring = new Ring({ entries: 4 });
+    supportedOps = new Set(ring.probe());
+    void ring.destroy();
+  }
+  return supportedOps;
+}
+
+/**
+ * `test` when this kernel has every one of the `Ring` operations `ops`, else a skip
+ * that names what is missing (or `why`).
+ */
+export function opTest(ops, title, fn, why) {
+  const missing = support.ok ? ops.filter((op) => !supportedOperations().has(op)) : ops;
+  if (missing.length === 0 && why === undefined) return test(title, fn);
+  const reason = why ?? (support.ok ? `this kernel lacks ${missing.join(', ')}` : 'io_uring unavailable');
+  return test.skip(`${title} (skipped: ${reason})`, fn);
+}
 
 let aioUnavailable;
 try {

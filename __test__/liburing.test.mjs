@@ -7,7 +7,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import * as liburing from 'uring-aio/liburing';
 import { OPS } from '../dist/ops.js';
-import { fifo, pattern, ringTest, tmpDir, tmpFile } from './helpers.mjs';
+import { fifo, opTest, pattern, ringTest, tmpDir, tmpFile } from './helpers.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -144,4 +144,133 @@ ringTest('queue-init-flags: setup flags become the Ring options of the same name
   t.true(polled.ring.native !== undefined, 'an IOPOLL ring was set up');
   await liburing.io_uring_queue_exit(polled);
   t.throws(() => liburing.io_uring_queue_init(4, undefined, 1 << 3), { code: 'ERR_INVALID_ARG_VALUE' }, 'IORING_SETUP_CQSIZE needs params this layer does not take');
+});
+
+opTest(['timeoutMultishot'], 'timeout-multishot-prep: IORING_TIMEOUT_MULTISHOT gives count CQEs, each but the last with IORING_CQE_F_MORE', async (t) => {
+  const ring = liburing.io_uring_queue_init(4);
+  const sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_timeout(sqe, { tv_sec: 0, tv_nsec: 5_000_000 }, 3, liburing.IORING_TIMEOUT_MULTISHOT);
+  liburing.io_uring_sqe_set_data(sqe, 'tick');
+  liburing.io_uring_submit(ring);
+  const seen = [];
+  for (let i = 0; i < 3; i++) {
+    const cqe = await liburing.io_uring_wait_cqe(ring);
+    seen.push([cqe.user_data, cqe.res, cqe.flags & liburing.IORING_CQE_F_MORE]);
+    liburing.io_uring_cqe_seen(ring, cqe);
+  }
+  t.deepEqual(seen, [['tick', -62, liburing.IORING_CQE_F_MORE], ['tick', -62, liburing.IORING_CQE_F_MORE], ['tick', -62, 0]]);
+  t.is(liburing.io_uring_peek_cqe(ring), null);
+  await liburing.io_uring_queue_exit(ring);
+});
+
+opTest(['timeout', 'nop'], 'timeout-etime-success-prep: IORING_TIMEOUT_ETIME_SUCCESS keeps the link going when the timeout fires', async (t) => {
+  const ring = liburing.io_uring_queue_init(4);
+  let sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_timeout(sqe, { tv_sec: 0, tv_nsec: 1_000_000 }, 0, liburing.IORING_TIMEOUT_ETIME_SUCCESS);
+  liburing.io_uring_sqe_set_flags(sqe, liburing.IOSQE_IO_LINK);
+  liburing.io_uring_sqe_set_data(sqe, 'timeout');
+  sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_nop(sqe);
+  liburing.io_uring_sqe_set_data(sqe, 'nop');
+  await liburing.io_uring_submit_and_wait(ring, 2);
+  const res = Object.fromEntries(ring.cqes.map((c) => [c.user_data, c.res]));
+  t.deepEqual(res, { timeout: -62, nop: 0 }, 'without the flag the nop would be -ECANCELED');
+  await liburing.io_uring_queue_exit(ring);
+});
+
+ringTest('timeout-prep-flags-refused: io_uring_prep_timeout refuses unknown flag bits and two clocks', async (t) => {
+  const ring = liburing.io_uring_queue_init(4);
+  const sqe = liburing.io_uring_get_sqe(ring);
+  t.throws(() => liburing.io_uring_prep_timeout(sqe, 10, 0, 1 << 10), { code: 'ERR_INVALID_ARG_VALUE' });
+  t.throws(() => liburing.io_uring_prep_timeout(sqe, 10, 0, liburing.IORING_TIMEOUT_BOOTTIME | liburing.IORING_TIMEOUT_REALTIME), { code: 'ERR_INVALID_ARG_VALUE' });
+  await liburing.io_uring_queue_exit(ring);
+});
+
+opTest(['cancelFd', 'read'], 'cancel-fd-prep-flags: io_uring_prep_cancel_fd cancels one request on the fd, or every one with IORING_ASYNC_CANCEL_ALL', async (t) => {
+  const ring = liburing.io_uring_queue_init(8);
+  const p = fifo();
+  for (let i = 0; i < 3; i++) {
+    const sqe = liburing.io_uring_get_sqe(ring);
+    liburing.io_uring_prep_read(sqe, p.readFd, Buffer.alloc(1), 1, -1);
+    liburing.io_uring_sqe_set_data(sqe, 'read');
+  }
+  liburing.io_uring_submit(ring);
+  await new Promise((resolve) => setImmediate(resolve));
+  let sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_cancel_fd(sqe, p.readFd, 0);
+  liburing.io_uring_sqe_set_data(sqe, 'one');
+  await liburing.io_uring_submit_and_wait(ring, 2);
+  t.deepEqual(ring.cqes.map((c) => [c.user_data, c.res]).sort(), [['one', 0], ['read', -125]]);
+  ring.cqes.length = 0;
+  sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_cancel_fd(sqe, p.readFd, liburing.IORING_ASYNC_CANCEL_ALL);
+  liburing.io_uring_sqe_set_data(sqe, 'all');
+  await liburing.io_uring_submit_and_wait(ring, 3);
+  t.deepEqual(ring.cqes.map((c) => [c.user_data, c.res]).sort(), [['all', 2], ['read', -125], ['read', -125]]);
+  p.close();
+  await liburing.io_uring_queue_exit(ring);
+});
+
+ringTest('cancel-fd-prep-refused: io_uring_prep_cancel_fd refuses IORING_ASYNC_CANCEL_ANY and unknown bits', async (t) => {
+  const ring = liburing.io_uring_queue_init(4);
+  const sqe = liburing.io_uring_get_sqe(ring);
+  t.throws(() => liburing.io_uring_prep_cancel_fd(sqe, 0, liburing.IORING_ASYNC_CANCEL_ANY), { code: 'ERR_INVALID_ARG_VALUE' });
+  t.throws(() => liburing.io_uring_prep_cancel_fd(sqe, 0, 1 << 9), { code: 'ERR_INVALID_ARG_VALUE' });
+  await liburing.io_uring_queue_exit(ring);
+});
+
+opTest(['poll', 'pollRemove'], 'poll-remove-prep: io_uring_prep_poll_remove names a submitted poll by its user_data; an unknown one is -ENOENT', async (t) => {
+  const ring = liburing.io_uring_queue_init(4);
+  const p = fifo();
+  let sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_poll_add(sqe, p.pollFd, 1 /* POLLIN */);
+  liburing.io_uring_sqe_set_data64(sqe, 7n);
+  liburing.io_uring_submit(ring);
+  sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_poll_remove(sqe, 7n);
+  liburing.io_uring_sqe_set_data(sqe, 'remove');
+  sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_poll_remove(sqe, 8n);
+  liburing.io_uring_sqe_set_data(sqe, 'unknown');
+  await liburing.io_uring_submit_and_wait(ring, 3);
+  const res = new Map(ring.cqes.map((c) => [c.user_data, c.res]));
+  t.is(res.get(7n), -125, 'the poll was cancelled');
+  t.is(res.get('remove'), 0);
+  t.is(res.get('unknown'), -2);
+  p.close();
+  await liburing.io_uring_queue_exit(ring);
+});
+
+opTest(['poll', 'pollUpdate'], "poll-update-prep: IORING_POLL_UPDATE_EVENTS | IORING_POLL_UPDATE_USER_DATA changes a poll's events and the user_data of its CQE", async (t) => {
+  t.timeout(20_000);
+  const ring = liburing.io_uring_queue_init(4);
+  const p = fifo();
+  let sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_poll_add(sqe, p.pollFd, 4 /* POLLOUT: never, on a FIFO's read-only end */);
+  liburing.io_uring_sqe_set_data(sqe, 'old');
+  sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_poll_update(sqe, 'old', 'new', 1 /* POLLIN */, liburing.IORING_POLL_UPDATE_EVENTS | liburing.IORING_POLL_UPDATE_USER_DATA);
+  liburing.io_uring_sqe_set_data(sqe, 'update');
+  await liburing.io_uring_submit_and_wait(ring, 1);
+  t.deepEqual([ring.cqes[0].user_data, ring.cqes[0].res], ['update', 0]);
+  fs.writeSync(p.writeFd, 'x');
+  await liburing.io_uring_submit_and_wait(ring, 2);
+  t.is(ring.cqes[1].user_data, 'new');
+  t.is(ring.cqes[1].res & 1, 1);
+  p.close();
+  await liburing.io_uring_queue_exit(ring);
+});
+
+opTest(['timeout', 'timeoutUpdate'], 'timeout-update-prep: io_uring_prep_timeout_update in the same submission restarts the timeout it names', async (t) => {
+  t.timeout(20_000);
+  const ring = liburing.io_uring_queue_init(4);
+  let sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_timeout(sqe, { tv_sec: 60, tv_nsec: 0 }, 0, 0);
+  liburing.io_uring_sqe_set_data(sqe, 'long');
+  sqe = liburing.io_uring_get_sqe(ring);
+  liburing.io_uring_prep_timeout_update(sqe, { tv_sec: 0, tv_nsec: 1_000_000 }, 'long', 0);
+  liburing.io_uring_sqe_set_data(sqe, 'update');
+  await liburing.io_uring_submit_and_wait(ring, 2);
+  t.deepEqual(Object.fromEntries(ring.cqes.map((c) => [c.user_data, c.res])), { update: 0, long: -62 });
+  await liburing.io_uring_queue_exit(ring);
 });

@@ -3,30 +3,18 @@
 // kernel lacks (ring.supports) is a reported skip.
 import fs from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
 import { IoError, Ring, constants } from '../dist/index.js';
-import { fifo, pattern, support, tmpDir, tmpFile } from './helpers.mjs';
-
-/** One ring for the probe, made only where io_uring works. */
-const probeRing = support.ok ? new Ring({ entries: 4 }) : undefined;
-const supported = new Set(probeRing?.probe() ?? []);
-await probeRing?.destroy();
+import { fifo, opTest, pattern, support, tmpDir, tmpFile } from './helpers.mjs';
 
 /** Why user xattrs cannot be tested here (the temp dir's file system refuses them), or undefined. */
 let noXattrs;
-if (supported.has('setxattr')) {
+if (support.ok) {
   const ring = new Ring({ entries: 4 });
-  noXattrs = await ring.setxattr(tmpFile(Buffer.from('x')), 'user.probe', 'x')
-    .then(() => undefined, (e) => `user xattrs refused by the temp dir's file system (${e.code})`);
+  if (ring.supports('setxattr')) {
+    noXattrs = await ring.setxattr(tmpFile(Buffer.from('x')), 'user.probe', 'x')
+      .then(() => undefined, (e) => `user xattrs refused by the temp dir's file system (${e.code})`);
+  }
   await ring.destroy();
-}
-
-/** `test` when this kernel has every one of `ops`, else a skip that names what is missing. */
-function opTest(ops, title, fn, why) {
-  const missing = support.ok ? ops.filter((op) => !supported.has(op)) : ops;
-  if (missing.length === 0 && why === undefined) return test(title, fn);
-  const reason = why ?? (support.ok ? `this kernel lacks ${missing.join(', ')}` : 'io_uring unavailable');
-  return test.skip(`${title} (skipped: ${reason})`, fn);
 }
 
 opTest(['nop'], 'probe: probe() names the supported operations and supports() agrees', async (t) => {

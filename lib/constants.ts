@@ -68,4 +68,42 @@ export const constants = Object.freeze({
   /** setxattr `flags` (2.4). */
   XATTR_CREATE: 1,
   XATTR_REPLACE: 2,
+  /** epoll events for `epollCtl` and `epollWait` (2.6). */
+  EPOLLIN: 0x001,
+  EPOLLPRI: 0x002,
+  EPOLLOUT: 0x004,
+  EPOLLERR: 0x008,
+  EPOLLHUP: 0x010,
+  EPOLLRDHUP: 0x2000,
+  /** epoll flags: one wake-up per arming (2.6.2), edge-triggered (2.6). */
+  EPOLLONESHOT: 0x40000000,
+  EPOLLET: 0x80000000,
+  /** `epollCtl` ops (2.6). */
+  EPOLL_CTL_ADD: 1,
+  EPOLL_CTL_DEL: 2,
+  EPOLL_CTL_MOD: 3,
+  /** `waitid` idtypes: any child, a pid, a process group (2.6.9), a pidfd (5.4). */
+  P_ALL: 0,
+  P_PID: 1,
+  P_PGID: 2,
+  P_PIDFD: 3,
+  /** `waitid` options (2.6.9). */
+  WNOHANG: 0x00000001,
+  WSTOPPED: 0x00000002,
+  WEXITED: 0x00000004,
+  WCONTINUED: 0x00000008,
+  WNOWAIT: 0x01000000,
+  /** `waitid` result `code`s (si_code of SIGCHLD). */
+  CLD_EXITED: 1,
+  CLD_KILLED: 2,
+  CLD_DUMPED: 3,
+  CLD_TRAPPED: 4,
+  CLD_STOPPED: 5,
+  CLD_CONTINUED: 6,
+  /** futex2 flags of a `futexWaitv` word (6.7): a 32-bit word, private to this process. */
+  FUTEX2_SIZE_U32: 0x02,
+  FUTEX2_PRIVATE: 0x80,
+  /** `uringCmd` socket commands (6.7): bytes unread, bytes unsent. */
+  SOCKET_URING_OP_SIOCINQ: 0,
+  SOCKET_URING_OP_SIOCOUTQ: 1,
 });

@@ -6,6 +6,7 @@ const systemErrors: Map<number, [string, string]> = util.getSystemErrorMap();
 
 /** Errnos io_uring returns that libuv's table (what Node names errors from) lacks. */
 const kernelOnlyErrors = new Map<number, [string, string]>([
+  [-10, ['ECHILD', 'no child processes']],
   [-62, ['ETIME', 'timer expired']],
   [-77, ['EBADFD', 'file descriptor in bad state']],
 ]);

@@ -1,4 +1,5 @@
 // uring-aio: Linux kernel asynchronous I/O for Node.js.
+import { fromNative } from './errors';
 import { LoadError } from './loader';
 import { native } from './native';
 import { constants as osConstants } from 'node:os';
@@ -23,6 +24,14 @@ export type {
   PipeOptions,
   FutexOptions,
   RingOps,
+  RingTarget,
+  PollUpdateOptions,
+  TimeoutUpdateOptions,
+  CancelFdOptions,
+  EpollEvent,
+  WaitidResult,
+  FutexWaiter,
+  FixedRange,
 } from './ops';
 export type { OpOptions } from './source';
 export { Batch, BatchOp, BatchSqe, ENTRY_FIELDS, RESULT_FIELDS } from './batch';
@@ -33,6 +42,19 @@ export { constants } from './constants';
 export { IoError, AbortError } from './errors';
 export { Stats } from './stats';
 export { alignedBuffer } from './buffer';
+
+/**
+ * A new epoll instance (epoll_create1(2) with EPOLL_CLOEXEC) for `ring.epollCtl` and
+ * `ring.epollWait`: Node has no epoll fd of its own to offer. Returns the fd; close it
+ * with `fs.closeSync` (or `ring.close`). Throws an IoError (EMFILE, ENOMEM, ...).
+ */
+export function epollCreate(): number {
+  try {
+    return native().epollCreate();
+  } catch (e) {
+    throw fromNative(e, 'epoll_create1');
+  }
+}
 
 export type Support = { ok: true } | { ok: false; code: string; errno?: number; reason: string };
 

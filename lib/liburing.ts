@@ -5,10 +5,16 @@
 // copies or owns every byte the kernel touches until the completion is reaped.
 import { constants as fsConstants } from 'node:fs';
 import { IoError, invalidArgType, invalidArgValue, invalidState } from './errors';
-import { OPS, SQE_ASYNC, SQE_DRAIN, SQE_HARDLINK, SQE_LINK, type OpEntry, type OpName, type Prepared } from './ops';
+import { checkSqe, io_uring_sqe, preps, type Prep } from './liburing-sqe';
+import { LiburingTarget, OPS, SQE_ASYNC, SQE_DRAIN, SQE_HARDLINK, SQE_LINK, type Prepared } from './ops';
 import { Ring, ringInternals, type RingOptions } from './ring';
 import { AT_FDCWD } from './stats';
 import { validateInteger, validateView } from './validate';
+
+export { io_uring_sqe };
+export type { Prep };
+// io_uring_prep_nop, io_uring_prep_read, ...: one per liburing name of the opcode table.
+export * from './liburing-preps';
 
 /** IOSQE_* flags for io_uring_sqe_set_flags (the ones uring-aio supports). */
 export const IOSQE_IO_DRAIN = 1 << 1;
@@ -18,6 +24,19 @@ export const IOSQE_ASYNC = 1 << 4;
 export const IORING_FSYNC_DATASYNC = 1;
 export const IORING_CQE_F_MORE = 1 << 1;
 export const IORING_TIMEOUT_ABS = 1;
+export const IORING_TIMEOUT_BOOTTIME = 1 << 2;
+export const IORING_TIMEOUT_REALTIME = 1 << 3;
+export const IORING_TIMEOUT_ETIME_SUCCESS = 1 << 5;
+export const IORING_TIMEOUT_MULTISHOT = 1 << 6;
+export const IORING_POLL_ADD_MULTI = 1;
+export const IORING_POLL_UPDATE_EVENTS = 1 << 1;
+export const IORING_POLL_UPDATE_USER_DATA = 1 << 2;
+export const IORING_ASYNC_CANCEL_ALL = 1;
+export const IORING_ASYNC_CANCEL_FD = 1 << 1;
+export const IORING_ASYNC_CANCEL_ANY = 1 << 2;
+export const IORING_ASYNC_CANCEL_FD_FIXED = 1 << 3;
+export const SOCKET_URING_OP_SIOCINQ = 0;
+export const SOCKET_URING_OP_SIOCOUTQ = 1;
 export const AT_REMOVEDIR = 0x200;
 export const AT_SYMLINK_FOLLOW = 0x400;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -39,14 +58,11 @@ export class io_uring {
   /** @internal */ readonly cqes: io_uring_cqe[] = [];
   /** @internal */ readonly waiters: Array<() => void> = [];
   /** @internal */ entries = 0;
-}
-
-/** A submission queue entry: io_uring_prep_* fills it, io_uring_sqe_set_* tunes it. */
-export class io_uring_sqe {
-  /** @internal */ prepared: Prepared<unknown> | undefined;
-  /** @internal */ sqeFlags = 0;
-  /** The value io_uring_sqe_set_data gave, handed back in the CQE. */
-  user_data: unknown = 0;
+  /**
+   * @internal The submitted SQEs not yet completed, by user_data: what
+   * io_uring_prep_poll_remove and the like name (the last submitted wins a tie).
+   */
+  readonly inFlight = new Map<unknown, { sqe: io_uring_sqe; target: Promise<unknown> }>();
 }
 
 /** A completion: `res` as the kernel gave it (negative errno on failure), `user_data` as set. */
@@ -161,11 +177,6 @@ export function io_uring_sqe_set_flags(sqe: io_uring_sqe, flags: number): void {
   checkSqe(sqe).sqeFlags = flags;
 }
 
-function checkSqe(sqe: io_uring_sqe): io_uring_sqe {
-  if (!(sqe instanceof io_uring_sqe)) throw invalidArgType('sqe', 'an instance of io_uring_sqe', sqe);
-  return sqe;
-}
-
 /**
  * io_uring_submit(ring): hands every prepared SQE to the kernel, in order, in one
  * io_uring_enter; returns how many. Each one's CQE arrives for io_uring_wait_cqe /
@@ -180,17 +191,56 @@ export function io_uring_submit(ring: io_uring): number {
     for (const [flag, bit] of SQE_FLAGS) if ((sqe.sqeFlags & flag) !== 0) prepared.flags |= bit;
     linkOpen = (sqe.sqeFlags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) !== 0;
     const map = prepared.map;
-    prepared.map = (res: number) => new io_uring_cqe(sqe.user_data, res, 0, map === undefined ? res : map(res));
+    const relabel = resolveTarget(ring, prepared);
+    prepared.map = (res: number) => {
+      // In completion order, before any later CQE is made: the target's later CQEs
+      // carry the new user_data.
+      relabel?.();
+      return new io_uring_cqe(sqe.user_data, res, 0, map === undefined ? res : map(res));
+    };
     // A multishot op's intermediate CQEs carry IORING_CQE_F_MORE, as in liburing.
     const onMore = (res: number): void => complete(ring, new io_uring_cqe(sqe.user_data, res, IORING_CQE_F_MORE, map === undefined ? res : map(res)));
-    ringInternals.submit(r, prepared, { onMore }).then(
-      (cqe) => complete(ring, cqe as io_uring_cqe),
-      (e: unknown) => complete(ring, new io_uring_cqe(sqe.user_data, errnoOf(e), 0, e)),
+    const target = ringInternals.submit(r, prepared, { onMore });
+    const entry = { sqe, target };
+    ring.inFlight.set(sqe.user_data, entry);
+    const done = (): void => {
+      if (ring.inFlight.get(sqe.user_data) === entry) ring.inFlight.delete(sqe.user_data);
+    };
+    target.then(
+      (cqe) => {
+        done();
+        complete(ring, cqe as io_uring_cqe);
+      },
+      (e: unknown) => {
+        done();
+        complete(ring, new io_uring_cqe(sqe.user_data, errnoOf(e), 0, e));
+      },
     );
   }
   // liburing ends a chain with the submission: so do we.
   if (linkOpen) ringInternals.endChain(r);
   return sqes.length;
+}
+
+/**
+ * An SQE that names another by user_data (io_uring_prep_poll_remove, _poll_update,
+ * _timeout_remove, _timeout_update) gets that SQE's operation as its target; an
+ * unknown user_data stays as it is and the ring answers ENOENT. Returns what a
+ * successful IORING_POLL_UPDATE_USER_DATA does: relabel the target.
+ */
+function resolveTarget(ring: io_uring, prepared: Prepared<unknown>): (() => void) | undefined {
+  const ref = prepared.target;
+  if (!(ref instanceof LiburingTarget)) return undefined;
+  const found = ring.inFlight.get(ref.userData);
+  if (found === undefined) return undefined;
+  prepared.target = found.target;
+  const relabel = ref.relabel;
+  if (relabel === undefined) return undefined;
+  return () => {
+    if (ring.inFlight.get(ref.userData) === found) ring.inFlight.delete(ref.userData);
+    found.sqe.user_data = relabel.userData;
+    ring.inFlight.set(relabel.userData, found);
+  };
 }
 
 /** io_uring_submit_and_wait(ring, waitNr): submits, then resolves once `waitNr` CQEs are ready. */
@@ -247,63 +297,6 @@ function prepareNop(): Prepared<unknown> {
   p.op = OPS.nop.op;
   return p;
 }
-
-type Prep = (sqe: io_uring_sqe, ...args: any[]) => void;
-
-/** io_uring_prep_<op> for every entry of the opcode table, by liburing name. */
-const preps: Record<string, Prep> = {};
-for (const name of Object.keys(OPS) as OpName[]) {
-  const entry = OPS[name] as OpEntry<unknown[], unknown>;
-  // Several Ring methods share a prep (stat, lstat, fstat, statx): the one named like
-  // its native op is the liburing one.
-  if (preps[entry.liburing] !== undefined && name !== entry.op) continue;
-  preps[entry.liburing] = (sqe: io_uring_sqe, ...args: unknown[]): void => {
-    checkSqe(sqe);
-    const ringArgs = entry.fromLiburing === undefined ? args : entry.fromLiburing(...args);
-    const prepared = entry.prepare(...ringArgs);
-    prepared.op = entry.op;
-    sqe.prepared = prepared;
-  };
-}
-
-export const io_uring_prep_nop: Prep = preps.io_uring_prep_nop!;
-export const io_uring_prep_openat: Prep = preps.io_uring_prep_openat!;
-export const io_uring_prep_openat2: Prep = preps.io_uring_prep_openat2!;
-export const io_uring_prep_close: Prep = preps.io_uring_prep_close!;
-export const io_uring_prep_read: Prep = preps.io_uring_prep_read!;
-export const io_uring_prep_write: Prep = preps.io_uring_prep_write!;
-export const io_uring_prep_readv: Prep = preps.io_uring_prep_readv!;
-export const io_uring_prep_writev: Prep = preps.io_uring_prep_writev!;
-export const io_uring_prep_fsync: Prep = preps.io_uring_prep_fsync!;
-export const io_uring_prep_poll_add: Prep = preps.io_uring_prep_poll_add!;
-export const io_uring_prep_poll_multishot: Prep = preps.io_uring_prep_poll_multishot!;
-export const io_uring_prep_sync_file_range: Prep = preps.io_uring_prep_sync_file_range!;
-export const io_uring_prep_timeout: Prep = preps.io_uring_prep_timeout!;
-export const io_uring_prep_fallocate: Prep = preps.io_uring_prep_fallocate!;
-export const io_uring_prep_statx: Prep = preps.io_uring_prep_statx!;
-export const io_uring_prep_fadvise: Prep = preps.io_uring_prep_fadvise!;
-export const io_uring_prep_splice: Prep = preps.io_uring_prep_splice!;
-export const io_uring_prep_tee: Prep = preps.io_uring_prep_tee!;
-export const io_uring_prep_renameat: Prep = preps.io_uring_prep_renameat!;
-export const io_uring_prep_unlinkat: Prep = preps.io_uring_prep_unlinkat!;
-export const io_uring_prep_mkdirat: Prep = preps.io_uring_prep_mkdirat!;
-export const io_uring_prep_symlinkat: Prep = preps.io_uring_prep_symlinkat!;
-export const io_uring_prep_linkat: Prep = preps.io_uring_prep_linkat!;
-export const io_uring_prep_msg_ring: Prep = preps.io_uring_prep_msg_ring!;
-export const io_uring_prep_fsetxattr: Prep = preps.io_uring_prep_fsetxattr!;
-export const io_uring_prep_setxattr: Prep = preps.io_uring_prep_setxattr!;
-export const io_uring_prep_fgetxattr: Prep = preps.io_uring_prep_fgetxattr!;
-export const io_uring_prep_getxattr: Prep = preps.io_uring_prep_getxattr!;
-export const io_uring_prep_cancel_fd: Prep = preps.io_uring_prep_cancel_fd!;
-export const io_uring_prep_ftruncate: Prep = preps.io_uring_prep_ftruncate!;
-export const io_uring_prep_pipe: Prep = preps.io_uring_prep_pipe!;
-export const io_uring_prep_read_fixed: Prep = preps.io_uring_prep_read_fixed!;
-export const io_uring_prep_write_fixed: Prep = preps.io_uring_prep_write_fixed!;
-export const io_uring_prep_files_update: Prep = preps.io_uring_prep_files_update!;
-export const io_uring_prep_fixed_fd_install: Prep = preps.io_uring_prep_fixed_fd_install!;
-export const io_uring_prep_madvise: Prep = preps.io_uring_prep_madvise!;
-export const io_uring_prep_futex_wait: Prep = preps.io_uring_prep_futex_wait!;
-export const io_uring_prep_futex_wake: Prep = preps.io_uring_prep_futex_wake!;
 
 /** Every io_uring_prep_* function, by name (for code that looks them up). */
 export const prep: Readonly<Record<string, Prep>> = Object.freeze({ ...preps });

@@ -3,9 +3,9 @@
 // (`op`: the Rust entry's name in crates/ring-core/src/op.rs; `nums` and `objs` in
 // that entry's field order) and how the result comes back (`map`). The `Ring` method,
 // the `ring.chain()` method, the probe name and the docs row all come from it.
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, endianness } from 'node:os';
 import { ownedMemory } from './buffer';
-import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { IoError, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { NativeMemory } from './native';
 import { parseOpenFlags } from './flags';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
@@ -23,10 +23,11 @@ import {
   validateViews,
   validateFdList,
   iovMax,
+  IOV_MAX,
   type KernelPath,
 } from './validate';
 
-const { ETIME } = osConstants.errno;
+const { EFAULT, ETIME } = osConstants.errno;
 
 /** Options every `Ring` operation takes. */
 export interface RingOpOptions {
@@ -144,6 +145,83 @@ export interface PipeOptions extends RingOpOptions {
   flags?: number;
 }
 
+/**
+ * An earlier operation of the same ring that `pollRemove`, `pollUpdate`,
+ * `timeoutRemove` and `timeoutUpdate` act on: the promise its call returned, or the
+ * async iterable of a multishot call (once its first `next()` started it).
+ */
+export type RingTarget = PromiseLike<unknown> | AsyncIterable<unknown>;
+
+export interface PollUpdateOptions extends RingOpOptions {
+  /**
+   * Replace the events the poll waits for with `events` (IORING_POLL_UPDATE_EVENTS;
+   * default true). With false the poll is armed again for the events it had.
+   */
+  updateEvents?: boolean;
+  /**
+   * IORING_POLL_UPDATE_USER_DATA is not offered by `Ring` (true rejects with
+   * ERR_INVALID_ARG_VALUE): the ring knows each operation by its user_data, so one
+   * moved to another would complete unclaimed. `uring-aio/liburing`'s
+   * `io_uring_prep_poll_update` relabels its own user_data instead.
+   */
+  updateUserData?: false;
+}
+
+export interface TimeoutUpdateOptions extends RingOpOptions {
+  /** `ms` is an absolute time on the timeout's clock (IORING_TIMEOUT_ABS). */
+  absolute?: boolean;
+  /**
+   * The timeout's clock, if you want it checked: the kernel keeps the clock the
+   * timeout was made with, so another one rejects with ERR_INVALID_ARG_VALUE.
+   */
+  clock?: 'monotonic' | 'boottime' | 'realtime';
+}
+
+export interface CancelFdOptions extends RingOpOptions {
+  /**
+   * Cancel every operation on `fd` (IORING_ASYNC_CANCEL_ALL; default true), resolving
+   * to how many; false cancels the first one found and resolves to 0.
+   */
+  all?: boolean;
+}
+
+/** One ready descriptor of `epollWait`. */
+export interface EpollEvent {
+  /** EPOLL* bits (`constants.EPOLLIN`, `EPOLLOUT`, ...). */
+  events: number;
+  /** The `data` given to `epollCtl` (the fd when none was given), a number below 2^53. */
+  data: number;
+}
+
+/** What `waitid` found, from the `siginfo_t` the kernel wrote. */
+export interface WaitidResult {
+  /** The child's pid (0 with WNOHANG when no child had changed state). */
+  pid: number;
+  /** Its real user id. */
+  uid: number;
+  /** Its exit status (CLD_EXITED), or the signal that stopped or killed it. */
+  status: number;
+  /** `si_code`: CLD_EXITED (1), CLD_KILLED (2), CLD_DUMPED (3), CLD_STOPPED (5), CLD_CONTINUED (6). */
+  code: number;
+}
+
+/** One futex word of `futexWaitv`. */
+export interface FutexWaiter {
+  /** Byte offset of the 32-bit word in the memory (a multiple of 4). */
+  offset: number;
+  /** The value it must hold for the wait to start (else EAGAIN). */
+  value: number;
+  /** FUTEX2_SIZE_U32 (2), with FUTEX2_PRIVATE (128) by default: 130. */
+  flags?: number;
+}
+
+/** A range of a registered buffer for `readvFixed`/`writevFixed`. */
+export interface FixedRange {
+  /** Byte offset inside registered buffer `index`. */
+  offset: number;
+  length: number;
+}
+
 /** IOSQE_* bits as the native `submit` takes them. */
 export const SQE_DRAIN = 1;
 export const SQE_ASYNC = 2;
@@ -171,6 +249,13 @@ export interface Prepared<R = number> {
   flags: number;
   /** Milliseconds of a linked timeout, or -1. */
   timeout: number;
+  /** The operation this one acts on (a `RingTarget`), which `resolve` turns into its id. */
+  target?: unknown;
+  /**
+   * Completes the arguments from the ring the operation goes to (a target's op id, a
+   * registered buffer), when it is submitted; throwing rejects the operation.
+   */
+  resolve?: (ring: RingContext) => void;
   /** Adjusts the op for a place inside a linked chain (`ring.chain()`). */
   linked?: () => void;
   /**
@@ -184,6 +269,36 @@ export interface Prepared<R = number> {
    * the table entry's arguments instead.
    */
   rw?: PlainReadWrite;
+}
+
+/** A pending operation of a ring, as `RingContext.target` finds it. */
+export interface TargetOp {
+  /** The native op id (its SQE's user_data). */
+  id: number;
+  /** What it was submitted with (`nums` in its Rust entry's order). */
+  prepared: Prepared<unknown>;
+}
+
+/** What an operation may ask of the ring it is submitted to (`Prepared.resolve`). */
+export interface RingContext {
+  /**
+   * The pending operation `target` stands for (a `RingTarget` of this ring) if an
+   * entry whose `op` is one of `ops` made it; else throws an IoError ENOENT, as the
+   * kernel answers for an operation it does not have.
+   */
+  target(target: unknown, ops: readonly string[], syscall: string): TargetOp;
+  /** Registered buffer `index` (`ring.fixedBuffers[index]`), or undefined. */
+  fixedBuffer(index: number): Buffer | undefined;
+}
+
+/**
+ * A liburing `user_data` standing for an SQE already submitted on the same `io_uring`
+ * (the target of `io_uring_prep_poll_remove` and the like): `uring-aio/liburing` puts
+ * that SQE's operation in its place when it submits. `relabel` carries the new
+ * user_data of IORING_POLL_UPDATE_USER_DATA.
+ */
+export class LiburingTarget {
+  constructor(readonly userData: unknown, readonly relabel?: { userData: unknown }) {}
 }
 
 /** The arguments of a read or write that can take the fast entry. */
@@ -207,6 +322,11 @@ export interface OpEntry<A extends unknown[], R> {
    * where the two differ (`uring-aio/liburing`).
    */
   fromLiburing?: (...args: any[]) => unknown[];
+  /**
+   * Sets what the liburing arguments ask for and the `Ring` method has no option for
+   * (a timeout's IORING_TIMEOUT_MULTISHOT), on the prepared op.
+   */
+  adjustLiburing?: (p: Prepared<unknown>, ...args: any[]) => void;
   /**
    * The release that added the flag this entry relies on, where the opcode itself is
    * older (the probe sees only opcodes): `ring.supports()` also checks the release.
@@ -238,8 +358,9 @@ function entry<A extends unknown[], R = number>(
   op: string,
   prepare: (...args: A) => Prepared<R>,
   fromLiburing?: (...args: any[]) => unknown[],
+  adjustLiburing?: (p: Prepared<unknown>, ...args: any[]) => void,
 ): OpEntry<A, R> {
-  return { liburing, op, prepare, fromLiburing };
+  return { liburing, op, prepare, fromLiburing, adjustLiburing };
 }
 
 /** The first `n` bytes of a view, as liburing's (buf, nbytes) pairs give them. */
@@ -283,6 +404,32 @@ const UINT32_MAX = 2 ** 32 - 1;
 const MAX_TIMEOUT_MS = 1e12;
 /** Absolute times (ms since the clock's epoch) up to the year 2255. */
 const MAX_ABSOLUTE_MS = 9e12;
+
+const INT32_MAX = 2 ** 31 - 1;
+const TIMEOUT_CLOCK_MASK = 12;
+const TIMEOUT_UPDATE = 2;
+/** The Rust entries a poll or a timeout target was made by. */
+const POLL_OPS = ['poll', 'pollMultishot'] as const;
+const TIMEOUT_OPS = ['timeout'] as const;
+const POLL_ADD_MULTI = 1;
+const POLL_UPDATE_EVENTS = 2;
+const POLL_UPDATE_USER_DATA = 4;
+const ASYNC_CANCEL_ALL = 1;
+const ASYNC_CANCEL_FD = 2;
+const ASYNC_CANCEL_FD_FIXED = 8;
+/**
+ * `struct epoll_event`: packed, 12 bytes, on x86 (the uapi's EPOLL_PACKED); 16 bytes
+ * with the data 8-byte aligned elsewhere (aarch64). Rust refuses an output too small
+ * for `maxEvents` of its own size, so a mistake here cannot overrun it.
+ */
+const EPOLL_PACKED = process.arch === 'x64' || process.arch === 'ia32';
+const EPOLL_EVENT_SIZE = EPOLL_PACKED ? 12 : 16;
+const EPOLL_DATA_OFFSET = EPOLL_PACKED ? 4 : 8;
+const EPOLL_MAX_EVENTS = 2 ** 20;
+/** sizeof(siginfo_t). */
+const SIGINFO_SIZE = 128;
+const FUTEX2_SIZE_U32 = 0x02;
+const FUTEX_WAITV_MAX = 128;
 
 const NONE: never[] = [];
 
@@ -457,6 +604,91 @@ function xattrSize(options: XattrGetOptions | undefined): Uint8Array {
   return Buffer.alloc(size);
 }
 
+/** Whether this CPU is little-endian (how structs the kernel wrote are read back). */
+const LE = endianness() === 'LE';
+
+/** A `RingTarget` argument, checked for its type; the ring finds the operation when it is submitted. */
+function targetArg(target: unknown): object {
+  if (target === null || (typeof target !== 'object' && typeof target !== 'function')) {
+    throw invalidArgType('target', 'a Promise or async iterable returned by an operation of this ring', target);
+  }
+  return target;
+}
+
+/** pollRemove and timeoutRemove: the target's op id, found at submission. */
+function removePrepared(syscall: string, target: unknown, ops: readonly string[], options: RingOpOptions | undefined): Prepared<void> {
+  const t = targetArg(target);
+  const p = common(options, syscall) as Prepared<void>;
+  p.target = t;
+  p.nums = [0];
+  p.resolve = (ring) => {
+    p.nums[0] = ring.target(p.target, ops, syscall).id;
+  };
+  p.map = toVoid;
+  return p;
+}
+
+/** The clock of IORING_TIMEOUT_* `flags` (liburing); both clock bits are refused. */
+function clockOfFlags(flags: number): 'monotonic' | 'boottime' | 'realtime' {
+  const clock = CLOCK_OF_FLAGS[flags & TIMEOUT_CLOCK_MASK];
+  if (clock === undefined) throw invalidArgValue('flags', flags, 'may name one clock: IORING_TIMEOUT_BOOTTIME or IORING_TIMEOUT_REALTIME');
+  return clock;
+}
+
+/**
+ * readvFixed and writevFixed: `ranges` of registered buffer `index`, each
+ * `{ offset, length }` or a view of that buffer; the buffer is found at submission.
+ * Rust refuses (EFAULT) a range that reaches outside it.
+ */
+function fixedVectored(syscall: string, fd: number, index: number, ranges: readonly (FixedRange | ArrayBufferView)[], position: unknown, options: ReadWriteOptions | undefined): Prepared {
+  validateFd(fd);
+  validateInteger(index, 'index', 0, 16383);
+  if (!Array.isArray(ranges)) throw invalidArgType('ranges', 'an instance of Array', ranges);
+  validateInteger(ranges.length, 'ranges.length', 0, IOV_MAX);
+  const checked = ranges.map((r: unknown, i): FixedRange | ArrayBufferView => {
+    if (ArrayBuffer.isView(r)) return r;
+    if (r === null || typeof r !== 'object') throw invalidArgType(`ranges[${i}]`, 'of type object or an ArrayBufferView', r);
+    const { offset, length } = r as Partial<FixedRange>;
+    return { offset: validateLength(offset, `ranges[${i}].offset`), length: validateLength(length, `ranges[${i}].length`) };
+  });
+  const pos = positionNumber(validatePosition(position));
+  const rwFlags = bitsOf(options?.rwFlags, 'options.rwFlags');
+  const p = common(options, syscall) as Prepared;
+  p.resolve = (ring) => {
+    const buffer = ring.fixedBuffer(index);
+    if (buffer === undefined) throw new IoError(-EFAULT, syscall, undefined, undefined, `no registered buffer ${index} (the fixedBuffers ring option)`);
+    const nums = [fd, buffer.byteOffset, buffer.byteLength, checked.length];
+    for (const r of checked) {
+      if (ArrayBuffer.isView(r)) {
+        const start = r.byteOffset - buffer.byteOffset;
+        if (r.buffer !== buffer.buffer || start < 0) throw new IoError(-EFAULT, syscall, undefined, undefined, `a view that is not inside registered buffer ${index}`);
+        nums.push(start, r.byteLength);
+      } else {
+        nums.push(r.offset, r.length);
+      }
+    }
+    nums.push(pos, rwFlags, index);
+    p.nums = nums;
+    p.memory = ownedMemory(buffer);
+  };
+  return p;
+}
+
+/** The `struct epoll_event`s epollWait's output holds. */
+function epollEvents(out: Uint8Array, count: number): EpollEvent[] {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  return Array.from({ length: count }, (_, i) => ({
+    events: view.getUint32(i * EPOLL_EVENT_SIZE, LE),
+    data: Number(view.getBigUint64(i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET, LE)),
+  }));
+}
+
+/** The fields of a `siginfo_t` (64-bit layout) that waitid fills. */
+function waitidResult(info: Uint8Array): WaitidResult {
+  const view = new DataView(info.buffer, info.byteOffset, info.byteLength);
+  return { pid: view.getInt32(16, LE), uid: view.getUint32(20, LE), status: view.getInt32(24, LE), code: view.getInt32(8, LE) };
+}
+
 /** Every `Ring` operation, by method name. */
 export const OPS = {
   /** IORING_OP_NOP (5.1): a round trip through the ring. Resolves to 0. */
@@ -530,6 +762,21 @@ export const OPS = {
     fixedReadWrite('write', fd, buffer, index, position, options),
   (fd: number, buf: ArrayBufferView, nbytes: number, offset: number, bufIndex: number) => [fd, firstBytes(buf, nbytes), bufIndex, offset]),
 
+  /**
+   * Scatter read into ranges of registered buffer `index` (`ring.fixedBuffers[index]`,
+   * IORING_OP_READV_FIXED, 6.15): each range is `{ offset, length }` inside it, or a
+   * view of it (a `subarray`). Zero-copy; a range reaching outside the buffer rejects
+   * with EFAULT before anything reaches the kernel. Resolves to the bytes read.
+   */
+  readvFixed: entry('io_uring_prep_readv_fixed', 'readvFixed', (fd: number, index: number, ranges: readonly (FixedRange | ArrayBufferView)[], position?: number | null, options?: ReadWriteOptions) =>
+    fixedVectored('readv', fd, index, ranges, position, options),
+  (fd: number, iovecs: unknown[], nrVecs: number, offset: number, flags: number, bufIndex: number) => [fd, bufIndex, firstVecs(iovecs, nrVecs), offset, { rwFlags: flags }]),
+
+  /** Gather write from ranges of registered buffer `index` (IORING_OP_WRITEV_FIXED, 6.15), as `readvFixed`. */
+  writevFixed: entry('io_uring_prep_writev_fixed', 'writevFixed', (fd: number, index: number, ranges: readonly (FixedRange | ArrayBufferView)[], position?: number | null, options?: ReadWriteOptions) =>
+    fixedVectored('writev', fd, index, ranges, position, options),
+  (fd: number, iovecs: unknown[], nrVecs: number, offset: number, flags: number, bufIndex: number) => [fd, bufIndex, firstVecs(iovecs, nrVecs), offset, { rwFlags: flags }]),
+
   /** Scatter read into `buffers` in order (IORING_OP_READV, 5.1). */
   readv: entry('io_uring_prep_readv', 'readv', (fd: number, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: ReadWriteOptions) =>
     vectored('readv', fd, buffers, position, options), (fd: number, iovecs: unknown[], nr: number, offset: number | bigint) => [fd, firstVecs(iovecs, nr), offset]),
@@ -578,6 +825,52 @@ export const OPS = {
     return p;
   }, '5.13'),
 
+  /**
+   * Removes a pending `poll()` or `pollMultishot()` of this ring (IORING_OP_POLL_REMOVE,
+   * 5.1): `target` is the promise `poll()` returned or the async iterable of
+   * `pollMultishot()` (once started). The poll rejects with ECANCELED; this resolves to
+   * undefined, or rejects with ENOENT if `target` is not a poll pending on this ring.
+   */
+  pollRemove: entry('io_uring_prep_poll_remove', 'pollRemove', (target: RingTarget, options?: RingOpOptions) =>
+    removePrepared('poll_remove', target, POLL_OPS, options), (userData: unknown) => [new LiburingTarget(userData)]),
+
+  /**
+   * Makes a pending poll of this ring (`target`, as for `pollRemove`) wait for
+   * `events` instead (IORING_OP_POLL_REMOVE with IORING_POLL_UPDATE_EVENTS, 5.13); it
+   * stays one-shot or multishot and keeps its promise or iterator, which see the
+   * events it reports from then on. Resolves to undefined; ENOENT if `target` is not
+   * a poll pending on this ring.
+   */
+  pollUpdate: { ...entry('io_uring_prep_poll_update', 'pollUpdate', (target: RingTarget, events: number, options?: PollUpdateOptions) => {
+    const t = targetArg(target);
+    validateBoolean(options?.updateEvents, 'options.updateEvents');
+    if (options?.updateUserData !== undefined && options.updateUserData !== false) {
+      throw invalidArgValue('options.updateUserData', options.updateUserData, 'is not offered by Ring: the ring knows each operation by its user_data (uring-aio/liburing relabels its own)');
+    }
+    const updateEvents = options?.updateEvents !== false;
+    if (updateEvents) validateInteger(events, 'events', 1, 0xffff);
+    const p = common(options, 'poll_update') as Prepared<void>;
+    p.target = t;
+    p.nums = [0, updateEvents ? events : 0, POLL_UPDATE_EVENTS];
+    p.resolve = (ring) => {
+      const found = ring.target(p.target, POLL_OPS, 'poll_update');
+      p.nums[0] = found.id;
+      // The target's `nums` are [fd, events]: without new events it is armed again
+      // with its own; with them, they are its own from now on.
+      if (updateEvents) found.prepared.nums[1] = p.nums[1]!;
+      else p.nums[1] = found.prepared.nums[1]!;
+    };
+    p.map = toVoid;
+    return p;
+  }, (oldUserData: unknown, newUserData: unknown, pollMask: number, flags: number) => {
+    validateInteger(flags, 'flags', 0, UINT32_MAX);
+    if ((flags & ~(POLL_UPDATE_EVENTS | POLL_UPDATE_USER_DATA | POLL_ADD_MULTI)) !== 0 || (flags & (POLL_UPDATE_EVENTS | POLL_UPDATE_USER_DATA)) === 0) {
+      throw invalidArgValue('flags', flags, 'must hold IORING_POLL_UPDATE_EVENTS or IORING_POLL_UPDATE_USER_DATA (and may hold IORING_POLL_ADD_MULTI); io_uring_prep_poll_remove removes');
+    }
+    const relabel = (flags & POLL_UPDATE_USER_DATA) !== 0 ? { userData: newUserData } : undefined;
+    return [new LiburingTarget(oldUserData, relabel), pollMask, { updateEvents: (flags & POLL_UPDATE_EVENTS) !== 0 }];
+  }), flagSince: '5.13' },
+
   /** sync_file_range(2) (IORING_OP_SYNC_FILE_RANGE, 5.2); `length` 0 means to the end of the file. */
   syncFileRange: entry('io_uring_prep_sync_file_range', 'syncFileRange', (fd: number, offset: number, length: number, flags = 0, options?: RingOpOptions) => {
     validateFd(fd);
@@ -608,7 +901,18 @@ export const OPS = {
     p.linked = () => { p.nums[2] |= TIMEOUT_ETIME_SUCCESS; };
     p.map = toVoid;
     return p;
-  }, (ts: unknown, count = 0, flags = 0) => [timespecMs(ts), { count, absolute: (flags & TIMEOUT_ABS) !== 0, clock: CLOCK_OF_FLAGS[flags & 12] }]),
+  }, (ts: unknown, count = 0, flags = 0) => {
+    validateInteger(flags, 'flags', 0, UINT32_MAX);
+    if ((flags & ~(TIMEOUT_ABS | TIMEOUT_CLOCK_MASK | TIMEOUT_ETIME_SUCCESS | TIMEOUT_MULTISHOT)) !== 0) {
+      throw invalidArgValue('flags', flags, 'may hold only IORING_TIMEOUT_ABS, BOOTTIME, REALTIME, ETIME_SUCCESS and MULTISHOT');
+    }
+    return [timespecMs(ts), { count, absolute: (flags & TIMEOUT_ABS) !== 0, clock: clockOfFlags(flags) }];
+  }, (p: Prepared<unknown>, _ts: unknown, _count: unknown, flags = 0) => {
+    // What Ring.timeout has no option for: IORING_TIMEOUT_ETIME_SUCCESS (5.16) and
+    // IORING_TIMEOUT_MULTISHOT (6.4; `count` is then the number of expirations, and each
+    // one but the last is a CQE with IORING_CQE_F_MORE).
+    p.nums[2]! |= flags & (TIMEOUT_ETIME_SUCCESS | TIMEOUT_MULTISHOT);
+  }),
 
   /**
    * Yields 1, 2, 3, ... every `ms` milliseconds (IORING_OP_TIMEOUT with
@@ -626,6 +930,54 @@ export const OPS = {
     p.multishot = { numbered: true, count, setCount: (left) => { p.nums[1] = left; } };
     return p;
   }, '6.4'),
+
+  /**
+   * Removes a pending `timeout()` or `timeoutMultishot()` of this ring
+   * (IORING_OP_TIMEOUT_REMOVE, 5.5): `target` is the promise or the async iterable (once
+   * started) the call returned. The timeout rejects with ECANCELED; this resolves to
+   * undefined, or rejects with ENOENT if `target` is not a timeout pending on this ring.
+   */
+  timeoutRemove: entry('io_uring_prep_timeout_remove', 'timeoutRemove', (target: RingTarget, options?: RingOpOptions) =>
+    removePrepared('timeout_remove', target, TIMEOUT_OPS, options), (userData: unknown, flags = 0) => {
+    if (flags !== 0) throw invalidArgValue('flags', flags, 'must be 0 (io_uring_prep_timeout_update updates a timeout)');
+    return [new LiburingTarget(userData)];
+  }),
+
+  /**
+   * Restarts a pending timeout of this ring (`target`, as for `timeoutRemove`) to fire
+   * `ms` milliseconds from now, or at `ms` on its clock with `{ absolute: true }`
+   * (IORING_OP_TIMEOUT_REMOVE with IORING_TIMEOUT_UPDATE, 5.11); a counted timeout no
+   * longer counts completions. Resolves to undefined; ENOENT if `target` is not a
+   * timeout pending on this ring.
+   */
+  timeoutUpdate: { ...entry('io_uring_prep_timeout_update', 'timeoutUpdate', (target: RingTarget, ms: number, options?: TimeoutUpdateOptions) => {
+    const t = targetArg(target);
+    validateBoolean(options?.absolute, 'options.absolute');
+    const absolute = options?.absolute === true;
+    const time = milliseconds(ms, 'ms', absolute ? MAX_ABSOLUTE_MS : MAX_TIMEOUT_MS);
+    const clock = options?.clock;
+    if (clock !== undefined && !Object.hasOwn(TIMEOUT_CLOCKS, clock)) throw invalidArgValue('options.clock', clock, "must be 'monotonic', 'boottime' or 'realtime'");
+    const p = common(options, 'timeout_update') as Prepared<void>;
+    p.target = t;
+    p.nums = [0, time, absolute ? TIMEOUT_ABS : 0];
+    p.resolve = (ring) => {
+      const found = ring.target(p.target, TIMEOUT_OPS, 'timeout_update');
+      // The target's `nums` are [ms, count, flags].
+      if (clock !== undefined && (found.prepared.nums[2]! & TIMEOUT_CLOCK_MASK) !== TIMEOUT_CLOCKS[clock]) {
+        throw invalidArgValue('options.clock', clock, "must be the timeout's own clock (the kernel keeps it)");
+      }
+      p.nums[0] = found.id;
+    };
+    p.map = toVoid;
+    return p;
+  }, (ts: unknown, userData: unknown, flags = 0) => {
+    validateInteger(flags, 'flags', 0, UINT32_MAX);
+    if ((flags & ~(TIMEOUT_ABS | TIMEOUT_CLOCK_MASK | TIMEOUT_UPDATE)) !== 0) {
+      throw invalidArgValue('flags', flags, 'may hold only IORING_TIMEOUT_ABS, BOOTTIME and REALTIME');
+    }
+    const clock = (flags & TIMEOUT_CLOCK_MASK) === 0 ? undefined : clockOfFlags(flags);
+    return [new LiburingTarget(userData), timespecMs(ts), { absolute: (flags & TIMEOUT_ABS) !== 0, clock }];
+  }), flagSince: '5.11' },
 
   /** fallocate(2) (IORING_OP_FALLOCATE, 5.6). */
   fallocate: entry('io_uring_prep_fallocate', 'fallocate', (fd: number, offset: number | bigint, length: number | bigint, options?: FallocateOptions) => {
@@ -800,6 +1152,63 @@ export const OPS = {
     return p;
   }, (fd: number, len: number, data: number) => [fd, data, len]),
 
+  /**
+   * epoll_ctl(2) (IORING_OP_EPOLL_CTL, 5.6): adds (`constants.EPOLL_CTL_ADD`),
+   * modifies (`EPOLL_CTL_MOD`) or removes (`EPOLL_CTL_DEL`) `fd` on the epoll instance
+   * `epfd` (from `epollCreate()`), with EPOLL* `events`. `data` (a number below 2^53;
+   * default `fd`) comes back with each of its events from `epollWait`.
+   */
+  epollCtl: entry('io_uring_prep_epoll_ctl', 'epollCtl', (epfd: number, fd: number, op: number, events: number, data?: number, options?: RingOpOptions) => {
+    validateInteger(epfd, 'epfd', 0, INT32_MAX);
+    validateFd(fd);
+    validateInteger(op, 'op', 1, 3);
+    validateInteger(events, 'events', 0, UINT32_MAX);
+    const d = data ?? fd;
+    validateInteger(d, 'data', 0, Number.MAX_SAFE_INTEGER);
+    const p = common(options, 'epoll_ctl') as Prepared<void>;
+    p.nums = [epfd, fd, op, events, d];
+    p.map = toVoid;
+    return p;
+  }, (epfd: number, fd: number, op: number, ev?: { events?: number; data?: number } | null) => [epfd, fd, op, ev?.events ?? 0, ev?.data]),
+
+  /**
+   * epoll_wait(2) (IORING_OP_EPOLL_WAIT, 6.15): waits until the epoll instance `epfd`
+   * has ready descriptors and resolves to up to `maxEvents` of them, as
+   * `{ events, data }`. `flags` must be 0 (Linux 6.18 refuses others with EINVAL).
+   */
+  epollWait: entry('io_uring_prep_epoll_wait', 'epollWait', (epfd: number, maxEvents: number, flags = 0, options?: RingOpOptions) => {
+    validateInteger(epfd, 'epfd', 0, INT32_MAX);
+    validateInteger(maxEvents, 'maxEvents', 1, EPOLL_MAX_EVENTS);
+    validateInteger(flags, 'flags', 0, UINT32_MAX);
+    const out = new Uint8Array(maxEvents * EPOLL_EVENT_SIZE);
+    const p = common(options, 'epoll_wait') as Prepared<EpollEvent[]>;
+    p.nums = [epfd, maxEvents, flags];
+    p.objs = [out];
+    p.map = (count) => epollEvents(out, count);
+    return p;
+  }, (fd: number, _events: unknown, maxevents: number, flags = 0) => [fd, maxevents, flags]),
+
+  /**
+   * waitid(2) (IORING_OP_WAITID, 6.7): waits for a child of this process to change
+   * state. `idtype`: `constants.P_PID`, `P_PGID`, `P_ALL`, `P_PIDFD`; `options`:
+   * `WEXITED`, `WSTOPPED`, `WCONTINUED`, with `WNOHANG`, `WNOWAIT` (leave the child
+   * waitable, as Node's own child_process needs it to be). Resolves to
+   * `{ pid, uid, status, code }` from the `siginfo_t` the kernel wrote; ECHILD if there
+   * is no such child.
+   */
+  waitid: entry('io_uring_prep_waitid', 'waitid', (idtype: number, id: number, options: number, flags = 0, opOptions?: RingOpOptions) => {
+    validateInteger(idtype, 'idtype', 0, 3);
+    validateInteger(id, 'id', 0, UINT32_MAX);
+    validateInteger(options, 'options', 0, INT32_MAX);
+    validateInteger(flags, 'flags', 0, UINT32_MAX);
+    const info = new Uint8Array(SIGINFO_SIZE);
+    const p = common(opOptions, 'waitid') as Prepared<WaitidResult>;
+    p.nums = [idtype, id, options, flags];
+    p.objs = [info];
+    p.map = () => waitidResult(info);
+    return p;
+  }, (idtype: number, id: number, _infop: unknown, options: number, flags = 0) => [idtype, id, options, flags]),
+
   /** fsetxattr(2) (IORING_OP_FSETXATTR, 5.19): sets extended attribute `name` ('user.x') of `fd`. */
   fsetxattr: entry('io_uring_prep_fsetxattr', 'fsetxattr', (fd: number, name: string, value: string | ArrayBufferView, options?: XattrSetOptions) => {
     validateFd(fd);
@@ -848,16 +1257,55 @@ export const OPS = {
   }, (name: string, _value: unknown, path: string | Uint8Array | URL, len: number) => [path, name, { size: len }]),
 
   /**
-   * Cancels every operation in flight on `fd` (IORING_OP_ASYNC_CANCEL with
-   * IORING_ASYNC_CANCEL_FD | ALL, 5.19); each rejects with ECANCELED. Resolves to how
-   * many were cancelled.
+   * Cancels the operations in flight on `fd` (IORING_OP_ASYNC_CANCEL with
+   * IORING_ASYNC_CANCEL_FD, 5.19); each rejects with ECANCELED. By default every one
+   * (IORING_ASYNC_CANCEL_ALL), resolving to how many; `{ all: false }` cancels the
+   * first one found and resolves to 0 (ENOENT if there is none). With
+   * `{ fixedFile: true }`, `fd` is a registered file's index
+   * (IORING_ASYNC_CANCEL_FD_FIXED, 6.0).
    */
-  cancelFd: { ...entry('io_uring_prep_cancel_fd', 'cancelFd', (fd: number, options?: RingOpOptions) => {
+  cancelFd: { ...entry('io_uring_prep_cancel_fd', 'cancelFd', (fd: number, options?: CancelFdOptions) => {
     validateFd(fd);
+    validateBoolean(options?.all, 'options.all');
     const p = common(options, 'io_uring_cancel') as Prepared;
-    p.nums = [fd];
+    let flags = options?.all === false ? 0 : ASYNC_CANCEL_ALL;
+    if ((p.flags & SQE_FIXED_FILE) !== 0) {
+      // `fd` is a registered file's index: the cancel's own flag says so
+      // (IORING_ASYNC_CANCEL_FD_FIXED, 6.0), not the SQE's.
+      p.flags &= ~SQE_FIXED_FILE;
+      flags |= ASYNC_CANCEL_FD_FIXED;
+    }
+    p.nums = [fd, flags];
     return p;
+  }, (fd: number, flags = 0) => {
+    validateInteger(flags, 'flags', 0, UINT32_MAX);
+    if ((flags & ~(ASYNC_CANCEL_ALL | ASYNC_CANCEL_FD | ASYNC_CANCEL_FD_FIXED)) !== 0) {
+      throw invalidArgValue('flags', flags, 'may hold only IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_FD and IORING_ASYNC_CANCEL_FD_FIXED');
+    }
+    return [fd, { all: (flags & ASYNC_CANCEL_ALL) !== 0, fixedFile: (flags & ASYNC_CANCEL_FD_FIXED) !== 0 }];
   }), flagSince: '5.19' },
+
+  /**
+   * A socket command (IORING_OP_URING_CMD, 5.19; socket commands 6.7): `cmdOp`
+   * `constants.SOCKET_URING_OP_SIOCINQ` resolves to the bytes waiting to be read on
+   * socket `fd`, `SOCKET_URING_OP_SIOCOUTQ` to the bytes not yet sent. EOPNOTSUPP on a
+   * file that takes no commands. Other commands are not offered: GETSOCKOPT and
+   * SETSOCKOPT need an option buffer and a field the 16-byte command builder cannot
+   * set, and NVMe passthrough needs 128-byte SQEs and 32-byte CQEs (see the README).
+   */
+  uringCmd: { ...entry('io_uring_prep_cmd_sock', 'uringCmd', (fd: number, cmdOp: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    validateInteger(cmdOp, 'cmdOp', 0, UINT32_MAX);
+    if (cmdOp > 1) throw invalidArgValue('cmdOp', cmdOp, 'must be SOCKET_URING_OP_SIOCINQ (0) or SOCKET_URING_OP_SIOCOUTQ (1)');
+    const p = common(options, 'uring_cmd') as Prepared;
+    p.nums = [fd, cmdOp];
+    return p;
+  }, (cmdOp: number, fd: number, level = 0, optname = 0, optval: unknown = null, optlen = 0) => {
+    if (level !== 0 || optname !== 0 || optlen !== 0 || (optval !== null && optval !== undefined)) {
+      throw invalidArgValue('level', level, 'with optname, optval and optlen, must be 0/NULL: only SOCKET_URING_OP_SIOCINQ and SIOCOUTQ are offered');
+    }
+    return [fd, cmdOp];
+  }), flagSince: '6.7' },
 
   /**
    * Replaces registered files from index `offset` with `fds` (-1: an empty slot),
@@ -913,6 +1361,47 @@ export const OPS = {
     validateInteger(count, 'count', 1, 2 ** 31 - 1);
     return futexPrepared('futex_wake', word, count, options);
   }, (futex: ArrayBufferView, val: number, mask: number) => [futex, val, { mask }]),
+
+  /**
+   * Waits until one of several 32-bit futex words in `memory` (library-owned: an
+   * `alignedBuffer`) is woken, each while it holds its `value` (IORING_OP_FUTEX_WAITV,
+   * 6.7): `waiters` are `{ offset, value, flags? }` (1 to 128), `offset` in bytes from
+   * the start of `memory`. Resolves to the index in `waiters` of the word woken;
+   * rejects EAGAIN if a word did not hold its value.
+   */
+  futexWaitv: entry('io_uring_prep_futex_waitv', 'futexWaitv', (memory: ArrayBufferView, waiters: readonly FutexWaiter[], options?: RingOpOptions) => {
+    const [mem, offset, length] = libraryWindow(memory, 'memory');
+    if (!Array.isArray(waiters)) throw invalidArgType('waiters', 'an instance of Array', waiters);
+    validateInteger(waiters.length, 'waiters.length', 1, FUTEX_WAITV_MAX);
+    const nums = [offset, length, waiters.length];
+    waiters.forEach((w: unknown, i) => {
+      if (w === null || typeof w !== 'object') throw invalidArgType(`waiters[${i}]`, 'of type object', w);
+      const { offset: at, value, flags = FUTEX2_U32_PRIVATE } = w as FutexWaiter;
+      validateInteger(at, `waiters[${i}].offset`, 0, Math.max(0, length - 4));
+      if (length < 4 || (offset + at) % 4 !== 0) throw invalidArgValue(`waiters[${i}].offset`, at, 'must name 4 bytes of memory at a 4-byte-aligned offset');
+      validateInteger(value, `waiters[${i}].value`, 0, UINT32_MAX);
+      if (flags !== FUTEX2_SIZE_U32 && flags !== FUTEX2_U32_PRIVATE) throw invalidArgValue(`waiters[${i}].flags`, flags, 'must be FUTEX2_SIZE_U32 (2), with FUTEX2_PRIVATE (128) or without');
+      nums.push(at, value, flags);
+    });
+    const p = common(options, 'futex_waitv') as Prepared;
+    p.nums = nums;
+    p.memory = mem;
+    return p;
+  }, (futex: unknown, nrFutex: number, flags = 0) => {
+    if (!Array.isArray(futex)) throw invalidArgType('futex', 'an instance of Array', futex);
+    validateInteger(nrFutex, 'nr_futex', 1, futex.length);
+    validateInteger(flags, 'flags', 0, 0);
+    // Each `uaddr` is a view of the same alignedBuffer: the words are its offsets.
+    const entries = futex.slice(0, nrFutex).map((f: { uaddr?: unknown; val?: unknown; flags?: unknown } | null, i) => {
+      validateView(f?.uaddr, `futex[${i}].uaddr`);
+      return { uaddr: f!.uaddr as ArrayBufferView, value: f!.val, flags: f!.flags };
+    });
+    const memory = new Uint8Array(entries[0]!.uaddr.buffer);
+    return [memory, entries.map((e, i) => {
+      if (e.uaddr.buffer !== memory.buffer) throw invalidArgValue(`futex[${i}].uaddr`, e.uaddr, 'must be in the same memory as futex[0].uaddr');
+      return { offset: e.uaddr.byteOffset, value: e.value, flags: e.flags };
+    })];
+  }),
 
   /** ftruncate(2) (IORING_OP_FTRUNCATE, 6.9). */
   ftruncate: entry('io_uring_prep_ftruncate', 'ftruncate', (fd: number, length: number | bigint = 0, options?: RingOpOptions) => {

@@ -5,14 +5,14 @@ import type { FixedBuffersOptions } from './batch';
 import { AbortError, IoError, fromNative, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
-import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingOps } from './ops';
+import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
 import { CompletionSource, submitBatchOf, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
 export type { OpOptions } from './source';
 
-const { ECANCELED, EOPNOTSUPP } = osConstants.errno;
+const { ECANCELED, ENOENT, EOPNOTSUPP } = osConstants.errno;
 
 /** The id bit of a message another ring posted (`MSG_TAG` in ring-core). */
 const MSG_TAG = 2 ** 52;
@@ -385,6 +385,26 @@ export class Ring extends CompletionSource<NativeRing> {
     return new Chain((prepared, options) => this.#submitChain(prepared, options));
   }
 
+  /**
+   * The operations other operations can act on (`pollRemove`, `timeoutUpdate`, ...):
+   * the promise each call returned, and a multishot call's iterable, to the op's id,
+   * what it was submitted with, and its `TrackExtra` (which tells it from a later op
+   * once it has settled).
+   */
+  readonly #targets = new WeakMap<object, TargetOp & { extra: TrackExtra }>();
+
+  /** What an operation's `resolve` may ask of this ring. */
+  readonly #context: RingContext = {
+    target: (target, ops, syscall) => {
+      const found = typeof target === 'object' || typeof target === 'function' ? this.#targets.get(target as object) : undefined;
+      if (found === undefined || !ops.includes(found.prepared.op) || !this.isPending(found.id, found.extra)) {
+        throw new IoError(-ENOENT, syscall, undefined, undefined, 'not an operation pending on this ring');
+      }
+      return found;
+    },
+    fixedBuffer: (index) => this.fixedBuffers[index],
+  };
+
   /** Queues `p` and tracks it; rejects (never throws) on any failure. */
   #submit<R>(p: Prepared<R>, extra?: TrackExtra): Promise<R> {
     const rw = p.rw;
@@ -406,12 +426,22 @@ export class Ring extends CompletionSource<NativeRing> {
     if (row !== undefined && this.native !== undefined && !this.#supportedCodes().has(row.code)) {
       return Promise.reject(new IoError(-EOPNOTSUPP, p.syscall, p.path, p.dest, `IORING_OP code ${row.code} ('${p.op}') needs Linux ${row.kernel}`));
     }
+    if (p.resolve !== undefined && !this.destroyed) {
+      try {
+        p.resolve(this.#context);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     if (p.okErrno !== undefined) {
       extra ??= {};
       extra.okErrno = p.okErrno;
     }
+    const tracked = extra ?? {};
     const start = (r: NativeRing) => r.submit(row!.index, p.flags, p.timeout, p.nums, p.objs, p.memory);
-    return this.track(p.syscall, p.signal, start, p.path, p.map, p.dest, extra);
+    const promise = this.track(p.syscall, p.signal, start, p.path, p.map, p.dest, tracked);
+    if (tracked.id !== undefined) this.#targets.set(promise, { id: tracked.id, prepared: p as Prepared<unknown>, extra: tracked });
+    return promise;
   }
 
   /**
@@ -435,7 +465,11 @@ export class Ring extends CompletionSource<NativeRing> {
           };
           const extra: TrackExtra = { onMore: (result) => feed.push(value(result)) };
           // `value` maps intermediate and final results alike.
-          const final = this.#submit({ ...p, map: undefined }, extra).then(
+          const submitted = this.#submit({ ...p, map: undefined }, extra);
+          // pollRemove(feed) and the like act on the op running now.
+          const running = this.#targets.get(submitted);
+          if (running !== undefined) this.#targets.set(feed, running);
+          const final = submitted.then(
             (result) => {
               if (feed.closed) return;
               feed.push(value(result));

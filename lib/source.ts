@@ -175,6 +175,11 @@ export abstract class CompletionSource<N extends NativeSource> {
     return this.#destroying !== undefined;
   }
 
+  /** @internal Whether op `id` is still pending and is the one tracked with `extra` (ids are never mistaken for a later op's). */
+  protected isPending(id: number, extra: TrackExtra): boolean {
+    return this.#pending.get(id)?.extra === extra;
+  }
+
   /** @internal A row no operation of this source claims (a ring's messages from other rings). */
   protected unclaimed(_id: number, _result: number): void {}
 

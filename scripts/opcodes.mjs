@@ -91,6 +91,11 @@ const INTERNAL = {
   LINK_TIMEOUT: 'the `{ timeout }` option of every method; `ring.batch()` entries (`batch.linkTimeout(ms)`, `BatchOp.LINK_TIMEOUT`)',
 };
 
+/** What the methods of an opcode leave out. */
+const LIMITS = {
+  URING_CMD: 'socket commands `SOCKET_URING_OP_SIOCINQ`/`SIOCOUTQ` only; not `GETSOCKOPT`/`SETSOCKOPT`, nor NVMe passthrough on `/dev/ngXnY` (which needs `IORING_SETUP_SQE128` and `IORING_SETUP_CQE32`) or ublk',
+};
+
 /** Opcodes with no method that need more than a plain ring to be usable. */
 const NEEDS = {
   URING_CMD: 'not yet: a command for a file whose driver implements `uring_cmd` (NVMe passthrough on `/dev/ngXnY`, which also needs `IORING_SETUP_SQE128` and `IORING_SETUP_CQE32`; ublk; socket commands)',
@@ -143,6 +148,7 @@ const lines = [
 UAPI.forEach((name, number) => {
   const methods = methodsByCode.get(number) ?? [];
   let how = methods.map((m) => code(m.method)).join(', ');
+  if (LIMITS[name] !== undefined && how !== '') how = `${how}: ${LIMITS[name]}`;
   if (INTERNAL[name] !== undefined) how = how === '' ? `internal: ${INTERNAL[name]}` : `${how}; also ${INTERNAL[name]}`;
   if (how === '') how = NEEDS[name] ?? 'not yet';
 

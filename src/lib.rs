@@ -14,7 +14,7 @@ use napi_derive::napi;
 
 pub use aio::NativeAio;
 pub use memory::NativeMemory;
-pub use ring::{op_table, NativeRing, NativeRingOptions, OpRow};
+pub use ring::{epoll_create, op_table, NativeRing, NativeRingOptions, OpRow};
 
 /// Result of probing io_uring: `errno` is 0 when usable.
 #[napi(object)]

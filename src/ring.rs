@@ -141,6 +141,13 @@ pub fn op_table() -> Vec<OpRow> {
         .collect()
 }
 
+/// epoll_create1(EPOLL_CLOEXEC) (ring-core's `epoll_create`): an epoll fd for
+/// `epollCtl`/`epollWait`, owned by the caller.
+#[napi]
+pub fn epoll_create(env: Env) -> napi::Result<i32> {
+    ring_core::epoll_create().map_err(|e| errno_error(env.raw(), e))
+}
+
 /// `RingOptions` as lib/ checked them (see ring-core for each field's meaning).
 #[napi(object)]
 pub struct NativeRingOptions {

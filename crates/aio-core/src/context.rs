@@ -593,29 +593,54 @@ impl<T> Drop for Context<T> {
             return;
         }
         // Nothing is outstanding, so io_destroy cannot block on our memory; it still
-        // waits for an RCU grace period (about 30 ms here), so it runs on a thread of
-        // its own rather than stalling the caller's event loop. The eventfd closes now:
-        // with nothing in flight, the kernel will not signal it.
-        let ctx = self.ctx;
-        let sync = self.sync_ctx;
-        let destroy = move || {
-            let _ = sys::io_destroy(ctx);
-            if let Some(sync) = sync {
-                let _ = sys::io_destroy(sync);
-            }
-        };
-        if let Err(e) = std::thread::Builder::new()
-            .name("uring-aio-io-destroy".into())
-            .stack_size(64 * 1024)
-            .spawn(destroy)
-        {
-            // No thread to spare: destroy here after all.
-            drop(e);
-            let _ = sys::io_destroy(ctx);
-            if let Some(sync) = sync {
-                let _ = sys::io_destroy(sync);
-            }
+        // waits for an RCU grace period (about 30 ms here), so it runs on the
+        // library's destroyer threads rather than stalling the caller's event loop.
+        // The eventfd closes now: with nothing in flight, the kernel will not signal it.
+        destroy_later(self.ctx);
+        if let Some(sync) = self.sync_ctx {
+            destroy_later(sync);
         }
+    }
+}
+
+/// How many threads run io_destroy for the whole process: enough that a burst of
+/// destroys drains quickly (each waits ~30 ms), few enough to stay out of the way.
+const DESTROYERS: usize = 4;
+
+/// Hands `ctx` (with nothing outstanding) to the destroyer threads, started on first
+/// use; destroys it here if they cannot be started.
+fn destroy_later(ctx: AioContext) {
+    use std::sync::mpsc::{channel, Sender};
+    use std::sync::{Mutex, OnceLock};
+    static QUEUE: OnceLock<Option<Mutex<Sender<AioContext>>>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (send, receive) = channel::<AioContext>();
+        let receive = Arc::new(Mutex::new(receive));
+        let mut started = 0;
+        for i in 0..DESTROYERS {
+            let receive = Arc::clone(&receive);
+            let thread = std::thread::Builder::new()
+                .name(format!("uring-aio-io-destroy-{i}"))
+                .stack_size(64 * 1024)
+                .spawn(move || loop {
+                    let next = receive.lock().map(|r| r.recv());
+                    match next {
+                        Ok(Ok(ctx)) => {
+                            let _ = sys::io_destroy(ctx);
+                        }
+                        _ => return,
+                    }
+                });
+            started += usize::from(thread.is_ok());
+        }
+        (started > 0).then(|| Mutex::new(send))
+    });
+    let sent = queue
+        .as_ref()
+        .and_then(|send| send.lock().ok())
+        .is_some_and(|send| send.send(ctx).is_ok());
+    if !sent {
+        let _ = sys::io_destroy(ctx);
     }
 }
 

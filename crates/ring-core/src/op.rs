@@ -101,6 +101,19 @@ fn at_least(buf: IoBuf, min: usize) -> io::Result<IoBuf> {
     }
 }
 
+/// `buf` with every byte set to 0: for memory the kernel fills only in part (the
+/// fields of a `siginfo_t`, but not its padding; `struct epoll_event`s whose padding
+/// it skips), so that what is copied back is never uninitialised memory.
+fn zero_filled(buf: IoBuf) -> IoBuf {
+    if !buf.is_empty() {
+        // SAFETY: `buf.ptr()` is valid for `buf.len()` bytes (the allocation or window
+        // `buf` holds), and nothing else reads or writes them: the op is being built
+        // and no kernel has seen it.
+        unsafe { std::ptr::write_bytes(buf.ptr(), 0, buf.len()) };
+    }
+    buf
+}
+
 /// `buf` if madvise may act on it, else EINVAL: whole pages of the system's page size
 /// (madvise rounds to whole pages, which must not reach memory outside the window), at
 /// most 4 GiB - 1 (the SQE's length field), and not memory a ring registered (its
@@ -158,6 +171,220 @@ fn rw_len(len: usize) -> u32 {
 unsafe fn filled(bufs: &[IoBuf], result: i32) -> Vec<(usize, &[u8])> {
     // SAFETY: the caller guarantees the completion was reaped.
     unsafe { iobuf::filled(bufs, result.max(0) as usize) }
+}
+
+/// IORING_POLL_ADD_MULTI, IORING_POLL_UPDATE_EVENTS, IORING_POLL_UPDATE_USER_DATA
+/// (uapi, kernel 5.13): the `len` flags of a POLL_REMOVE that updates.
+const IORING_POLL_ADD_MULTI: u32 = 1;
+const IORING_POLL_UPDATE_EVENTS: u32 = 2;
+/// IORING_TIMEOUT_ABS: the only flag a timeout update takes here (the kernel keeps
+/// the timeout's own clock and refuses clock bits in an update).
+const IORING_TIMEOUT_ABS: u32 = 1;
+/// IORING_ASYNC_CANCEL_ALL and IORING_ASYNC_CANCEL_FD_FIXED (uapi, 5.19 and 6.0).
+const IORING_ASYNC_CANCEL_ALL: u32 = 1;
+const IORING_ASYNC_CANCEL_FD_FIXED: u32 = 8;
+/// SOCKET_URING_OP_SIOCINQ and SIOCOUTQ (uapi, kernel 6.7): socket commands that take
+/// no memory and return a count.
+const SOCKET_URING_OP_SIOCOUTQ: u32 = 1;
+/// FUTEX2_SIZE_U32 and FUTEX2_PRIVATE: the futex2 flags a `futex_waitv` entry may carry
+/// here (a 32-bit word; FUTEX2_NUMA would need a second word).
+const FUTEX2_SIZE_U32: u32 = 0x02;
+const FUTEX2_PRIVATE: u32 = 0x80;
+/// FUTEX_WAITV_MAX: the most futexes one FUTEX_WAITV takes.
+const FUTEX_WAITV_MAX: usize = 128;
+/// UIO_MAXIOV: the most iovecs one vectored op takes.
+const IOV_MAX: usize = 1024;
+/// The most events one EPOLL_WAIT may return here (its output is `max_events`
+/// `struct epoll_event`s the op owns).
+const EPOLL_MAX_EVENTS: u32 = 1 << 20;
+
+fn fault() -> io::Error {
+    io::Error::from_raw_os_error(libc::EFAULT)
+}
+
+/// The next number as the id of another op of the same ring (its user_data): below
+/// `MSG_TAG`, never 0.
+fn op_id(a: &mut dyn OpArgs) -> io::Result<u64> {
+    let id: u64 = int(a)?;
+    if id == 0 || id >= MSG_TAG {
+        return Err(invalid());
+    }
+    Ok(id)
+}
+
+/// The next number as the `len` flags of a poll update: IORING_POLL_UPDATE_EVENTS,
+/// optionally with IORING_POLL_ADD_MULTI. IORING_POLL_UPDATE_USER_DATA is refused: the
+/// ring keys each op by its user_data, and an op moved to another one would complete
+/// under an id the ring does not know (its slot would never be freed).
+fn poll_update_flags(a: &mut dyn OpArgs) -> io::Result<u32> {
+    let flags = bits(a)?;
+    if flags & IORING_POLL_UPDATE_EVENTS == 0
+        || flags & !(IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI) != 0
+    {
+        return Err(invalid());
+    }
+    Ok(flags)
+}
+
+/// Byte offsets of `struct io_uring_sqe` (include/uapi/linux/io_uring.h) that the
+/// pinned crate has no builder for: `opcode` (0), `addr` (16) and `len` (24).
+const SQE_OPCODE: usize = 0;
+const SQE_ADDR: usize = 16;
+const SQE_LEN: usize = 24;
+
+/// IORING_OP_POLL_REMOVE that updates poll `target` to `events` (liburing's
+/// `io_uring_prep_poll_update` with no new user_data): the pinned `io-uring` crate has
+/// no builder for it, so it is a POLL_ADD entry (which encodes `poll32_events` for
+/// this CPU's byte order, fd -1 as the kernel wants) with its opcode, `addr` and `len`
+/// rewritten.
+fn poll_update_entry(target: u64, events: u32, flags: u32) -> squeue::Entry {
+    let base = opcode::PollAdd::new(types::Fd(-1), events).build();
+    // SAFETY: `squeue::Entry` is `#[repr(C)]` around the kernel's 64-byte `struct
+    // io_uring_sqe` (transmute checks the size), a struct of plain integers in which
+    // every bit pattern is valid. The entry points at no memory: `target` is an op id.
+    let mut raw: [u8; 64] = unsafe { std::mem::transmute::<squeue::Entry, [u8; 64]>(base) };
+    raw[SQE_OPCODE] = opcode::PollRemove::CODE;
+    raw[SQE_ADDR..SQE_ADDR + 8].copy_from_slice(&target.to_ne_bytes());
+    raw[SQE_LEN..SQE_LEN + 4].copy_from_slice(&flags.to_ne_bytes());
+    // SAFETY: as above: any 64 bytes are a valid `io_uring_sqe`.
+    unsafe { std::mem::transmute::<[u8; 64], squeue::Entry>(raw) }
+}
+
+/// The next number as timeout-update flags: 0 or IORING_TIMEOUT_ABS.
+fn timeout_update_flags(a: &mut dyn OpArgs) -> io::Result<u32> {
+    let flags = bits(a)?;
+    if flags & !IORING_TIMEOUT_ABS != 0 {
+        return Err(invalid());
+    }
+    Ok(flags)
+}
+
+/// The next number as async-cancel flags for a cancel by fd: IORING_ASYNC_CANCEL_ALL
+/// and IORING_ASYNC_CANCEL_FD_FIXED only (ANY, USERDATA and OP would reach ops of the
+/// ring's own, or need fields this entry does not fill).
+fn cancel_fd_flags(a: &mut dyn OpArgs) -> io::Result<u32> {
+    let flags = bits(a)?;
+    if flags & !(IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED) != 0 {
+        return Err(invalid());
+    }
+    Ok(flags)
+}
+
+/// The next number as an EPOLL_CTL_* op (ADD 1, DEL 2, MOD 3).
+fn epoll_op(a: &mut dyn OpArgs) -> io::Result<i32> {
+    let op: i32 = int(a)?;
+    if (libc::EPOLL_CTL_ADD..=libc::EPOLL_CTL_MOD).contains(&op) {
+        Ok(op)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// The next two numbers as a `struct epoll_event` the op owns: the EPOLL* events and
+/// the data handed back with them (an integer below 2^53).
+fn epoll_event(a: &mut dyn OpArgs) -> io::Result<Box<libc::epoll_event>> {
+    let events = bits(a)?;
+    let data: u64 = int(a)?;
+    Ok(Box::new(libc::epoll_event { events, u64: data }))
+}
+
+/// The next number as the most events an EPOLL_WAIT returns into `events`: at least
+/// 1, and no more than `events` holds.
+fn epoll_capacity(events: &IoBuf, a: &mut dyn OpArgs) -> io::Result<u32> {
+    let max: u32 = int(a)?;
+    if max == 0
+        || max > EPOLL_MAX_EVENTS
+        || (max as usize) * std::mem::size_of::<libc::epoll_event>() > events.len()
+    {
+        return Err(invalid());
+    }
+    Ok(max)
+}
+
+/// The futexes of a FUTEX_WAITV from the caller's arguments: a count, then for each
+/// an offset into `memory` (library-owned, held by the op), the value to expect and
+/// the futex2 flags. Each word must lie whole inside `memory`, 4-byte aligned.
+fn futex_waiters(memory: &IoBuf, a: &mut dyn OpArgs) -> io::Result<Box<[types::FutexWaitV]>> {
+    let count: usize = int(a)?;
+    if count == 0 || count > FUTEX_WAITV_MAX {
+        return Err(invalid());
+    }
+    let mut waiters = Vec::with_capacity(count);
+    for _ in 0..count {
+        let offset: usize = int(a)?;
+        let value: u32 = int(a)?;
+        let flags = bits(a)?;
+        if flags != FUTEX2_SIZE_U32 && flags != FUTEX2_SIZE_U32 | FUTEX2_PRIVATE {
+            return Err(invalid());
+        }
+        if offset.checked_add(4).is_none_or(|end| end > memory.len()) {
+            return Err(fault());
+        }
+        // In bounds (checked above): the word's address inside `memory`.
+        let addr = memory.ptr() as usize + offset;
+        if !addr.is_multiple_of(4) {
+            return Err(invalid());
+        }
+        waiters.push(
+            types::FutexWaitV::new()
+                .uaddr(addr as u64)
+                .val(u64::from(value))
+                .flags(flags),
+        );
+    }
+    Ok(waiters.into_boxed_slice())
+}
+
+/// The iovecs of a READV_FIXED/WRITEV_FIXED from the caller's arguments: a count, then
+/// (offset, length) pairs inside `buf`, the registered buffer the op holds. A range
+/// reaching outside `buf` is EFAULT (the kernel's answer for a range outside the
+/// registered buffer), refused before the kernel sees it: every iovec points into
+/// memory the op keeps alive.
+fn fixed_iovecs(buf: &IoBuf, a: &mut dyn OpArgs) -> io::Result<Box<[libc::iovec]>> {
+    let count: usize = int(a)?;
+    if count > IOV_MAX {
+        return Err(invalid());
+    }
+    let mut iovecs = Vec::with_capacity(count);
+    for _ in 0..count {
+        let offset: usize = int(a)?;
+        let len: usize = int(a)?;
+        if offset.checked_add(len).is_none_or(|end| end > buf.len()) {
+            return Err(fault());
+        }
+        iovecs.push(libc::iovec {
+            // In bounds (checked above), so the pointer stays inside `buf`.
+            iov_base: buf.ptr().wrapping_add(offset).cast(),
+            iov_len: len,
+        });
+    }
+    Ok(iovecs.into_boxed_slice())
+}
+
+/// The next number as a socket command (URING_CMD on a socket, 6.7) that takes no
+/// memory: SOCKET_URING_OP_SIOCINQ (0) or SIOCOUTQ (1). GETSOCKOPT and SETSOCKOPT
+/// point the kernel at an option buffer and need the SQE's `optlen`, which the pinned
+/// crate's 16-byte command builder cannot set: they are refused, as is any other
+/// command (a driver could read the SQE's fields as addresses).
+fn socket_command(a: &mut dyn OpArgs) -> io::Result<u32> {
+    let op: u32 = int(a)?;
+    if op <= SOCKET_URING_OP_SIOCOUTQ {
+        Ok(op)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// epoll_create1(EPOLL_CLOEXEC): a new epoll instance for `EpollCtl`/`EpollWait`
+/// (Node has none to offer). The caller owns the fd.
+pub fn epoll_create() -> io::Result<RawFd> {
+    // SAFETY: epoll_create1 takes a flag and touches no memory of ours.
+    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if fd < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(fd)
+    }
 }
 
 impl iobuf::inflight::Outputs for Op {
@@ -350,6 +577,25 @@ ops! {
     }
     build opcode::PollAdd::new(types::Fd(*fd), *events).multi(true).build();
 
+    /// IORING_OP_POLL_REMOVE, kernel 5.1: removes poll `target` (the id of a
+    /// `Poll`/`PollMultishot` op of this ring), which completes with -ECANCELED;
+    /// -ENOENT if no such poll is armed.
+    PollRemove = "pollRemove", opcode::PollRemove::CODE, "5.1" {
+        target: u64 = op_id(a)?,
+    }
+    build opcode::PollRemove::new(*target).build();
+
+    /// IORING_OP_POLL_REMOVE with IORING_POLL_UPDATE_EVENTS, kernel 5.13: poll
+    /// `target` waits for `events` from now on (it keeps being one-shot or multishot;
+    /// IORING_POLL_ADD_MULTI in `flags` is accepted, as liburing passes it). Never
+    /// IORING_POLL_UPDATE_USER_DATA (see `poll_update_flags`).
+    PollUpdate = "pollUpdate", opcode::PollRemove::CODE, "5.13" {
+        target: u64 = op_id(a)?,
+        events: u32 = bits(a)?,
+        flags: u32 = poll_update_flags(a)?,
+    }
+    build poll_update_entry(*target, *events, *flags);
+
     /// IORING_OP_SYNC_FILE_RANGE, kernel 5.2.
     SyncFileRange = "syncFileRange", opcode::SyncFileRange::CODE, "5.2" {
         fd: RawFd = int(a)?,
@@ -371,6 +617,25 @@ ops! {
     }
     build opcode::Timeout::new(&**ts)
         .count(*count)
+        .flags(types::TimeoutFlags::from_bits_retain(*flags))
+        .build();
+
+    /// IORING_OP_TIMEOUT_REMOVE, kernel 5.5: removes timeout `target` (the id of a
+    /// `Timeout` op of this ring), which completes with -ECANCELED; -ENOENT if none.
+    TimeoutRemove = "timeoutRemove", opcode::TimeoutRemove::CODE, "5.5" {
+        target: u64 = op_id(a)?,
+    }
+    build opcode::TimeoutRemove::new(*target).build();
+
+    /// IORING_OP_TIMEOUT_REMOVE with IORING_TIMEOUT_UPDATE, kernel 5.11: timeout
+    /// `target` fires after `ts` from now instead (IORING_TIMEOUT_ABS in `flags`: at
+    /// `ts` on the timeout's own clock). The kernel reads `ts` from the op's box.
+    TimeoutUpdate = "timeoutUpdate", opcode::TimeoutUpdate::CODE, "5.11" {
+        target: u64 = op_id(a)?,
+        ts: Box<types::Timespec> = timespec(a)?,
+        flags: u32 = timeout_update_flags(a)?,
+    }
+    build opcode::TimeoutUpdate::new(*target, &**ts)
         .flags(types::TimeoutFlags::from_bits_retain(*flags))
         .build();
 
@@ -409,6 +674,36 @@ ops! {
         rw_flags: i32 = bits(a)? as i32,
     }
     build opcode::WriteFixed::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()), *buf_index)
+        .offset(*offset)
+        .rw_flags(*rw_flags)
+        .build();
+
+    /// IORING_OP_READV_FIXED, kernel 6.15: scatters into ranges of `buf`, registered
+    /// buffer `buf_index` (held by the op); `iovecs` point inside it (`fixed_iovecs`).
+    ReadvFixed = "readvFixed", opcode::ReadvFixed::CODE, "6.15" {
+        fd: RawFd = int(a)?,
+        buf: IoBuf = a.shared()?,
+        iovecs: Box<[libc::iovec]> = fixed_iovecs(&buf, a)?,
+        offset: u64 = offset(a)?,
+        rw_flags: i32 = bits(a)? as i32,
+        buf_index: u16 = int(a)?,
+    }
+    build opcode::ReadvFixed::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32, *buf_index)
+        .offset(*offset)
+        .rw_flags(*rw_flags)
+        .build();
+
+    /// IORING_OP_WRITEV_FIXED, kernel 6.15: gathers from ranges of registered buffer
+    /// `buf_index`, as `ReadvFixed`.
+    WritevFixed = "writevFixed", opcode::WritevFixed::CODE, "6.15" {
+        fd: RawFd = int(a)?,
+        buf: IoBuf = a.shared()?,
+        iovecs: Box<[libc::iovec]> = fixed_iovecs(&buf, a)?,
+        offset: u64 = offset(a)?,
+        rw_flags: i32 = bits(a)? as i32,
+        buf_index: u16 = int(a)?,
+    }
+    build opcode::WritevFixed::new(types::Fd(*fd), iovecs.as_ptr(), iovecs.len() as u32, *buf_index)
         .offset(*offset)
         .rw_flags(*rw_flags)
         .build();
@@ -486,6 +781,22 @@ ops! {
         ),
     }
     build opcode::OpenAt2::new(types::Fd(*dirfd), path.as_ptr(), &**how).build();
+
+    /// IORING_OP_EPOLL_CTL, kernel 5.6: epoll_ctl(2) of `fd` on `epfd`; the kernel
+    /// reads `event` (owned by the op) when it prepares the request.
+    EpollCtl = "epollCtl", opcode::EpollCtl::CODE, "5.6" {
+        epfd: RawFd = int(a)?,
+        fd: RawFd = int(a)?,
+        op: i32 = epoll_op(a)?,
+        event: Box<libc::epoll_event> = epoll_event(a)?,
+    }
+    build opcode::EpollCtl::new(
+        types::Fd(*epfd),
+        types::Fd(*fd),
+        *op,
+        (&**event as *const libc::epoll_event).cast::<types::epoll_event>(),
+    )
+    .build();
 
     /// IORING_OP_SPLICE, kernel 5.7: splice(2); an offset of -1 means none (pipes).
     Splice = "splice", opcode::Splice::CODE, "5.7" {
@@ -622,12 +933,32 @@ ops! {
     build opcode::GetXattr::new(name.as_ptr(), value.ptr().cast(), path.as_ptr(), value.len() as u32).build();
     @output(res; value) filled(std::slice::from_ref(value), res);
 
-    /// IORING_OP_ASYNC_CANCEL with IORING_ASYNC_CANCEL_FD | ALL, kernel 5.19: cancels
-    /// every operation on `fd`; resolves to how many were cancelled.
+    /// IORING_OP_ASYNC_CANCEL with IORING_ASYNC_CANCEL_FD, kernel 5.19: cancels the
+    /// first operation on `fd` (resolves to 0), or with IORING_ASYNC_CANCEL_ALL in
+    /// `flags` every one (resolves to how many); IORING_ASYNC_CANCEL_FD_FIXED (6.0):
+    /// `fd` is a registered file's index.
     CancelFd = "cancelFd", opcode::AsyncCancel2::CODE, "5.19" {
         fd: RawFd = int(a)?,
+        flags: u32 = cancel_fd_flags(a)?,
     }
-    build opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(*fd)).all()).build();
+    build {
+        let by_fd = if *flags & IORING_ASYNC_CANCEL_FD_FIXED != 0 {
+            types::CancelBuilder::fd(types::Fixed(*fd as u32))
+        } else {
+            types::CancelBuilder::fd(types::Fd(*fd))
+        };
+        let builder = if *flags & IORING_ASYNC_CANCEL_ALL != 0 { by_fd.all() } else { by_fd };
+        opcode::AsyncCancel2::new(builder).build()
+    };
+
+    /// IORING_OP_URING_CMD, kernel 5.19, with a socket command (6.7): SIOCINQ or
+    /// SIOCOUTQ of socket `fd` (the unread or unsent byte count). 16-byte commands
+    /// only, every address field 0 (see `socket_command`).
+    UringCmd = "uringCmd", opcode::UringCmd16::CODE, "6.7" {
+        fd: RawFd = int(a)?,
+        cmd_op: u32 = socket_command(a)?,
+    }
+    build opcode::UringCmd16::new(types::Fd(*fd), *cmd_op).build();
 
     /// IORING_OP_FTRUNCATE, kernel 6.9.
     Ftruncate = "ftruncate", opcode::Ftruncate::CODE, "6.9" {
@@ -656,6 +987,30 @@ ops! {
     }
     build opcode::FutexWake::new(word.ptr().cast(), *val, *mask, *futex_flags).build();
 
+    /// IORING_OP_FUTEX_WAITV, kernel 6.7: sleeps until one of the futex words in
+    /// `memory` (library-owned, held by the op) is woken; resolves to its index. The
+    /// `futex_waitv` array is owned by the op and points into `memory`.
+    FutexWaitv = "futexWaitv", opcode::FutexWaitV::CODE, "6.7" {
+        memory: IoBuf = a.shared()?,
+        waiters: Box<[types::FutexWaitV]> = futex_waiters(&memory, a)?,
+    }
+    build opcode::FutexWaitV::new(waiters.as_ptr(), waiters.len() as u32).build();
+
+    /// IORING_OP_WAITID, kernel 6.7: waitid(2); the kernel writes the child's
+    /// `siginfo_t` into `infop` (owned by the op), copied back whole.
+    WaitId = "waitid", opcode::WaitId::CODE, "6.7" {
+        idtype: libc::idtype_t = int(a)?,
+        id: libc::id_t = int(a)?,
+        infop: IoBuf = zero_filled(at_least(a.output()?, std::mem::size_of::<libc::siginfo_t>())?),
+        options: i32 = bits(a)? as i32,
+        flags: u32 = bits(a)?,
+    }
+    build opcode::WaitId::new(*idtype, *id, *options)
+        .infop(infop.ptr().cast_const().cast())
+        .flags(*flags)
+        .build();
+    @output(res; infop) filled(std::slice::from_ref(infop), std::mem::size_of::<libc::siginfo_t>() as i32);
+
     /// IORING_OP_FIXED_FD_INSTALL, kernel 6.8: a regular fd for registered file
     /// `index` (O_CLOEXEC unless IORING_FIXED_FD_NO_CLOEXEC in `flags`).
     FixedFdInstall = "fixedFdInstall", opcode::FixedFdInstall::CODE, "6.8" {
@@ -663,6 +1018,22 @@ ops! {
         flags: u32 = bits(a)?,
     }
     build opcode::FixedFdInstall::new(types::Fixed(*index), *flags).build();
+
+    /// IORING_OP_EPOLL_WAIT, kernel 6.15: epoll_wait(2) on `epfd` into `events` (up to
+    /// `max_events` `struct epoll_event`s, owned by the op); resolves to how many.
+    EpollWait = "epollWait", opcode::EpollWait::CODE, "6.15" {
+        epfd: RawFd = int(a)?,
+        events: IoBuf = zero_filled(a.output()?),
+        max_events: u32 = epoll_capacity(&events, a)?,
+        flags: u32 = bits(a)?,
+    }
+    build opcode::EpollWait::new(types::Fd(*epfd), events.ptr().cast(), *max_events)
+        .flags(*flags)
+        .build();
+    @output(res; events, max_events) filled(
+        std::slice::from_ref(events),
+        res.clamp(0, *max_events as i32) * std::mem::size_of::<libc::epoll_event>() as i32,
+    );
 
     /// IORING_OP_PIPE, kernel 6.16: the kernel writes the two new fds into `fds`.
     Pipe = "pipe", opcode::Pipe::CODE, "6.16" {
@@ -793,5 +1164,41 @@ impl OpArgs for ArgList {
     }
     fn outputs(&mut self) -> io::Result<Vec<IoBuf>> {
         self.vecs.pop_front().ok_or_else(invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(entry: squeue::Entry) -> [u8; 64] {
+        // SAFETY: as in `poll_update_entry`: a 64-byte `io_uring_sqe` of plain integers.
+        unsafe { std::mem::transmute::<squeue::Entry, [u8; 64]>(entry) }
+    }
+
+    #[test]
+    fn sqe_offsets_match_the_crate_builders() {
+        // `addr` as TimeoutRemove fills it, `len` as Readv fills it.
+        let addr = bytes(opcode::TimeoutRemove::new(0x1122_3344_5566_7788).build());
+        assert_eq!(
+            addr[SQE_ADDR..SQE_ADDR + 8],
+            0x1122_3344_5566_7788u64.to_ne_bytes()
+        );
+        let len = bytes(opcode::Readv::new(types::Fd(3), std::ptr::null(), 0xabcd).build());
+        assert_eq!(len[SQE_LEN..SQE_LEN + 4], 0xabcdu32.to_ne_bytes());
+        assert_eq!(len[SQE_OPCODE], opcode::Readv::CODE);
+    }
+
+    #[test]
+    fn poll_update_is_liburings_sqe() {
+        let entry = bytes(poll_update_entry(42, 0x1, IORING_POLL_UPDATE_EVENTS));
+        let poll = bytes(opcode::PollAdd::new(types::Fd(-1), 0x1).build());
+        let remove = bytes(opcode::PollRemove::new(42).build());
+        // liburing's io_uring_prep_poll_update(sqe, 42, 0, POLLIN, UPDATE_EVENTS): the
+        // POLL_REMOVE of `remove` with `len` = flags and the events of `poll`.
+        let mut expected = remove;
+        expected[SQE_LEN..SQE_LEN + 4].copy_from_slice(&IORING_POLL_UPDATE_EVENTS.to_ne_bytes());
+        expected[28..32].copy_from_slice(&poll[28..32]);
+        assert_eq!(entry, expected);
     }
 }
