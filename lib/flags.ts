@@ -5,7 +5,7 @@ import { validateInteger } from './validate';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = constants;
 
-const FLAGS: Record<string, number> = {
+const FLAGS = {
   r: O_RDONLY,
   rs: O_RDONLY | O_SYNC,
   sr: O_RDONLY | O_SYNC,
@@ -28,7 +28,10 @@ const FLAGS: Record<string, number> = {
   'xa+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
   'as+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
   'sa+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
-};
+} as const satisfies Record<string, number>;
+
+/** The flag strings Node's fs accepts ('r', 'r+', 'w', 'wx', 'a+', ...), or O_* bits. */
+export type OpenFlags = keyof typeof FLAGS | number;
 
 /** O_CLOEXEC, which libuv adds to every open: descriptors never leak into children. */
 export const O_CLOEXEC = 0o2000000;
@@ -37,7 +40,7 @@ export const O_CLOEXEC = 0o2000000;
 export function parseOpenFlags(flags: unknown): number {
   if (flags === undefined || flags === null) return O_RDONLY | O_CLOEXEC;
   if (typeof flags === 'string') {
-    const value = FLAGS[flags];
+    const value = (FLAGS as Record<string, number>)[flags];
     if (value === undefined) throw invalidArgValue('flags', flags);
     return value | O_CLOEXEC;
   }

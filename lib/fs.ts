@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { AbortError, IoError, invalidArgType } from './errors';
 import { isSupported } from './index';
 import { Ring } from './ring';
+import type { OpenFlags } from './flags';
 import type { Stats as RingStats } from './stats';
 
 type PathLike = nodeFs.PathLike;
@@ -378,7 +379,7 @@ const openNode = promisify(nodeFs.open);
  * Opens `path` (IORING_OP_OPENAT on io_uring; open(2) through node:fs on the
  * fallback, whose FileHandle then calls node:fs by descriptor). Resolves to a FileHandle.
  */
-export async function open(path: PathLike, flags: string | number = 'r', mode: nodeFs.Mode = 0o666): Promise<FileHandle> {
+export async function open(path: PathLike, flags: OpenFlags = 'r', mode: nodeFs.Mode = 0o666): Promise<FileHandle> {
   const r = ring();
   const fd = r === undefined
     ? await openNode(path, flags, mode)
@@ -388,12 +389,12 @@ export async function open(path: PathLike, flags: string | number = 'r', mode: n
 
 interface FileOptions {
   encoding?: Encoding;
-  flag?: string | number;
+  flag?: OpenFlags;
   mode?: nodeFs.Mode;
   signal?: AbortSignal;
 }
 
-function fileOptions(options: FileOptions | BufferEncoding | null | undefined, flag: string): Required<Pick<FileOptions, 'flag'>> & FileOptions {
+function fileOptions(options: FileOptions | BufferEncoding | null | undefined, flag: OpenFlags): Required<Pick<FileOptions, 'flag'>> & FileOptions {
   if (typeof options === 'string') return { encoding: options, flag };
   return { ...options, flag: options?.flag ?? flag };
 }

@@ -40,6 +40,7 @@ export { Aio, AioContext, eventfd } from './aio';
 export type { AioOptions, AioOpOptions, AioPriority, AioRequest, AioEvent, AioGetEventsOptions } from './aio';
 export { constants } from './constants';
 export { IoError, AbortError } from './errors';
+export type { OpenFlags } from './flags';
 export { Stats } from './stats';
 export { alignedBuffer } from './buffer';
 

@@ -7,7 +7,7 @@ import { constants as osConstants, endianness } from 'node:os';
 import { ownedMemory } from './buffer';
 import { IoError, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { NativeMemory } from './native';
-import { parseOpenFlags } from './flags';
+import { parseOpenFlags, type OpenFlags } from './flags';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
 import {
   parseMode,
@@ -114,7 +114,7 @@ export interface LinkOptions extends PathOpOptions {
 
 export interface OpenHowOptions extends PathOpOptions {
   /** Node flag string or O_* bits (O_CLOEXEC is always added). */
-  flags?: string | number;
+  flags?: OpenFlags;
   /** File mode for a created file (default 0o666). */
   mode?: number | string;
   /** RESOLVE_* bits (`constants.RESOLVE_BENEATH`, `RESOLVE_NO_SYMLINKS`, ...; openat2(2)). */
@@ -698,7 +698,7 @@ export const OPS = {
    * Opens `path` (IORING_OP_OPENAT, 5.6). `flags` is a Node flag string ('r', 'w+',
    * 'ax', ...) or O_* bits; O_CLOEXEC is always added. Resolves to the fd.
    */
-  open: entry('io_uring_prep_openat', 'open', (path: string | Uint8Array | URL, flags: string | number = 'r', mode: number | string = 0o666, options?: PathOpOptions) => {
+  open: entry('io_uring_prep_openat', 'open', (path: string | Uint8Array | URL, flags: OpenFlags = 'r', mode: number | string = 0o666, options?: PathOpOptions) => {
     const p = validatePath(path);
     const f = parseOpenFlags(flags);
     const m = parseMode(mode, 'mode', 0o666);
@@ -743,8 +743,10 @@ export const OPS = {
     readWrite(false, fd, buffer, position, options), (fd: number, buf: ArrayBufferView, nbytes: number, offset: number | bigint) => [fd, firstBytes(buf, nbytes), offset]),
 
   /**
-   * Writes all of `buffer` at `position` (IORING_OP_WRITE, 5.6); the bytes are taken
-   * when the call is made. Resolves to the bytes written.
+   * Writes `buffer` at `position` (IORING_OP_WRITE, 5.6); the bytes are taken when
+   * the call is made. Resolves to the bytes written: all of them for a regular file
+   * up to 2 GiB - 4 KiB (the kernel's cap on one write, MAX_RW_COUNT), fewer for a
+   * larger buffer or where the file takes less (a full pipe or disk).
    */
   write: entry('io_uring_prep_write', 'write', (fd: number, buffer: ArrayBufferView, position?: number | bigint | null, options?: ReadWriteOptions) =>
     readWrite(true, fd, buffer, position, options), (fd: number, buf: ArrayBufferView, nbytes: number, offset: number | bigint) => [fd, firstBytes(buf, nbytes), offset]),

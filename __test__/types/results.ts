@@ -15,3 +15,11 @@ export const checks: [
   Equal<Yields<'pollMultishot'>, number>,
   Equal<Parameters<Ring['splice']>[0], number>,
 ] = [true, true, true, true, true, true, true];
+
+/** Open flags are the strings Node accepts, or numbers: a typo is a type error. */
+export async function flagsAreTyped(ring: Ring): Promise<void> {
+  await ring.open('data.bin', 'r+');
+  await ring.open('data.bin', 0o2);
+  // @ts-expect-error 'rw' is not a flag string Node accepts
+  await ring.open('data.bin', 'rw');
+}
