@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// node scripts/opcodes.mjs [--check]
+// node scripts/opcodes.mjs [--check | --write]
 //
 // Prints, on stdout, a Markdown table of every io_uring opcode of the kernel uapi, one
 // row per opcode in opcode order: which `Ring` method(s) reach it, whether `ring.chain()`
@@ -13,9 +13,12 @@
 //
 // --check: prints no table and creates no ring; exits 1 if an `OPS` entry's `op` is
 // missing from the native table, or if a native entry's code is not in the uapi list
-// below (then this script is out of date).
+// below (then this script is out of date), or if README.md or docs/ARCHITECTURE.md
+// quote other counts between their <!-- opcodes:count --> markers.
+// --write: writes the table and the counts into README.md and docs/ARCHITECTURE.md.
 //
 // Needs the built package: dist/ and the native addon (`npm run build`).
+import fs from 'node:fs';
 import os from 'node:os';
 import { Ring } from '../dist/index.js';
 import { OPS } from '../dist/ops.js';
@@ -105,6 +108,7 @@ const NEEDS = {
 };
 
 const check = process.argv.slice(2).includes('--check');
+const write = process.argv.slice(2).includes('--write');
 
 // The native table: one row per `ops!` entry, `name` being the entry's JS name (`op`).
 const nativeRows = native().opTable();
@@ -124,10 +128,17 @@ for (const [method, entry] of Object.entries(OPS)) {
 }
 const unknownCodes = nativeRows.filter((row) => UAPI[row.code] === undefined);
 
+// The counts the README and ARCHITECTURE quote, between <!-- opcodes:count --> markers.
+const countText = `${Object.keys(OPS).length} methods over ${methodsByCode.size} of io_uring's ${UAPI.length} opcodes`;
+const COUNT = /<!-- opcodes:count -->[\s\S]*?<!-- \/opcodes:count -->/g;
+const docs = ['README.md', 'docs/ARCHITECTURE.md'].map((f) => new URL(`../${f}`, import.meta.url));
+
 if (check) {
   for (const m of missing) console.error(`opcodes: OPS.${m} is not in the native table (opTable())`);
   for (const row of unknownCodes) console.error(`opcodes: native entry '${row.name}' has code ${row.code}, which is not in this script's uapi list`);
-  if (missing.length > 0 || unknownCodes.length > 0) process.exit(1);
+  const stale = docs.filter((f) => [...fs.readFileSync(f, 'utf8').matchAll(COUNT)].some((m) => !m[0].includes(`-->${countText}<!--`)));
+  for (const f of stale) console.error(`opcodes: ${f.pathname} quotes other counts than "${countText}" (run node scripts/opcodes.mjs --write)`);
+  if (missing.length > 0 || unknownCodes.length > 0 || stale.length > 0) process.exit(1);
   console.log(`opcodes: all ${Object.keys(OPS).length} OPS entries are in the native table (${nativeRows.length} entries)`);
   process.exit(0);
 }
@@ -166,6 +177,18 @@ UAPI.forEach((name, number) => {
 
   lines.push(`| \`IORING_OP_${name}\` (${number}) | ${how} | ${chain} | ${liburing} | ${kernel} | ${here} |`);
 });
-console.log(lines.join('\n'));
+if (write) {
+  // The table and the counts, in place, in both documents.
+  for (const f of docs) {
+    const text = fs.readFileSync(f, 'utf8');
+    const out = text
+      .replace(COUNT, `<!-- opcodes:count -->${countText}<!-- /opcodes:count -->`)
+      .replace(/^\| `IORING_OP_\*` \|.*\n\|---.*\n(?:\| `IORING_OP_.*\n)+/m, `${lines.join('\n')}\n`);
+    fs.writeFileSync(f, out);
+    console.log(`opcodes: wrote the table and counts into ${f.pathname}`);
+  }
+} else {
+  console.log(lines.join('\n'));
+}
 
 await ring?.destroy();
