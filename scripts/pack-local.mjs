@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// npm run pack:local -- <dir> [--no-build]
+// npm run pack:local -- <dir> [--no-build] [--readme]
 //
 // Builds the host's release binary and writes two tarballs into <dir>: the main
 // package (uring-aio-<version>.tgz, JS and types only) and the host's platform package
 // (uring-aio-linux-x64-gnu-<version>.tgz, the .node file). Installing both is what
-// `npm install uring-aio` does on this platform once they are published.
+// `npm install uring-aio` does on this platform once they are published. With --readme
+// it also writes the three sizes into README.md (between <!-- sizes --> markers), so the
+// README quotes what a real pack gave.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,6 +58,12 @@ try {
   for (const tgz of [mainTgz, platformTgz]) console.log(path.join(out, tgz));
   console.error(`pack:local: wrote ${mainTgz} (${size(path.join(out, mainTgz))}) and ${platformTgz} (${size(path.join(out, platformTgz))}) to ${out}`);
   console.error(`pack:local: npm install ${path.join(out, mainTgz)} ${path.join(out, platformTgz)}`);
+  if (args.includes('--readme')) {
+    const readme = path.join(root, 'README.md');
+    const sizes = `The release binary for ${target} is ${size(binary)}; the platform tarball is ${size(path.join(out, platformTgz))} and the main tarball ${size(path.join(out, mainTgz))}.`;
+    fs.writeFileSync(readme, fs.readFileSync(readme, 'utf8').replace(/<!-- sizes -->[\s\S]*?<!-- \/sizes -->/, `<!-- sizes -->${sizes}<!-- /sizes -->`));
+    console.error(`pack:local: README.md: ${sizes}`);
+  }
   if (platformPackage(target) !== manifest.name) throw new Error(`npm/${target} is named ${manifest.name}`);
 } finally {
   fs.rmSync(stage, { recursive: true, force: true });
