@@ -5,6 +5,7 @@
 import * as nodeFs from 'node:fs';
 import * as nodePromises from 'node:fs/promises';
 import { release } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { AbortError, IoError, invalidArgType } from './errors';
 import { isSupported } from './index';
@@ -45,7 +46,7 @@ function ring(): Ring | undefined {
 /** A path as Node shows it in errors. */
 function shown(path: PathLike): string {
   if (typeof path === 'string') return path;
-  if (path instanceof URL) return path.pathname;
+  if (path instanceof URL) return fileURLToPath(path);
   return Buffer.from(path).toString();
 }
 
@@ -105,11 +106,9 @@ const futimes = promisify(nodeFs.futimes);
 const ftruncateNode = promisify(nodeFs.ftruncate);
 const closeNode = promisify(nodeFs.close);
 
-const kGcWarned = new Set<number>();
 const closeOnGc = new FinalizationRegistry<number>((fd) => {
   // As Node does for a FileHandle collected while open: close it, and say so.
   process.emitWarning(`Closing file descriptor ${fd} on garbage collection`);
-  if (!kGcWarned.has(fd)) kGcWarned.add(fd);
   try {
     nodeFs.closeSync(fd);
   } catch {
@@ -344,10 +343,9 @@ async function readAll(handle: FileHandle, signal: AbortSignal | undefined): Pro
       buf = bigger;
     }
     const { bytesRead } = await handle.read(buf, used, buf.length - used, null);
+    // Until a read returns 0, as Node does: the file may have grown meanwhile.
     if (bytesRead === 0) break;
     used += bytesRead;
-    // A regular file read to its size: one more read would only confirm EOF, but the
-    // file may have grown; Node reads until a read returns 0 as well.
   }
   return used === buf.length ? buf : buf.subarray(0, used);
 }

@@ -53,12 +53,7 @@ pub fn deferred_landing_for_view(
     env: sys::napi_env,
     view: &Unknown,
 ) -> napi::Result<(IoBuf, sys::napi_ref)> {
-    let (_, len) = js::view_bytes(env, view.raw())
-        .ok_or_else(|| napi::Error::from_reason("not an ArrayBufferView"))?;
-    Ok((
-        IoBuf::deferred_landing(len),
-        js::new_ref(env, view.raw(), 1)?,
-    ))
+    landing_with(env, view, |len| Some(IoBuf::deferred_landing(len)))
 }
 
 /// An owned landing zone as large as the view, plus a reference to copy into later.
@@ -66,9 +61,18 @@ pub fn landing_for_view(
     env: sys::napi_env,
     view: &Unknown,
 ) -> napi::Result<(IoBuf, sys::napi_ref)> {
+    landing_with(env, view, IoBuf::landing)
+}
+
+/// `make(view length)` as the landing zone, plus a reference to the view.
+fn landing_with(
+    env: sys::napi_env,
+    view: &Unknown,
+    make: impl FnOnce(usize) -> Option<IoBuf>,
+) -> napi::Result<(IoBuf, sys::napi_ref)> {
     let (_, len) = js::view_bytes(env, view.raw())
         .ok_or_else(|| napi::Error::from_reason("not an ArrayBufferView"))?;
-    let buf = IoBuf::landing(len).ok_or_else(|| out_of_memory(env))?;
+    let buf = make(len).ok_or_else(|| out_of_memory(env))?;
     Ok((buf, js::new_ref(env, view.raw(), 1)?))
 }
 

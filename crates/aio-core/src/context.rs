@@ -290,37 +290,51 @@ impl<T> Context<T> {
         let mut taken = 0;
         while !queue.is_empty() && taken < room {
             let ids: Vec<u64> = queue.iter().take(room - taken).copied().collect();
-            let mut batch: Vec<*mut Iocb> = Vec::with_capacity(ids.len());
-            for &id in &ids {
-                let entry = &mut self
-                    .table
-                    .slot_mut(id)
-                    .expect("queued ids have slots")
-                    .payload;
-                batch.push(&mut *entry.iocb as *mut Iocb);
-            }
-            self.submits += 1;
-            // SAFETY: as in `flush`: each iocb is boxed in its slot, points only at
-            // memory the slot owns, and stays until its event is reaped.
-            match unsafe { submit(ctx, &batch) } {
+            match self.submit_ids(ctx, &ids) {
                 Ok(n) => {
-                    for &id in &ids[..n] {
-                        queue.pop_front();
-                        self.table.to_kernel(id);
-                    }
+                    queue.drain(..n);
                     taken += n;
                     if n == 0 {
                         break;
                     }
                 }
-                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => break,
-                Err(e) => {
+                Err(libc::EAGAIN) => break,
+                Err(errno) => {
                     let id = queue.pop_front().expect("batch was not empty");
-                    self.settle_locally(id, -i64::from(e.raw_os_error().unwrap_or(libc::EIO)));
+                    self.settle_locally(id, -i64::from(errno));
                 }
             }
         }
         taken
+    }
+
+    /// One io_submit of requests `ids`, in order, to context `ctx`. The ones the kernel
+    /// took (a prefix) are in the kernel from now on: Ok(how many). Err(errno) when it
+    /// took none: EAGAIN is back-pressure, anything else refuses the first request.
+    fn submit_ids(&mut self, ctx: AioContext, ids: &[u64]) -> Result<usize, i32> {
+        let mut batch: Vec<*mut Iocb> = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let entry = &mut self
+                .table
+                .slot_mut(id)
+                .expect("queued ids have slots")
+                .payload;
+            batch.push(&mut *entry.iocb as *mut Iocb);
+        }
+        self.submits += 1;
+        // SAFETY: each iocb is boxed in its slot and points only at memory the slot's
+        // request owns; slots leave the table only when reaped. The kernel reads each
+        // iocb and writes its `aio_key`, through the pointers taken from `&mut` above,
+        // while nothing else refers to them.
+        match unsafe { submit(ctx, &batch) } {
+            Ok(n) => {
+                for &id in &ids[..n] {
+                    self.table.to_kernel(id);
+                }
+                Ok(n)
+            }
+            Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+        }
     }
 
     fn insert(&mut self, request: Request, options: RequestOptions, owner: Owner<T>) -> u64 {
@@ -349,47 +363,29 @@ impl<T> Context<T> {
     /// submission (EBADF, EINVAL, ...) settles alone with that error; EAGAIN is
     /// back-pressure: the rest stay queued for the next flush.
     pub fn flush(&mut self) {
-        let mut batch: Vec<*mut Iocb> = Vec::new();
-        let mut ids: Vec<u64> = Vec::new();
         while !self.table.backlog().is_empty() && self.table.in_kernel() < self.max_events {
-            ids.clear();
-            batch.clear();
             let room = (self.max_events - self.table.in_kernel()).min(self.submit_batch);
-            ids.extend(self.table.backlog().iter().take(room));
-            for &id in &ids {
-                let entry = &mut self
-                    .table
-                    .slot_mut(id)
-                    .expect("backlog ids have slots")
-                    .payload;
-                batch.push(&mut *entry.iocb as *mut Iocb);
-            }
-            self.submits += 1;
-            // SAFETY: each iocb is boxed in its slot and points only at memory the
-            // slot's request owns; slots leave the table only when reaped. The kernel
-            // reads each iocb and writes its `aio_key`, through the pointers taken
-            // from `&mut` above, while nothing else refers to them.
-            match unsafe { submit(self.ctx, &batch) } {
+            let ids: Vec<u64> = self.table.backlog().iter().take(room).copied().collect();
+            match self.submit_ids(self.ctx, &ids) {
                 Ok(n) => {
-                    for &id in &ids[..n] {
+                    for _ in 0..n {
                         self.table.pop_queued();
-                        self.table.to_kernel(id);
                     }
                     if n == 0 {
                         break;
                     }
                 }
-                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                Err(libc::EAGAIN) => {
                     if self.table.in_kernel() == 0 {
                         // Nothing in flight will wake the loop: wake it to retry.
                         self.eventfd.notify();
                     }
                     break;
                 }
-                Err(e) => {
+                Err(errno) => {
                     // The first iocb was refused; the kernel took none of the batch.
                     let id = self.table.pop_queued().expect("batch was not empty");
-                    self.settle_locally(id, -i64::from(e.raw_os_error().unwrap_or(libc::EIO)));
+                    self.settle_locally(id, -i64::from(errno));
                 }
             }
         }

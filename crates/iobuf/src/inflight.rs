@@ -179,10 +179,6 @@ impl<P, T> InFlight<P, T> {
         self.slots.contains_key(&id)
     }
 
-    pub fn slots(&self) -> impl Iterator<Item = (u64, &Slot<P, T>)> {
-        self.slots.iter().map(|(&id, slot)| (id, slot))
-    }
-
     /// The ids not yet given to the kernel, oldest first.
     pub fn backlog(&self) -> &VecDeque<u64> {
         &self.backlog
