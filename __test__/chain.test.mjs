@@ -1,7 +1,7 @@
 // Linked chains (ring.chain(), IOSQE_IO_LINK): order, cancellation of the rest when a
 // link fails, settled results like Promise.allSettled.
 import fs from 'node:fs';
-import { IoError, Ring } from '../dist/index.js';
+import { IoError, Ring, alignedBuffer } from '../dist/index.js';
 import { fifo, pattern, ringTest, tmpFile } from './helpers.mjs';
 
 ringTest('chain-order: a linked write -> fsync -> read runs in order and reads what was written', async (t) => {
@@ -187,4 +187,25 @@ ringTest('chain-length-counts-timeouts: ops with { timeout } count two SQEs agai
   await t.throwsAsync(chain.submit(), { code: 'ERR_OUT_OF_RANGE' });
   await ring.destroy();
   await t.throwsAsync(ring.chain().nop().submit(), { code: 'ERR_USE_AFTER_CLOSE' });
+});
+
+ringTest('chain-aligned-in-place: a linked write sends what the linked read just put in an alignedBuffer', async (t) => {
+  // A chain's ops carry SQE flags; an alignedBuffer must still be used in place, not
+  // copied when the call is made: otherwise the write would send the buffer's old bytes.
+  const data = pattern(65536, 7);
+  const src = fs.openSync(tmpFile(data), 'r');
+  const dest = tmpFile(Buffer.alloc(0));
+  const out = fs.openSync(dest, 'r+');
+  const ring = new Ring();
+  const staging = alignedBuffer(65536);
+  const results = await ring.chain().read(src, staging, 0).write(out, staging, 0).submit();
+  t.deepEqual(results.map((r) => r.value), [65536, 65536]);
+  t.true(fs.readFileSync(dest).equals(data), 'the write saw the read');
+  t.true(staging.equals(data), 'the read landed in the alignedBuffer itself');
+  const async = await ring.read(src, staging.subarray(4096, 8192), 0, { async: true });
+  t.is(async, 4096);
+  t.true(staging.subarray(4096, 8192).equals(data.subarray(0, 4096)), 'a window read with IOSQE_ASYNC lands in place');
+  fs.closeSync(src);
+  fs.closeSync(out);
+  await ring.destroy();
 });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import * as uringFs from '../dist/fs.js';
 import { Aio, Ring, alignedBuffer, isSupported } from '../dist/index.js';
 import { renderChart } from './chart.mjs';
 
@@ -21,6 +22,11 @@ Workloads (one thread each, every contender on the same file):
   direct     random O_DIRECT reads, depth --depth
   seq        sequential 128 KiB reads from the page cache, depth --depth
   write      random writes into the page cache, depth --depth
+  backlog    memory: 100,000 plain-Buffer reads queued at once
+  fs-small   readFile of 10,000 files of 4 KiB, 64 at a time: uring-aio/fs against
+             node:fs/promises (files in bench/data/small, created once)
+  fs-stat    stat of the same 10,000 files, 64 at a time
+  fs-1g      readFile of one 1 GiB file (bench/data/read-1GiB.bin, created once)
 
 Contenders where the machine has them: fs.readSync/writeSync, fs.read/write (callback),
 fs.promises FileHandle, Ring (one promise per op), the Ring batch path (await submit()
@@ -85,7 +91,7 @@ const depth = numberOption('depth', 1);
 const bs = numberOption('bs', 512);
 const seqBs = numberOption('seq-bs', 512);
 const sizeMiB = numberOption('size', 1);
-const ALL = ['pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog'];
+const ALL = ['pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog', 'fs-small', 'fs-stat', 'fs-1g'];
 const chosen = opt.workload === 'all' ? ALL : opt.workload.split(',');
 for (const w of chosen) if (!ALL.includes(w)) fail(`unknown workload '${w}'`);
 
@@ -266,6 +272,42 @@ function runFio(w, engine, batched) {
   };
 }
 
+/**
+ * `lanes` loops of `call(file)` over `w.files` (a promise each: readFile or stat) for
+ * `slice` seconds; at least one call per lane.
+ */
+async function measureFiles(w, call) {
+  const latency = new Latency();
+  let ops = 0;
+  let next = 0;
+  let stop = false;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const deadline = t0 + slice * 1000;
+  const lane = async () => {
+    while (!stop) {
+      const start = performance.now();
+      await call(w.files[next++ % w.files.length]);
+      latency.add((performance.now() - start) * 1000);
+      if ((++ops & 63) === 0 || w.files.length === 1) stop ||= performance.now() >= deadline;
+    }
+  };
+  await Promise.all(Array.from({ length: w.depth }, lane));
+  return summarize(ops, t0, cpu0, latency);
+}
+
+/** The small files of the fs-small and fs-stat workloads (made once, kept in bench/data). */
+function smallFiles(count, size) {
+  const dir = path.join(here, 'data', 'small');
+  fs.mkdirSync(dir, { recursive: true });
+  const files = Array.from({ length: count }, (_, i) => path.join(dir, `f${i}`));
+  if (!files.every((f) => fs.existsSync(f) && fs.statSync(f).size === size)) {
+    log(`creating ${count} files of ${size} B in ${dir}...`);
+    for (const [i, f] of files.entries()) fs.writeFileSync(f, Buffer.alloc(size, i & 0xff));
+  }
+  return files;
+}
+
 const callbackOp = (fd, write, len) => (b, p) =>
   new Promise((res, rej) => (write ? fs.write : fs.read)(fd, b, 0, len, p, (e, n) => (e ? rej(e) : res(n))));
 
@@ -298,6 +340,14 @@ function contenders(w) {
       ['Ring.read (Buffer, copied)', () => (support.ok ? runBacklogChild(w, 'ring') : { skipped: 'io_uring unavailable' })],
     ];
     return { list, close: async () => {} };
+  }
+  if (w.kind === 'fs') {
+    const call = (impl) => (w.op === 'stat' ? (f) => impl.stat(f) : (f) => impl.readFile(f));
+    const list = [['node:fs/promises', () => measureFiles(w, call(fs.promises))]];
+    if (!opt.child) list.push([`node:fs/promises ${LIBUV_URING}`, () => runInChild(w, 'node:fs/promises', { UV_USE_IO_URING: '1' })]);
+    list.push(['uring-aio/fs', () => (uringFs.backend === 'io_uring' ? measureFiles(w, call(uringFs)) : { skipped: uringFs.backendReason })]);
+    const only = opt.only?.split(',').map((p) => p.trim()).filter(Boolean);
+    return { list: only ? list.filter(([name]) => only.some((p) => name.startsWith(p))) : list, close: async () => {} };
   }
   const write = w.kind === 'write';
   const flags = write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY | (w.direct ? fs.constants.O_DIRECT : 0);
@@ -429,6 +479,21 @@ const WORKLOADS = {
       backlog_rss_vs_fs_promises: { a: 'Ring.read (Buffer, copied)', b: 'fs.promises FileHandle.read', metric: 'peakRssMiB', goal: 1.2, lowerIsBetter: true },
     },
   },
+  'fs-small': {
+    title: 'readFile of 10,000 files of 4 KiB, 64 at a time', kind: 'fs', op: 'readFile', bs: 4096, depth: 64, count: 10_000,
+    baseline: 'node:fs/promises', fio: 'node:fs/promises',
+    ratios: { readfile_small_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', goal: 2.0 } },
+  },
+  'fs-stat': {
+    title: 'stat of 10,000 files, 64 at a time', kind: 'fs', op: 'stat', bs: 0, depth: 64, count: 10_000,
+    baseline: 'node:fs/promises', fio: 'node:fs/promises',
+    ratios: { stat_many_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', goal: 2.0 } },
+  },
+  'fs-1g': {
+    title: 'readFile of one 1 GiB file', kind: 'fs', op: 'readFile', bs: 2 ** 30, depth: 1, count: 1, big: true,
+    baseline: 'node:fs/promises', fio: 'node:fs/promises',
+    ratios: { readfile_1g_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', goal: 1.0 } },
+  },
   write: {
     title: `page cache, random ${bs} B writes, depth ${depth}`, kind: 'write', pattern: 'random', bs, depth, file: writeFile,
     baseline: 'fs.write (callback)', fio: 'fio io_uring batched',
@@ -474,10 +539,30 @@ function mergeRounds(runs) {
   };
 }
 
+/** What a workload reads: its positions, or for the fs workloads its files. */
+function prepare(w) {
+  if (w.kind === 'fs') {
+    if (w.big) {
+      w.files = [path.join(here, 'data', 'read-1GiB.bin')];
+      if (!fs.existsSync(w.files[0]) || fs.statSync(w.files[0]).size !== w.bs) {
+        log(`creating ${w.files[0]} (1 GiB)...`);
+        const fd = fs.openSync(w.files[0], 'w');
+        const chunk = Buffer.alloc(2 ** 20);
+        for (let i = 0; i < 1024; i++) fs.writeSync(fd, chunk.fill(i & 0xff));
+        fs.closeSync(fd);
+      }
+    } else {
+      w.files = smallFiles(w.count, 4096);
+    }
+    return;
+  }
+  w.positions = positions(w.pattern, w.bs, fs.statSync(w.file).size);
+}
+
 if (opt.child) {
   // One contender, once, for the parent's table (see runInChild).
   const w = plan[0];
-  w.positions = positions(w.pattern, w.bs, fs.statSync(w.file).size);
+  prepare(w);
   const entry = contenders(w).list.find(([name]) => name === opt.child);
   if (!entry) fail(`no contender '${opt.child}' in workload ${w.key}`);
   const r = await entry[1]();
@@ -487,8 +572,8 @@ if (opt.child) {
 }
 
 for (const w of plan) {
-  w.positions = positions(w.pattern, w.bs, fs.statSync(w.file).size);
-  warm(w.file);
+  prepare(w);
+  if (opt.child === undefined) for (const f of w.files ?? [w.file]) warm(f);
   w.results = {};
   if (w.direct) {
     try {

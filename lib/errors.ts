@@ -88,6 +88,11 @@ export function invalidArgValue(name: string, actual: unknown, reason = 'is inva
   return coded(new TypeError(`The ${kind} '${name}' ${reason}. Received ${util.inspect(actual)}`), 'ERR_INVALID_ARG_VALUE');
 }
 
+/** Node's ERR_FS_FILE_TOO_LARGE: readFile of more than 2 GiB - 1 (libuv's cap on one read). */
+export function fileTooLarge(size: number): Coded<RangeError> {
+  return coded(new RangeError(`File size (${size}) is greater than 2 GiB`), 'ERR_FS_FILE_TOO_LARGE');
+}
+
 /** Node's ERR_UNKNOWN_SIGNAL (what process.kill throws for an unknown signal name). */
 export function unknownSignal(signal: unknown): Coded<TypeError> {
   return coded(new TypeError(`Unknown signal: ${String(signal)}`), 'ERR_UNKNOWN_SIGNAL');

@@ -7,7 +7,8 @@ import * as nodePromises from 'node:fs/promises';
 import { release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { AbortError, IoError, invalidArgType } from './errors';
+import { alignedBuffer } from './buffer';
+import { AbortError, IoError, fileTooLarge, invalidArgType } from './errors';
 import { isSupported } from './index';
 import { Ring } from './ring';
 import type { OpenFlags } from './flags';
@@ -327,12 +328,109 @@ export class FileHandle {
 type WriteData = string | NodeJS.ArrayBufferView | Iterable<string | NodeJS.ArrayBufferView> | AsyncIterable<string | NodeJS.ArrayBufferView>;
 
 const CHUNK = 512 * 1024;
+/** readFile's first read: most files fit, and two reads (data, then 0) settle them. */
+const FIRST_READ = 64 * 1024;
+/** readFile reads a large file in pieces this big, zero-copy, a few at once. */
+const BIG_READ = 8 * 1024 * 1024;
+const BIG_READS_IN_FLIGHT = 4;
+/** Node's cap on readFile (kIoMaxLength): one read(2) of libuv takes at most this. */
+const MAX_READFILE = 2 ** 31 - 1;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 
-/** Reads a whole file from its position: to EOF, however its size changes meanwhile. */
+/**
+ * Reads `fd` to EOF through `r`, from `start` (0 just after open) or, with null, from the
+ * file position. No stat on the way for a small file: statx always runs on a kernel
+ * worker thread, while a read from the page cache completes inside the submission. A
+ * large file is read into one native buffer sized by fstat, zero-copy, in BIG_READ
+ * pieces handed to kernel workers (IOSQE_ASYNC) so the copying runs off the JS thread;
+ * from a known start several pieces are in flight at once. Reading goes on until a read
+ * returns 0, so a file that grows meanwhile is read to its new end.
+ */
+async function readToEnd(r: Ring, fd: number, start: number | null, signal: AbortSignal | undefined): Promise<Buffer> {
+  checkAborted(signal);
+  const first = scratch.pop() ?? alignedBuffer(FIRST_READ);
+  try {
+    return await readFrom(r, fd, start, signal, first);
+  } finally {
+    if (scratch.length < SCRATCH_KEPT) scratch.push(first);
+  }
+}
+
+/**
+ * Native buffers of FIRST_READ bytes for readFile's first reads, reused: the kernel
+ * reads into them zero-copy (no landing zone), and a small file's bytes are then copied
+ * once into a Buffer of their size. One is taken per readFile in progress and given back
+ * after its last read resolved, when the ring no longer refers to it.
+ */
+const scratch: Buffer[] = [];
+const SCRATCH_KEPT = 64;
+
+async function readFrom(r: Ring, fd: number, start: number | null, signal: AbortSignal | undefined, first: Buffer): Promise<Buffer> {
+  let used = await r.read(fd, first, start);
+  if (used === 0) return Buffer.alloc(0);
+  if (used < FIRST_READ) {
+    checkAborted(signal);
+    const more = await r.read(fd, first.subarray(used), start === null ? null : start + used);
+    if (more === 0) return Buffer.from(first.subarray(0, used));
+    used += more;
+  }
+  checkAborted(signal);
+  const st = await r.fstat(fd);
+  const regular = (st.mode & S_IFMT) === S_IFREG;
+  if (regular && st.size > MAX_READFILE) throw fileTooLarge(st.size);
+  let buf = alignedBuffer(Math.min(MAX_READFILE, Math.max(regular ? st.size - (start ?? 0) : 0, used * 2, FIRST_READ * 2)), 64);
+  first.copy(buf, 0, 0, used);
+  const at = (offset: number): number | null => (start === null ? null : start + offset);
+  const piece = (offset: number): Promise<number> => r.read(fd, buf.subarray(offset, Math.min(buf.length, offset + BIG_READ)), at(offset), { async: true });
+  for (;;) {
+    checkAborted(signal);
+    if (used === buf.length) {
+      // Full: a small read says whether the file goes on (it grew after the fstat).
+      const n = await r.read(fd, first, at(used));
+      if (n === 0) break;
+      if (used + n > MAX_READFILE) throw fileTooLarge(regular ? (await r.fstat(fd)).size : used + n);
+      const bigger = alignedBuffer(Math.min(MAX_READFILE, Math.max(buf.length * 2, used + n)), 64);
+      buf.copy(bigger, 0, 0, used);
+      first.copy(bigger, used, 0, n);
+      buf = bigger;
+      used += n;
+      continue;
+    }
+    if (start === null) {
+      // At the file position: one piece at a time, until a read returns 0.
+      const n = await piece(used);
+      if (n === 0) break;
+      used += n;
+      continue;
+    }
+    // At known offsets: several pieces at once; a short one is the end of the file.
+    const offsets: number[] = [];
+    for (let o = used; o < buf.length && offsets.length < BIG_READS_IN_FLIGHT; o += BIG_READ) offsets.push(o);
+    const got = await Promise.all(offsets.map(piece));
+    const short = offsets.findIndex((o, i) => got[i] < Math.min(buf.length, o + BIG_READ) - o);
+    if (short >= 0) {
+      used = offsets[short] + got[short];
+      break;
+    }
+    used = Math.min(buf.length, offsets[offsets.length - 1] + BIG_READ);
+  }
+  return used === buf.length ? buf : buf.subarray(0, used);
+}
+
+/** Reads a whole file from its position, through node:fs on the fallback. */
 async function readAll(handle: FileHandle, signal: AbortSignal | undefined): Promise<Buffer> {
+  const r = ring();
+  if (r !== undefined) {
+    const fd = handle.fd;
+    try {
+      return await readToEnd(r, fd, null, signal);
+    } catch (e) {
+      throw asNode(e, 'read');
+    }
+  }
   checkAborted(signal);
   const st = await handle.stat();
-  // A regular file's size is a good first guess; /proc files and FIFOs report 0.
   let buf = Buffer.allocUnsafe(st.isFile() && st.size > 0 ? st.size : CHUNK);
   let used = 0;
   for (;;) {
@@ -343,7 +441,6 @@ async function readAll(handle: FileHandle, signal: AbortSignal | undefined): Pro
       buf = bigger;
     }
     const { bytesRead } = await handle.read(buf, used, buf.length - used, null);
-    // Until a read returns 0, as Node does: the file may have grown meanwhile.
     if (bytesRead === 0) break;
     used += bytesRead;
   }
@@ -403,13 +500,17 @@ export async function readFile(path: PathLike | FileHandle, options?: FileOption
   if (path instanceof FileHandle) return path.readFile(o as { encoding: BufferEncoding });
   if (ring() === undefined) return nodePromises.readFile(path, o as Parameters<typeof nodePromises.readFile>[1]);
   checkAborted(o.signal);
-  const handle = await open(path, o.flag);
+  const r = ring()!;
+  const fd = await viaRing('open', path, undefined, (ring) => ring.open(path as string, o.flag, 0o666));
+  let data: Buffer;
   try {
-    const data = await readAll(handle, o.signal);
-    return o.encoding ? data.toString(o.encoding) : data;
-  } finally {
-    await handle.close();
+    data = await viaRing('read', undefined, undefined, (ring) => readToEnd(ring, fd, 0, o.signal));
+  } catch (e) {
+    await r.close(fd).catch(() => {});
+    throw e;
   }
+  await viaRing('close', undefined, undefined, (ring) => ring.close(fd));
+  return o.encoding ? data.toString(o.encoding) : data;
 }
 
 /** node:fs/promises writeFile: strings, buffers, iterables and streams (through io_uring). */

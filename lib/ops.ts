@@ -487,6 +487,8 @@ export function rwArgs(p: Prepared<unknown>): void {
   const rw = p.rw!;
   p.nums = [rw.fd, positionNumber(rw.position), 0];
   p.objs = [rw.buffer];
+  // An alignedBuffer is used in place (the binding checks the view lies inside it).
+  p.memory = ownedMemory(rw.buffer);
 }
 
 /** -1 or null for "no offset" (a pipe), else an offset >= 0. */
@@ -561,6 +563,7 @@ function readWrite(write: boolean, fd: number, buffer: ArrayBufferView, position
   } else {
     p.nums = [fd, positionNumber(pos), rwFlags];
     p.objs = [buffer];
+    p.memory = ownedMemory(buffer);
   }
   return p;
 }

@@ -63,13 +63,29 @@ impl<'a> JsArgs<'a> {
         js::array_elements(self.env, value).ok_or_else(invalid)
     }
 
+    /// A view that lies inside the op's library-owned memory, as a window of it: a read
+    /// or write with options (a link, IOSQE_ASYNC, RWF_* flags) stays zero-copy.
+    fn window_of(&self, value: sys::napi_value) -> Option<IoBuf> {
+        let mem = self.memory?;
+        let (ptr, len) = js::view_bytes(self.env, value)?;
+        let base = mem.inner().as_ptr() as usize;
+        let start = (ptr as usize).checked_sub(base)?;
+        IoBuf::shared(std::sync::Arc::clone(mem.inner()), start, len)
+    }
+
     fn copy(&self, value: sys::napi_value) -> io::Result<IoBuf> {
+        if let Some(window) = self.window_of(value) {
+            return Ok(window);
+        }
         // SAFETY: value is a live handle of this call's scope.
         let view = unsafe { Unknown::from_raw_unchecked(self.env, value) };
         copy_of_view(self.env, &view).map_err(|_| invalid())
     }
 
     fn landing(&mut self, value: sys::napi_value) -> io::Result<IoBuf> {
+        if let Some(window) = self.window_of(value) {
+            return Ok(window);
+        }
         // SAFETY: value is a live handle of this call's scope.
         let view = unsafe { Unknown::from_raw_unchecked(self.env, value) };
         let (buf, target) = landing_for_view(self.env, &view).map_err(|_| invalid())?;

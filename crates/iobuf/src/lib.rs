@@ -11,6 +11,11 @@ use std::sync::Arc;
 /// Default alignment: a page, which satisfies O_DIRECT on every common file system.
 pub const PAGE_ALIGN: usize = 4096;
 
+/// From this size on, memory comes from its own anonymous mapping: the kernel hands out
+/// zeroed pages on first touch (no memset pass over memory the kernel is about to fill),
+/// and MADV_HUGEPAGE lets it back the mapping with 2 MiB pages, 512 times fewer faults.
+const MAP_FROM: usize = 2 * 1024 * 1024;
+
 /// A zero-initialised heap allocation with a chosen power-of-two alignment.
 ///
 /// The contents are only ever reached through raw pointers (`as_ptr`), so the kernel
@@ -60,6 +65,9 @@ impl AlignedBuf {
                 registered: Default::default(),
             });
         }
+        if len >= MAP_FROM && align <= PAGE_ALIGN {
+            return Self::map(len, align);
+        }
         let layout = Layout::from_size_align(len, align).ok()?;
         // SAFETY: layout has a non-zero size (checked above).
         let raw = unsafe {
@@ -75,6 +83,37 @@ impl AlignedBuf {
             align,
             registered: Default::default(),
         })
+    }
+
+    /// `len` zeroed bytes in a private anonymous mapping (page-aligned, so any `align`
+    /// up to a page holds).
+    fn map(len: usize, align: usize) -> Option<Self> {
+        // SAFETY: a fresh private anonymous mapping: no file, no existing memory touched.
+        let raw = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if raw == libc::MAP_FAILED {
+            return None;
+        }
+        // SAFETY: advice on the mapping just made; failure (no THP) changes nothing.
+        unsafe { libc::madvise(raw, len, libc::MADV_HUGEPAGE) };
+        NonNull::new(raw.cast()).map(|ptr| Self {
+            ptr,
+            len,
+            align,
+            registered: Default::default(),
+        })
+    }
+
+    fn is_mapped(&self) -> bool {
+        self.len >= MAP_FROM && self.align <= PAGE_ALIGN
     }
 
     /// Allocates a page-aligned copy of `bytes`.
@@ -127,6 +166,11 @@ impl AlignedBuf {
 impl Drop for AlignedBuf {
     fn drop(&mut self) {
         if self.len == 0 {
+            return;
+        }
+        if self.is_mapped() {
+            // SAFETY: the mapping of exactly len bytes made by `map`; unmapped once.
+            unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
             return;
         }
         let layout =
