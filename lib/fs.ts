@@ -107,9 +107,15 @@ const futimes = promisify(nodeFs.futimes);
 const ftruncateNode = promisify(nodeFs.ftruncate);
 const closeNode = promisify(nodeFs.close);
 
+let gcCloseDeprecationShown = false;
 const closeOnGc = new FinalizationRegistry<number>((fd) => {
-  // As Node does for a FileHandle collected while open: close it, and say so.
+  // As Node does for a FileHandle collected while open: close it, and say so (the
+  // deprecation once per process).
   process.emitWarning(`Closing file descriptor ${fd} on garbage collection`);
+  if (!gcCloseDeprecationShown) {
+    gcCloseDeprecationShown = true;
+    process.emitWarning('Closing a FileHandle object on garbage collection is deprecated. Please close FileHandle objects explicitly using FileHandle.prototype.close(). In the future, an error will be thrown if a file descriptor is closed during garbage collection.', 'DeprecationWarning', 'DEP0137');
+  }
   try {
     nodeFs.closeSync(fd);
   } catch {
@@ -337,6 +343,8 @@ const BIG_READS_IN_FLIGHT = 4;
 const MAX_READFILE = 2 ** 31 - 1;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const EISDIR = 21;
 
 /**
  * Reads `fd` to EOF through `r`, from `start` (0 just after open) or, with null, from the
@@ -587,8 +595,68 @@ export async function link(existingPath: PathLike, newPath: PathLike): Promise<v
   return viaRing('link', existingPath, newPath, (r) => r.link(existingPath as string, newPath as string));
 }
 
+const { COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE } = nodeFs.constants;
+/** What one splice moves at most: a pipe's default capacity. */
+const SPLICE_PIECE = 64 * 1024;
+
+/**
+ * node:fs/promises copyFile through io_uring: open both files (IORING_OP_OPENAT), then
+ * splice the bytes through a pipe (IORING_OP_PIPE, 6.16; IORING_OP_SPLICE, 5.7), as
+ * libuv does with sendfile: the destination is created with the source's mode, or
+ * truncated, `COPYFILE_EXCL` refuses an existing one, and a failed copy removes it.
+ * `COPYFILE_FICLONE*` (no io_uring equivalent of the FICLONE ioctl), bad arguments, and
+ * kernels without IORING_OP_PIPE go to node:fs/promises.
+ */
+export async function copyFile(src: PathLike, dest: PathLike, mode = 0): Promise<void> {
+  const r = ring();
+  const plain = typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= 7 && (mode & (COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE)) === 0;
+  const pathOk = (p: unknown): boolean => typeof p === 'string' || p instanceof URL || Buffer.isBuffer(p);
+  if (r === undefined || !plain || !pathOk(src) || !pathOk(dest) || !r.supports('pipe') || !r.supports('splice')) return nodePromises.copyFile(src, dest, mode);
+  const fds: number[] = [];
+  let created = false;
+  try {
+    const from = await r.open(src as string, 'r');
+    fds.push(from);
+    const st = await r.fstat(from);
+    // sendfile(2) refuses a directory with EISDIR once libuv made the destination (and
+    // removed it again); splice would say EINVAL: say what Node says, and make nothing.
+    if ((st.mode & S_IFMT) === S_IFDIR) throw new IoError(-EISDIR, 'copyfile');
+    const excl = (mode & COPYFILE_EXCL) !== 0;
+    const to = await r.open(dest as string, nodeFs.constants.O_WRONLY | nodeFs.constants.O_CREAT | (excl ? nodeFs.constants.O_EXCL : 0), st.mode & 0o7777);
+    fds.push(to);
+    created = true;
+    if (!excl) {
+      const old = await r.fstat(to);
+      // Copying a file onto itself leaves it as it is.
+      if (old.dev === st.dev && old.ino === st.ino) return;
+      await r.ftruncate(to, 0);
+    }
+    await fchmod(to, st.mode & 0o7777);
+    const [pipeOut, pipeIn] = await r.pipe();
+    fds.push(pipeOut, pipeIn);
+    for (let at = 0; ;) {
+      const n = await r.splice(from, at, pipeIn, null, SPLICE_PIECE);
+      if (n === 0) break;
+      for (let left = n; left > 0;) {
+        const m = await r.splice(pipeOut, null, to, at, left);
+        left -= m;
+        at += m;
+      }
+    }
+  } catch (e) {
+    if (created) await closeAll(r, fds.splice(1)).then(() => r.unlink(dest as string)).catch(() => {});
+    throw asNode(e, 'copyfile', src, dest);
+  } finally {
+    await closeAll(r, fds).catch(() => {});
+  }
+}
+
+async function closeAll(r: Ring, fds: number[]): Promise<void> {
+  await Promise.all(fds.splice(0).map((fd) => r.close(fd)));
+}
+
 // No io_uring opcode (or not yet through this module): node:fs/promises itself.
-export const { access, copyFile, cp, chmod, chown, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs } = nodePromises;
+export const { access, cp, chmod, chown, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs } = nodePromises;
 export const constants = nodeFs.constants;
 
 const fs = {
