@@ -411,6 +411,8 @@ const TIMEOUT_UPDATE = 2;
 /** The Rust entries a poll or a timeout target was made by. */
 const POLL_OPS = ['poll', 'pollMultishot'] as const;
 const TIMEOUT_OPS = ['timeout'] as const;
+/** The ops other ops can name as their target (pollRemove, timeoutUpdate, ...). */
+export const TARGET_OPS: ReadonlySet<string> = new Set([...POLL_OPS, ...TIMEOUT_OPS]);
 const POLL_ADD_MULTI = 1;
 const POLL_UPDATE_EVENTS = 2;
 const POLL_UPDATE_USER_DATA = 4;

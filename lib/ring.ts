@@ -5,7 +5,7 @@ import type { FixedBuffersOptions } from './batch';
 import { AbortError, IoError, fromNative, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
-import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
+import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
 import { CompletionSource, submitBatchOf, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
@@ -440,7 +440,9 @@ export class Ring extends CompletionSource<NativeRing> {
     const tracked = extra ?? {};
     const start = (r: NativeRing) => r.submit(row!.index, p.flags, p.timeout, p.nums, p.objs, p.memory);
     const promise = this.track(p.syscall, p.signal, start, p.path, p.map, p.dest, tracked);
-    if (tracked.id !== undefined) this.#targets.set(promise, { id: tracked.id, prepared: p as Prepared<unknown>, extra: tracked });
+    // Only ops that others can target are remembered: a WeakMap entry per op would cost
+    // every operation an ephemeron for the garbage collector to trace.
+    if (tracked.id !== undefined && TARGET_OPS.has(p.op)) this.#targets.set(promise, { id: tracked.id, prepared: p as Prepared<unknown>, extra: tracked });
     return promise;
   }
 

@@ -17,12 +17,18 @@ function makedev(major: number, minor: number): number {
   return hi + (((major & 0xfff) << 8) | (minor & 0xff));
 }
 
-function timeNs(view: DataView, at: number): bigint {
-  return view.getBigInt64(at, true) * 1_000_000_000n + BigInt(view.getUint32(at + 8, true));
+/** A little-endian u64 as a Number (exact up to 2^53), without a BigInt. */
+function u64(view: DataView, at: number): number {
+  return view.getUint32(at + 4, true) * 2 ** 32 + view.getUint32(at, true);
+}
+
+/** A statx_timestamp's seconds (s64) as a Number. */
+function seconds(view: DataView, at: number): number {
+  return view.getInt32(at + 4, true) * 2 ** 32 + view.getUint32(at, true);
 }
 
 function timeMs(view: DataView, at: number): number {
-  return Number(view.getBigInt64(at, true)) * 1e3 + view.getUint32(at + 8, true) / 1e6;
+  return seconds(view, at) * 1e3 + view.getUint32(at + 8, true) / 1e6;
 }
 
 /** File metadata from statx(2), with the fields and predicates of fs.Stats. */
@@ -41,10 +47,6 @@ export class Stats {
   mtimeMs: number;
   ctimeMs: number;
   birthtimeMs: number;
-  atimeNs: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  birthtimeNs: bigint;
   atime: Date;
   mtime: Date;
   ctime: Date;
@@ -58,17 +60,15 @@ export class Stats {
     this.uid = v.getUint32(20, true);
     this.gid = v.getUint32(24, true);
     this.mode = v.getUint16(28, true);
-    this.ino = Number(v.getBigUint64(32, true));
-    this.size = Number(v.getBigUint64(40, true));
-    this.blocks = Number(v.getBigUint64(48, true));
+    this.ino = u64(v, 32);
+    this.size = u64(v, 40);
+    this.blocks = u64(v, 48);
     this.atimeMs = timeMs(v, 64);
     this.birthtimeMs = timeMs(v, 80);
     this.ctimeMs = timeMs(v, 96);
     this.mtimeMs = timeMs(v, 112);
-    this.atimeNs = timeNs(v, 64);
-    this.birthtimeNs = timeNs(v, 80);
-    this.ctimeNs = timeNs(v, 96);
-    this.mtimeNs = timeNs(v, 112);
+    this.#sec = [seconds(v, 64), seconds(v, 80), seconds(v, 96), seconds(v, 112)];
+    this.#nsec = [v.getUint32(72, true), v.getUint32(88, true), v.getUint32(104, true), v.getUint32(120, true)];
     this.rdev = makedev(v.getUint32(128, true), v.getUint32(132, true));
     this.dev = makedev(v.getUint32(136, true), v.getUint32(140, true));
     // Node rounds to the nearest millisecond for the Date fields.
@@ -77,6 +77,21 @@ export class Stats {
     this.ctime = new Date(Math.round(this.ctimeMs));
     this.birthtime = new Date(Math.round(this.birthtimeMs));
   }
+
+  // The nanosecond times as BigInts are made when asked for: most callers never do.
+  readonly #sec: number[];
+  readonly #nsec: number[];
+  #ns(i: number): bigint {
+    return BigInt(this.#sec[i]) * 1_000_000_000n + BigInt(this.#nsec[i]);
+  }
+  /** Access time in nanoseconds since the epoch. */
+  get atimeNs(): bigint { return this.#ns(0); }
+  /** Creation time in nanoseconds since the epoch. */
+  get birthtimeNs(): bigint { return this.#ns(1); }
+  /** Status change time in nanoseconds since the epoch. */
+  get ctimeNs(): bigint { return this.#ns(2); }
+  /** Modification time in nanoseconds since the epoch. */
+  get mtimeNs(): bigint { return this.#ns(3); }
 
   isFile(): boolean { return (this.mode & S_IFMT) === 0o100000; }
   isDirectory(): boolean { return (this.mode & S_IFMT) === 0o040000; }
