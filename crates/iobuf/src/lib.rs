@@ -24,6 +24,10 @@ const MAP_FROM: usize = 2 * 1024 * 1024;
 pub struct AlignedBuf {
     ptr: NonNull<u8>,
     len: usize,
+    /// Bytes actually allocated (a pooled buffer's size class; otherwise `len`).
+    cap: usize,
+    /// Goes back to the per-thread pool when dropped.
+    pooled: bool,
     align: usize,
     /// Registered with a ring (IORING_REGISTER_BUFFERS): the kernel holds its pages
     /// pinned, so nothing may remap them (madvise).
@@ -47,7 +51,20 @@ impl AlignedBuf {
     /// Allocates `len` page-aligned bytes whose contents are unspecified until
     /// written: for memory the kernel fills before anyone reads it (only the prefix a
     /// completion reports is ever read back). Skips a memset per operation.
+    ///
+    /// Sizes up to `pool::LARGEST` come from a small per-thread pool of size classes:
+    /// landing zones and write copies are made and freed once per operation, and fresh
+    /// memory costs a page fault per page each time.
     pub fn for_kernel(len: usize) -> Option<Self> {
+        if let Some(class) = pool::class_of(len) {
+            let mut buf = match pool::take(class) {
+                Some(buf) => buf,
+                None => Self::allocate(class, PAGE_ALIGN, false)?,
+            };
+            buf.len = len;
+            buf.pooled = true;
+            return Some(buf);
+        }
         Self::allocate(len, PAGE_ALIGN, false)
     }
 
@@ -61,6 +78,8 @@ impl AlignedBuf {
             return Some(Self {
                 ptr,
                 len,
+                cap: len,
+                pooled: false,
                 align,
                 registered: Default::default(),
             });
@@ -80,6 +99,8 @@ impl AlignedBuf {
         NonNull::new(raw).map(|ptr| Self {
             ptr,
             len,
+            cap: len,
+            pooled: false,
             align,
             registered: Default::default(),
         })
@@ -107,13 +128,15 @@ impl AlignedBuf {
         NonNull::new(raw.cast()).map(|ptr| Self {
             ptr,
             len,
+            cap: len,
+            pooled: false,
             align,
             registered: Default::default(),
         })
     }
 
     fn is_mapped(&self) -> bool {
-        self.len >= MAP_FROM && self.align <= PAGE_ALIGN
+        self.cap >= MAP_FROM && self.align <= PAGE_ALIGN
     }
 
     /// Allocates a page-aligned copy of `bytes`.
@@ -165,18 +188,96 @@ impl AlignedBuf {
 
 impl Drop for AlignedBuf {
     fn drop(&mut self) {
-        if self.len == 0 {
+        if self.cap == 0 {
+            return;
+        }
+        if self.pooled && !self.is_registered() {
+            // Back to the pool (registered memory is never reused: the kernel keeps it).
+            let buf = AlignedBuf {
+                ptr: self.ptr,
+                len: self.cap,
+                cap: self.cap,
+                pooled: false,
+                align: self.align,
+                registered: Default::default(),
+            };
+            if let Err(buf) = pool::give(buf) {
+                // The pool is full: free it through this same Drop (not pooled now).
+                drop(buf);
+            }
             return;
         }
         if self.is_mapped() {
-            // SAFETY: the mapping of exactly len bytes made by `map`; unmapped once.
-            unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+            // SAFETY: the mapping of exactly cap bytes made by `map`; unmapped once.
+            unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.cap) };
             return;
         }
         let layout =
-            Layout::from_size_align(self.len, self.align).expect("layout was valid at allocation");
+            Layout::from_size_align(self.cap, self.align).expect("layout was valid at allocation");
         // SAFETY: ptr came from alloc/alloc_zeroed with exactly this layout; freed once.
         unsafe { alloc::dealloc(self.ptr.as_ptr(), layout) };
+    }
+}
+
+/// The per-thread pool of `for_kernel` buffers: power-of-two size classes from 4 KiB to
+/// `LARGEST`, each holding at most `KEPT_BYTES` of free buffers. A buffer goes back
+/// only when it is dropped, which the in-flight table allows only after the kernel is
+/// done with it (its completion was reaped), so reuse never races the kernel.
+mod pool {
+    use super::AlignedBuf;
+    use std::cell::RefCell;
+
+    /// The largest pooled size class.
+    pub const LARGEST: usize = 1024 * 1024;
+    const SMALLEST: usize = 4096;
+    const CLASSES: usize = (LARGEST / SMALLEST).trailing_zeros() as usize + 1;
+    /// Free bytes kept per class: enough for a queue depth of 32 at 128 KiB, and 1,024
+    /// buffers of 4 KiB.
+    const KEPT_BYTES: usize = 4 * 1024 * 1024;
+
+    thread_local! {
+        static FREE: RefCell<[Vec<AlignedBuf>; CLASSES]> = RefCell::new(Default::default());
+    }
+
+    /// The size class `len` rounds up to, if it is pooled.
+    pub fn class_of(len: usize) -> Option<usize> {
+        (len > 0 && len <= LARGEST).then(|| len.next_power_of_two().max(SMALLEST))
+    }
+
+    fn index(class: usize) -> usize {
+        (class / SMALLEST).trailing_zeros() as usize
+    }
+
+    /// Free buffers of `class` this thread keeps.
+    #[cfg(test)]
+    pub fn kept(class: usize) -> usize {
+        FREE.with(|f| f.borrow()[index(class)].len())
+    }
+
+    pub fn take(class: usize) -> Option<AlignedBuf> {
+        FREE.try_with(|f| f.borrow_mut()[index(class)].pop())
+            .ok()
+            .flatten()
+    }
+
+    /// Keeps `buf` (whose len is its class) for reuse, or hands it back when the class
+    /// is full or the thread is exiting.
+    pub fn give(buf: AlignedBuf) -> Result<(), AlignedBuf> {
+        let mut buf = Some(buf);
+        let _ = FREE.try_with(|f| {
+            let mut free = f.borrow_mut();
+            let b = buf.as_ref().expect("present");
+            let list = &mut free[index(b.cap)];
+            if (list.len() + 1) * b.cap <= KEPT_BYTES {
+                let mut kept = buf.take().expect("present");
+                kept.pooled = true;
+                list.push(kept);
+            }
+        });
+        match buf {
+            None => Ok(()),
+            Some(b) => Err(b),
+        }
     }
 }
 
@@ -403,5 +504,50 @@ mod tests {
         assert!(!buf.ptr().is_null());
         assert_eq!(buf.ptr() as usize % PAGE_ALIGN, 0);
         assert_eq!(buf.len(), 4096);
+    }
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::AlignedBuf;
+
+    #[test]
+    fn kernel_buffers_are_reused_by_size_class() {
+        let first = AlignedBuf::for_kernel(5000).unwrap();
+        let at = first.as_ptr();
+        assert_eq!(first.len(), 5000);
+        drop(first);
+        // 6000 rounds up to the same 8 KiB class: the same memory comes back.
+        let again = AlignedBuf::for_kernel(6000).unwrap();
+        assert_eq!(again.as_ptr(), at);
+        assert_eq!(again.len(), 6000);
+        assert_eq!(at as usize % super::PAGE_ALIGN, 0);
+    }
+
+    #[test]
+    fn pool_keeps_a_bounded_number_per_class() {
+        let many: Vec<_> = (0..100)
+            .map(|_| AlignedBuf::for_kernel(256 * 1024).unwrap())
+            .collect();
+        drop(many);
+        // 4 MiB of 256 KiB buffers are kept; the other 84 were freed.
+        assert_eq!(super::pool::kept(256 * 1024), 16);
+        let again: Vec<_> = (0..20)
+            .map(|_| AlignedBuf::for_kernel(200 * 1024).unwrap())
+            .collect();
+        assert_eq!(
+            super::pool::kept(256 * 1024),
+            0,
+            "the 16 kept were taken first"
+        );
+        drop(again);
+        assert_eq!(super::pool::kept(256 * 1024), 16);
+    }
+
+    #[test]
+    fn over_the_largest_class_is_not_pooled() {
+        let big = AlignedBuf::for_kernel(3 * 1024 * 1024).unwrap();
+        assert_eq!(big.len(), 3 * 1024 * 1024);
+        drop(big);
     }
 }
