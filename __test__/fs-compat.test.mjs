@@ -81,3 +81,22 @@ ringTest('fs-compat: FileHandle.read at a bigint position reads there, as fs.rea
   t.is(theirs.toString(), 'awa');
   await h.close();
 });
+
+ringTest('fs-compat: readFile of a file that grows while it is read returns a prefix of the final file, at least its first size', async (t) => {
+  const dir = layout();
+  const file = path.join(dir, 'growing');
+  const first = Buffer.alloc(24 * 2 ** 20, 1);
+  fs.writeFileSync(file, first);
+  const reading = uringFs.readFile(file);
+  // Appends while the 8 MiB pieces are being read (each append is a separate turn).
+  let appended = 0;
+  const appender = setInterval(() => {
+    fs.appendFileSync(file, Buffer.alloc(2 ** 20, 2 + (appended % 200)));
+    appended++;
+  }, 1);
+  const data = await reading;
+  clearInterval(appender);
+  const final = fs.readFileSync(file);
+  t.true(data.length >= first.length, `${data.length} bytes read`);
+  t.true(data.equals(final.subarray(0, data.length)), 'every byte read is the file\'s byte at that offset');
+});
