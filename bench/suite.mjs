@@ -160,31 +160,39 @@ function summarize(ops, t0, cpu0, latency) {
   return { ops, seconds, opsPerSec: ops / seconds, cpuUsPerOp: (cpu.user + cpu.system) / ops, ...latency.summary() };
 }
 
-/** `lanes` loops of `op(buffer, position)` (a promise) for `slice` seconds. */
-async function measureAsync(w, op, makeBuffer, lanes = w.depth) {
+/**
+ * `lanes` concurrent loops of `step(lane, i)` (a promise) for `slice` seconds, timing
+ * one step in `timeEvery`; `setup(lane)` gives each loop its state.
+ */
+async function measureLanes(lanes, setup, step, timeEvery = 8) {
   const latency = new Latency();
-  const at = w.positions;
   let ops = 0;
-  let next = 0;
   let stop = false;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + slice * 1000;
   const lane = async () => {
-    const buf = makeBuffer();
+    const state = setup();
     for (let i = 0; !stop; i++) {
-      if ((i & 7) === 0) {
+      if (i % timeEvery === 0) {
         const start = performance.now();
-        await op(buf, at[next++ & 0xffff]);
+        await step(state);
         latency.add((performance.now() - start) * 1000);
       } else {
-        await op(buf, at[next++ & 0xffff]);
+        await step(state);
       }
-      if ((++ops & 1023) === 0 && performance.now() >= deadline) stop = true;
+      if ((++ops & 63) === 0 || timeEvery === 1) stop ||= performance.now() >= deadline;
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   return summarize(ops, t0, cpu0, latency);
+}
+
+/** `lanes` loops of `op(buffer, position)` (a promise) for `slice` seconds. */
+function measureAsync(w, op, makeBuffer, lanes = w.depth) {
+  const at = w.positions;
+  let next = 0;
+  return measureLanes(lanes, makeBuffer, (buf) => op(buf, at[next++ & 0xffff]));
 }
 
 /** A synchronous loop of `op(buffer, position)`. */
@@ -272,28 +280,10 @@ function runFio(w, engine, batched) {
   };
 }
 
-/**
- * `lanes` loops of `call(file)` over `w.files` (a promise each: readFile or stat) for
- * `slice` seconds; at least one call per lane.
- */
-async function measureFiles(w, call) {
-  const latency = new Latency();
-  let ops = 0;
+/** `w.depth` loops of `call(file)` over `w.files` (readFile or stat), each call timed. */
+function measureFiles(w, call) {
   let next = 0;
-  let stop = false;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const deadline = t0 + slice * 1000;
-  const lane = async () => {
-    while (!stop) {
-      const start = performance.now();
-      await call(w.files[next++ % w.files.length]);
-      latency.add((performance.now() - start) * 1000);
-      if ((++ops & 63) === 0 || w.files.length === 1) stop ||= performance.now() >= deadline;
-    }
-  };
-  await Promise.all(Array.from({ length: w.depth }, lane));
-  return summarize(ops, t0, cpu0, latency);
+  return measureLanes(w.depth, () => undefined, () => call(w.files[next++ % w.files.length]), 1);
 }
 
 /** The small files of the fs-small and fs-stat workloads (made once, kept in bench/data). */
@@ -481,17 +471,17 @@ const WORKLOADS = {
   },
   'fs-small': {
     title: 'readFile of 10,000 files of 4 KiB, 64 at a time', kind: 'fs', op: 'readFile', bs: 4096, depth: 64, count: 10_000,
-    baseline: 'node:fs/promises', fio: 'node:fs/promises',
+    baseline: 'node:fs/promises',
     ratios: { readfile_small_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', goal: 2.0 } },
   },
   'fs-stat': {
     title: 'stat of 10,000 files, 64 at a time', kind: 'fs', op: 'stat', bs: 0, depth: 64, count: 10_000,
-    baseline: 'node:fs/promises', fio: 'node:fs/promises',
+    baseline: 'node:fs/promises',
     ratios: { stat_many_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', goal: 2.0 } },
   },
   'fs-1g': {
     title: 'readFile of one 1 GiB file', kind: 'fs', op: 'readFile', bs: 2 ** 30, depth: 1, count: 1, big: true,
-    baseline: 'node:fs/promises', fio: 'node:fs/promises',
+    baseline: 'node:fs/promises',
     ratios: { readfile_1g_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', goal: 1.0 } },
   },
   write: {
@@ -644,18 +634,19 @@ for (const w of plan) {
   const base = w.results[w.baseline]?.opsPerSec;
   const ref = w.results[w.fio]?.opsPerSec;
   const memory = w.kind === 'backlog';
-  const header = ['contender', 'ops/s', 'MiB/s', memory ? 'peak RSS MiB' : 'p50 µs', 'p99 µs', 'CPU µs/op', `vs ${w.baseline}`, `vs ${w.fio}`];
+  const withRef = w.fio !== undefined && w.fio !== w.baseline;
+  const header = ['contender', 'ops/s', 'MiB/s', memory ? 'peak RSS MiB' : 'p50 µs', 'p99 µs', 'CPU µs/op', `vs ${w.baseline}`, ...(withRef ? [`vs ${w.fio}`] : [])];
   const rows = Object.entries(w.results).map(([name, r]) => (r.skipped
-    ? [name, `skipped: ${r.skipped}`, '', '', '', '', '', '']
+    ? [name, `skipped: ${r.skipped}`, ...header.slice(2).map(() => '')]
     : [
       r.latencyOf === 'batch' ? `${name} ¹` : name,
-      fmt(r.opsPerSec),
+      fmt(r.opsPerSec, r.opsPerSec < 10 ? 2 : 0),
       fmt((r.opsPerSec * w.bs) / 2 ** 20),
       memory ? fmt(r.peakRssMiB) : fmt(r.p50Us, 1),
       fmt(r.p99Us, 1),
       fmt(r.cpuUsPerOp, 2),
       base ? `${(r.opsPerSec / base).toFixed(2)}x` : '',
-      ref ? `${(r.opsPerSec / ref).toFixed(2)}x` : '',
+      ...(withRef ? [ref ? `${(r.opsPerSec / ref).toFixed(2)}x` : ''] : []),
     ]));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const row = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;

@@ -75,14 +75,7 @@ impl AlignedBuf {
         if len == 0 {
             // A dangling, aligned pointer is the idiomatic empty allocation.
             let ptr = NonNull::new(align as *mut u8)?;
-            return Some(Self {
-                ptr,
-                len,
-                cap: len,
-                pooled: false,
-                align,
-                registered: Default::default(),
-            });
+            return Some(Self::owning(ptr, len, align));
         }
         if len >= MAP_FROM && align <= PAGE_ALIGN {
             return Self::map(len, align);
@@ -96,14 +89,19 @@ impl AlignedBuf {
                 alloc::alloc(layout)
             }
         };
-        NonNull::new(raw).map(|ptr| Self {
+        NonNull::new(raw).map(|ptr| Self::owning(ptr, len, align))
+    }
+
+    /// The owner of `len` bytes at `ptr` (allocated with `align`), not pooled.
+    fn owning(ptr: NonNull<u8>, len: usize, align: usize) -> Self {
+        Self {
             ptr,
             len,
             cap: len,
             pooled: false,
             align,
             registered: Default::default(),
-        })
+        }
     }
 
     /// `len` zeroed bytes in a private anonymous mapping (page-aligned, so any `align`
@@ -125,14 +123,7 @@ impl AlignedBuf {
         }
         // SAFETY: advice on the mapping just made; failure (no THP) changes nothing.
         unsafe { libc::madvise(raw, len, libc::MADV_HUGEPAGE) };
-        NonNull::new(raw.cast()).map(|ptr| Self {
-            ptr,
-            len,
-            cap: len,
-            pooled: false,
-            align,
-            registered: Default::default(),
-        })
+        NonNull::new(raw.cast()).map(|ptr| Self::owning(ptr, len, align))
     }
 
     fn is_mapped(&self) -> bool {
@@ -193,14 +184,7 @@ impl Drop for AlignedBuf {
         }
         if self.pooled && !self.is_registered() {
             // Back to the pool (registered memory is never reused: the kernel keeps it).
-            let buf = AlignedBuf {
-                ptr: self.ptr,
-                len: self.cap,
-                cap: self.cap,
-                pooled: false,
-                align: self.align,
-                registered: Default::default(),
-            };
+            let buf = AlignedBuf::owning(self.ptr, self.cap, self.align);
             if let Err(buf) = pool::give(buf) {
                 // The pool is full: free it through this same Drop (not pooled now).
                 drop(buf);
