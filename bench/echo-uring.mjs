@@ -21,8 +21,8 @@ const SOCK_STREAM = constants.SOCK_STREAM ?? 1;
 const IPPROTO_TCP = constants.IPPROTO_TCP ?? 6;
 const TCP_NODELAY = constants.TCP_NODELAY ?? 1;
 
-const unavailable = (reason) => {
-  process.stdout.write(`${JSON.stringify({ unavailable: reason })}\n`);
+const unavailable = (reason, details = {}) => {
+  process.stdout.write(`${JSON.stringify({ unavailable: reason, ...details })}\n`);
   process.exit(0);
 };
 
@@ -32,7 +32,8 @@ const ring = new Ring();
 const missing = NEEDED.filter((name) => typeof ring[name] !== 'function');
 if (missing.length) {
   await ring.destroy();
-  unavailable(`this build of uring-aio has no Ring.${missing.join(', Ring.')}`);
+  const more = missing.length > 1 ? ` (nor ${missing.length - 1} more of the socket methods)` : '';
+  unavailable(`this build of uring-aio has no Ring.${missing[0]}${more}`, { missing: missing.map((name) => `Ring.${name}`) });
 }
 
 /** A port nobody listens on now: bound by node:net to port 0, then closed. */
