@@ -17,12 +17,13 @@ import { renderChart } from './chart.mjs';
 
 const HELP = `Usage: npm run bench -- [options]
 
-Workloads (one thread each, every contender on the same file):
+Workloads (one thread each; the file workloads give every contender the same file):
   pc-qd1     random reads from the page cache, depth 1 (latency)
   pc-qd32    random reads from the page cache, depth --depth
   direct     random O_DIRECT reads, depth --depth
   seq        sequential 128 KiB reads from the page cache, depth --depth
   write      random writes into the page cache, depth --depth
+  backlog    peak memory of 100,000 plain-Buffer reads queued at once
   echo       loopback TCP echo: a uring-aio server (Ring: multishot accept, multishot
              receive into a provided buffer ring, send) against a node:net server,
              each in a process of its own, driven by bench/echo-client (Rust, built
