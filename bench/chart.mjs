@@ -1,18 +1,18 @@
 // The benchmark as an SVG: one panel per workload, one horizontal bar per contender
-// (ops/s, scaled to the fastest in that panel), coloured by family. No dependencies.
+// (ops/s or the panel's unit, scaled to the fastest in that panel), coloured by family. No dependencies.
 
 const COLORS = [
   [/^fio/, '#e8871e', 'fio (C reference)'],
   [/^(Ring|Aio) batch/, '#0b3d91', 'uring-aio batch path'],
-  [/^Ring/, '#3d7fd9', 'uring-aio Ring (promise per op)'],
+  [/^(Ring|uring-aio\/fs)/, '#3d7fd9', 'uring-aio Ring and uring-aio/fs (promise per op)'],
   [/^Aio/, '#2a9d5c', 'uring-aio Aio'],
-  [/./, '#9a9a9a', 'Node fs (libuv)'],
+  [/./, '#9a9a9a', 'Node fs and net (libuv)'],
 ];
 
 const escape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const colorOf = (name) => COLORS.find(([re]) => re.test(name))[1];
 
-/** `workloads`: [{ title, results: { name: { opsPerSec, skipped } } }]. */
+/** `workloads`: [{ title, unit?, results: { name: { opsPerSec, skipped } } }]. */
 export function renderChart(workloads, title) {
   const width = 900;
   const labelWidth = 270;
@@ -32,7 +32,7 @@ export function renderChart(workloads, title) {
       parts.push(
         `<text x="${labelWidth - 8}" y="${y + 14}" font-size="12" text-anchor="end">${escape(name)}</text>`,
         `<rect x="${labelWidth}" y="${y + 3}" width="${len.toFixed(1)}" height="${rowHeight - 6}" fill="${colorOf(name)}"/>`,
-        `<text x="${(labelWidth + len + 6).toFixed(1)}" y="${y + 14}" font-size="12">${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s</text>`,
+        `<text x="${(labelWidth + len + 6).toFixed(1)}" y="${y + 14}" font-size="12">${Math.round(r.opsPerSec).toLocaleString('en-US')} ${w.unit ?? 'ops/s'}</text>`,
       );
       y += rowHeight;
     }

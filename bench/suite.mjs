@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The benchmark suite: uring-aio (Ring promises, the Ring batch path, Aio) against
 // Node's fs (sync, callback, promises) and fio (io_uring, libaio, batched or not), one
-// thread, one run, the same file and depth for every contender. Prints progress, one
-// table per workload, the ratios the project's goals name, and writes the tables, a
-// JSON record and an SVG chart to bench/results/.
-import { spawnSync } from 'node:child_process';
+// thread, one run, the same file and depth for every contender; and a loopback TCP echo
+// server over uring-aio against one over node:net, driven by bench/echo-client. Prints
+// progress, one table per workload, the ratios the project's goals name, and writes the
+// tables, a JSON record and an SVG chart to bench/results/.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as uringFs from '../dist/fs.js';
@@ -16,17 +18,23 @@ import { renderChart } from './chart.mjs';
 
 const HELP = `Usage: npm run bench -- [options]
 
-Workloads (one thread each, every contender on the same file):
+Workloads (one thread each; the file workloads give every contender the same file):
   pc-qd1     random reads from the page cache, depth 1 (latency)
   pc-qd32    random reads from the page cache, depth --depth
   direct     random O_DIRECT reads, depth --depth
   seq        sequential 128 KiB reads from the page cache, depth --depth
   write      random writes into the page cache, depth --depth
-  backlog    memory: 100,000 plain-Buffer reads queued at once
+  backlog    peak memory of 100,000 plain-Buffer reads queued at once
   fs-small   readFile of 10,000 files of 4 KiB, 64 at a time: uring-aio/fs against
              node:fs/promises (files in bench/data/small, created once)
   fs-stat    stat of the same 10,000 files, 64 at a time
   fs-1g      readFile of one 1 GiB file (bench/data/read-1GiB.bin, created once)
+  echo       loopback TCP echo: a uring-aio server (Ring: multishot accept, multishot
+             receive into a provided buffer ring, send) against a node:net server,
+             each in a process of its own, driven by bench/echo-client (Rust, built
+             with cargo when this workload runs) at 64 connections x 64 B, 64 x 16 KiB
+             and 1 x 64 B, one message in flight per connection; requests/s, p50/p99
+             round-trip latency, server CPU per request, and echo_vs_node_net
 
 Contenders where the machine has them: fs.readSync/writeSync, fs.read/write (callback),
 fs.promises FileHandle, Ring (one promise per op), the Ring batch path (await submit()
@@ -44,7 +52,8 @@ Options:
   --file <path>     file to read (default: bench/data/read-<size>MiB.bin, created)
   --workload <list> comma-separated workloads above, or all (default all)
   --only <list>     comma-separated contenders to run, by name prefix (ratios whose
-                    contenders did not run are n/a), e.g. --only "Aio.read,fio libaio"
+                    contenders did not run are n/a), e.g. --only "Aio.read,fio libaio";
+                    the echo rows are "node:net (...)" and "Ring (...)"
   --out <dir>       where results.md, results.json and results.svg go (default bench/results)
   --json            print one JSON object as the last line
   --help            this text
@@ -91,9 +100,11 @@ const depth = numberOption('depth', 1);
 const bs = numberOption('bs', 512);
 const seqBs = numberOption('seq-bs', 512);
 const sizeMiB = numberOption('size', 1);
-const ALL = ['pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog', 'fs-small', 'fs-stat', 'fs-1g'];
+const ALL = ['pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog', 'fs-small', 'fs-stat', 'fs-1g', 'echo'];
 const chosen = opt.workload === 'all' ? ALL : opt.workload.split(',');
 for (const w of chosen) if (!ALL.includes(w)) fail(`unknown workload '${w}'`);
+/** Whether a workload that reads or writes the benchmark's files runs (echo needs none). */
+const usesFiles = chosen.some((w) => !['echo', 'fs-small', 'fs-stat', 'fs-1g'].includes(w));
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.resolve(opt.out ?? path.join(here, 'results'));
@@ -114,10 +125,9 @@ function ensureFile(file, fill) {
   fs.closeSync(fd);
 }
 const readFile = opt.file ?? path.join(here, 'data', `read-${sizeMiB}MiB.bin`);
-if (!opt.file) ensureFile(readFile, true);
+if (!opt.file && usesFiles) ensureFile(readFile, true);
 const writeFile = path.join(here, 'data', `write-${sizeMiB}MiB.bin`);
-const fileSize = fs.statSync(readFile).size;
-if (fileSize < Math.max(bs, seqBs)) fail(`${readFile} is smaller than one block`);
+if (usesFiles && fs.statSync(readFile).size < Math.max(bs, seqBs)) fail(`${readFile} is smaller than one block`);
 
 function warm(file) {
   const fd = fs.openSync(file, 'r');
@@ -322,6 +332,156 @@ function runBacklogChild(w, which) {
   return JSON.parse(last);
 }
 
+// The echo workload. Each server runs in a process of its own and speaks the protocol of
+// bench/echo-server-control.mjs; bench/echo-client drives it and prints one JSON line.
+const ECHO_SERVERS = [['node:net', 'echo-node-net.mjs'], ['Ring', 'echo-uring.mjs']];
+const ECHO_SHAPES = [
+  { connections: 64, size: 64 },
+  { connections: 64, size: 16384 },
+  { connections: 1, size: 64 },
+];
+const echoShape = ({ connections, size }) => `${connections} conn × ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`;
+const echoRow = (server, shape) => `${server} (${echoShape(shape)})`;
+/** Seconds each echo run warms up before measuring (connections open, JIT warm). */
+const echoWarmup = Math.min(0.5, Math.max(0.1, slice / 4));
+/** Why a server script cannot run in this build, once it said so (asked once). */
+const echoUnavailable = new Map();
+
+/**
+ * Builds bench/echo-client with cargo (a no-op when it is up to date) and returns
+ * `{ path }` of the binary, or `{ skipped }` with the reason.
+ */
+function buildEchoClient() {
+  log('building bench/echo-client (cargo build --release -p echo-client)...');
+  const r = spawnSync('cargo', ['build', '--release', '-p', 'echo-client', '--message-format=json-render-diagnostics'], {
+    cwd: path.join(here, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20,
+  });
+  if (r.error) return { skipped: `cannot run cargo to build bench/echo-client (${r.error.code})` };
+  if (r.status !== 0) return { skipped: 'cargo build of bench/echo-client failed' };
+  for (const line of r.stdout.split('\n')) {
+    if (!line.includes('"compiler-artifact"')) continue;
+    const m = JSON.parse(line);
+    if (m.target?.name === 'echo-client' && m.executable) return { path: m.executable };
+  }
+  return { skipped: 'cargo built no echo-client binary' };
+}
+
+/** JSON lines of `child`'s stdout, one per call of the result; null once it closed. */
+function jsonLines(child, who) {
+  const queue = [];
+  const waiting = [];
+  let closed = false;
+  readline.createInterface({ input: child.stdout })
+    .on('line', (line) => {
+      let value;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (waiting.length) waiting.shift()(value);
+      else queue.push(value);
+    })
+    .on('close', () => {
+      closed = true;
+      for (const resolve of waiting.splice(0)) resolve(null);
+    });
+  return (timeoutMs) => {
+    if (queue.length) return Promise.resolve(queue.shift());
+    if (closed) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      const take = (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        waiting.splice(waiting.indexOf(take), 1);
+        reject(new Error(`${who} said nothing for ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiting.push(take);
+    });
+  };
+}
+
+const lastLine = (text) => text.trim().split('\n').pop() || 'no output';
+
+/**
+ * One echo run: starts `script`'s server, runs echo-client against it with `shape`,
+ * and samples the server's CPU time when the client's warmup ends and when it stops.
+ */
+async function runEcho(client, script, shape) {
+  if (client.skipped) return { skipped: client.skipped };
+  if (echoUnavailable.has(script)) return { skipped: echoUnavailable.get(script) };
+  const server = spawn(process.execPath, [path.join(here, script)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let serverErr = '';
+  server.stderr.setEncoding('utf8').on('data', (text) => { serverErr += text; });
+  const serverExit = new Promise((resolve) => server.on('close', (code) => resolve(code)));
+  // A server that dies must not crash the suite on a write to its stdin.
+  server.stdin.on('error', () => {});
+  const fromServer = jsonLines(server, script);
+  let generator;
+  try {
+    const ready = await fromServer(15_000);
+    if (!ready) return { skipped: `${script} exited ${await serverExit}: ${lastLine(serverErr)}` };
+    if (ready.unavailable) {
+      echoUnavailable.set(script, `not available: ${ready.unavailable}`);
+      return { skipped: echoUnavailable.get(script) };
+    }
+    generator = spawn(client.path, [
+      '--port', String(ready.port), '--connections', String(shape.connections), '--size', String(shape.size),
+      '--warmup', String(echoWarmup), '--duration', String(slice), '--max-requests', String(Math.ceil(slice * 1e6)),
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let clientErr = '';
+    generator.stderr.setEncoding('utf8').on('data', (text) => { clientErr += text; });
+    const fromClient = jsonLines(generator, 'echo-client');
+    const bound = (echoWarmup + slice) * 1000 + 10_000;
+    const phase = await fromClient(bound);
+    if (phase?.phase !== 'measure') return { skipped: `echo-client: ${lastLine(clientErr)}` };
+    server.stdin.write('cpu\n');
+    const atWarmEnd = await fromServer(5_000);
+    const r = await fromClient(bound);
+    if (r?.requests === undefined) return { skipped: `echo-client: ${lastLine(clientErr)}` };
+    server.stdin.end('stop\n');
+    const atEnd = await fromServer(5_000);
+    if (atWarmEnd?.cpuUs === undefined || atEnd?.cpuUs === undefined) return { skipped: `${script} did not report its CPU time: ${lastLine(serverErr)}` };
+    if (r.requests === 0) return { skipped: `no request answered (${r.errors} connection errors${r.firstError ? `: ${r.firstError}` : ''})` };
+    const serverCpuUs = atEnd.cpuUs - atWarmEnd.cpuUs;
+    return {
+      ops: r.requests,
+      seconds: r.seconds,
+      opsPerSec: r.requestsPerSec,
+      cpuUsPerOp: serverCpuUs / r.requests,
+      p50Us: r.p50Us,
+      p99Us: r.p99Us,
+      clientCpuUsPerOp: r.cpuUsPerRequest,
+      serverCores: serverCpuUs / (r.seconds * 1e6),
+      clientCores: r.cpuUs / (r.seconds * 1e6),
+      errors: r.errors,
+      ...shape,
+    };
+  } finally {
+    if (generator && generator.exitCode === null) generator.kill();
+    server.stdin.end();
+    const kill = setTimeout(() => server.kill('SIGKILL'), 5_000);
+    await serverExit;
+    clearTimeout(kill);
+  }
+}
+
+/** The echo workload's rows: every shape, node:net then Ring, so each pair runs back to back. */
+function echoContenders(w) {
+  const list = [];
+  for (const shape of w.shapes) {
+    for (const [server, script] of ECHO_SERVERS) {
+      list.push([echoRow(server, shape), () => {
+        w.echoClient ??= buildEchoClient();
+        return runEcho(w.echoClient, script, shape);
+      }]);
+    }
+  }
+  return list;
+}
+
 /** The contenders of workload `w`, in table order: [name, run] pairs. */
 function contenders(w) {
   if (w.kind === 'backlog') {
@@ -331,13 +491,17 @@ function contenders(w) {
     ];
     return { list, close: async () => {} };
   }
+  const only = opt.only?.split(',').map((p) => p.trim()).filter(Boolean);
   if (w.kind === 'fs') {
     const call = (impl) => (w.op === 'stat' ? (f) => impl.stat(f) : (f) => impl.readFile(f));
     const list = [['node:fs/promises', () => measureFiles(w, call(fs.promises))]];
     if (!opt.child) list.push([`node:fs/promises ${LIBUV_URING}`, () => runInChild(w, 'node:fs/promises', { UV_USE_IO_URING: '1' })]);
     list.push(['uring-aio/fs', () => (uringFs.backend === 'io_uring' ? measureFiles(w, call(uringFs)) : { skipped: uringFs.backendReason })]);
-    const only = opt.only?.split(',').map((p) => p.trim()).filter(Boolean);
     return { list: only ? list.filter(([name]) => only.some((p) => name.startsWith(p))) : list, close: async () => {} };
+  }
+  if (w.kind === 'echo') {
+    const list = echoContenders(w).filter(([name]) => !only || only.some((p) => name.startsWith(p)));
+    return { list, close: async () => {} };
   }
   const write = w.kind === 'write';
   const flags = write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY | (w.direct ? fs.constants.O_DIRECT : 0);
@@ -402,7 +566,6 @@ function contenders(w) {
     list.push(['fio libaio', () => runFio(w, 'libaio', false)]);
     list.push(['fio libaio batched', () => runFio(w, 'libaio', true)]);
   }
-  const only = opt.only?.split(',').map((p) => p.trim()).filter(Boolean);
   if (only) list.splice(0, list.length, ...list.filter(([name]) => only.some((p) => name.startsWith(p))));
   const close = async () => {
     if (fd !== undefined) fs.closeSync(fd);
@@ -495,6 +658,15 @@ const WORKLOADS = {
       write_batch_vs_fio: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched' },
     },
   },
+  echo: {
+    title: 'loopback TCP echo, one message in flight per connection', kind: 'echo', shapes: ECHO_SHAPES,
+    ratios: {
+      echo_vs_node_net: { a: echoRow('Ring', ECHO_SHAPES[0]), b: echoRow('node:net', ECHO_SHAPES[0]), goal: 1.5 },
+      echo_16k_vs_node_net: { a: echoRow('Ring', ECHO_SHAPES[1]), b: echoRow('node:net', ECHO_SHAPES[1]) },
+      echo_cpu_vs_node_net: { a: echoRow('Ring', ECHO_SHAPES[0]), b: echoRow('node:net', ECHO_SHAPES[0]), metric: 'cpuUsPerOp', lowerIsBetter: true },
+      echo_latency_vs_node_net: { a: echoRow('Ring', ECHO_SHAPES[2]), b: echoRow('node:net', ECHO_SHAPES[2]), metric: 'p50Us', lowerIsBetter: true },
+    },
+  },
 };
 
 const plan = chosen.map((key) => ({ key, ...WORKLOADS[key] }));
@@ -526,6 +698,14 @@ function mergeRounds(runs) {
     ...(runs[0].peakRssMiB !== undefined ? { peakRssMiB: median(runs.map((r) => r.peakRssMiB)) } : {}),
     rounds: runs.map((r) => r.opsPerSec),
     ...(runs[0].latencyOf ? { latencyOf: runs[0].latencyOf } : {}),
+    ...(runs[0].clientCpuUsPerOp !== undefined ? {
+      clientCpuUsPerOp: runs.reduce((n, r) => n + r.clientCpuUsPerOp * r.ops, 0) / ops,
+      serverCores: median(runs.map((r) => r.serverCores)),
+      clientCores: median(runs.map((r) => r.clientCores)),
+      errors: runs.reduce((n, r) => n + r.errors, 0),
+      connections: runs[0].connections,
+      size: runs[0].size,
+    } : {}),
   };
 }
 
@@ -546,7 +726,7 @@ function prepare(w) {
     }
     return;
   }
-  w.positions = positions(w.pattern, w.bs, fs.statSync(w.file).size);
+  if (w.file) w.positions = positions(w.pattern, w.bs, fs.statSync(w.file).size);
 }
 
 if (opt.child) {
@@ -563,7 +743,7 @@ if (opt.child) {
 
 for (const w of plan) {
   prepare(w);
-  if (opt.child === undefined) for (const f of w.files ?? [w.file]) warm(f);
+  if (opt.child === undefined) for (const f of w.files ?? (w.file ? [w.file] : [])) warm(f);
   w.results = {};
   if (w.direct) {
     try {
@@ -626,9 +806,42 @@ const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, 
 const date = new Date().toISOString();
 const lines = [`Benchmark of ${date.slice(0, 10)}: ${machine}. ${duration} s per contender in ${rounds} interleaved round${rounds > 1 ? 's' : ''}, one thread.`, ''];
 const ratios = {};
+
+/** A markdown table under `### title`: first column left-aligned, the others right. */
+function markdownTable(title, header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const row = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [`### ${title}`, '', row(header), `|${widths.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : `${'-'.repeat(n + 1)}:`)).join('|')}|`, ...rows.map(row), ''];
+}
+
+/** The echo workload's table: each row against the node:net row of the same shape. */
+function echoTable(w) {
+  const header = ['contender', 'requests/s', 'MiB/s', 'p50 µs', 'p99 µs', 'server CPU µs/req', 'server cores', 'client cores', 'errors', 'vs node:net'];
+  const rows = Object.entries(w.results).map(([name, r]) => {
+    if (r.skipped) return [name, `skipped: ${r.skipped}`, ...header.slice(2).map(() => '')];
+    const base = w.results[echoRow('node:net', r)]?.opsPerSec;
+    return [
+      name, fmt(r.opsPerSec), fmt((r.opsPerSec * r.size) / 2 ** 20), fmt(r.p50Us, 1), fmt(r.p99Us, 1), fmt(r.cpuUsPerOp, 2),
+      fmt(r.serverCores, 2), fmt(r.clientCores, 2), fmt(r.errors), base ? `${(r.opsPerSec / base).toFixed(2)}x` : '',
+    ];
+  });
+  return [
+    ...markdownTable(w.title, header, rows),
+    'Latency is the client\'s round trip of one message. MiB/s counts one direction. Server CPU is the server',
+    'process\'s CPU time over the measured window; cores is CPU time over wall time: a Node server saturates',
+    'near 1.0, and a client near 1.0 would mean the load generator, not the server, set the pace.',
+    '',
+  ];
+}
+
 for (const w of plan) {
   if (w.skipped) {
     lines.push(`### ${w.title}`, '', `skipped: ${w.skipped}`, '');
+    continue;
+  }
+  for (const [key, spec] of Object.entries(w.ratios)) ratios[key] = { value: ratioOf(w, spec), range: roundRange(w, spec), ...spec, b: bestOf(w, spec.b) ?? String(spec.b) };
+  if (w.kind === 'echo') {
+    lines.push(...echoTable(w));
     continue;
   }
   const base = w.results[w.baseline]?.opsPerSec;
@@ -648,12 +861,7 @@ for (const w of plan) {
       base ? `${(r.opsPerSec / base).toFixed(2)}x` : '',
       ...(withRef ? [ref ? `${(r.opsPerSec / ref).toFixed(2)}x` : ''] : []),
     ]));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const row = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  lines.push(`### ${w.title}`, '', row(header), `|${widths.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : `${'-'.repeat(n + 1)}:`)).join('|')}|`);
-  for (const r of rows) lines.push(row(r));
-  lines.push('');
-  for (const [key, spec] of Object.entries(w.ratios)) ratios[key] = { value: ratioOf(w, spec), range: roundRange(w, spec), ...spec, b: bestOf(w, spec.b) ?? String(spec.b) };
+  lines.push(...markdownTable(w.title, header, rows));
 }
 lines.push('¹ batch rows time whole batches: their p50/p99 is the latency of a batch of `depth` operations.', '', 'Ratios (goal):', '');
 for (const [key, r] of Object.entries(ratios)) {
@@ -679,12 +887,18 @@ const record = {
   duration,
   rounds,
   depth,
-  workloads: Object.fromEntries(plan.map((w) => [w.key, { title: w.title, bs: w.bs, depth: w.depth, skipped: w.skipped, results: w.results }])),
+  workloads: Object.fromEntries(plan.map((w) => [w.key, { title: w.title, bs: w.bs, depth: w.depth, shapes: w.shapes, skipped: w.skipped, results: w.results }])),
   ratios: Object.fromEntries(Object.entries(ratios).map(([k, r]) => [k, r.value])),
   ratioRanges: Object.fromEntries(Object.entries(ratios).filter(([, r]) => r.range).map(([k, r]) => [k, r.range])),
 };
 fs.writeFileSync(path.join(outDir, 'results.md'), `${table}\n`);
 fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(record, null, 2)}\n`);
-fs.writeFileSync(path.join(outDir, 'results.svg'), renderChart(plan.filter((w) => !w.skipped), `uring-aio benchmark, ${date.slice(0, 10)}: ${machine}`));
+// The echo rows of different shapes differ by orders of magnitude: one panel per shape.
+const panels = plan.filter((w) => !w.skipped).flatMap((w) => (w.kind !== 'echo' ? [w] : w.shapes.map((shape) => ({
+  title: `loopback TCP echo, ${echoShape(shape)}`,
+  unit: 'requests/s',
+  results: Object.fromEntries(Object.entries(w.results).filter(([name]) => name.endsWith(`(${echoShape(shape)})`))),
+})).filter((panel) => Object.values(panel.results).some((r) => !r.skipped))));
+fs.writeFileSync(path.join(outDir, 'results.svg'), renderChart(panels, `uring-aio benchmark, ${date.slice(0, 10)}: ${machine}`));
 log(`\nwrote ${path.join(outDir, 'results.md')}, results.json and results.svg`);
 if (opt.json) console.log(JSON.stringify(record));
