@@ -48,6 +48,30 @@ opTest([...base, 'acceptMultishot'], 'accept-multishot-100: one multishot accept
   await ring.destroy();
 });
 
+opTest([...base, 'acceptMultishot'], 'accept-multishot-break-closes-unread: connections accepted but not yet taken when the loop is left are closed, not leaked', async (t) => {
+  const ring = new Ring();
+  const { fd: listener, address } = await ringListener(ring);
+  const clients = await Promise.all(Array.from({ length: 20 }, () => nodeClient(address)));
+  // Let the kernel accept them all before the loop takes the first.
+  await new Promise((r) => setTimeout(r, 50));
+  const it = ring.acceptMultishot(listener);
+  const first = await it.next();
+  await new Promise((r) => setTimeout(r, 50));
+  await it.return();
+  await ring.close(first.value.fd);
+  const ended = await Promise.all(clients.map((s) => new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 2000);
+    s.once('end', () => resolve(true)).once('close', () => resolve(true)).resume();
+    s.end();
+    s.once('close', () => clearTimeout(timer));
+  })));
+  // A leaked accepted fd would keep its connection open: its client never sees the end.
+  t.true(ended.every(Boolean), 'every client saw its connection closed');
+  for (const s of clients) s.destroy();
+  await ring.close(listener);
+  await ring.destroy();
+});
+
 opTest(recvOps, 'recv-multishot-10mib-order: 10 MiB in random chunk sizes arrive whole and in order, zero-copy from the buffer ring', async (t) => {
   const ring = new Ring();
   const { fd: listener, address } = await ringListener(ring);

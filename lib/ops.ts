@@ -3,6 +3,7 @@
 // (`op`: the Rust entry's name in crates/ring-core/src/op.rs; `nums` and `objs` in
 // that entry's field order) and how the result comes back (`map`). The `Ring` method,
 // the `ring.chain()` method, the probe name and the docs row all come from it.
+import { closeSync } from 'node:fs';
 import { constants as osConstants, endianness } from 'node:os';
 import { ownedMemory } from './buffer';
 import { IoError, invalidArgType, invalidArgValue, outOfRange } from './errors';
@@ -1668,6 +1669,14 @@ export const OPS = {
     p.nums = [fd, acceptFlags(options)];
     p.map = (newFd) => ({ fd: newFd, address: peerOf(newFd) });
     p.fd = fd;
+    p.stream = {
+      value: (newFd) => p.map!(newFd),
+      // The kernel ended it on its own (a full CQ): accept on.
+      rearm: () => true,
+      recover: () => undefined,
+      // A connection accepted after the loop was left: nobody will close it.
+      discard: (conn) => closeSync((conn as Accepted).fd),
+    };
     return p;
   }, '5.19'),
 

@@ -567,9 +567,15 @@ export class Ring extends CompletionSource<NativeRing> {
                 feed.push(value(result));
                 return;
               }
-              // A closed feed hands the value to its discard hook.
-              const v = stream.value(result, flags);
-              if (v !== undefined) feed.push(v);
+              try {
+                // A closed feed hands the value to its discard hook.
+                const v = stream.value(result, flags);
+                if (v !== undefined) feed.push(v);
+              } catch (error) {
+                // Never thrown into the delivery of other completions: the loop ends.
+                feed.end({ error });
+                if (extra.id !== undefined) this.native?.cancel(extra.id);
+              }
             },
           };
           // `value` maps intermediate and final results alike.
@@ -580,8 +586,13 @@ export class Ring extends CompletionSource<NativeRing> {
           const final = submitted.then(
             (result) => {
               if (stream !== undefined) {
-                const v = stream.value(result as number, extra.rowExtra ?? 0);
-                if (v !== undefined) feed.push(v);
+                try {
+                  const v = stream.value(result as number, extra.rowExtra ?? 0);
+                  if (v !== undefined) feed.push(v);
+                } catch (error) {
+                  feed.end({ error });
+                  return;
+                }
                 if (feed.closed) return;
                 if (!fdClosed && stream.rearm(result as number)) arm();
                 else feed.end();
