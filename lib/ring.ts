@@ -26,9 +26,10 @@ const IORING_CQE_F_MORE = 1 << 1;
 const IORING_CQE_F_NOTIF = 1 << 3;
 
 /**
- * Ring method names whose opcodes the probe reports missing even where the kernel has
- * them (comma-separated): for testing what happens on an older kernel (the plain
- * system call fallbacks of socket, bind and listen).
+ * Opcode-table entry names (`op` in lib/ops.ts; for socket, bind and listen the method
+ * names) that the probe reports missing even where the kernel has them, from
+ * URING_AIO_HIDE_OPCODES (comma-separated): for testing what happens on an older
+ * kernel (the plain system call fallbacks of socket, bind and listen).
  */
 const hiddenOps = new Set((process.env.URING_AIO_HIDE_OPCODES ?? '').split(',').filter((name) => name !== ''));
 
