@@ -1,7 +1,7 @@
 //! Socket addresses: the one place where `struct sockaddr_in`, `sockaddr_in6` and
 //! `sockaddr_un` are built from an address and parsed back. The kernel takes and
 //! returns them as bytes; these functions read and write those bytes field by field
-//! (no casts of our memory to C structs), so they need no `unsafe`.
+//! (no casts of our memory to C structs), so building and parsing need no `unsafe`.
 //!
 //! Also the socket calls that take no memory of an in-flight op and never block,
 //! used on the JS thread: getsockname/getpeername (a multishot accept's peer, the
