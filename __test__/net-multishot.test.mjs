@@ -279,6 +279,22 @@ opTest(recvOps, 'recv-multishot-bad-arguments: a missing buffer ring rejects the
   await ring.destroy();
 });
 
+opTest(recvOps, 'recv-multishot-foreign-buffer-ring: a buffer ring of another ring is refused with EINVAL before the kernel sees it', async (t) => {
+  const ring = new Ring();
+  const other = new Ring();
+  const foreign = other.bufferRing({ count: 4, size: 64 });
+  ring.bufferRing({ count: 4, size: 64 }); // the same group id, in this ring
+  const { server, client } = await ringPair(ring);
+  await ring.send(client, 'x');
+  const error = await t.throwsAsync(ring.recvMultishot(server, { bufferRing: foreign }).next());
+  t.is(error.code, 'EINVAL');
+  t.is(error.syscall, 'recv');
+  t.is(foreign.available, 4);
+  for (const f of [server, client]) await ring.close(f);
+  await ring.destroy();
+  await other.destroy();
+});
+
 opTest([...recvOps, 'acceptMultishot'], 'multishot-break-no-leak: 10,000 receive and 1,000 accept break cycles leave fds and RSS flat', (t) => {
   const r = runChild(`
     import fs from 'node:fs';

@@ -798,7 +798,7 @@ impl<T> Ring<T> {
             return Err(io::Error::from_raw_os_error(errno));
         }
         let mut refused = Vec::new();
-        let mut out_of_memory = Vec::new();
+        let mut unready_ops: Vec<(u64, i32)> = Vec::new();
         {
             let mut sq = self.uring.submission();
             let table = &mut self.table;
@@ -845,14 +845,24 @@ impl<T> Ring<T> {
                 }
                 // Memory an op allocates only now (deferred landing zones): all of the
                 // group's, before any of it goes in; if that fails, the group settles
-                // with ENOMEM instead.
+                // with ENOMEM instead. An op selecting from a buffer ring this ring did
+                // not register (its group id would name another ring's buffers, or
+                // none) settles the group with EINVAL.
                 let ids: Vec<u64> = table.backlog().iter().take(group).copied().collect();
-                let allocated = ids.iter().all(|&id| {
+                let mut unready = 0;
+                for &id in &ids {
                     let entry = &mut table.slot_mut(id).expect("backlog ids have slots").payload;
-                    materialize(&mut entry.op)
-                });
-                if !allocated {
-                    out_of_memory.extend(table.backlog_mut().drain(..group));
+                    if !selects_from_own(&entry.op, &self.buf_rings) {
+                        unready = libc::EINVAL;
+                        break;
+                    }
+                    if !materialize(&mut entry.op) {
+                        unready = libc::ENOMEM;
+                        break;
+                    }
+                }
+                if unready != 0 {
+                    unready_ops.extend(table.backlog_mut().drain(..group).map(|id| (id, unready)));
                     continue;
                 }
                 for _ in 0..group {
@@ -870,8 +880,8 @@ impl<T> Ring<T> {
         for id in refused {
             self.settle_locally(id, -libc::EINVAL);
         }
-        for id in out_of_memory {
-            self.settle_locally(id, -libc::ENOMEM);
+        for (id, errno) in unready_ops {
+            self.settle_locally(id, -errno);
         }
         if self.in_sq.is_empty() && want == 0 {
             return Ok(0);
@@ -1231,6 +1241,16 @@ impl<T> Drop for Ring<T> {
 fn materialize(op: &mut Op) -> bool {
     match op {
         Op::Read { buf, .. } => buf.materialize(),
+        _ => true,
+    }
+}
+
+/// Whether `op`, if it selects buffers from a provided buffer ring, selects from one
+/// of `own` (the rings this ring registered): the kernel knows a ring only by its
+/// group id, which means this ring's group of that id.
+fn selects_from_own(op: &Op, own: &[Arc<BufRing>]) -> bool {
+    match op {
+        Op::RecvMultishot { group, .. } => own.iter().any(|g| Arc::ptr_eq(g, group)),
         _ => true,
     }
 }

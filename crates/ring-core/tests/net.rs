@@ -290,3 +290,29 @@ fn send_zc_completes_twice_and_keeps_its_buffer_until_the_notification() {
     close(afd);
     close(cfd);
 }
+
+#[test]
+fn recv_multishot_refuses_another_rings_buffer_ring() {
+    let Some(mut ring) = ring() else { return };
+    let mut other: Ring<u32> = Ring::new(RingOptions::default()).expect("ring");
+    let Ok(foreign) = other.register_buf_ring(4, 64) else {
+        eprintln!("skipped: no provided buffer rings");
+        return;
+    };
+    // Same group id (0) as this ring's own first buffer ring would have.
+    let own = ring.register_buf_ring(4, 64).unwrap();
+    assert_eq!(own.bgid(), foreign.bgid());
+    let (afd, cfd, _) = connected(&mut ring);
+    let mut args = ArgList::new([f64::from(afd), 0.0]);
+    args.buf_ring = Some(foreign.clone());
+    let recv = push(&mut ring, "recvMultishot", &mut args, 1);
+    let seen = run(&mut ring, |s| s.iter().any(|x| x.0 == recv));
+    assert_eq!(
+        result_of(&seen, recv),
+        Some(-libc::EINVAL),
+        "never reaches the kernel"
+    );
+    assert_eq!(foreign.held(), 0);
+    close(afd);
+    close(cfd);
+}
