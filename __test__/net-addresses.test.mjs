@@ -1,8 +1,11 @@
 // Socket addresses as Node writes them: what is refused (with Node's codes, before
 // anything reaches the kernel), and the shapes results come back in.
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { localAddress, peerAddress } from '../dist/index.js';
+import { decodeAddress, encodeAddress } from '../dist/net.js';
 import { opTest, ringTest, testUnless, tmpDir } from './helpers.mjs';
 import { Ring, c, noIpv6Reason } from './net-helpers.mjs';
 
@@ -89,4 +92,17 @@ testUnless(noIpv6Reason, 'IPv6 loopback tests')('address-ipv6-inferred: an IPv6 
   t.is((await t.throwsAsync(ring.bind(v4, { address: '::1', port: 0 }), { code: 'EAFNOSUPPORT' })).syscall, 'bind');
   for (const f of [fd, v4]) await ring.close(f);
   await ring.destroy();
+});
+
+ringTest('address-ipv6-scope: a %index or %name zone becomes the scope id, and comes back as scopeid', (t) => {
+  const lo = Number(fs.readFileSync('/sys/class/net/lo/ifindex', 'utf8'));
+  for (const address of ['fe80::1%1', 'fe80::1%lo']) {
+    const bytes = encodeAddress({ address, port: 80 });
+    t.is(bytes.length, 28);
+    const scope = new DataView(bytes.buffer, bytes.byteOffset).getUint32(24, os.endianness() === 'LE'); // the CPU's byte order
+    t.is(scope, address.endsWith('%1') ? 1 : lo);
+  }
+  t.deepEqual(decodeAddress(encodeAddress({ address: 'fe80::1', port: 80, scopeid: 7, flowinfo: 3 })), { address: 'fe80::1', port: 80, family: 6, flowinfo: 3, scopeid: 7 });
+  t.deepEqual(decodeAddress(encodeAddress({ address: '::ffff:1.2.3.4', port: 1 })), { address: '::ffff:1.2.3.4', port: 1, family: 6 });
+  t.deepEqual(decodeAddress(encodeAddress({ address: '10.0.0.1', port: 65535, family: 'IPv4' })), { address: '10.0.0.1', port: 65535, family: 4 });
 });

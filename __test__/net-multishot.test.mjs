@@ -163,6 +163,25 @@ opTest(recvOps, 'chunk-release: a released chunk is detached, a second release d
   await ring.destroy();
 });
 
+opTest(recvOps, 'chunk-outlives-ring: a chunk held across ring.destroy() still reads its bytes and can be released', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  const bufferRing = ring.bufferRing({ count: 2, size: 64 });
+  const it = ring.recvMultishot(server, { bufferRing });
+  await ring.send(client, 'kept across destroy');
+  const { value: chunk } = await it.next();
+  await it.return();
+  await ring.destroy();
+  // The buffer ring's memory is held by the chunk, not by the (gone) ring.
+  globalThis.gc();
+  t.is(chunk.toString(), 'kept across destroy');
+  t.true(chunk.release());
+  t.is(bufferRing.available, 2);
+  const { closeSync } = await import('node:fs');
+  closeSync(server);
+  closeSync(client);
+});
+
 opTest(recvOps, 'recv-multishot-break-releases: leaving the loop gives back chunks it never yielded', async (t) => {
   const ring = new Ring();
   const { server, client } = await ringPair(ring);
