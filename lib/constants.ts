@@ -106,4 +106,32 @@ export const constants = Object.freeze({
   /** `uringCmd` socket commands (6.7): bytes unread, bytes unsent. */
   SOCKET_URING_OP_SIOCINQ: 0,
   SOCKET_URING_OP_SIOCOUTQ: 1,
+  /** Address families for `socket` (the same on every Linux architecture). */
+  AF_UNIX: 1,
+  AF_INET: 2,
+  AF_INET6: 10,
+  /** Socket types for `socket`, with the flags that may be or-ed in (2.6.27). */
+  SOCK_STREAM: 1,
+  SOCK_DGRAM: 2,
+  SOCK_SEQPACKET: 5,
+  SOCK_NONBLOCK: 0o4000,
+  SOCK_CLOEXEC: 0o2000000,
+  /** Protocols for `socket` (0 picks the type's default). */
+  IPPROTO_TCP: 6,
+  IPPROTO_UDP: 17,
+  /** `shutdown` `how`. */
+  SHUT_RD: 0,
+  SHUT_WR: 1,
+  SHUT_RDWR: 2,
+  /** send/recv `flags` (MSG_NOSIGNAL is always added to sends). */
+  MSG_OOB: 0x1,
+  MSG_PEEK: 0x2,
+  MSG_DONTROUTE: 0x4,
+  MSG_CTRUNC: 0x8,
+  MSG_TRUNC: 0x20,
+  MSG_DONTWAIT: 0x40,
+  MSG_EOR: 0x80,
+  MSG_WAITALL: 0x100,
+  MSG_NOSIGNAL: 0x4000,
+  MSG_MORE: 0x8000,
 });

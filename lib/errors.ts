@@ -93,6 +93,16 @@ export function fileTooLarge(size: number): Coded<RangeError> {
   return coded(new RangeError(`File size (${size}) is greater than 2 GiB`), 'ERR_FS_FILE_TOO_LARGE');
 }
 
+/** Node's ERR_SOCKET_BAD_PORT (what `net` throws for a port outside 0..65535). */
+export function badPort(name: string, actual: unknown): Coded<RangeError> {
+  return coded(new RangeError(`${name} should be >= 0 and < 65536. Received ${describe(actual)}.`), 'ERR_SOCKET_BAD_PORT');
+}
+
+/** Node's ERR_INVALID_IP_ADDRESS. */
+export function invalidIpAddress(address: unknown): Coded<TypeError> {
+  return coded(new TypeError(`Invalid IP address: ${String(address)}`), 'ERR_INVALID_IP_ADDRESS');
+}
+
 /** Node's ERR_UNKNOWN_SIGNAL (what process.kill throws for an unknown signal name). */
 export function unknownSignal(signal: unknown): Coded<TypeError> {
   return coded(new TypeError(`Unknown signal: ${String(signal)}`), 'ERR_UNKNOWN_SIGNAL');

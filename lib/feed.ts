@@ -9,6 +9,8 @@ export interface FeedHooks {
   stop?: () => Promise<void>;
   /** Whether a next() is waiting for a value (to keep the process alive meanwhile). */
   waiting?: (waiting: boolean) => void;
+  /** A value dropped unread because the consumer left (release what it holds). */
+  discard?: (value: unknown) => void;
 }
 
 export class Feed<T> implements AsyncIterableIterator<T> {
@@ -29,7 +31,10 @@ export class Feed<T> implements AsyncIterableIterator<T> {
   }
 
   push(value: T): void {
-    if (this.#ended) return;
+    if (this.#ended) {
+      this.#hooks.discard?.(value);
+      return;
+    }
     const waiter = this.#take();
     if (waiter !== undefined) waiter.resolve({ value, done: false });
     else this.#queue.push(value);
@@ -77,7 +82,7 @@ export class Feed<T> implements AsyncIterableIterator<T> {
   async return(): Promise<IteratorResult<T>> {
     const wasEnded = this.#ended;
     this.#ended = true;
-    this.#queue.length = 0;
+    for (const value of this.#queue.splice(0)) this.#hooks.discard?.(value);
     this.#failure = undefined;
     this.#take()?.resolve({ value: undefined, done: true });
     if (!wasEnded && this.#started) await this.#hooks.stop?.();

@@ -32,7 +32,17 @@ export type {
   WaitidResult,
   FutexWaiter,
   FixedRange,
+  SocketOptions,
+  AcceptOptions,
+  AcceptMultishotOptions,
+  SendRecvOptions,
+  SendmsgOptions,
+  RecvMultishotOptions,
+  Accepted,
+  RecvmsgResult,
 } from './ops';
+export { BufferRing, localAddress, peerAddress } from './net';
+export type { RingChunk, SocketAddress, SocketAddressInput, InetAddress, UnixAddress } from './net';
 export type { OpOptions } from './source';
 export { Batch, BatchOp, BatchSqe, ENTRY_FIELDS, RESULT_FIELDS } from './batch';
 export type { FixedBuffersOptions } from './batch';

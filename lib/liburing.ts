@@ -8,6 +8,7 @@ import { IoError, invalidArgType, invalidArgValue, invalidState } from './errors
 import { checkSqe, io_uring_sqe, preps, type Prep } from './liburing-sqe';
 import { LiburingTarget, OPS, SQE_ASYNC, SQE_DRAIN, SQE_HARDLINK, SQE_LINK, type Prepared } from './ops';
 import { Ring, ringInternals, type RingOptions } from './ring';
+import type { TrackExtra } from './source';
 import { AT_FDCWD } from './stats';
 import { validateInteger, validateView } from './validate';
 
@@ -23,6 +24,8 @@ export const IOSQE_IO_HARDLINK = 1 << 3;
 export const IOSQE_ASYNC = 1 << 4;
 export const IORING_FSYNC_DATASYNC = 1;
 export const IORING_CQE_F_MORE = 1 << 1;
+/** A zero-copy send's notification: the kernel no longer uses the memory sent (6.0). */
+export const IORING_CQE_F_NOTIF = 1 << 3;
 export const IORING_TIMEOUT_ABS = 1;
 export const IORING_TIMEOUT_BOOTTIME = 1 << 2;
 export const IORING_TIMEOUT_REALTIME = 1 << 3;
@@ -192,15 +195,18 @@ export function io_uring_submit(ring: io_uring): number {
     linkOpen = (sqe.sqeFlags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) !== 0;
     const map = prepared.map;
     const relabel = resolveTarget(ring, prepared);
+    // A multishot op's intermediate CQEs carry IORING_CQE_F_MORE, as in liburing.
+    const onMore = (res: number): void => complete(ring, new io_uring_cqe(sqe.user_data, res, IORING_CQE_F_MORE, map === undefined ? res : map(res)));
+    const extra: TrackExtra = { onMore };
     prepared.map = (res: number) => {
       // In completion order, before any later CQE is made: the target's later CQEs
       // carry the new user_data.
       relabel?.();
-      return new io_uring_cqe(sqe.user_data, res, 0, map === undefined ? res : map(res));
+      // A zero-copy send's last CQE is its notification, flagged as in liburing.
+      const flags = (extra.rowExtra ?? 0) & IORING_CQE_F_NOTIF;
+      return new io_uring_cqe(sqe.user_data, res, flags, map === undefined ? res : map(res));
     };
-    // A multishot op's intermediate CQEs carry IORING_CQE_F_MORE, as in liburing.
-    const onMore = (res: number): void => complete(ring, new io_uring_cqe(sqe.user_data, res, IORING_CQE_F_MORE, map === undefined ? res : map(res)));
-    const target = ringInternals.submit(r, prepared, { onMore });
+    const target = ringInternals.submit(r, prepared, extra);
     const entry = { sqe, target };
     ring.inFlight.set(sqe.user_data, entry);
     const done = (): void => {

@@ -3,12 +3,15 @@
 // (`op`: the Rust entry's name in crates/ring-core/src/op.rs; `nums` and `objs` in
 // that entry's field order) and how the result comes back (`map`). The `Ring` method,
 // the `ring.chain()` method, the probe name and the docs row all come from it.
+import { closeSync } from 'node:fs';
 import { constants as osConstants, endianness } from 'node:os';
 import { ownedMemory } from './buffer';
 import { IoError, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { NativeMemory } from './native';
 import { parseOpenFlags, type OpenFlags } from './flags';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
+import { BufferRing, decodeAddress, encodeAddress, peerAddress, type RingChunk, type SocketAddress, type SocketAddressInput } from './net';
+import { native } from './native';
 import {
   parseMode,
   shownPath,
@@ -269,6 +272,38 @@ export interface Prepared<R = number> {
    * the table entry's arguments instead.
    */
   rw?: PlainReadWrite;
+  /**
+   * A zero-copy send: its first completion (IORING_CQE_F_MORE) carries the result,
+   * and the operation settles with it only at the notification (IORING_CQE_F_NOTIF)
+   * that says the kernel released the memory.
+   */
+  zeroCopy?: boolean;
+  /**
+   * The plain system call to make on the JS thread where the kernel lacks the opcode
+   * (socket, bind, listen: none of them blocks); its result goes through `map`.
+   */
+  fallback?: () => number;
+  /** A multishot op over a stream of completions (recvMultishot): see `StreamHooks`. */
+  stream?: StreamHooks;
+  /** The socket a multishot op reads: `ring.close(fd)` ends its loop first. */
+  fd?: number;
+  /** The provided buffer ring the op selects from (`bufRing` of the native submit). */
+  bufRing?: BufferRing;
+}
+
+/** How a multishot op's completions become values, and when it arms again. */
+export interface StreamHooks {
+  /** The value a completion yields (undefined: none), from its result and CQE flags. */
+  value(result: number, flags: number): unknown;
+  /** After a final completion that is not an error: whether to arm again (false: the loop ends). */
+  rearm(result: number): boolean;
+  /**
+   * A final error to recover from: a promise after which the op is armed again
+   * (ENOBUFS: once a buffer is free); undefined if the error ends the loop.
+   */
+  recover(result: number): Promise<void> | undefined;
+  /** A value the loop left unread (it was left early): release what it holds. */
+  discard(value: unknown): void;
 }
 
 /** A pending operation of a ring, as `RingContext.target` finds it. */
@@ -289,6 +324,8 @@ export interface RingContext {
   target(target: unknown, ops: readonly string[], syscall: string): TargetOp;
   /** Registered buffer `index` (`ring.fixedBuffers[index]`), or undefined. */
   fixedBuffer(index: number): Buffer | undefined;
+  /** `fd` is being closed: the multishot loops reading it end (their ops are cancelled). */
+  closing(fd: number): void;
 }
 
 /**
@@ -694,6 +731,125 @@ function waitidResult(info: Uint8Array): WaitidResult {
   return { pid: view.getInt32(16, LE), uid: view.getUint32(20, LE), status: view.getInt32(24, LE), code: view.getInt32(8, LE) };
 }
 
+/** Options of `socket`. */
+export type SocketOptions = RingOpOptions;
+
+/** Options of `accept` and `acceptMultishot`. */
+export interface AcceptOptions extends RingOpOptions {
+  /** SOCK_NONBLOCK for the new socket (SOCK_CLOEXEC is always added). */
+  flags?: number;
+}
+
+/** Options of `send`, `recv`, `sendZc`, `recvmsg`. */
+export interface SendRecvOptions extends RingOpOptions {
+  /** MSG_* flags (`constants.MSG_WAITALL`, `MSG_PEEK`, `MSG_MORE`, ...); MSG_NOSIGNAL is always added to sends. */
+  flags?: number;
+}
+
+/** Options of `sendmsg` and `sendmsgZc`. */
+export interface SendmsgOptions extends SendRecvOptions {
+  /** Where to send the datagram (an unconnected UDP socket); none for a connected socket. */
+  address?: SocketAddressInput;
+}
+
+/** What `accept` and `acceptMultishot` give: the new socket and its peer. */
+export interface Accepted {
+  fd: number;
+  /** The peer's address (undefined if the peer was gone before it could be read). */
+  address: SocketAddress | undefined;
+}
+
+/** What `recvmsg` gives. */
+export interface RecvmsgResult {
+  /** Bytes received, spread over the buffers in order. */
+  bytesRead: number;
+  /** The sender (a datagram's source), if the socket reports one. */
+  address: SocketAddress | undefined;
+  /** MSG_* flags the kernel set: MSG_TRUNC when a datagram was longer than the buffers. */
+  flags: number;
+}
+
+/** Options of `recvMultishot`. */
+export interface RecvMultishotOptions {
+  /** The provided buffer ring the kernel receives into (`ring.bufferRing()`). */
+  bufferRing: BufferRing;
+  /** MSG_* flags. */
+  flags?: number;
+  /** Ends the loop with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** Options of `acceptMultishot`. */
+export interface AcceptMultishotOptions {
+  /** SOCK_NONBLOCK for the new sockets (SOCK_CLOEXEC is always added). */
+  flags?: number;
+  /** Ends the loop with an AbortError. */
+  signal?: AbortSignal;
+}
+
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const MSG_NOSIGNAL = 0x4000;
+/** IORING_CQE_F_BUFFER: the CQE names a provided buffer in its upper 16 bits. */
+const CQE_F_BUFFER = 1;
+const CQE_BUFFER_SHIFT = 16;
+/** The `ADDR_OUT` buffer of ring-core: socklen_t, flags word, sockaddr_storage. */
+const ADDR_OUT = 8 + 128;
+const { ENOBUFS } = osConstants.errno;
+
+/** Data to send: a view, or a string (UTF-8). */
+function sendData(data: unknown, name = 'data'): ArrayBufferView {
+  const view = typeof data === 'string' ? Buffer.from(data) : data;
+  if (!ArrayBuffer.isView(view)) throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+  return view;
+}
+
+function msgFlags(options: SendRecvOptions | undefined): number {
+  return bitsOf(options?.flags, 'options.flags');
+}
+
+function acceptFlags(options: AcceptOptions | AcceptMultishotOptions | undefined): number {
+  const flags = bitsOf(options?.flags, 'options.flags');
+  if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) throw invalidArgValue('options.flags', flags, 'may hold only SOCK_NONBLOCK and SOCK_CLOEXEC');
+  return flags | SOCK_CLOEXEC;
+}
+
+/** The peer of accepted socket `fd` (getpeername(2): a multishot accept writes no address). */
+function peerOf(fd: number): SocketAddress | undefined {
+  try {
+    return peerAddress(fd);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The address in an `ADDR_OUT` buffer the kernel filled. */
+function addressIn(out: Uint8Array): SocketAddress | undefined {
+  const length = new DataView(out.buffer, out.byteOffset, 8).getUint32(0, LE);
+  return decodeAddress(out.subarray(8, 8 + Math.min(length, 128)));
+}
+
+/** sendmsg and sendmsgZc. */
+function sendmsgPrepared(syscall: string, fd: number, buffers: readonly ArrayBufferView[], options: SendmsgOptions | undefined): Prepared {
+  validateFd(fd);
+  validateViews(buffers, 'buffers');
+  const address = options?.address === undefined ? new Uint8Array(0) : encodeAddress(options.address, 'options.address');
+  const p = common(options, syscall) as Prepared;
+  p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
+  p.objs = [iovMax(buffers), address];
+  return p;
+}
+
+/** liburing's `struct msghdr` as `{ msg_iov, msg_name }`: views and an address object. */
+function fromMsghdr(msg: unknown): [ArrayBufferView[], SocketAddressInput | undefined] {
+  const m = msg as { msg_iov?: unknown; msg_iovlen?: unknown; msg_name?: unknown } | null;
+  if (m === null || typeof m !== 'object') throw invalidArgType('msg', 'of type object', msg);
+  const iov = m.msg_iov;
+  if (!Array.isArray(iov)) throw invalidArgType('msg.msg_iov', 'an instance of Array', iov);
+  const n = m.msg_iovlen === undefined ? iov.length : m.msg_iovlen;
+  return [firstVecs(iov, n), (m.msg_name ?? undefined) as SocketAddressInput | undefined];
+}
+
 /** Every `Ring` operation, by method name. */
 export const OPS = {
   /** IORING_OP_NOP (5.1): a round trip through the ring. Resolves to 0. */
@@ -736,6 +892,9 @@ export const OPS = {
     const p = common(options, 'close') as Prepared<void>;
     p.nums = [fd];
     p.map = toVoid;
+    // A multishot accept or receive holds its socket open in the kernel: end the
+    // loops reading `fd` first (their cancels reach the kernel before this close).
+    p.resolve = (ring) => ring.closing(fd);
     return p;
   }),
 
@@ -1430,6 +1589,244 @@ export const OPS = {
     p.map = () => [fds[0], fds[1]];
     return p;
   }, (_fds: unknown, flags = 0) => [{ flags }]),
+
+  /**
+   * A new socket (IORING_OP_SOCKET, 5.19): `domain` `constants.AF_INET`, `AF_INET6` or
+   * `AF_UNIX`, `type` `SOCK_STREAM` or `SOCK_DGRAM` (with `SOCK_NONBLOCK` if wanted;
+   * `SOCK_CLOEXEC` is always added), `protocol` 0 for the type's own. Resolves to the
+   * fd. On a kernel without the opcode it is socket(2) on the JS thread (it never
+   * blocks).
+   */
+  socket: entry('io_uring_prep_socket', 'socket', (domain: number, type: number, protocol = 0, options?: SocketOptions) => {
+    validateInteger(domain, 'domain', 0, INT32_MAX);
+    validateInteger(type, 'type', 0, INT32_MAX);
+    validateInteger(protocol, 'protocol', 0, INT32_MAX);
+    const p = common(options, 'socket') as Prepared;
+    p.nums = [domain, type | SOCK_CLOEXEC, protocol];
+    p.fallback = () => native().socketNow(domain, type | SOCK_CLOEXEC, protocol);
+    return p;
+  }, (domain: number, type: number, protocol: number) => [domain, type, protocol]),
+
+  /**
+   * Binds socket `fd` to `address` (IORING_OP_BIND, 6.11): `{ address: '127.0.0.1',
+   * port }`, `{ address: '::1', port }` or `{ path }` (port 0: the kernel picks one;
+   * `localAddress(fd)` tells which). On a kernel without the opcode it is bind(2) on
+   * the JS thread (it never blocks).
+   */
+  bind: entry('io_uring_prep_bind', 'bind', (fd: number, address: SocketAddressInput, options?: RingOpOptions) => {
+    validateFd(fd);
+    const addr = encodeAddress(address);
+    const p = common(options, 'bind') as Prepared<void>;
+    p.nums = [fd];
+    p.objs = [addr];
+    p.map = toVoid;
+    p.fallback = () => {
+      native().bindNow(fd, addr);
+      return 0;
+    };
+    return p;
+  }, (fd: number, addr: SocketAddressInput) => [fd, addr]),
+
+  /**
+   * Makes socket `fd` listen (IORING_OP_LISTEN, 6.11), with up to `backlog` (default
+   * 511, as Node's) connections waiting. On a kernel without the opcode it is
+   * listen(2) on the JS thread (it never blocks).
+   */
+  listen: entry('io_uring_prep_listen', 'listen', (fd: number, backlog = 511, options?: RingOpOptions) => {
+    validateFd(fd);
+    validateInteger(backlog, 'backlog', 0, INT32_MAX);
+    const p = common(options, 'listen') as Prepared<void>;
+    p.nums = [fd, backlog];
+    p.map = toVoid;
+    p.fallback = () => {
+      native().listenNow(fd, backlog);
+      return 0;
+    };
+    return p;
+  }),
+
+  /**
+   * Accepts a connection on listening socket `fd` (IORING_OP_ACCEPT, 5.5). Resolves to
+   * `{ fd, address }`: the new socket (close-on-exec) and its peer's address.
+   */
+  accept: entry('io_uring_prep_accept', 'accept', (fd: number, options?: AcceptOptions) => {
+    validateFd(fd);
+    const out = new Uint8Array(ADDR_OUT);
+    const p = common(options, 'accept') as Prepared<Accepted>;
+    p.nums = [fd, acceptFlags(options)];
+    p.objs = [out];
+    p.map = (newFd) => ({ fd: newFd, address: addressIn(out) });
+    return p;
+  }, (fd: number, _addr: unknown, _addrlen: unknown, flags = 0) => [fd, { flags }]),
+
+  /**
+   * Yields `{ fd, address }` for each connection accepted on listening socket `fd`
+   * (IORING_OP_ACCEPT with IORING_ACCEPT_MULTISHOT, 5.19), from one request: `for await
+   * (const { fd, address } of ring.acceptMultishot(listener))`. The kernel writes no
+   * address for a multishot accept (one buffer would be overwritten by each), so
+   * `address` comes from getpeername(2) on the new fd. Leaving the loop cancels it and
+   * waits for its last completion; `ring.close(fd)` ends it; `signal` ends it with
+   * an AbortError.
+   */
+  acceptMultishot: multishotEntry('io_uring_prep_multishot_accept', 'acceptMultishot', true, (fd: number, options?: AcceptMultishotOptions) => {
+    validateFd(fd);
+    const p = common(options as RingOpOptions, 'accept') as Prepared<Accepted>;
+    p.nums = [fd, acceptFlags(options)];
+    p.map = (newFd) => ({ fd: newFd, address: peerOf(newFd) });
+    p.fd = fd;
+    p.stream = {
+      value: (newFd) => p.map!(newFd),
+      // The kernel ended it on its own (a full CQ): accept on.
+      rearm: () => true,
+      recover: () => undefined,
+      // A connection accepted after the loop was left: nobody will close it.
+      discard: (conn) => closeSync((conn as Accepted).fd),
+    };
+    return p;
+  }, '5.19'),
+
+  /** Connects socket `fd` to `address` (IORING_OP_CONNECT, 5.5), as `bind` writes it. */
+  connect: entry('io_uring_prep_connect', 'connect', (fd: number, address: SocketAddressInput, options?: RingOpOptions) => {
+    validateFd(fd);
+    const addr = encodeAddress(address);
+    const p = common(options, 'connect') as Prepared<void>;
+    p.nums = [fd];
+    p.objs = [addr];
+    p.map = toVoid;
+    return p;
+  }, (fd: number, addr: SocketAddressInput) => [fd, addr]),
+
+  /**
+   * Sends `data` (a view, or a string as UTF-8) on socket `fd` (IORING_OP_SEND, 5.6);
+   * the bytes are taken when the call is made. Resolves to the bytes sent (fewer than
+   * given on a non-blocking socket whose buffer filled).
+   */
+  send: entry('io_uring_prep_send', 'send', (fd: number, data: ArrayBufferView | string, options?: SendRecvOptions) => {
+    validateFd(fd);
+    const view = sendData(data);
+    const p = common(options, 'send') as Prepared;
+    p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
+    p.objs = [view];
+    return p;
+  }, (fd: number, buf: ArrayBufferView, len: number, flags = 0) => [fd, firstBytes(buf, len), { flags }]),
+
+  /**
+   * Receives into `buffer` from socket `fd` (IORING_OP_RECV, 5.6). Resolves to the
+   * bytes received: 0 at end of stream (the peer shut its side down).
+   */
+  recv: entry('io_uring_prep_recv', 'recv', (fd: number, buffer: ArrayBufferView, options?: SendRecvOptions) => {
+    validateFd(fd);
+    validateView(buffer, 'buffer');
+    const p = common(options, 'recv') as Prepared;
+    p.nums = [fd, msgFlags(options)];
+    p.objs = [buffer];
+    return p;
+  }, (fd: number, buf: ArrayBufferView, len: number, flags = 0) => [fd, firstBytes(buf, len), { flags }]),
+
+  /**
+   * Yields each chunk received on socket `fd` as a `RingChunk`, a Buffer over a
+   * buffer of `bufferRing` (IORING_OP_RECV with IORING_RECV_MULTISHOT and
+   * IOSQE_BUFFER_SELECT, 6.0): zero-copy, in order, until the peer ends the stream
+   * (the loop ends) or an error (ECONNRESET: the loop throws it). Give each chunk back
+   * with `chunk.release()` / `bufferRing.release(chunk)` once read (a collected chunk is
+   * given back too, later). When every buffer is held the kernel stops receiving
+   * (ENOBUFS) and the loop starts it again once one is released; the data waits in the
+   * socket meanwhile. Leaving the loop cancels it and waits for its last completion;
+   * `ring.close(fd)` ends it.
+   */
+  recvMultishot: { ...multishotEntry('io_uring_prep_recv_multishot', 'recvMultishot', true, (fd: number, options: RecvMultishotOptions) => {
+    validateFd(fd);
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+    const ring = options.bufferRing;
+    if (!(ring instanceof BufferRing)) throw invalidArgType('options.bufferRing', 'an instance of BufferRing', ring);
+    const p = common({ signal: options.signal }, 'recv') as Prepared<RingChunk>;
+    p.nums = [fd, msgFlags(options)];
+    p.bufRing = ring;
+    p.fd = fd;
+    p.stream = {
+      value: (result, flags) => {
+        if ((flags & CQE_F_BUFFER) === 0) return undefined;
+        const bid = flags >>> CQE_BUFFER_SHIFT;
+        if (result <= 0) {
+          ring.giveBack(bid);
+          return undefined;
+        }
+        return ring.chunk(bid, result);
+      },
+      // A final completion with data: the kernel ended it on its own (a full CQ);
+      // one without is the end of the stream.
+      rearm: (result) => result > 0,
+      recover: (result) => (result === -ENOBUFS ? ring.whenAvailable() : undefined),
+      discard: (chunk) => ring.release(chunk as Buffer),
+    };
+    return p;
+  }, '6.0'), fromLiburing: (): never => {
+    // liburing's CQEs would carry buffer ids nothing gives back: not offered there.
+    throw invalidArgValue('io_uring_prep_recv_multishot', 'liburing', 'is not offered by uring-aio/liburing: use ring.recvMultishot(fd, { bufferRing }), whose chunks give their buffers back');
+  } },
+
+  /**
+   * sendmsg(2) (IORING_OP_SENDMSG, 5.3): sends `buffers` as one message, to
+   * `options.address` if given (a datagram on an unconnected UDP socket). Resolves to
+   * the bytes sent.
+   */
+  sendmsg: entry('io_uring_prep_sendmsg', 'sendmsg', (fd: number, buffers: readonly ArrayBufferView[], options?: SendmsgOptions) =>
+    sendmsgPrepared('sendmsg', fd, buffers, options), (fd: number, msg: unknown, flags = 0) => {
+    const [iov, address] = fromMsghdr(msg);
+    return [fd, iov, { address, flags }];
+  }),
+
+  /**
+   * recvmsg(2) (IORING_OP_RECVMSG, 5.3): receives one message into `buffers`. Resolves
+   * to `{ bytesRead, address, flags }`: the sender's address (a datagram's source) and
+   * the kernel's MSG_* flags (MSG_TRUNC: the datagram was longer than the buffers).
+   */
+  recvmsg: entry('io_uring_prep_recvmsg', 'recvmsg', (fd: number, buffers: readonly ArrayBufferView[], options?: SendRecvOptions) => {
+    validateFd(fd);
+    validateViews(buffers, 'buffers');
+    const out = new Uint8Array(ADDR_OUT);
+    const p = common(options, 'recvmsg') as Prepared<RecvmsgResult>;
+    p.nums = [fd, msgFlags(options)];
+    p.objs = [iovMax(buffers), out];
+    p.map = (bytesRead) => ({ bytesRead, address: addressIn(out), flags: new DataView(out.buffer, out.byteOffset, 8).getInt32(4, LE) });
+    return p;
+  }, (fd: number, msg: unknown, flags = 0) => [fd, fromMsghdr(msg)[0], { flags }]),
+
+  /**
+   * Zero-copy send (IORING_OP_SEND_ZC, 6.0): as `send`, but the network stack sends
+   * from the library's copy of `data` in place instead of copying it again. Resolves
+   * to the bytes sent only once the kernel's notification (IORING_CQE_F_NOTIF) says
+   * it no longer uses the memory. Worth it for large sends (tens of KiB and up).
+   */
+  sendZc: entry('io_uring_prep_send_zc', 'sendZc', (fd: number, data: ArrayBufferView | string, options?: SendRecvOptions) => {
+    validateFd(fd);
+    const view = sendData(data);
+    const p = common(options, 'send') as Prepared;
+    p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
+    p.objs = [view];
+    p.zeroCopy = true;
+    return p;
+  }, (fd: number, buf: ArrayBufferView, len: number, flags = 0) => [fd, firstBytes(buf, len), { flags }]),
+
+  /** Zero-copy sendmsg (IORING_OP_SENDMSG_ZC, 6.1): `sendmsg`, settling as `sendZc` does. */
+  sendmsgZc: entry('io_uring_prep_sendmsg_zc', 'sendmsgZc', (fd: number, buffers: readonly ArrayBufferView[], options?: SendmsgOptions) => {
+    const p = sendmsgPrepared('sendmsg', fd, buffers, options);
+    p.zeroCopy = true;
+    return p;
+  }, (fd: number, msg: unknown, flags = 0) => {
+    const [iov, address] = fromMsghdr(msg);
+    return [fd, iov, { address, flags }];
+  }),
+
+  /** shutdown(2) (IORING_OP_SHUTDOWN, 5.11): `how` `constants.SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`. */
+  shutdown: entry('io_uring_prep_shutdown', 'shutdown', (fd: number, how: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    validateInteger(how, 'how', 0, 2);
+    const p = common(options, 'shutdown') as Prepared<void>;
+    p.nums = [fd, how];
+    p.map = toVoid;
+    return p;
+  }),
 };
 
 /**

@@ -2,11 +2,12 @@
 // AbortSignal wiring live here; the binding only converts and forwards.
 import { constants as osConstants, release } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
-import { AbortError, IoError, fromNative, invalidArgType, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
+import { AbortError, IoError, fromNative, invalidArgType, invalidArgValue, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
+import { BufferRing } from './net';
 import { CompletionSource, submitBatchOf, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
@@ -21,6 +22,16 @@ const MESSAGES_KEPT = 65536;
 
 /** IORING_CQE_F_MORE: a multishot operation's completion with more to come. */
 const IORING_CQE_F_MORE = 1 << 1;
+/** IORING_CQE_F_NOTIF: a zero-copy send's notification (the kernel released the memory). */
+const IORING_CQE_F_NOTIF = 1 << 3;
+
+/**
+ * Opcode-table entry names (`op` in lib/ops.ts; for socket, bind and listen the method
+ * names) that the probe reports missing even where the kernel has them, from
+ * URING_AIO_HIDE_OPCODES (comma-separated): for testing what happens on an older
+ * kernel (the plain system call fallbacks of socket, bind and listen).
+ */
+const hiddenOps = new Set((process.env.URING_AIO_HIDE_OPCODES ?? '').split(',').filter((name) => name !== ''));
 
 
 /** The setup flags of `RingOptions`, checked, as the native constructor takes them. */
@@ -361,7 +372,7 @@ export class Ring extends CompletionSource<NativeRing> {
     if (!Object.hasOwn(OPS, name)) return false;
     const entry = (OPS as Record<string, OpEntry<unknown[], unknown>>)[name];
     const row = nativeRow(entry.op);
-    if (row === undefined || !this.#supportedCodes().has(row.code)) return false;
+    if (row === undefined || !this.#supportedCodes().has(row.code) || hiddenOps.has(entry.op)) return false;
     // A feature that is a flag on an older opcode: the probe cannot see it.
     return entry.flagSince === undefined || releaseAtLeast(entry.flagSince);
   }
@@ -403,7 +414,46 @@ export class Ring extends CompletionSource<NativeRing> {
       return found;
     },
     fixedBuffer: (index) => this.fixedBuffers[index],
+    closing: (fd) => {
+      const readers = this.#readers.get(fd);
+      if (readers === undefined) return;
+      this.#readers.delete(fd);
+      for (const reader of readers) reader.close();
+    },
   };
+
+  /** The multishot loops reading each socket (accept, receive): `close(fd)` ends them. */
+  readonly #readers = new Map<number, Set<{ close: () => void }>>();
+
+  /**
+   * A provided buffer ring of `count` buffers (a power of two, at most 32768) of
+   * `size` bytes, registered with this ring (IORING_REGISTER_PBUF_RING, kernel 5.19)
+   * for `recvMultishot`. The memory is the library's (count × size bytes, plus 16
+   * bytes per buffer for the ring itself); it lives until this ring is destroyed and
+   * every chunk from it is released or collected. Throws an IoError where the kernel
+   * lacks buffer rings (EINVAL before 5.19).
+   */
+  bufferRing(options: { count: number; size: number }): BufferRing {
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+    const { count, size } = options;
+    validateInteger(count, 'options.count', 1, 32768);
+    if ((count & (count - 1)) !== 0) throw invalidArgValue('options.count', count, 'must be a power of two');
+    validateInteger(size, 'options.size', 1, 2 ** 31 - 1);
+    if (count * size > 2 ** 32) throw outOfRange('options', 'count × size at most 4 GiB', `${count} × ${size}`);
+    return new BufferRing(this.#register('io_uring_register', (n) => n.registerBufRing(count, size)));
+  }
+
+  /** An operation the kernel lacks, run as its plain system call on this thread. */
+  #fallback<R>(p: Prepared<R>): Promise<R> {
+    if (this.destroyed) return Promise.reject(useAfterClose('The ring'));
+    if (p.signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: p.signal.reason }));
+    try {
+      const result = p.fallback!();
+      return Promise.resolve(p.map === undefined ? (result as R) : p.map(result));
+    } catch (e) {
+      return Promise.reject(fromNative(e, p.syscall, p.path));
+    }
+  }
 
   /** Queues `p` and tracks it; rejects (never throws) on any failure. */
   #submit<R>(p: Prepared<R>, extra?: TrackExtra): Promise<R> {
@@ -423,7 +473,10 @@ export class Ring extends CompletionSource<NativeRing> {
       }
     }
     const row = nativeRow(p.op);
-    if (row !== undefined && this.native !== undefined && !this.#supportedCodes().has(row.code)) {
+    if (row !== undefined && this.native !== undefined && (!this.#supportedCodes().has(row.code) || hiddenOps.has(p.op))) {
+      // socket, bind and listen never block: on an older kernel, the system call itself
+      // (not inside a linked chain, whose order it could not keep).
+      if (p.fallback !== undefined && extra === undefined && (p.flags & (SQE_LINK | SQE_HARDLINK)) === 0) return this.#fallback(p);
       return Promise.reject(new IoError(-EOPNOTSUPP, p.syscall, p.path, p.dest, `IORING_OP code ${row.code} ('${p.op}') needs Linux ${row.kernel}`));
     }
     if (p.resolve !== undefined && !this.destroyed) {
@@ -437,8 +490,27 @@ export class Ring extends CompletionSource<NativeRing> {
       extra ??= {};
       extra.okErrno = p.okErrno;
     }
+    if (p.zeroCopy === true && extra?.onMore === undefined) {
+      // The first completion carries the result; the notification settles it.
+      const zc: TrackExtra = extra ?? {};
+      extra = zc;
+      let first: number | undefined;
+      zc.onMore = (result) => {
+        first = result;
+      };
+      const { map, syscall } = p;
+      p = {
+        ...p,
+        map: (result: number): R => {
+          const r = first !== undefined && ((zc.rowExtra ?? 0) & IORING_CQE_F_NOTIF) !== 0 ? first : result;
+          if (r < 0) throw new IoError(r, syscall);
+          return map === undefined ? (r as R) : map(r);
+        },
+      };
+    }
     const tracked = extra ?? {};
-    const start = (r: NativeRing) => r.submit(row!.index, p.flags, p.timeout, p.nums, p.objs, p.memory);
+    const bufRing = p.bufRing?.native;
+    const start = (r: NativeRing) => r.submit(row!.index, p.flags, p.timeout, p.nums, p.objs, p.memory, bufRing);
     const promise = this.track(p.syscall, p.signal, start, p.path, p.map, p.dest, tracked);
     // Only ops that others can target are remembered: a WeakMap entry per op would cost
     // every operation an ephemeron for the garbage collector to trace.
@@ -454,10 +526,37 @@ export class Ring extends CompletionSource<NativeRing> {
   #iterate(prepare: () => Prepared<unknown>, rearm: boolean): AsyncIterableIterator<unknown> {
     let current: { extra: TrackExtra; final: Promise<void> } | undefined;
     let yielded = 0;
+    /** `ring.close(fd)` ended it: its op's ECANCELED is the end, not an error. */
+    let fdClosed = false;
+    let stream: Prepared<unknown>['stream'];
+    let unregister = (): void => {};
+    const reader = {
+      close: (): void => {
+        fdClosed = true;
+        const running = current;
+        if (running?.extra.id !== undefined && this.isPending(running.extra.id, running.extra)) this.native?.cancel(running.extra.id);
+        else feed.end();
+      },
+    };
     const feed: Feed<unknown> = new Feed({
       start: () => {
         const arm = (): void => {
+          if (this.destroyed && current !== undefined) {
+            feed.end({ error: new IoError(-ECANCELED, 'io_uring_enter') });
+            return;
+          }
           const p = prepare();
+          stream = p.stream;
+          if (p.fd !== undefined && current === undefined) {
+            const fd = p.fd;
+            const readers = this.#readers.get(fd) ?? new Set();
+            readers.add(reader);
+            this.#readers.set(fd, readers);
+            unregister = () => {
+              readers.delete(reader);
+              if (readers.size === 0 && this.#readers.get(fd) === readers) this.#readers.delete(fd);
+            };
+          }
           const counted = p.multishot;
           if (counted !== undefined && counted.count > 0) counted.setCount(counted.count - yielded);
           const value = (result: unknown): unknown => {
@@ -465,7 +564,23 @@ export class Ring extends CompletionSource<NativeRing> {
             if (counted?.numbered === true) return yielded;
             return p.map === undefined ? result : p.map(result as number);
           };
-          const extra: TrackExtra = { onMore: (result) => feed.push(value(result)) };
+          const extra: TrackExtra = {
+            onMore: (result, flags) => {
+              if (stream === undefined) {
+                feed.push(value(result));
+                return;
+              }
+              try {
+                // A closed feed hands the value to its discard hook.
+                const v = stream.value(result, flags);
+                if (v !== undefined) feed.push(v);
+              } catch (error) {
+                // Never thrown into the delivery of other completions: the loop ends.
+                feed.end({ error });
+                if (extra.id !== undefined) this.native?.cancel(extra.id);
+              }
+            },
+          };
           // `value` maps intermediate and final results alike.
           const submitted = this.#submit({ ...p, map: undefined }, extra);
           // pollRemove(feed) and the like act on the op running now.
@@ -473,25 +588,62 @@ export class Ring extends CompletionSource<NativeRing> {
           if (running !== undefined) this.#targets.set(feed, running);
           const final = submitted.then(
             (result) => {
+              if (stream !== undefined) {
+                try {
+                  const v = stream.value(result as number, extra.rowExtra ?? 0);
+                  if (v !== undefined) feed.push(v);
+                } catch (error) {
+                  feed.end({ error });
+                  return;
+                }
+                if (feed.closed) return;
+                if (!fdClosed && stream.rearm(result as number)) arm();
+                else feed.end();
+                return;
+              }
               if (feed.closed) return;
               feed.push(value(result));
               // The kernel ended it on its own (a full CQ, a changed file) or it
               // reached its count.
               const more = counted !== undefined ? counted.count === 0 || yielded < counted.count : rearm;
-              if (more) arm();
+              if (more && !fdClosed) arm();
               else feed.end();
             },
-            (error: unknown) => feed.end({ error }),
-          );
+            (error: unknown) => {
+              if (feed.closed) return;
+              const errno = error instanceof IoError ? error.errno : undefined;
+              if (fdClosed && errno === -ECANCELED) return feed.end();
+              const wait = stream !== undefined && errno !== undefined && !fdClosed ? stream.recover(errno) : undefined;
+              if (wait === undefined) return feed.end({ error });
+              // Armed again once it may succeed (a buffer ring that ran dry).
+              current = {
+                extra: {},
+                final: wait.then(() => {
+                  if (feed.closed) return;
+                  if (fdClosed) feed.end();
+                  else arm();
+                }),
+              };
+            },
+          ).then(() => {
+            if (feed.closed) unregister();
+          });
           current = { extra, final };
         };
         arm();
       },
       stop: async () => {
+        unregister();
         if (current === undefined) return;
-        if (current.extra.id !== undefined) this.native?.cancel(current.extra.id);
-        await current.final;
+        // An op re-armed meanwhile replaces `current`: wait for the one running now.
+        let waited: Promise<void> | undefined;
+        while (current !== undefined && current.final !== waited) {
+          waited = current.final;
+          if (current.extra.id !== undefined) this.native?.cancel(current.extra.id);
+          await waited;
+        }
       },
+      discard: (value) => stream?.discard(value),
     });
     return feed;
   }

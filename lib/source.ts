@@ -38,8 +38,8 @@ export interface TrackExtra {
   timedOut?: boolean;
   /** The op id, once queued. */
   id?: number;
-  /** A multishot operation's intermediate results (the final one settles the promise). */
-  onMore?: (result: number) => void;
+  /** A multishot operation's intermediate results, with the row's flags (the final one settles the promise). */
+  onMore?: (result: number, flags: number) => void;
   /** Set when the op settles: its completion row's third field (CQE flags; AIO: res2). */
   rowExtra?: number;
   /** What the source's `errorFor` needs to explain a failure (Aio: the request's shape). */
@@ -201,7 +201,7 @@ export abstract class CompletionSource<N extends NativeSource> {
       }
       if ((table[i * ROW + 2] & this.moreFlag) !== 0) {
         // One more result of a multishot operation that goes on.
-        op.extra?.onMore?.(result);
+        op.extra?.onMore?.(result, table[i * ROW + 2]);
         continue;
       }
       pending.delete(id);

@@ -14,6 +14,7 @@ use ring_core::OpArgs;
 
 use crate::js;
 use crate::memory::NativeMemory;
+use crate::net::NativeBufRing;
 use crate::views::{copy_of_view, landing_for_view, shared_window};
 
 fn invalid() -> io::Error {
@@ -29,6 +30,8 @@ pub struct JsArgs<'a> {
     pub targets: Vec<sys::napi_ref>,
     /// The library-owned memory of the op's one `shared` argument, if it has one.
     memory: Option<&'a NativeMemory>,
+    /// The provided buffer ring the op selects from, if it takes one.
+    buf_ring: Option<&'a NativeBufRing>,
 }
 
 impl<'a> JsArgs<'a> {
@@ -37,6 +40,7 @@ impl<'a> JsArgs<'a> {
         nums: &'a [f64],
         objs: &'a [Unknown<'a>],
         memory: Option<&'a NativeMemory>,
+        buf_ring: Option<&'a NativeBufRing>,
     ) -> Self {
         Self {
             env,
@@ -44,6 +48,7 @@ impl<'a> JsArgs<'a> {
             objs: objs.iter(),
             targets: Vec::new(),
             memory,
+            buf_ring,
         }
     }
 
@@ -142,5 +147,10 @@ impl OpArgs for JsArgs<'_> {
     fn outputs(&mut self) -> io::Result<Vec<IoBuf>> {
         let values = self.list()?;
         values.into_iter().map(|v| self.landing(v)).collect()
+    }
+
+    fn buffer_ring(&mut self) -> io::Result<std::sync::Arc<ring_core::BufRing>> {
+        let ring = self.buf_ring.take().ok_or_else(invalid)?;
+        Ok(std::sync::Arc::clone(ring.inner()))
     }
 }

@@ -180,3 +180,29 @@ pub fn string_bytes(env: sys::napi_env, value: sys::napi_value) -> Option<Vec<u8
     bytes.truncate(written);
     Some(bytes)
 }
+
+/// Detaches the ArrayBuffer behind TypedArray `value`: every view of it then has
+/// length 0. False if `value` is not a TypedArray or its buffer cannot be detached.
+pub fn detach_view(env: sys::napi_env, value: sys::napi_value) -> bool {
+    let mut kind = 0;
+    let mut length = 0usize;
+    let mut data: *mut std::ffi::c_void = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    let mut offset = 0usize;
+    // SAFETY: all out-pointers are locals; napi checks that value is a TypedArray.
+    let status = unsafe {
+        sys::napi_get_typedarray_info(
+            env,
+            value,
+            &mut kind,
+            &mut length,
+            &mut data,
+            &mut buffer,
+            &mut offset,
+        )
+    };
+    // SAFETY: `buffer` is the view's live ArrayBuffer; napi refuses one that is not
+    // detachable.
+    status == sys::Status::napi_ok
+        && unsafe { sys::napi_detach_arraybuffer(env, buffer) } == sys::Status::napi_ok
+}

@@ -5,6 +5,7 @@ mod aio;
 mod args;
 mod js;
 mod memory;
+mod net;
 mod ring;
 mod source;
 mod uv;
@@ -14,6 +15,10 @@ use napi_derive::napi;
 
 pub use aio::NativeAio;
 pub use memory::NativeMemory;
+pub use net::{
+    bind_now, listen_now, local_address, peer_address, sockaddr_decode, sockaddr_inet,
+    sockaddr_unix, socket_now, NativeBufRing, SocketAddress,
+};
 pub use ring::{epoll_create, op_table, NativeRing, NativeRingOptions, OpRow};
 
 /// Result of probing io_uring: `errno` is 0 when usable.

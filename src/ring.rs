@@ -14,6 +14,7 @@ use ring_core::{
 
 use crate::args::JsArgs;
 use crate::memory::NativeMemory;
+use crate::net::NativeBufRing;
 use crate::source::{closed_error, errno_error, Backend, Delivered, Shared, Targets};
 use crate::views::{copy_of_view, deferred_landing_for_view, position, shared_window};
 
@@ -285,7 +286,8 @@ impl NativeRing {
 
     /// Queues entry `index` of the opcode table (`op_table`) with its arguments in
     /// the table's order: numbers in `nums`, paths, buffers and lists of buffers in
-    /// `objs`, library-owned memory used in place in `memory`. `sqe_flags`: 1 drain, 2 async, 4 link, 8 hardlink (IOSQE_*);
+    /// `objs`, library-owned memory used in place in `memory`, the provided buffer ring
+    /// an op selects from in `buf_ring`. `sqe_flags`: 1 drain, 2 async, 4 link, 8 hardlink (IOSQE_*);
     /// 16 fixed file; `timeout_ms` >= 0 links an IORING_OP_LINK_TIMEOUT behind the op.
     /// Returns the op's id, or -errno if the table entry refused the arguments.
     // Plain arguments rather than an options object: no JS allocation per call.
@@ -300,8 +302,9 @@ impl NativeRing {
         nums: Vec<f64>,
         objs: Vec<Unknown>,
         memory: Option<&NativeMemory>,
+        buf_ring: Option<&NativeBufRing>,
     ) -> napi::Result<f64> {
-        let mut args = JsArgs::new(env.raw(), &nums, &objs, memory);
+        let mut args = JsArgs::new(env.raw(), &nums, &objs, memory, buf_ring);
         let op = match Op::from_args(index as usize, &mut args) {
             Ok(op) => op,
             Err(e) => {
@@ -401,6 +404,22 @@ impl NativeRing {
         self.state
             .with(|r| r.supported_opcodes().into_iter().map(u32::from).collect())
             .unwrap_or_default()
+    }
+
+    /// A provided buffer ring of `count` buffers of `size` bytes, registered
+    /// (IORING_REGISTER_PBUF_RING, ring-core's `register_buf_ring`).
+    #[napi]
+    pub fn register_buf_ring(
+        &self,
+        env: Env,
+        count: u32,
+        size: u32,
+    ) -> napi::Result<NativeBufRing> {
+        self.state
+            .with(|r| r.register_buf_ring(count, size))
+            .ok_or_else(closed_error)?
+            .map(NativeBufRing::new)
+            .map_err(|e| errno_error(env.raw(), e))
     }
 
     /// Registers `mem` as buffers of `size` bytes (IORING_REGISTER_BUFFERS).

@@ -7,14 +7,19 @@
 //! path, teardown included.
 
 pub mod batch;
+pub mod bufring;
 pub mod op;
 pub mod probe;
 pub mod ring;
+pub mod sockaddr;
 
 pub use batch::{BatchResults, EntryError, FixedBuffers, ENTRY_FIELDS, RESULT_FIELDS};
+pub use bufring::BufRing;
 pub use io_uring::opcode;
 pub use iobuf::{AlignedBuf, IoBuf, PAGE_ALIGN};
-pub use op::{epoll_create, ArgList, Op, OpArgs, OpInfo, CURRENT_POSITION, MSG_TAG, OPCODES};
+pub use op::{
+    epoll_create, ArgList, Op, OpArgs, OpInfo, ADDR_OUT, CURRENT_POSITION, MSG_TAG, OPCODES,
+};
 pub use probe::{explain, probe, Unavailable};
 pub use ring::{
     Completion, Reaped, Ring, RingOptions, SqeOptions, IORING_CQE_F_MORE, TEARDOWN_DEADLINE,

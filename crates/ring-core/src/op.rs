@@ -11,10 +11,14 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::Arc;
 
 use io_uring::{opcode, squeue, types};
 
 use iobuf::IoBuf;
+
+use crate::bufring::BufRing;
+use crate::sockaddr::SOCKADDR_STORAGE;
 
 /// The user_data bit of a completion another ring posted with MSG_RING: op ids stay
 /// below it, and JS numbers hold it exactly (2^52).
@@ -44,6 +48,11 @@ pub trait OpArgs {
     fn inputs(&mut self) -> io::Result<Vec<IoBuf>>;
     /// The next list of buffers the kernel writes.
     fn outputs(&mut self) -> io::Result<Vec<IoBuf>>;
+    /// The provided buffer ring the op selects its buffers from (IOSQE_BUFFER_SELECT):
+    /// the op holds it until its completion is reaped. EINVAL if the call gave none.
+    fn buffer_ring(&mut self) -> io::Result<Arc<BufRing>> {
+        Err(invalid())
+    }
 }
 
 fn invalid() -> io::Error {
@@ -385,6 +394,96 @@ pub fn epoll_create() -> io::Result<RawFd> {
     } else {
         Ok(fd)
     }
+}
+
+/// A socket address the kernel reads (`connect`, `bind`, `sendmsg`'s destination):
+/// the op's copy of the caller's `struct sockaddr_*` bytes (built by `sockaddr`), 2
+/// to 128 bytes; EINVAL otherwise.
+fn sockaddr_in(buf: IoBuf) -> io::Result<IoBuf> {
+    if (2..=SOCKADDR_STORAGE).contains(&buf.len()) {
+        Ok(buf)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// The length of an optional address (a datagram's destination): 0 for none (an
+/// empty buffer), else as `sockaddr_in` checks it.
+fn sockaddr_in_or_none(buf: &IoBuf) -> io::Result<usize> {
+    match buf.len() {
+        0 => Ok(0),
+        2..=SOCKADDR_STORAGE => Ok(buf.len()),
+        _ => Err(invalid()),
+    }
+}
+
+/// Bytes of an address the kernel writes (accept's peer, recvmsg's source): the
+/// socklen_t (u32) at offset 0, the kernel's `flags` word at 4 (recvmsg's
+/// msg_flags), the `struct sockaddr_storage` from offset 8.
+pub const ADDR_OUT: usize = 8 + SOCKADDR_STORAGE;
+const ADDR_OFFSET: usize = 8;
+
+/// `buf` (at least `ADDR_OUT` bytes, else EINVAL) zeroed, with its socklen_t set to
+/// the room the kernel has: what accept and recvmsg write the peer's address into.
+fn addr_out(buf: IoBuf) -> io::Result<IoBuf> {
+    let buf = zero_filled(at_least(buf, ADDR_OUT)?);
+    let room = (SOCKADDR_STORAGE as u32).to_ne_bytes();
+    // SAFETY: `buf` holds at least ADDR_OUT bytes (checked), owned by this op, which
+    // no kernel has seen yet; the write is byte-wise (no alignment needed).
+    unsafe { std::ptr::copy_nonoverlapping(room.as_ptr(), buf.ptr(), 4) };
+    Ok(buf)
+}
+
+/// The `struct sockaddr *` inside an `addr_out` buffer.
+fn addr_ptr(buf: &IoBuf) -> *mut libc::sockaddr {
+    buf.ptr().wrapping_add(ADDR_OFFSET).cast()
+}
+
+/// A `struct msghdr` the op owns, over its iovecs and (when `name` is not empty) an
+/// address: `name_room` bytes at `name_ptr`. No control data.
+fn msghdr(iovecs: &[libc::iovec], name_ptr: *mut u8, name_room: usize) -> Box<libc::msghdr> {
+    // SAFETY: msghdr is a C struct of integers and pointers: all zeroes is valid
+    // (null pointers, zero lengths).
+    let mut msg: Box<libc::msghdr> = Box::new(unsafe { std::mem::zeroed() });
+    msg.msg_iov = iovecs.as_ptr().cast_mut();
+    msg.msg_iovlen = iovecs.len() as _;
+    if name_room > 0 {
+        msg.msg_name = name_ptr.cast();
+        msg.msg_namelen = name_room as libc::socklen_t;
+    }
+    msg
+}
+
+/// What a RECVMSG gives back: the filled prefix of `bufs`, then (as target
+/// `bufs.len()`) `meta` with the address length and msg_flags the kernel wrote into
+/// `msg` copied into its first 8 bytes.
+///
+/// # Safety
+/// The completion must have been reaped.
+unsafe fn recvmsg_output<'a>(
+    bufs: &'a [IoBuf],
+    meta: &'a IoBuf,
+    msg: &libc::msghdr,
+    res: i32,
+) -> Vec<(usize, &'a [u8])> {
+    let mut words = [0u8; 8];
+    words[0..4].copy_from_slice(&msg.msg_namelen.to_ne_bytes());
+    words[4..8].copy_from_slice(&msg.msg_flags.to_ne_bytes());
+    // SAFETY: `meta` is this op's own memory (at least ADDR_OUT bytes, `addr_out`),
+    // reached only through raw pointers; the kernel is done with it (the caller
+    // guarantees the completion was reaped) and no slice of it exists yet.
+    unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), meta.ptr(), 8) };
+    // SAFETY: the completion was reaped (the caller's guarantee).
+    let mut out = unsafe { filled(bufs, res) };
+    // SAFETY: as above.
+    let meta_bytes = unsafe { filled(std::slice::from_ref(meta), ADDR_OUT as i32) };
+    out.extend(meta_bytes.into_iter().map(|(_, bytes)| (bufs.len(), bytes)));
+    out
+}
+
+/// The next number as send/recv MSG_* flags.
+fn msg_flags(a: &mut dyn OpArgs) -> io::Result<i32> {
+    Ok(bits(a)? as i32)
 }
 
 impl iobuf::inflight::Outputs for Op {
@@ -1043,6 +1142,150 @@ ops! {
     build opcode::Pipe::new(fds.ptr().cast()).flags(*flags).build();
     @output(res; fds) filled(std::slice::from_ref(fds), 8);
 
+    /// IORING_OP_SENDMSG, kernel 5.3: sendmsg(2) of `bufs` (the op's copies), to
+    /// `addr` if it is not empty (a datagram's destination); MSG_* `flags`.
+    SendMsg = "sendmsg", opcode::SendMsg::CODE, "5.3" {
+        fd: RawFd = int(a)?,
+        bufs: Vec<IoBuf> = a.inputs()?,
+        addr: IoBuf = a.input()?,
+        flags: u32 = bits(a)?,
+        iovecs: Box<[libc::iovec]> = iovecs(&bufs),
+        msg: Box<libc::msghdr> = msghdr(&iovecs, addr.ptr(), sockaddr_in_or_none(&addr)?),
+    }
+    build opcode::SendMsg::new(types::Fd(*fd), &**msg).flags(*flags).build();
+
+    /// IORING_OP_RECVMSG, kernel 5.3: recvmsg(2) into `bufs`; the kernel writes the
+    /// sender's address into `meta` (an `ADDR_OUT` buffer) and the address length
+    /// and msg_flags into the op's `msg`, copied back into `meta` (`recvmsg_output`).
+    RecvMsg = "recvmsg", opcode::RecvMsg::CODE, "5.3" {
+        fd: RawFd = int(a)?,
+        bufs: Vec<IoBuf> = a.outputs()?,
+        meta: IoBuf = addr_out(a.output()?)?,
+        flags: u32 = bits(a)?,
+        iovecs: Box<[libc::iovec]> = iovecs(&bufs),
+        msg: Box<libc::msghdr> = msghdr(&iovecs, addr_ptr(&meta).cast(), SOCKADDR_STORAGE),
+    }
+    build opcode::RecvMsg::new(types::Fd(*fd), (&**msg as *const libc::msghdr).cast_mut())
+        .flags(*flags)
+        .build();
+    @output(res; bufs, meta, msg) recvmsg_output(bufs, meta, msg, res);
+
+    /// IORING_OP_ACCEPT, kernel 5.5: accept4(2) on listening socket `fd` (SOCK_* `flags`);
+    /// the kernel writes the peer's address and its length into `addr` (an
+    /// `ADDR_OUT` buffer). Resolves to the new fd.
+    Accept = "accept", opcode::Accept::CODE, "5.5" {
+        fd: RawFd = int(a)?,
+        flags: i32 = bits(a)? as i32,
+        addr: IoBuf = addr_out(a.output()?)?,
+    }
+    build opcode::Accept::new(types::Fd(*fd), addr_ptr(addr), addr.ptr().cast())
+        .flags(*flags)
+        .build();
+    @output(res; addr) filled(std::slice::from_ref(addr), ADDR_OUT as i32);
+
+    /// IORING_OP_CONNECT, kernel 5.5: connect(2) to `addr` (the op's copy of a
+    /// `struct sockaddr_*`).
+    Connect = "connect", opcode::Connect::CODE, "5.5" {
+        fd: RawFd = int(a)?,
+        addr: IoBuf = sockaddr_in(a.input()?)?,
+    }
+    build opcode::Connect::new(types::Fd(*fd), addr.ptr().cast(), addr.len() as libc::socklen_t).build();
+
+    /// IORING_OP_SEND, kernel 5.6: send(2) of `buf` (the op's copy); MSG_* `flags`.
+    Send = "send", opcode::Send::CODE, "5.6" {
+        fd: RawFd = int(a)?,
+        buf: IoBuf = a.input()?,
+        flags: i32 = msg_flags(a)?,
+    }
+    build opcode::Send::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()))
+        .flags(*flags)
+        .build();
+
+    /// IORING_OP_RECV, kernel 5.6: recv(2) into `buf`; MSG_* `flags`.
+    Recv = "recv", opcode::Recv::CODE, "5.6" {
+        fd: RawFd = int(a)?,
+        buf: IoBuf = a.output()?,
+        flags: i32 = msg_flags(a)?,
+    }
+    build opcode::Recv::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()))
+        .flags(*flags)
+        .build();
+    @output(res; buf) filled(std::slice::from_ref(buf), res);
+
+    /// IORING_OP_RECV with IORING_RECV_MULTISHOT and IOSQE_BUFFER_SELECT, kernel 6.0:
+    /// one completion per chunk received, each in a buffer the kernel picks from
+    /// `group` (its id in the CQE's flags, IORING_CQE_F_BUFFER), until end of stream
+    /// (0), an error, or the ring running dry (-ENOBUFS). The op holds `group`.
+    RecvMultishot = "recvMultishot", opcode::RecvMulti::CODE, "6.0" {
+        fd: RawFd = int(a)?,
+        group: Arc<BufRing> = a.buffer_ring()?,
+        flags: i32 = msg_flags(a)?,
+    }
+    build opcode::RecvMulti::new(types::Fd(*fd), group.bgid()).flags(*flags).build();
+
+    /// IORING_OP_SHUTDOWN, kernel 5.11: shutdown(2) (SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2).
+    Shutdown = "shutdown", opcode::Shutdown::CODE, "5.11" {
+        fd: RawFd = int(a)?,
+        how: i32 = int(a)?,
+    }
+    build opcode::Shutdown::new(types::Fd(*fd), *how).build();
+
+    /// IORING_OP_SOCKET, kernel 5.19: socket(2) (SOCK_NONBLOCK, SOCK_CLOEXEC in `kind`).
+    Socket = "socket", opcode::Socket::CODE, "5.19" {
+        domain: i32 = int(a)?,
+        kind: i32 = bits(a)? as i32,
+        protocol: i32 = int(a)?,
+    }
+    build opcode::Socket::new(*domain, *kind, *protocol).build();
+
+    /// IORING_OP_ACCEPT with IORING_ACCEPT_MULTISHOT, kernel 5.19: one completion per
+    /// connection accepted on `fd` (its new fd), until cancelled. No address: each
+    /// completion would overwrite one buffer (see `sockaddr::peer_name`).
+    AcceptMultishot = "acceptMultishot", opcode::AcceptMulti::CODE, "5.19" {
+        fd: RawFd = int(a)?,
+        flags: i32 = bits(a)? as i32,
+    }
+    build opcode::AcceptMulti::new(types::Fd(*fd)).flags(*flags).build();
+
+    /// IORING_OP_SEND_ZC, kernel 6.0: zero-copy send(2) of `buf` (the op's copy,
+    /// which the network stack uses in place). Two completions: the result (with
+    /// IORING_CQE_F_MORE), then a notification (IORING_CQE_F_NOTIF) once the stack
+    /// released the memory; the op, and so `buf`, lives until the second.
+    SendZc = "sendZc", opcode::SendZc::CODE, "6.0" {
+        fd: RawFd = int(a)?,
+        buf: IoBuf = a.input()?,
+        flags: i32 = msg_flags(a)?,
+    }
+    build opcode::SendZc::new(types::Fd(*fd), buf.ptr(), rw_len(buf.len()))
+        .flags(*flags)
+        .build();
+
+    /// IORING_OP_SENDMSG_ZC, kernel 6.1: zero-copy sendmsg(2), as `SendMsg`, with the
+    /// two completions of `SendZc`.
+    SendMsgZc = "sendmsgZc", opcode::SendMsgZc::CODE, "6.1" {
+        fd: RawFd = int(a)?,
+        bufs: Vec<IoBuf> = a.inputs()?,
+        addr: IoBuf = a.input()?,
+        flags: u32 = bits(a)?,
+        iovecs: Box<[libc::iovec]> = iovecs(&bufs),
+        msg: Box<libc::msghdr> = msghdr(&iovecs, addr.ptr(), sockaddr_in_or_none(&addr)?),
+    }
+    build opcode::SendMsgZc::new(types::Fd(*fd), &**msg).flags(*flags).build();
+
+    /// IORING_OP_BIND, kernel 6.11: bind(2) to `addr` (the op's copy).
+    Bind = "bind", opcode::Bind::CODE, "6.11" {
+        fd: RawFd = int(a)?,
+        addr: IoBuf = sockaddr_in(a.input()?)?,
+    }
+    build opcode::Bind::new(types::Fd(*fd), addr.ptr().cast(), addr.len() as libc::socklen_t).build();
+
+    /// IORING_OP_LISTEN, kernel 6.11: listen(2).
+    Listen = "listen", opcode::Listen::CODE, "6.11" {
+        fd: RawFd = int(a)?,
+        backlog: i32 = int(a)?,
+    }
+    build opcode::Listen::new(types::Fd(*fd), *backlog).build();
+
     @internal {
         /// IORING_OP_ASYNC_CANCEL, kernel 5.5: cancels the op with id `target`.
         Cancel { target: u64 }
@@ -1121,6 +1364,7 @@ pub struct ArgList {
     pub paths: std::collections::VecDeque<CString>,
     pub bufs: std::collections::VecDeque<IoBuf>,
     pub vecs: std::collections::VecDeque<Vec<IoBuf>>,
+    pub buf_ring: Option<Arc<BufRing>>,
 }
 
 impl ArgList {
@@ -1164,6 +1408,9 @@ impl OpArgs for ArgList {
     }
     fn outputs(&mut self) -> io::Result<Vec<IoBuf>> {
         self.vecs.pop_front().ok_or_else(invalid)
+    }
+    fn buffer_ring(&mut self) -> io::Result<Arc<BufRing>> {
+        self.buf_ring.take().ok_or_else(invalid)
     }
 }
 

@@ -13,6 +13,7 @@ use iobuf::inflight::{Finished, InFlight, Owner, Reaped as ReapedMemory, SlotSta
 use iobuf::{EventFd, IdMap};
 
 use crate::batch::{op_for_entry, FixedBuffers};
+use crate::bufring::BufRing;
 use crate::op::Op;
 use iobuf::batch::BatchResults;
 
@@ -284,6 +285,9 @@ pub struct Ring<T> {
     cancel_soon: Vec<u64>,
     /// IORING_SETUP_IOPOLL: completions must be polled for.
     iopoll: bool,
+    /// Provided buffer rings registered with the kernel (IORING_REGISTER_PBUF_RING):
+    /// kept until the io_uring is closed, or leaked with it.
+    buf_rings: Vec<Arc<BufRing>>,
 }
 
 impl<T> Ring<T> {
@@ -324,6 +328,7 @@ impl<T> Ring<T> {
             sync_run: None,
             cancel_soon: Vec::new(),
             iopoll: options.iopoll,
+            buf_rings: Vec::new(),
         })
     }
 
@@ -364,6 +369,31 @@ impl<T> Ring<T> {
         buffers.memory().mark_registered();
         self.fixed = Some(buffers);
         Ok(())
+    }
+
+    /// Makes a provided buffer ring of `count` buffers (a power of two, at most
+    /// 32768) of `size` bytes and registers it (IORING_REGISTER_PBUF_RING, kernel
+    /// 5.19) under the next free buffer group id. The ring keeps it registered until
+    /// the io_uring is closed; ops that select from it and the caller's views of its
+    /// buffers hold it too (`Arc`). EINVAL for bad sizes; ENOMEM; EEXIST, EINVAL or
+    /// ENOENT from an older kernel.
+    pub fn register_buf_ring(&mut self, count: u32, size: u32) -> io::Result<Arc<BufRing>> {
+        let bgid = u16::try_from(self.buf_rings.len())
+            .map_err(|_| io::Error::from_raw_os_error(libc::ENOSPC))?;
+        let ring = Arc::new(BufRing::new(count, size, bgid)?);
+        // SAFETY: the entry ring is page-aligned memory of `count` entries that
+        // `ring` owns; `self.buf_rings` keeps an Arc of it until the io_uring is
+        // closed (Drop) or leaked with it, so the kernel never reads freed memory.
+        unsafe {
+            self.uring.submitter().register_buf_ring_with_flags(
+                ring.ring_addr(),
+                count as u16,
+                bgid,
+                0,
+            )?
+        };
+        self.buf_rings.push(Arc::clone(&ring));
+        Ok(ring)
     }
 
     /// The io_uring fd (for another ring's `RingOptions::attach_wq`).
@@ -768,7 +798,7 @@ impl<T> Ring<T> {
             return Err(io::Error::from_raw_os_error(errno));
         }
         let mut refused = Vec::new();
-        let mut out_of_memory = Vec::new();
+        let mut unready_ops: Vec<(u64, i32)> = Vec::new();
         {
             let mut sq = self.uring.submission();
             let table = &mut self.table;
@@ -815,14 +845,24 @@ impl<T> Ring<T> {
                 }
                 // Memory an op allocates only now (deferred landing zones): all of the
                 // group's, before any of it goes in; if that fails, the group settles
-                // with ENOMEM instead.
+                // with ENOMEM instead. An op selecting from a buffer ring this ring did
+                // not register (its group id would name another ring's buffers, or
+                // none) settles the group with EINVAL.
                 let ids: Vec<u64> = table.backlog().iter().take(group).copied().collect();
-                let allocated = ids.iter().all(|&id| {
+                let mut unready = 0;
+                for &id in &ids {
                     let entry = &mut table.slot_mut(id).expect("backlog ids have slots").payload;
-                    materialize(&mut entry.op)
-                });
-                if !allocated {
-                    out_of_memory.extend(table.backlog_mut().drain(..group));
+                    if !selects_from_own(&entry.op, &self.buf_rings) {
+                        unready = libc::EINVAL;
+                        break;
+                    }
+                    if !materialize(&mut entry.op) {
+                        unready = libc::ENOMEM;
+                        break;
+                    }
+                }
+                if unready != 0 {
+                    unready_ops.extend(table.backlog_mut().drain(..group).map(|id| (id, unready)));
                     continue;
                 }
                 for _ in 0..group {
@@ -840,8 +880,8 @@ impl<T> Ring<T> {
         for id in refused {
             self.settle_locally(id, -libc::EINVAL);
         }
-        for id in out_of_memory {
-            self.settle_locally(id, -libc::ENOMEM);
+        for (id, errno) in unready_ops {
+            self.settle_locally(id, -errno);
         }
         if self.in_sq.is_empty() && want == 0 {
             return Ok(0);
@@ -1184,6 +1224,7 @@ impl<T> Drop for Ring<T> {
             // eventfd instead of freeing what it may write.
             // Registered pages stay pinned by the leaked ring: keep them allocated.
             std::mem::forget(self.fixed.take());
+            std::mem::forget(std::mem::take(&mut self.buf_rings));
             return;
         }
         // SAFETY: nothing is outstanding, so nothing in the kernel refers to our memory;
@@ -1200,6 +1241,16 @@ impl<T> Drop for Ring<T> {
 fn materialize(op: &mut Op) -> bool {
     match op {
         Op::Read { buf, .. } => buf.materialize(),
+        _ => true,
+    }
+}
+
+/// Whether `op`, if it selects buffers from a provided buffer ring, selects from one
+/// of `own` (the rings this ring registered): the kernel knows a ring only by its
+/// group id, which means this ring's group of that id.
+fn selects_from_own(op: &Op, own: &[Arc<BufRing>]) -> bool {
+    match op {
+        Op::RecvMultishot { group, .. } => own.iter().any(|g| Arc::ptr_eq(g, group)),
         _ => true,
     }
 }

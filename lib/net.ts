@@ -1,0 +1,280 @@
+// Sockets in TypeScript: socket addresses as Node writes them, checked with Node's
+// codes and turned into `struct sockaddr_*` bytes by the native side (which builds
+// and parses every address, ring-core's sockaddr.rs: the one place), and BufferRing,
+// a provided buffer ring whose buffers a multishot receive fills.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { badPort, fromNative, invalidArgType, invalidArgValue, invalidIpAddress } from './errors';
+import { native } from './native';
+import type * as NativeModule from '../index';
+
+type NativeBufRing = NativeModule.NativeBufRing;
+type NativeAddress = NativeModule.SocketAddress;
+
+/** An IPv4 or IPv6 address and port, as `net.connect()` takes them. */
+export interface InetAddress {
+  /** '127.0.0.1', '::1', 'fe80::1%eth0' (an IP address, never a host name). */
+  address: string;
+  /** 0 to 65535 (0 when binding: the kernel picks one). */
+  port: number;
+  /** 4 or 6 ('IPv4'/'IPv6' too); inferred from `address` when left out. */
+  family?: 4 | 6 | 'IPv4' | 'IPv6';
+  /** IPv6 flow label (default 0). */
+  flowinfo?: number;
+  /** IPv6 scope id (an interface index); a `%name` or `%index` suffix of `address` sets it too. */
+  scopeid?: number;
+}
+
+/** A Unix domain socket address: a path, or with a leading '\0' an abstract name. */
+export interface UnixAddress {
+  path: string | Uint8Array;
+}
+
+/** An address a socket operation takes. */
+export type SocketAddressInput = InetAddress | UnixAddress;
+
+/** An address a socket operation gives back (a peer, a datagram's source). */
+export type SocketAddress =
+  | { address: string; port: number; family: 4 }
+  | { address: string; port: number; family: 6; flowinfo?: number; scopeid?: number }
+  | { path: string };
+
+const UINT32_MAX = 2 ** 32 - 1;
+
+/** The interface index of `%name` or `%index` (IPv6 zone), or undefined. */
+function zoneIndex(zone: string): number | undefined {
+  if (/^\d+$/.test(zone)) return Number(zone);
+  if (!/^[\w.:-]+$/.test(zone)) return undefined;
+  try {
+    return Number(readFileSync(`/sys/class/net/${zone}/ifindex`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+function familyOf(family: unknown, name: string): 0 | 4 | 6 {
+  if (family === undefined) return 0;
+  if (family === 4 || family === 'IPv4') return 4;
+  if (family === 6 || family === 'IPv6') return 6;
+  throw invalidArgValue(name, family, "must be 4, 6, 'IPv4' or 'IPv6'");
+}
+
+/**
+ * The `struct sockaddr_*` bytes of `value`, an address as Node writes it; throws
+ * ERR_INVALID_ARG_TYPE, ERR_SOCKET_BAD_PORT, ERR_INVALID_IP_ADDRESS or
+ * ERR_INVALID_ARG_VALUE (before anything reaches the kernel).
+ */
+export function encodeAddress(value: unknown, name = 'address'): Buffer {
+  if (value === null || typeof value !== 'object') throw invalidArgType(name, 'of type object', value);
+  if ('path' in value) {
+    const { path } = value as UnixAddress;
+    if (typeof path !== 'string' && !(path instanceof Uint8Array)) throw invalidArgType(`${name}.path`, 'of type string or an instance of Buffer or Uint8Array', path);
+    const bytes = typeof path === 'string' ? Buffer.from(path) : path;
+    if (bytes.byteLength === 0) throw invalidArgValue(`${name}.path`, path, 'must not be empty');
+    if (bytes.byteLength > 108 || (bytes[0] !== 0 && bytes.byteLength > 107)) {
+      throw invalidArgValue(`${name}.path`, path, 'must be at most 107 bytes (108 for an abstract name): the size of sun_path');
+    }
+    if (bytes[0] !== 0 && bytes.includes(0)) throw invalidArgValue(`${name}.path`, path, 'must be a string without null bytes');
+    try {
+      return native().sockaddrUnix(bytes);
+    } catch (e) {
+      throw fromNative(e, 'sockaddr');
+    }
+  }
+  const { address, port, family, flowinfo = 0, scopeid } = value as InetAddress;
+  if (typeof address !== 'string') throw invalidArgType(`${name}.address`, 'of type string', address);
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw badPort('Port', port);
+  const wanted = familyOf(family, `${name}.family`);
+  const kind = isIP(address);
+  if (kind === 0) throw invalidIpAddress(address);
+  if (wanted !== 0 && wanted !== kind) throw invalidArgValue(`${name}.family`, family, `must match the address ${address} (IPv${kind})`);
+  let text = address;
+  let scope = 0;
+  if (kind === 6) {
+    if (typeof flowinfo !== 'number' || !Number.isInteger(flowinfo) || flowinfo < 0 || flowinfo > 0xfffff) {
+      throw invalidArgValue(`${name}.flowinfo`, flowinfo, 'must be an integer from 0 to 0xfffff');
+    }
+    const percent = address.indexOf('%');
+    if (percent >= 0) {
+      text = address.slice(0, percent);
+      const index = zoneIndex(address.slice(percent + 1));
+      if (index === undefined) throw invalidIpAddress(address);
+      scope = index;
+    }
+    if (scopeid !== undefined) {
+      if (typeof scopeid !== 'number' || !Number.isInteger(scopeid) || scopeid < 0 || scopeid > UINT32_MAX) {
+        throw invalidArgValue(`${name}.scopeid`, scopeid, 'must be an integer from 0 to 2^32 - 1');
+      }
+      scope = scopeid;
+    }
+  }
+  try {
+    return native().sockaddrInet(text, port, kind, kind === 6 ? flowinfo : 0, scope);
+  } catch {
+    // isIP took it, std::net did not (a form only one of them reads).
+    throw invalidIpAddress(address);
+  }
+}
+
+/** An address from the native side, in the shape Node's `net` gives addresses. */
+export function addressOf(raw: NativeAddress | null | undefined): SocketAddress | undefined {
+  if (raw === null || raw === undefined) return undefined;
+  if (raw.family === 0) return { path: raw.path ?? '' };
+  if (raw.family === 4) return { address: raw.address!, port: raw.port!, family: 4 };
+  const out: SocketAddress = { address: raw.address!, port: raw.port!, family: 6 };
+  if (raw.flowinfo) out.flowinfo = raw.flowinfo;
+  if (raw.scopeid) out.scopeid = raw.scopeid;
+  return out;
+}
+
+/** The address in `bytes` (what the kernel wrote: the first `length` bytes are it). */
+export function decodeAddress(bytes: Uint8Array): SocketAddress | undefined {
+  return bytes.byteLength < 2 ? undefined : addressOf(native().sockaddrDecode(bytes));
+}
+
+/**
+ * The address socket `fd` is bound to (getsockname(2), a plain system call that never
+ * blocks): after binding to port 0, the port the kernel picked. Throws an IoError
+ * (EBADF, ENOTSOCK).
+ */
+export function localAddress(fd: number): SocketAddress | undefined {
+  try {
+    return addressOf(native().localAddress(fd));
+  } catch (e) {
+    throw fromNative(e, 'getsockname');
+  }
+}
+
+/** The address of the peer socket `fd` is connected to (getpeername(2)); ENOTCONN if none. */
+export function peerAddress(fd: number): SocketAddress | undefined {
+  try {
+    return addressOf(native().peerAddress(fd));
+  } catch (e) {
+    throw fromNative(e, 'getpeername');
+  }
+}
+
+/** A chunk `recvMultishot` yields: a Buffer over a buffer ring's slot. */
+export interface RingChunk extends Buffer {
+  /**
+   * Gives the slot back to the kernel (as `bufferRing.release(chunk)`): the chunk,
+   * and every view of its memory, becomes empty (its ArrayBuffer is detached).
+   * Returns false if it was given back already.
+   */
+  release(): boolean;
+}
+
+/** The ring and taking of each live chunk. */
+const chunks = new WeakMap<Buffer, { ring: BufferRing; bid: number; generation: number }>();
+
+const chunkPrototype: object = Object.create(Buffer.prototype, {
+  release: {
+    value(this: Buffer): boolean {
+      const found = chunks.get(this);
+      return found !== undefined && found.ring.release(this);
+    },
+  },
+});
+
+/**
+ * A provided buffer ring (IORING_REGISTER_PBUF_RING, kernel 5.19), made by
+ * `ring.bufferRing({ count, size })`: `count` buffers of `size` bytes, library-owned
+ * memory registered with the ring under a buffer group id. `ring.recvMultishot(fd,
+ * { bufferRing })` receives into them: the kernel picks a free buffer for each chunk
+ * of data and hands it over; the chunk is yielded as a Buffer over that memory
+ * (zero-copy), and the buffer goes back to the kernel only when JS gives it back:
+ * `bufferRing.release(chunk)` (or `chunk.release()`), or, as a safety net, when the
+ * chunk is garbage-collected. Until then the kernel never writes there. The memory
+ * lives until the ring is closed and every chunk is gone. One buffer ring can serve
+ * many sockets; when all of its buffers are held a receive waits (the kernel's
+ * ENOBUFS) and starts again by itself once one is released: no data is lost.
+ */
+export class BufferRing {
+  readonly #native: NativeBufRing;
+  readonly #waiters: (() => void)[] = [];
+
+  /** @internal Made by `ring.bufferRing()`. */
+  constructor(nativeRing: NativeBufRing) {
+    this.#native = nativeRing;
+  }
+
+  /** @internal */
+  get native(): NativeBufRing {
+    return this.#native;
+  }
+
+  /** How many buffers (a power of two). */
+  get count(): number {
+    return this.#native.count;
+  }
+
+  /** Bytes per buffer: the most one chunk holds. */
+  get size(): number {
+    return this.#native.size;
+  }
+
+  /** The buffer group id the kernel knows it by (IOSQE_BUFFER_SELECT). */
+  get groupId(): number {
+    return this.#native.bgid;
+  }
+
+  /** Buffers the kernel may fill now (not held by a chunk). */
+  get available(): number {
+    return this.count - this.#native.held;
+  }
+
+  /**
+   * Gives `chunk`'s buffer back to the kernel. The chunk, and every view of its
+   * memory, becomes empty (its ArrayBuffer is detached), so nothing reads memory the
+   * kernel may be filling again. Returns false if `chunk` is not a live chunk of this
+   * ring (given back already, or never one).
+   */
+  release(chunk: Buffer): boolean {
+    const found = chunks.get(chunk);
+    if (found === undefined || found.ring !== this) return false;
+    chunks.delete(chunk);
+    this.#native.detach(chunk);
+    const given = this.#native.giveBack(found.bid, found.generation);
+    if (given) this.#wake();
+    return given;
+  }
+
+  /** @internal A chunk of `length` bytes over buffer `bid`, which a completion handed over. */
+  chunk(bid: number, length: number): RingChunk {
+    const generation = this.#native.take(bid);
+    if (generation < 0) throw new Error(`buffer ${bid} of group ${this.groupId} is not the kernel's to hand over`);
+    const view = this.#native.view(bid, generation, length) as Buffer;
+    Object.setPrototypeOf(view, chunkPrototype);
+    chunks.set(view, { ring: this, bid, generation });
+    return view as RingChunk;
+  }
+
+  /** @internal Gives buffer `bid` straight back (a completion handed it over with nothing to show). */
+  giveBack(bid: number): void {
+    const generation = this.#native.take(bid);
+    if (generation >= 0 && this.#native.giveBack(bid, generation)) this.#wake();
+  }
+
+  /**
+   * @internal Resolves once a buffer may be free: at once if one is, else at the next
+   * release (or after a few milliseconds, for buffers a collected chunk gave back).
+   */
+  whenAvailable(): Promise<void> {
+    if (this.available > 0) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => {
+      const waiters = this.#waiters;
+      const timer = setTimeout(done, 5);
+      function done(): void {
+        clearTimeout(timer);
+        const at = waiters.indexOf(done);
+        if (at >= 0) waiters.splice(at, 1);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+}

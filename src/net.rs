@@ -1,0 +1,258 @@
+//! Sockets: socket addresses between JS and `ring_core::sockaddr` (which builds and
+//! parses the bytes), the plain socket calls lib/ falls back to, and `NativeBufRing`,
+//! a provided buffer ring whose held buffers JS sees as Buffers over the ring's
+//! memory (zero-copy).
+
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Buffer, Unknown};
+use napi::{sys, Env, JsValue};
+use napi_derive::napi;
+use ring_core::sockaddr::{self, Address};
+use ring_core::BufRing;
+
+use crate::js;
+use crate::source::errno_error;
+
+fn einval() -> std::io::Error {
+    std::io::Error::from_raw_os_error(libc::EINVAL)
+}
+
+/// A socket address as JS sees it: `family` 4 or 6 with `address` and `port` (and
+/// `flowinfo`/`scopeid` for IPv6), or `family` 0 with `path` (AF_UNIX).
+#[napi(object)]
+pub struct SocketAddress {
+    pub family: u32,
+    pub address: Option<String>,
+    pub port: Option<u32>,
+    pub flowinfo: Option<u32>,
+    pub scopeid: Option<u32>,
+    pub path: Option<String>,
+}
+
+fn to_js(address: Address) -> SocketAddress {
+    match address {
+        Address::Inet(addr) => {
+            let (family, flowinfo, scopeid) = match addr {
+                std::net::SocketAddr::V4(_) => (4, None, None),
+                std::net::SocketAddr::V6(v6) => (6, Some(v6.flowinfo()), Some(v6.scope_id())),
+            };
+            SocketAddress {
+                family,
+                address: Some(addr.ip().to_string()),
+                port: Some(u32::from(addr.port())),
+                flowinfo,
+                scopeid,
+                path: None,
+            }
+        }
+        Address::Unix(path) => SocketAddress {
+            family: 0,
+            address: None,
+            port: None,
+            flowinfo: None,
+            scopeid: None,
+            path: Some(String::from_utf8_lossy(&path).into_owned()),
+        },
+    }
+}
+
+/// A copy of a view's bytes (the view is read once, now).
+fn view_copy(env: &Env, view: &Unknown) -> napi::Result<Vec<u8>> {
+    let (ptr, len) =
+        js::view_bytes(env.raw(), view.raw()).ok_or_else(|| errno_error(env.raw(), einval()))?;
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    // SAFETY: ptr is valid for len bytes right now, on the JS thread, no JS running;
+    // it is copied at once.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec())
+}
+
+/// The `struct sockaddr_in`/`sockaddr_in6` bytes of `address` (text, checked by lib/)
+/// and `port`; `family` 4, 6 or 0 (inferred). EINVAL if the text is not one.
+#[napi]
+pub fn sockaddr_inet(
+    env: Env,
+    address: String,
+    port: u32,
+    family: u32,
+    flowinfo: u32,
+    scopeid: u32,
+) -> napi::Result<Buffer> {
+    let port = u16::try_from(port).map_err(|_| errno_error(env.raw(), einval()))?;
+    let family = u8::try_from(family).map_err(|_| errno_error(env.raw(), einval()))?;
+    sockaddr::parse_inet(&address, port, family, flowinfo, scopeid)
+        .map(|addr| Buffer::from(sockaddr::encode_inet(&addr)))
+        .map_err(|e| errno_error(env.raw(), e))
+}
+
+/// The `struct sockaddr_un` bytes of the path in `path` (a view of its bytes).
+#[napi]
+pub fn sockaddr_unix(env: Env, path: Unknown) -> napi::Result<Buffer> {
+    let bytes = view_copy(&env, &path)?;
+    sockaddr::encode_unix(&bytes)
+        .map(Buffer::from)
+        .map_err(|e| errno_error(env.raw(), e))
+}
+
+/// The address in `bytes` (what the kernel wrote), or null for another family.
+#[napi]
+pub fn sockaddr_decode(env: Env, bytes: Unknown) -> napi::Result<Option<SocketAddress>> {
+    Ok(sockaddr::decode(&view_copy(&env, &bytes)?).map(to_js))
+}
+
+/// getsockname(2) of `fd`, decoded.
+#[napi]
+pub fn local_address(env: Env, fd: i32) -> napi::Result<Option<SocketAddress>> {
+    let bytes = sockaddr::local_name(fd).map_err(|e| errno_error(env.raw(), e))?;
+    Ok(sockaddr::decode(&bytes).map(to_js))
+}
+
+/// getpeername(2) of `fd`, decoded.
+#[napi]
+pub fn peer_address(env: Env, fd: i32) -> napi::Result<Option<SocketAddress>> {
+    let bytes = sockaddr::peer_name(fd).map_err(|e| errno_error(env.raw(), e))?;
+    Ok(sockaddr::decode(&bytes).map(to_js))
+}
+
+/// socket(2) now (where the kernel lacks IORING_OP_SOCKET).
+#[napi]
+pub fn socket_now(env: Env, domain: i32, kind: i32, protocol: i32) -> napi::Result<i32> {
+    sockaddr::socket_now(domain, kind, protocol).map_err(|e| errno_error(env.raw(), e))
+}
+
+/// bind(2) now to the address bytes in `addr` (where the kernel lacks IORING_OP_BIND).
+#[napi]
+pub fn bind_now(env: Env, fd: i32, addr: Unknown) -> napi::Result<()> {
+    let bytes = view_copy(&env, &addr)?;
+    sockaddr::bind_now(fd, &bytes).map_err(|e| errno_error(env.raw(), e))
+}
+
+/// listen(2) now (where the kernel lacks IORING_OP_LISTEN).
+#[napi]
+pub fn listen_now(env: Env, fd: i32, backlog: i32) -> napi::Result<()> {
+    sockaddr::listen_now(fd, backlog).map_err(|e| errno_error(env.raw(), e))
+}
+
+/// A provided buffer ring registered with a ring (`NativeRing::register_buf_ring`).
+#[napi]
+pub struct NativeBufRing {
+    ring: Arc<BufRing>,
+}
+
+impl NativeBufRing {
+    pub fn new(ring: Arc<BufRing>) -> Self {
+        Self { ring }
+    }
+
+    pub fn inner(&self) -> &Arc<BufRing> {
+        &self.ring
+    }
+}
+
+/// What a held buffer's JS view keeps: the ring's memory, and which taking to give
+/// back when the view is collected.
+struct Held {
+    ring: Arc<BufRing>,
+    bid: u16,
+    generation: u32,
+}
+
+unsafe extern "C" fn release_held(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: hint is the Box<Held> leaked in `view`; Node calls this exactly once,
+    // when the Buffer's backing store dies (after a detach, or when collected).
+    let held = unsafe { Box::from_raw(hint.cast::<Held>()) };
+    // A taking given back already (an explicit release) is not given back again.
+    held.ring.give_back(held.bid, held.generation);
+}
+
+#[napi]
+impl NativeBufRing {
+    #[napi(getter)]
+    pub fn count(&self) -> u32 {
+        self.ring.count()
+    }
+
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        self.ring.size()
+    }
+
+    #[napi(getter)]
+    pub fn bgid(&self) -> u32 {
+        u32::from(self.ring.bgid())
+    }
+
+    /// Buffers held by JS (taken and not given back).
+    #[napi(getter)]
+    pub fn held(&self) -> u32 {
+        self.ring.held() as u32
+    }
+
+    /// Records that a reaped completion handed buffer `bid` over; returns the
+    /// taking's generation, or -1 if it is not a buffer of this ring or is held.
+    #[napi]
+    pub fn take(&self, bid: u32) -> f64 {
+        u16::try_from(bid)
+            .ok()
+            .and_then(|bid| self.ring.take(bid))
+            .map_or(-1.0, f64::from)
+    }
+
+    /// Gives taking `generation` of buffer `bid` back to the kernel (once).
+    #[napi]
+    pub fn give_back(&self, bid: u32, generation: u32) -> bool {
+        u16::try_from(bid).is_ok_and(|bid| self.ring.give_back(bid, generation))
+    }
+
+    /// A Buffer over the first `len` bytes of held buffer `bid` (taking
+    /// `generation`): zero-copy. Its backing store holds the ring's memory, and gives
+    /// the taking back when it dies (if not given back before).
+    #[napi]
+    pub fn view(&self, env: Env, bid: u32, generation: u32, len: u32) -> napi::Result<Unknown<'_>> {
+        let raw_env = env.raw();
+        let bid = u16::try_from(bid).map_err(|_| errno_error(raw_env, einval()))?;
+        let ptr = self
+            .ring
+            .buffer_ptr(bid)
+            .filter(|_| len <= self.ring.size())
+            .ok_or_else(|| errno_error(raw_env, einval()))?;
+        let hint = Box::into_raw(Box::new(Held {
+            ring: Arc::clone(&self.ring),
+            bid,
+            generation,
+        }));
+        let mut out = ptr::null_mut();
+        // SAFETY: `ptr` is valid for `len` <= size bytes (buffer `bid` of the ring's
+        // data memory), which lives as long as the Arc in `hint`, released only by
+        // release_held. The kernel does not write the buffer while it is held.
+        let status = unsafe {
+            sys::napi_create_external_buffer(
+                raw_env,
+                len as usize,
+                ptr.cast(),
+                Some(release_held),
+                hint.cast(),
+                &mut out,
+            )
+        };
+        if let Err(e) = js::check(status, "napi_create_external_buffer") {
+            // SAFETY: napi did not take the hint, so we still own it.
+            drop(unsafe { Box::from_raw(hint) });
+            return Err(e);
+        }
+        // SAFETY: out is a live Buffer handle in the current scope.
+        Ok(unsafe { Unknown::from_raw_unchecked(raw_env, out) })
+    }
+
+    /// Detaches the ArrayBuffer behind `view` (a Buffer from `view`), so JS can no
+    /// longer reach the memory once the buffer went back to the kernel. False if it
+    /// cannot be detached.
+    #[napi]
+    pub fn detach(&self, env: Env, view: Unknown) -> bool {
+        js::detach_view(env.raw(), view.raw())
+    }
+}
