@@ -15,7 +15,7 @@ const NEEDED = ['socket', 'bind', 'listen', 'acceptMultishot', 'recvMultishot', 
 // One buffer per message in flight at 64 connections. A message that arrives in pieces
 // holds more than one, and receives then wait on ENOBUFS: raise the count if the 16 KiB
 // rows show that.
-const BUFFER_COUNT = 64;
+const BUFFER_COUNT = 1024;
 const BUFFER_SIZE = 16384;
 // Linux's values, for a build whose constants lack them.
 const AF_INET = constants.AF_INET ?? 2;
