@@ -18,7 +18,8 @@ ringTest('bad-address-codes: bad addresses reject with ERR_INVALID_ARG_TYPE, ERR
     [{ address: '127.0.0.1', port: 65536 }, 'ERR_SOCKET_BAD_PORT', /^Port should be >= 0 and < 65536\. Received type number \(65536\)\.$/],
     [{ address: '127.0.0.1', port: -1 }, 'ERR_SOCKET_BAD_PORT', /Received type number \(-1\)/],
     [{ address: '127.0.0.1', port: 1.5 }, 'ERR_SOCKET_BAD_PORT', /Received type number \(1\.5\)/],
-    [{ address: '127.0.0.1', port: '80' }, 'ERR_SOCKET_BAD_PORT', /Received type string \('80'\)/],
+    [{ address: '127.0.0.1', port: 'http' }, 'ERR_SOCKET_BAD_PORT', /Received type string \('http'\)/],
+    [{ address: '127.0.0.1', port: ' ' }, 'ERR_SOCKET_BAD_PORT', /Received type string \(' '\)/],
     [{ address: '127.0.0.1' }, 'ERR_SOCKET_BAD_PORT', /Received undefined/],
     [{ address: 'localhost', port: 80 }, 'ERR_INVALID_IP_ADDRESS', /^Invalid IP address: localhost$/],
     [{ address: '1.2.3', port: 80 }, 'ERR_INVALID_IP_ADDRESS', /Invalid IP address: 1\.2\.3/],
@@ -105,4 +106,6 @@ ringTest('address-ipv6-scope: a %index or %name zone becomes the scope id, and c
   t.deepEqual(decodeAddress(encodeAddress({ address: 'fe80::1', port: 80, scopeid: 7, flowinfo: 3 })), { address: 'fe80::1', port: 80, family: 6, flowinfo: 3, scopeid: 7 });
   t.deepEqual(decodeAddress(encodeAddress({ address: '::ffff:1.2.3.4', port: 1 })), { address: '::ffff:1.2.3.4', port: 1, family: 6 });
   t.deepEqual(decodeAddress(encodeAddress({ address: '10.0.0.1', port: 65535, family: 'IPv4' })), { address: '10.0.0.1', port: 65535, family: 4 });
+  // A port string, as process.env.PORT is and net.connect() takes.
+  t.deepEqual(decodeAddress(encodeAddress({ address: '10.0.0.1', port: ' 8080 ' })), { address: '10.0.0.1', port: 8080, family: 4 });
 });

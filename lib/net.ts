@@ -15,8 +15,8 @@ type NativeAddress = NativeModule.SocketAddress;
 export interface InetAddress {
   /** '127.0.0.1', '::1', 'fe80::1%eth0' (an IP address, never a host name). */
   address: string;
-  /** 0 to 65535 (0 when binding: the kernel picks one). */
-  port: number;
+  /** 0 to 65535 (0 when binding: the kernel picks one); a string of digits too, as `net` takes it. */
+  port: number | string;
   /** 4 or 6 ('IPv4'/'IPv6' too); inferred from `address` when left out. */
   family?: 4 | 6 | 'IPv4' | 'IPv6';
   /** IPv6 flow label (default 0). */
@@ -52,6 +52,17 @@ function zoneIndex(zone: string): number | undefined {
   }
 }
 
+/**
+ * A port as Node's `net` takes it: an integer from 0 to 65535, or a string of one
+ * (`process.env.PORT`); anything else is ERR_SOCKET_BAD_PORT.
+ */
+function portOf(port: unknown): number {
+  const text = typeof port === 'string' ? port.trim() : undefined;
+  const n = typeof port === 'number' ? port : text !== undefined && text !== '' ? Number(text) : Number.NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw badPort('Port', port);
+  return n;
+}
+
 function familyOf(family: unknown, name: string): 0 | 4 | 6 {
   if (family === undefined) return 0;
   if (family === 4 || family === 'IPv4') return 4;
@@ -83,7 +94,7 @@ export function encodeAddress(value: unknown, name = 'address'): Buffer {
   }
   const { address, port, family, flowinfo = 0, scopeid } = value as InetAddress;
   if (typeof address !== 'string') throw invalidArgType(`${name}.address`, 'of type string', address);
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw badPort('Port', port);
+  const portNumber = portOf(port);
   const wanted = familyOf(family, `${name}.family`);
   const kind = isIP(address);
   if (kind === 0) throw invalidIpAddress(address);
@@ -109,7 +120,7 @@ export function encodeAddress(value: unknown, name = 'address'): Buffer {
     }
   }
   try {
-    return native().sockaddrInet(text, port, kind, kind === 6 ? flowinfo : 0, scope);
+    return native().sockaddrInet(text, portNumber, kind, kind === 6 ? flowinfo : 0, scope);
   } catch {
     // isIP took it, std::net did not (a form only one of them reads).
     throw invalidIpAddress(address);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Aio, Ring, alignedBuffer } from '../dist/index.js';
+import { Aio, Ring, alignedBuffer, constants, localAddress } from '../dist/index.js';
 
 const dist = new URL('../dist/index.js', import.meta.url).pathname;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-aio-memcheck-'));
@@ -26,6 +26,18 @@ function fifo() {
   return { file, readFd, writeFd, pollFd, close: () => [readFd, writeFd, pollFd].forEach((fd) => fs.closeSync(fd)) };
 }
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+/** A connected TCP pair over 127.0.0.1 through `ring`: [server, client]. */
+async function tcpPair(ring) {
+  const listener = await ring.socket(constants.AF_INET, constants.SOCK_STREAM);
+  await ring.bind(listener, { address: '127.0.0.1', port: 0 });
+  await ring.listen(listener);
+  const client = await ring.socket(constants.AF_INET, constants.SOCK_STREAM);
+  const [accepted] = await Promise.all([ring.accept(listener), ring.connect(client, localAddress(listener))]);
+  fs.closeSync(listener);
+  return [accepted.fd, client];
+}
+
 
 const scenarios = {
   'gc-of-the-view': async () => {
@@ -162,6 +174,73 @@ const scenarios = {
     await new Promise((resolve) => worker.once('message', resolve));
     await worker.terminate();
     p.close();
+  },
+  'buffer-ring-chunks-outlive-ring': async () => {
+    // Chunks over a provided buffer ring, one released, one dropped for the GC, one
+    // held across destroy(): the ring's memory must outlive every one of them.
+    const ring = new Ring();
+    const [server, client] = await tcpPair(ring);
+    const bufferRing = ring.bufferRing({ count: 4, size: 256 });
+    const it = ring.recvMultishot(server, { bufferRing });
+    const chunks = [];
+    for (let i = 0; i < 3; i++) {
+      await ring.send(client, Buffer.alloc(100, i + 1));
+      chunks.push((await it.next()).value);
+    }
+    chunks[0].release();
+    chunks[1] = undefined;
+    await it.return();
+    await ring.destroy();
+    gc();
+    await tick();
+    gc();
+    assert.equal(chunks[2][99], 3);
+    assert.equal(chunks[2].release(), true);
+    fs.closeSync(server);
+    fs.closeSync(client);
+  },
+  'recv-multishot-break-with-data-in-flight': async () => {
+    const ring = new Ring();
+    const [server, client] = await tcpPair(ring);
+    const bufferRing = ring.bufferRing({ count: 2, size: 64 });
+    const sending = ring.send(client, Buffer.alloc(1 << 16, 7));
+    let n = 0;
+    for await (const chunk of ring.recvMultishot(server, { bufferRing })) {
+      if (++n === 3) break; // the last one unreleased, for the GC
+      chunk.release();
+    }
+    await sending;
+    fs.closeSync(server);
+    fs.closeSync(client);
+    await ring.destroy();
+    gc();
+    await tick();
+  },
+  'send-zc-destroyed-before-notification': async () => {
+    const ring = new Ring();
+    const [server, client] = await tcpPair(ring);
+    let data = Buffer.alloc(1 << 20, 9);
+    const sends = [ring.sendZc(client, data).catch(() => {}), ring.sendmsgZc(client, [data]).catch(() => {})];
+    data = undefined;
+    gc();
+    await ring.destroy();
+    await Promise.all(sends);
+    fs.closeSync(server);
+    fs.closeSync(client);
+  },
+  'recvmsg-views-collected-and-a-refused-accept': async () => {
+    const ring = new Ring();
+    const [server, client] = await tcpPair(ring);
+    const pending = ring.recvmsg(server, [Buffer.alloc(32), Buffer.alloc(32)]).catch((e) => e.code);
+    const accepting = ring.accept(client).catch((e) => e.code);
+    gc();
+    await tick();
+    await ring.send(client, 'x');
+    await pending;
+    await accepting;
+    fs.closeSync(server);
+    fs.closeSync(client);
+    await ring.destroy();
   },
   'ring-collected-while-idle': async () => {
     for (let i = 0; i < 20; i++) new Ring({ entries: 4 });
