@@ -1597,7 +1597,7 @@ export const OPS = {
    * fd. On a kernel without the opcode it is socket(2) on the JS thread (it never
    * blocks).
    */
-  socket: entry('io_uring_prep_socket', 'socket', (domain: number, type: number, protocol = 0, options?: SocketOptions) => {
+  socket: entry('io_uring_prep_socket', 'socket', (domain: number, type: number, protocol: number = 0, options?: SocketOptions) => {
     validateInteger(domain, 'domain', 0, INT32_MAX);
     validateInteger(type, 'type', 0, INT32_MAX);
     validateInteger(protocol, 'protocol', 0, INT32_MAX);
@@ -1632,7 +1632,7 @@ export const OPS = {
    * 511, as Node's) connections waiting. On a kernel without the opcode it is
    * listen(2) on the JS thread (it never blocks).
    */
-  listen: entry('io_uring_prep_listen', 'listen', (fd: number, backlog = 511, options?: RingOpOptions) => {
+  listen: entry('io_uring_prep_listen', 'listen', (fd: number, backlog: number = 511, options?: RingOpOptions) => {
     validateFd(fd);
     validateInteger(backlog, 'backlog', 0, INT32_MAX);
     const p = common(options, 'listen') as Prepared<void>;
