@@ -48,6 +48,9 @@ pub struct Slot<P, T> {
     state: SlotState,
     /// A cancel was asked for (the op may still complete normally).
     pub cancel_requested: bool,
+    /// In the kernel as a long-lived op (`to_kernel_long_lived`): not counted by
+    /// `capped_in_kernel`.
+    long_lived: bool,
 }
 
 impl<P, T> Slot<P, T> {
@@ -123,6 +126,8 @@ pub struct InFlight<P, T> {
     local: Vec<(u64, i64)>,
     next_id: u64,
     in_kernel: usize,
+    /// Of `in_kernel`, the long-lived ones.
+    long_lived: usize,
     /// Caller operations and asynchronous batches accepted and not yet delivered.
     user_pending: usize,
     batches: Batches<T>,
@@ -136,6 +141,7 @@ impl<P, T> Default for InFlight<P, T> {
             local: Vec::new(),
             next_id: 1,
             in_kernel: 0,
+            long_lived: 0,
             user_pending: 0,
             batches: Batches::default(),
         }
@@ -157,6 +163,7 @@ impl<P, T> InFlight<P, T> {
                 owner,
                 state: SlotState::Queued,
                 cancel_requested: false,
+                long_lived: false,
             },
         );
         if urgent {
@@ -208,6 +215,23 @@ impl<P, T> InFlight<P, T> {
         }
     }
 
+    /// Op `id` went to the kernel as one that may stay there indefinitely (a
+    /// multishot op): it counts in `in_kernel` but not in `capped_in_kernel`, so ops
+    /// that never finish on their own cannot use up a cap on ops in the kernel.
+    pub fn to_kernel_long_lived(&mut self, id: u64) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.state = SlotState::InKernel;
+            slot.long_lived = true;
+            self.in_kernel += 1;
+            self.long_lived += 1;
+        }
+    }
+
+    /// Ops the kernel holds, less the long-lived ones.
+    pub fn capped_in_kernel(&self) -> usize {
+        self.in_kernel - self.long_lived
+    }
+
     /// Op `id` left the kernel without a completion (the kernel refused its
     /// submission and consumed nothing): it is the backend's to settle again.
     pub fn back_from_kernel(&mut self, id: u64) {
@@ -215,6 +239,9 @@ impl<P, T> InFlight<P, T> {
             if slot.state == SlotState::InKernel {
                 slot.state = SlotState::Queued;
                 self.in_kernel -= 1;
+                if std::mem::take(&mut slot.long_lived) {
+                    self.long_lived -= 1;
+                }
             }
         }
     }
@@ -258,7 +285,12 @@ impl<P, T> InFlight<P, T> {
     pub fn reaped(&mut self, id: u64, from_kernel: bool) -> Option<Finished<P, T>> {
         let state = self.slots.get(&id)?.state;
         match (from_kernel, state) {
-            (true, SlotState::InKernel) => self.in_kernel -= 1,
+            (true, SlotState::InKernel) => {
+                self.in_kernel -= 1;
+                if self.slots.get(&id).is_some_and(|s| s.long_lived) {
+                    self.long_lived -= 1;
+                }
+            }
             (false, SlotState::SettledLocally) => {}
             _ => return None,
         }
@@ -424,5 +456,25 @@ mod tests {
         assert_eq!(table.in_kernel(), 0);
         assert!(table.settle(finished, 0, 0.0, |_, _, _| {}));
         assert_eq!(table.pending(), 0);
+    }
+
+    #[test]
+    fn long_lived_ops_are_not_counted_against_the_cap() {
+        let mut table: InFlight<u32, ()> = InFlight::default();
+        let multishot = table.insert(1, Owner::Caller(()), false);
+        let read = table.insert(2, Owner::Caller(()), false);
+        table.pop_queued();
+        table.to_kernel_long_lived(multishot);
+        table.pop_queued();
+        table.to_kernel(read);
+        assert_eq!(table.in_kernel(), 2);
+        assert_eq!(table.capped_in_kernel(), 1);
+        table.back_from_kernel(multishot);
+        assert_eq!((table.in_kernel(), table.capped_in_kernel()), (1, 1));
+        table.to_kernel_long_lived(multishot);
+        assert!(table.reaped(multishot, true).is_some());
+        assert_eq!((table.in_kernel(), table.capped_in_kernel()), (1, 1));
+        assert!(table.reaped(read, true).is_some());
+        assert_eq!((table.in_kernel(), table.capped_in_kernel()), (0, 0));
     }
 }

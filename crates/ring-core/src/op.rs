@@ -486,6 +486,21 @@ fn msg_flags(a: &mut dyn OpArgs) -> io::Result<i32> {
     Ok(bits(a)? as i32)
 }
 
+impl Op {
+    /// An op that posts completions until it is cancelled (IORING_CQE_F_MORE) rather
+    /// than once: multishot poll, accept and receive, and a timeout repeating forever
+    /// or `count` times (IORING_TIMEOUT_MULTISHOT).
+    pub fn is_multishot(&self) -> bool {
+        match self {
+            Op::PollMultishot { .. } | Op::AcceptMultishot { .. } | Op::RecvMultishot { .. } => {
+                true
+            }
+            Op::Timeout { flags, .. } => flags & types::TimeoutFlags::MULTISHOT.bits() != 0,
+            _ => false,
+        }
+    }
+}
+
 impl iobuf::inflight::Outputs for Op {
     unsafe fn outputs(&self, result: i64) -> Vec<(usize, &[u8])> {
         // SAFETY: the caller (`Reaped::outputs`) guarantees the completion was reaped.

@@ -812,12 +812,17 @@ impl<T> Ring<T> {
                 // kernel even when the ring is full of ops that will never finish on
                 // their own; the few extra CQEs go to the kernel's overflow list
                 // (IORING_FEAT_NODROP, 5.5) and are flushed in `reap`.
-                let exempt = match slot.owner() {
-                    Owner::Internal => true,
-                    Owner::Member { batch, .. } => Some(*batch) == self.sync_run,
-                    Owner::Caller(_) => false,
-                };
-                if !exempt && table.in_kernel() >= self.kernel_limit {
+                // Multishot ops are not held back either, nor counted: they stay in
+                // the kernel until cancelled, so counting them would let a few
+                // hundred idle sockets shut out every other op for good. Their CQEs
+                // are reaped every loop turn (and go to the overflow list meanwhile).
+                let exempt = slot.payload.op.is_multishot()
+                    || match slot.owner() {
+                        Owner::Internal => true,
+                        Owner::Member { batch, .. } => Some(*batch) == self.sync_run,
+                        Owner::Caller(_) => false,
+                    };
+                if !exempt && table.capped_in_kernel() >= self.kernel_limit {
                     break;
                 }
                 // A chain goes in whole: the kernel ends a chain with the submission.
@@ -839,7 +844,9 @@ impl<T> Ring<T> {
                     continue;
                 }
                 if sq.capacity() - sq.len() < group
-                    || (!exempt && group > 1 && table.in_kernel() + group > self.kernel_limit)
+                    || (!exempt
+                        && group > 1
+                        && table.capped_in_kernel() + group > self.kernel_limit)
                 {
                     break;
                 }
@@ -869,10 +876,15 @@ impl<T> Ring<T> {
                     let id = table.pop_queued().expect("counted above");
                     let entry = &table.slot(id).expect("backlog ids have slots").payload;
                     let sqe = entry.op.build(id).flags(entry.flags);
+                    let long_lived = entry.op.is_multishot();
                     // SAFETY: every pointer in the SQE refers to heap memory owned by
                     // the op's slot, which stays in the table until its CQE is reaped.
                     unsafe { sq.push(&sqe) }.expect("checked that the queue has room");
-                    table.to_kernel(id);
+                    if long_lived {
+                        table.to_kernel_long_lived(id);
+                    } else {
+                        table.to_kernel(id);
+                    }
                     self.in_sq.push_back(id);
                 }
             }
