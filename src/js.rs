@@ -49,27 +49,22 @@ const ELEMENT_SIZE: [usize; 11] = [1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8];
 /// (zero when detached), so callers copy `min(len, n)` and never run off the end.
 /// `None` if `value` is not a view.
 pub fn view_bytes(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut u8, usize)> {
-    let mut kind = 0;
+    if let Some(info) = typed_array_info(env, value) {
+        let size = ELEMENT_SIZE.get(info.kind as usize).copied().unwrap_or(1);
+        let data = info.data;
+        return Some((
+            data.cast(),
+            if data.is_null() {
+                0
+            } else {
+                info.length * size
+            },
+        ));
+    }
     let mut length = 0usize;
     let mut data: *mut std::ffi::c_void = ptr::null_mut();
     let mut offset = 0usize;
-    // SAFETY: all out-pointers are locals; napi checks that value is a TypedArray.
-    let status = unsafe {
-        sys::napi_get_typedarray_info(
-            env,
-            value,
-            &mut kind,
-            &mut length,
-            &mut data,
-            ptr::null_mut(),
-            &mut offset,
-        )
-    };
-    if status == sys::Status::napi_ok {
-        let size = ELEMENT_SIZE.get(kind as usize).copied().unwrap_or(1);
-        return Some((data.cast(), if data.is_null() { 0 } else { length * size }));
-    }
-    // SAFETY: as above, for a DataView.
+    // SAFETY: all out-pointers are locals; napi checks that value is a DataView.
     let status = unsafe {
         sys::napi_get_dataview_info(
             env,
@@ -184,6 +179,26 @@ pub fn string_bytes(env: sys::napi_env, value: sys::napi_value) -> Option<Vec<u8
 /// Detaches the ArrayBuffer behind TypedArray `value`: every view of it then has
 /// length 0. False if `value` is not a TypedArray or its buffer cannot be detached.
 pub fn detach_view(env: sys::napi_env, value: sys::napi_value) -> bool {
+    let Some(info) = typed_array_info(env, value) else {
+        return false;
+    };
+    let buffer = info.buffer;
+    // SAFETY: `buffer` is the view's live ArrayBuffer; napi refuses one that is not
+    // detachable.
+    unsafe { sys::napi_detach_arraybuffer(env, buffer) == sys::Status::napi_ok }
+}
+
+/// What `napi_get_typedarray_info` says of a TypedArray.
+struct TypedArrayInfo {
+    kind: sys::napi_typedarray_type,
+    length: usize,
+    data: *mut std::ffi::c_void,
+    buffer: sys::napi_value,
+}
+
+/// The element type, length, data pointer and ArrayBuffer of `value`, if it is a
+/// TypedArray.
+fn typed_array_info(env: sys::napi_env, value: sys::napi_value) -> Option<TypedArrayInfo> {
     let mut kind = 0;
     let mut length = 0usize;
     let mut data: *mut std::ffi::c_void = ptr::null_mut();
@@ -201,8 +216,46 @@ pub fn detach_view(env: sys::napi_env, value: sys::napi_value) -> bool {
             &mut offset,
         )
     };
-    // SAFETY: `buffer` is the view's live ArrayBuffer; napi refuses one that is not
-    // detachable.
-    status == sys::Status::napi_ok
-        && unsafe { sys::napi_detach_arraybuffer(env, buffer) } == sys::Status::napi_ok
+    (status == sys::Status::napi_ok).then_some(TypedArrayInfo {
+        kind,
+        length,
+        data,
+        buffer,
+    })
+}
+
+/// A Buffer over `len` bytes at `data`, which `hint` keeps valid: V8 hands `hint` to
+/// `finalize` (which must take it back as a `Box<H>`) when the Buffer's backing store
+/// dies, wherever it was transferred.
+///
+/// # Safety
+/// `data` must stay valid for `len` bytes for as long as `hint` lives.
+pub unsafe fn external_buffer<'a, H>(
+    env: sys::napi_env,
+    data: *mut u8,
+    len: usize,
+    hint: H,
+    finalize: unsafe extern "C" fn(sys::napi_env, *mut std::ffi::c_void, *mut std::ffi::c_void),
+) -> napi::Result<napi::bindgen_prelude::Unknown<'a>> {
+    let hint = Box::into_raw(Box::new(hint));
+    let mut out = ptr::null_mut();
+    // SAFETY: the caller keeps `data` valid while `hint` lives; napi gives `hint` to
+    // `finalize` exactly once, when the backing store dies.
+    let status = unsafe {
+        sys::napi_create_external_buffer(
+            env,
+            len,
+            data.cast(),
+            Some(finalize),
+            hint.cast(),
+            &mut out,
+        )
+    };
+    if let Err(e) = check(status, "napi_create_external_buffer") {
+        // SAFETY: napi did not take the hint, so we still own it.
+        drop(unsafe { Box::from_raw(hint) });
+        return Err(e);
+    }
+    // SAFETY: out is a live Buffer handle in the current scope.
+    Ok(unsafe { napi::bindgen_prelude::Unknown::from_raw_unchecked(env, out) })
 }

@@ -3,7 +3,6 @@
 //! collection nor a detach/transfer of the Buffer can free it under the kernel.
 
 use std::ffi::c_void;
-use std::ptr;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::Unknown;
@@ -25,7 +24,7 @@ impl NativeMemory {
 }
 
 unsafe extern "C" fn release_memory(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: hint is the Box<Arc<..>> leaked in `buffer`; V8 calls this exactly once,
+    // SAFETY: hint is the Box<Arc<..>> js::external_buffer made in `buffer`; V8 calls this exactly once,
     // when the backing store (wherever it was transferred) dies.
     drop(unsafe { Box::from_raw(hint as *mut Arc<AlignedBuf>) });
 }
@@ -43,26 +42,16 @@ impl NativeMemory {
     /// A Buffer over the memory. The Buffer's backing store holds its own `Arc`.
     #[napi]
     pub fn buffer(&self, env: Env) -> napi::Result<Unknown<'_>> {
-        let raw_env = env.raw();
-        let hint = Box::into_raw(Box::new(Arc::clone(&self.mem)));
-        let mut out = ptr::null_mut();
+        let hint = Arc::clone(&self.mem);
         // SAFETY: the memory stays valid until release_memory drops the Arc in `hint`.
-        let status = unsafe {
-            sys::napi_create_external_buffer(
-                raw_env,
+        unsafe {
+            js::external_buffer(
+                env.raw(),
+                self.mem.as_ptr(),
                 self.mem.len(),
-                self.mem.as_ptr().cast(),
-                Some(release_memory),
-                hint.cast(),
-                &mut out,
+                hint,
+                release_memory,
             )
-        };
-        if let Err(e) = js::check(status, "napi_create_external_buffer") {
-            // SAFETY: napi did not take the hint, so we still own it.
-            drop(unsafe { Box::from_raw(hint) });
-            return Err(e);
         }
-        // SAFETY: out is a live Buffer handle in the current scope.
-        Ok(unsafe { Unknown::from_raw_unchecked(raw_env, out) })
     }
 }

@@ -4,7 +4,6 @@
 //! memory (zero-copy).
 
 use std::ffi::c_void;
-use std::ptr;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Buffer, Unknown};
@@ -162,7 +161,7 @@ struct Held {
 }
 
 unsafe extern "C" fn release_held(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: hint is the Box<Held> leaked in `view`; Node calls this exactly once,
+    // SAFETY: hint is the Box<Held> js::external_buffer made in `view`; Node calls this exactly once,
     // when the Buffer's backing store dies (after a detach, or when collected).
     let held = unsafe { Box::from_raw(hint.cast::<Held>()) };
     // A taking given back already (an explicit release) is not given back again.
@@ -220,32 +219,15 @@ impl NativeBufRing {
             .buffer_ptr(bid)
             .filter(|_| len <= self.ring.size())
             .ok_or_else(|| errno_error(raw_env, einval()))?;
-        let hint = Box::into_raw(Box::new(Held {
+        let hint = Held {
             ring: Arc::clone(&self.ring),
             bid,
             generation,
-        }));
-        let mut out = ptr::null_mut();
+        };
         // SAFETY: `ptr` is valid for `len` <= size bytes (buffer `bid` of the ring's
         // data memory), which lives as long as the Arc in `hint`, released only by
         // release_held. The kernel does not write the buffer while it is held.
-        let status = unsafe {
-            sys::napi_create_external_buffer(
-                raw_env,
-                len as usize,
-                ptr.cast(),
-                Some(release_held),
-                hint.cast(),
-                &mut out,
-            )
-        };
-        if let Err(e) = js::check(status, "napi_create_external_buffer") {
-            // SAFETY: napi did not take the hint, so we still own it.
-            drop(unsafe { Box::from_raw(hint) });
-            return Err(e);
-        }
-        // SAFETY: out is a live Buffer handle in the current scope.
-        Ok(unsafe { Unknown::from_raw_unchecked(raw_env, out) })
+        unsafe { js::external_buffer(raw_env, ptr, len as usize, hint, release_held) }
     }
 
     /// Detaches the ArrayBuffer behind `view` (a Buffer from `view`), so JS can no
