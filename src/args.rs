@@ -108,16 +108,7 @@ impl OpArgs for JsArgs<'_> {
         let value = self.next_obj()?;
         let bytes = match js::string_bytes(self.env, value) {
             Some(bytes) => bytes,
-            None => {
-                let (ptr, len) = js::view_bytes(self.env, value).ok_or_else(invalid)?;
-                if len == 0 {
-                    Vec::new()
-                } else {
-                    // SAFETY: the view's memory is valid for len bytes while no JS
-                    // runs (this call); it is copied at once.
-                    unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
-                }
-            }
+            None => js::with_view_bytes(self.env, value, <[u8]>::to_vec).ok_or_else(invalid)?,
         };
         CString::new(bytes).map_err(|_| invalid())
     }

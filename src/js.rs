@@ -78,6 +78,22 @@ pub fn view_bytes(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut u8
     (status == sys::Status::napi_ok).then(|| (data.cast(), if data.is_null() { 0 } else { length }))
 }
 
+/// Runs `f` on the bytes of view `value` as they are now (on the JS thread, with no JS
+/// running while `f` runs); `None` if `value` is not a view.
+pub fn with_view_bytes<R>(
+    env: sys::napi_env,
+    value: sys::napi_value,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Option<R> {
+    let (ptr, len) = view_bytes(env, value)?;
+    if len == 0 {
+        return Some(f(&[]));
+    }
+    // SAFETY: ptr is valid for len bytes right now (read fresh above); no JS runs, so
+    // nothing can detach or resize the view while `f` borrows its bytes.
+    Some(f(unsafe { std::slice::from_raw_parts(ptr, len) }))
+}
+
 /// Copies `bytes` into the view behind `reference`, as far as the view still reaches.
 pub fn copy_into_ref(env: sys::napi_env, reference: sys::napi_ref, bytes: &[u8]) {
     let Some(value) = ref_value(env, reference) else {

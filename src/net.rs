@@ -60,14 +60,8 @@ fn to_js(address: Address) -> SocketAddress {
 
 /// A copy of a view's bytes (the view is read once, now).
 fn view_copy(env: &Env, view: &Unknown) -> napi::Result<Vec<u8>> {
-    let (ptr, len) =
-        js::view_bytes(env.raw(), view.raw()).ok_or_else(|| errno_error(env.raw(), einval()))?;
-    if len == 0 {
-        return Ok(Vec::new());
-    }
-    // SAFETY: ptr is valid for len bytes right now, on the JS thread, no JS running;
-    // it is copied at once.
-    Ok(unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec())
+    js::with_view_bytes(env.raw(), view.raw(), <[u8]>::to_vec)
+        .ok_or_else(|| errno_error(env.raw(), einval()))
 }
 
 /// The `struct sockaddr_in`/`sockaddr_in6` bytes of `address` (text, checked by lib/)

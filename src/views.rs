@@ -30,15 +30,8 @@ pub fn position(position: Either<f64, BigInt>) -> Option<u64> {
 
 /// An owned copy of a view's current bytes (what a write sends).
 pub fn copy_of_view(env: sys::napi_env, view: &Unknown) -> napi::Result<IoBuf> {
-    let (ptr, len) = js::view_bytes(env, view.raw())
-        .ok_or_else(|| napi::Error::from_reason("not an ArrayBufferView"))?;
-    let bytes = if len == 0 {
-        &[][..]
-    } else {
-        // SAFETY: ptr is valid for len bytes right now, on the JS thread, no JS running.
-        unsafe { std::slice::from_raw_parts(ptr, len) }
-    };
-    AlignedBuf::copy_of(bytes)
+    js::with_view_bytes(env, view.raw(), AlignedBuf::copy_of)
+        .ok_or_else(|| napi::Error::from_reason("not an ArrayBufferView"))?
         .map(IoBuf::Owned)
         .ok_or_else(|| out_of_memory(env))
 }

@@ -679,33 +679,8 @@ unsafe fn submit(ctx: AioContext, iocbs: &[*mut Iocb]) -> io::Result<usize> {
     unsafe { sys::io_submit(ctx, iocbs) }
 }
 
-/// Test-only fault injection: the next io_submits fail or take fewer iocbs than given,
-/// on this thread.
 #[cfg(test)]
-pub(crate) mod fault {
-    use std::cell::RefCell;
-    use std::collections::VecDeque;
-
-    #[derive(Debug, Clone, Copy)]
-    pub enum Fault {
-        /// io_submit fails with this errno, taking nothing.
-        Errno(i32),
-        /// io_submit is given only this many of the iocbs.
-        Short(usize),
-    }
-
-    thread_local! {
-        static FAULTS: RefCell<VecDeque<Fault>> = const { RefCell::new(VecDeque::new()) };
-    }
-
-    pub fn inject(faults: &[Fault]) {
-        FAULTS.with(|f| f.borrow_mut().extend(faults.iter().copied()));
-    }
-
-    pub(super) fn take() -> Option<Fault> {
-        FAULTS.with(|f| f.borrow_mut().pop_front())
-    }
-}
+use iobuf::fault;
 
 #[cfg(test)]
 #[path = "fault_tests.rs"]

@@ -2,6 +2,8 @@
 //! from a caller who could free, move or detach it while an operation is in flight.
 
 pub mod batch;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod inflight;
 
 use std::alloc::{self, Layout};

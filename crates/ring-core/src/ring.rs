@@ -1282,35 +1282,8 @@ fn mark<T>(table: &mut InFlight<Entry, T>, id: u64, flags: squeue::Flags, chain:
     }
 }
 
-/// Test-only fault injection: the next `io_uring_enter`s fail or submit fewer SQEs
-/// than queued, on this thread (liburing's test/ and tokio-rs/io-uring's history of
-/// use-after-free bugs on these paths are why they are tested).
 #[cfg(test)]
-pub(crate) mod fault {
-    use std::cell::RefCell;
-    use std::collections::VecDeque;
-
-    #[derive(Debug, Clone, Copy)]
-    pub enum Fault {
-        /// io_uring_enter fails with this errno, consuming nothing.
-        Errno(i32),
-        /// io_uring_enter submits only this many of the queued SQEs.
-        Short(usize),
-    }
-
-    thread_local! {
-        static FAULTS: RefCell<VecDeque<Fault>> = const { RefCell::new(VecDeque::new()) };
-    }
-
-    /// Queues faults for the next enters, in order.
-    pub fn inject(faults: &[Fault]) {
-        FAULTS.with(|f| f.borrow_mut().extend(faults.iter().copied()));
-    }
-
-    pub(super) fn take() -> Option<Fault> {
-        FAULTS.with(|f| f.borrow_mut().pop_front())
-    }
-}
+use iobuf::fault;
 
 #[cfg(test)]
 #[path = "fault_tests.rs"]
