@@ -158,7 +158,7 @@ ringTest('continuation-on-idle-ring: a read queued in one ring\'s completion con
 
 ringTest('batching-depth-32: 32 awaiting readers share one io_uring_enter per turn', async (t) => {
   const file = tmpFile(pattern(64 * 4096, 3));
-  const ring = new Ring({ entries: 64 });
+  const ring = new Ring({ entries: 64, inline: false });
   const fd = fs.openSync(file, 'r');
   const before = ring.submitCalls;
   const perWorker = 100;

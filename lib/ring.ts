@@ -8,7 +8,7 @@ import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
 import { BufferRing } from './net';
-import { CompletionSource, submitBatchOf, type TrackExtra } from './source';
+import { CompletionSource, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
 export type { OpOptions } from './source';
@@ -152,7 +152,29 @@ export interface RingOptions {
    * Ring always is.
    */
   deferTaskrun?: boolean;
+  /**
+   * Plain-Buffer reads and writes (no options but `signal`) first try a non-blocking
+   * `preadv2`/`pwritev2` with RWF_NOWAIT (kernel 4.14) on this thread, straight into or
+   * out of the caller's memory: a page-cache hit settles at once, with no SQE, no
+   * landing zone and no second copy; anything that would block (data not cached, a
+   * full pipe, O_DIRECT) goes to the ring as before. At most `INLINE_MAX_BYTES` per
+   * call and a bounded number of calls and bytes per event-loop turn, so other I/O and
+   * timers still run. Default true; false sends every operation to the ring.
+   */
+  inline?: boolean;
 }
+
+/** The largest plain-Buffer read or write tried inline (one copy of this size holds the thread some tens of µs). */
+const INLINE_MAX_BYTES = 256 * 1024;
+/** Rows of the turn's queue (see `Ring.#turnRows`): at most this many before they are handed over mid-turn. */
+const TURN_ROWS = 256;
+/** Fields of a turn row (kind, fd, position, length), and its kinds (src/ring.rs `push_rows`). */
+const TURN_ROW = 4;
+const TURN_NOP = 0;
+const TURN_READ = 1;
+
+/** `read_now`/`write_now` flag a short count on a regular file by adding this (negated). */
+const SHORT_ON_REGULAR_FILE = 2 ** 32;
 
 
 /**
@@ -194,6 +216,10 @@ export class Ring extends CompletionSource<NativeRing> {
       throw new IoError(-errno, 'io_uring_setup', undefined, undefined, native().explainSetupError(errno));
     }
     if (options?.fixedBuffers !== undefined) this.registerPool(options.fixedBuffers, 'io_uring_register');
+    validateBoolean(options?.inline, 'options.inline');
+    // An IOPOLL ring serves O_DIRECT only, which is never tried inline.
+    this.#inline = options?.inline ?? setup.iopoll !== true;
+    this.#turnQueue = submitBatch === 0;
   }
 
   /** @internal */
@@ -455,15 +481,114 @@ export class Ring extends CompletionSource<NativeRing> {
     }
   }
 
+  readonly #inline: boolean;
+  /** Whether nops and reads wait in the turn's queue (not with `submitBatch`, whose ops reach the ring one by one). */
+  readonly #turnQueue: boolean;
+
+  /**
+   * The turn's queue: nops and plain-Buffer reads and writes made during a JS turn are
+   * written here as rows (kind, fd, position) with their views, and reach the native
+   * side in one call (`pushRows`) when the turn ends or before anything else reaches
+   * it, instead of one native call each.
+   */
+  readonly #turnRows = new Float64Array(TURN_ROWS * TURN_ROW);
+  readonly #turnViews: (ArrayBufferView | undefined)[] = [];
+  readonly #turnOps: (Pending | undefined)[] = [];
+  #turnCount = 0;
+
+  /** @internal */
+  protected override get queued(): number {
+    return this.#turnCount;
+  }
+
+  /** @internal */
+  protected override pushQueued(): void {
+    const count = this.#turnCount;
+    if (count === 0) return;
+    this.#turnCount = 0;
+    const rows = this.#turnRows;
+    const ops = this.#turnOps;
+    const views = this.#turnViews;
+    let failure: unknown;
+    try {
+      this.native!.pushRows(rows, count, views);
+    } catch (e) {
+      failure = e;
+    }
+    for (let i = 0; i < count; i++) {
+      const op = ops[i]!;
+      ops[i] = undefined;
+      views[i] = undefined;
+      if (failure === undefined) this.adopt(op, rows[i * TURN_ROW]);
+      else op.reject(fromNative(failure, op.syscall));
+    }
+  }
+
+  /** Queues a turn row (see `#turnRows`); rejects (never throws) on a destroyed ring or an aborted signal. */
+  #queueRow(kind: number, fd: number, position: number, view: ArrayBufferView | undefined, syscall: string, signal: AbortSignal | undefined): Promise<number> {
+    if (this.destroyed || this.native === undefined) return Promise.reject(useAfterClose('The ring'));
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    const i = this.#turnCount++;
+    const rows = this.#turnRows;
+    rows[i * TURN_ROW] = kind;
+    rows[i * TURN_ROW + 1] = fd;
+    rows[i * TURN_ROW + 2] = position;
+    // A read's size is the view's when the call is made (a later detach or resize
+    // changes only how much is copied back).
+    rows[i * TURN_ROW + 3] = view === undefined ? 0 : view.byteLength;
+    this.#turnViews[i] = view;
+    const { promise, op } = this.deferred<number>(syscall, signal);
+    this.#turnOps[i] = op;
+    if (this.#turnCount === TURN_ROWS) this.pushQueued();
+    return promise;
+  }
+
+  /**
+   * A plain-Buffer read or write done now without blocking (see `RingOptions.inline`),
+   * or undefined when it must go to the ring: it would block, it failed (the ring then
+   * reports the failure as it always does), or this turn's inline budget is spent. A
+   * short count on a regular file (partly cached, or the end of the file) sends the
+   * rest to the ring and resolves to the sum.
+   */
+  #tryInline(write: boolean, fd: number, buffer: ArrayBufferView, position: number, p: Prepared<unknown>): Promise<unknown> | undefined {
+    const length = buffer.byteLength;
+    if (length === 0 || length > INLINE_MAX_BYTES || this.destroyed || p.signal?.aborted === true || !takeInlineBudget(length)) return undefined;
+    const n = write ? native().writeNow(fd, buffer, position) : native().readNow(fd, buffer, position);
+    if (n >= 0) return Promise.resolve(p.map === undefined ? n : p.map(n));
+    if (n > -SHORT_ON_REGULAR_FILE) {
+      // EAGAIN: it would block. Anything else: the ring gives the error its usual shape.
+      return undefined;
+    }
+    const done = -n - SHORT_ON_REGULAR_FILE;
+    if (!write && done === 0) return Promise.resolve(0);
+    const rest = buffer instanceof Uint8Array ? buffer.subarray(done) : new Uint8Array(buffer.buffer, buffer.byteOffset + done, length - done);
+    const restAt = position < 0 ? position : position + done;
+    const remainder = (write ? this.write(fd, rest, restAt, p.signal === undefined ? undefined : { signal: p.signal }) : this.read(fd, rest, restAt, p.signal === undefined ? undefined : { signal: p.signal })) as Promise<number>;
+    // A write that moved some bytes reports them even if the rest fails, as write(2) does.
+    return remainder.then((m) => done + m, (e) => (write ? done : Promise.reject(e)));
+  }
+
   /** Queues `p` and tracks it; rejects (never throws) on any failure. */
   #submit<R>(p: Prepared<R>, extra?: TrackExtra): Promise<R> {
     const rw = p.rw;
     if (rw !== undefined && p.flags === 0 && p.timeout < 0) {
       const { write, fd, buffer, position } = rw;
       const memory = ownedMemory(buffer);
+      if (memory === undefined && extra === undefined && typeof position === 'number' && p.map === undefined) {
+        if (this.#inline) {
+          const now = this.#tryInline(write, fd, buffer, position, p);
+          if (now !== undefined) return now as Promise<R>;
+        }
+        // A write's bytes are taken when the call is made, so it cannot wait for the
+        // end of the turn; with `submitBatch` set, ops must reach the ring one by one.
+        if (!write && this.#turnQueue) return this.#queueRow(TURN_READ, fd, position, buffer, p.syscall, p.signal) as Promise<R>;
+      }
       return this.track(p.syscall, p.signal, memory === undefined
         ? (write ? (r) => r.write(fd, buffer, position) : (r) => r.read(fd, buffer, position))
         : (r) => r.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, position), undefined, p.map, undefined, extra);
+    }
+    if (p.op === 'nop' && p.flags === 0 && p.timeout < 0 && extra === undefined && p.map === undefined && this.#turnQueue) {
+      return this.#queueRow(TURN_NOP, 0, 0, undefined, p.syscall, p.signal) as Promise<R>;
     }
     if (rw !== undefined) {
       try {

@@ -86,6 +86,30 @@ function flushTurn(): void {
   for (const source of queuedThisTurn.splice(0)) flushSource(source);
 }
 
+/** Inline operations and bytes allowed per event-loop turn before the rest go to the ring (so the loop moves on). */
+const INLINE_OPS_PER_TURN = 256;
+const INLINE_BYTES_PER_TURN = 4 * 1024 * 1024;
+let inlineOpsLeft = INLINE_OPS_PER_TURN;
+let inlineBytesLeft = INLINE_BYTES_PER_TURN;
+let inlineResetScheduled = false;
+function resetInlineBudget(): void {
+  inlineResetScheduled = false;
+  inlineOpsLeft = INLINE_OPS_PER_TURN;
+  inlineBytesLeft = INLINE_BYTES_PER_TURN;
+}
+/** Takes `bytes` of this turn's inline budget; false once it is spent (the loop must turn first). */
+export function takeInlineBudget(bytes: number): boolean {
+  if (inlineOpsLeft <= 0 || inlineBytesLeft < bytes) return false;
+  inlineOpsLeft--;
+  inlineBytesLeft -= bytes;
+  if (!inlineResetScheduled) {
+    inlineResetScheduled = true;
+    // The check phase runs once the loop has polled for I/O: a new turn's budget (a
+    // delivery of completions from the loop resets it too, see `#complete`).
+    setImmediate(resetInlineBudget);
+  }
+  return true;
+}
 export const asyncDispose: typeof Symbol.asyncDispose = (Symbol as any).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 export abstract class CompletionSource<N extends NativeSource> {
@@ -167,7 +191,48 @@ export abstract class CompletionSource<N extends NativeSource> {
 
   /** Operations accepted and not yet settled. */
   get inFlight(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.queued;
+  }
+
+  /** @internal Operations queued on the JS side this turn, not yet handed to the native side. */
+  protected get queued(): number {
+    return 0;
+  }
+
+  /** @internal Hands what `queued` counts to the native side (`adopt` each op); runs before anything else reaches it. */
+  protected pushQueued(): void {}
+
+  /**
+   * @internal An operation whose id comes later (`adopt`), and its promise: for ops
+   * queued on the JS side and handed to the native side together at the end of the turn.
+   */
+  protected deferred<T>(syscall: string, signal: AbortSignal | undefined): { promise: Promise<T>; op: Pending } {
+    let op!: Pending;
+    const promise = new Promise<T>((resolve) => {
+      op = { resolve, reject: (e) => rejectAtCaller(resolve as (value: unknown) => void, e), syscall, path: undefined, dest: undefined, map: undefined, signal, id: -1, aborted: false, extra: undefined };
+    });
+    this.#enrol();
+    return { promise, op };
+  }
+
+  /** @internal Tracks a `deferred` op under the id the native side gave it (-errno: it was refused). */
+  protected adopt(op: Pending, id: number): void {
+    if (id < 0) {
+      op.reject(new IoError(id, op.syscall, op.path, op.dest));
+      return;
+    }
+    op.id = id;
+    this.#pending.set(id, op);
+    const signal = op.signal;
+    if (signal === undefined) return;
+    if (signal.aborted) {
+      // Aborted while it waited on the JS side: it reached the kernel with the rest of
+      // its turn; cancel it now, and it settles as any aborted op does.
+      op.aborted = true;
+      this.native?.cancel(id);
+    } else {
+      this.#watch(op, signal);
+    }
   }
 
   /** Whether destroy() has been called. */
@@ -189,6 +254,9 @@ export abstract class CompletionSource<N extends NativeSource> {
   }
 
   #complete(count: number): void {
+    // Called from the loop (libuv's callback): the loop has turned since the last
+    // macrotask, so inline I/O may run again.
+    resetInlineBudget();
     const table = this.table;
     const pending = this.#pending;
     for (let i = 0; i < count; i++) {
@@ -229,6 +297,7 @@ export abstract class CompletionSource<N extends NativeSource> {
   static {
     flushSource = (source) => {
       source.#enrolled = false;
+      source.pushQueued();
       source.native?.flush();
     };
   }
@@ -263,6 +332,8 @@ export abstract class CompletionSource<N extends NativeSource> {
     try {
       const native = this.#live();
       if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+      // What the JS side queued this turn goes first, in the order it was queued.
+      this.pushQueued();
       id = start(native);
     } catch (e) {
       return Promise.reject(fromNative(e, syscall, path));
@@ -271,12 +342,11 @@ export abstract class CompletionSource<N extends NativeSource> {
     if (id < 0) return Promise.reject(new IoError(id, syscall, path, dest));
     this.#enrol();
     if (extra !== undefined) extra.id = id;
-    const settled = new Promise<T>((resolve, reject) => {
-      const op: Pending = { resolve, reject, syscall, path, dest, map, signal, id, aborted: false, extra };
+    return new Promise<T>((resolve) => {
+      const op: Pending = { resolve, reject: (e) => rejectAtCaller(resolve as (value: unknown) => void, e), syscall, path, dest, map, signal, id, aborted: false, extra };
       if (signal !== undefined) this.#watch(op, signal);
       this.#pending.set(id, op);
     });
-    return settled.then(undefined, withCallerStack);
   }
 
   /**
@@ -322,6 +392,8 @@ export abstract class CompletionSource<N extends NativeSource> {
    */
   destroy(): Promise<void> {
     if (this.#destroying !== undefined) return this.#destroying;
+    // Ops still queued on the JS side become pending ops, cancelled with the rest.
+    this.pushQueued();
     const native = this.native!;
     this.#destroying = new Promise<void>((resolve) => {
       const finish = () => {
@@ -348,11 +420,28 @@ export abstract class CompletionSource<N extends NativeSource> {
 /**
  * Gives a rejection the stack of the code awaiting it (`at async main (app.js:13:7)`),
  * as Node's fs errors have, instead of the library's dispatch frames: V8 knows the
- * awaiting async functions when this runs as the rejected promise's reaction.
+ * awaiting async functions when this runs as a reaction of a promise they wait on.
  */
 function withCallerStack(e: unknown): never {
   if (e instanceof Error) Error.captureStackTrace(e, withCallerStack);
   throw e;
+}
+
+/**
+ * Rejects an operation's promise (through its `resolve`) with `e` carrying the
+ * caller's frames, at a cost paid only on failure: the promise is resolved with one
+ * whose rejection handler is `withCallerStack`, and that rejection happens a microtask
+ * later, once the operation's promise follows it (V8 then walks from the handler to
+ * the operation's promise and on to the code awaiting it). A successful operation
+ * keeps one promise and no reaction of the library's.
+ */
+function rejectAtCaller(resolve: (value: unknown) => void, e: unknown): void {
+  let reject!: (reason: unknown) => void;
+  const failure = new Promise<never>((_, r) => {
+    reject = r;
+  });
+  resolve(failure.then(undefined, withCallerStack));
+  queueMicrotask(() => reject(e));
 }
 
 /** The `signal` of an options object, validated. */

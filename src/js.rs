@@ -157,14 +157,16 @@ pub fn array_elements(env: sys::napi_env, value: sys::napi_value) -> Option<Vec<
     let mut length = 0u32;
     // SAFETY: value is an array (checked above); length is a local out-pointer.
     unsafe { sys::napi_get_array_length(env, value, &mut length) };
-    (0..length)
-        .map(|i| {
-            let mut element = ptr::null_mut();
-            // SAFETY: i < length of a live array; element is a local out-pointer.
-            let status = unsafe { sys::napi_get_element(env, value, i, &mut element) };
-            (status == sys::Status::napi_ok).then_some(element)
-        })
-        .collect()
+    (0..length).map(|i| element(env, value, i)).collect()
+}
+
+/// Element `i` of a JS array (or any object), or `None` if it cannot be read.
+pub fn element(env: sys::napi_env, value: sys::napi_value, i: u32) -> Option<sys::napi_value> {
+    let mut element = ptr::null_mut();
+    // SAFETY: value is a live handle; napi checks it is an object; element is a local
+    // out-pointer.
+    let status = unsafe { sys::napi_get_element(env, value, i, &mut element) };
+    (status == sys::Status::napi_ok && !element.is_null()).then_some(element)
 }
 
 /// The UTF-8 bytes of a JS string, or `None` if `value` is not a string.

@@ -13,10 +13,13 @@ use ring_core::{
 };
 
 use crate::args::JsArgs;
+use crate::js;
 use crate::memory::NativeMemory;
 use crate::net::NativeBufRing;
 use crate::source::{closed_error, errno_error, Backend, Delivered, Shared, Targets};
-use crate::views::{copy_of_view, deferred_landing_for_view, position, shared_window};
+use crate::views::{
+    copy_of_view, deferred_landing_for_view, f64_rows_mut, position, shared_window,
+};
 
 impl Delivered for Completion<Targets> {
     fn id(&self) -> u64 {
@@ -100,10 +103,19 @@ impl Backend for Ring<Targets> {
     }
 }
 
+/// Fields of a row of `push_rows`: kind (or, on return, the op's id), fd, position,
+/// length.
+const TURN_ROW: usize = 4;
+const TURN_NOP: u32 = 0;
+const TURN_READ: u32 = 1;
+
 /// IORING_OP_READ or IORING_OP_WRITE of `buf` at the JS position `pos`: the fast
 /// path of plain reads and writes (the table's entries serve every other form).
 fn rw_op(write: bool, fd: i32, buf: IoBuf, pos: Either<f64, BigInt>) -> Op {
-    let offset = position(pos).unwrap_or(CURRENT_POSITION);
+    rw_row(write, fd, buf, position(pos).unwrap_or(CURRENT_POSITION))
+}
+
+fn rw_row(write: bool, fd: i32, buf: IoBuf, offset: u64) -> Op {
     if write {
         Op::Write {
             fd,
@@ -251,6 +263,61 @@ impl NativeRing {
         // the backlog holds none.
         let (buf, target) = deferred_landing_for_view(env.raw(), &view)?;
         self.push(rw_op(false, fd, buf, pos), Targets(vec![target]))
+    }
+
+    /// Queues the first `count` rows of `rows` (a Float64Array of `TURN_ROW` fields:
+    /// kind, fd, position, length) in order, the view of row `i` being `views[i]`: kind
+    /// 0 a nop, 1 a read of `length` bytes (the view's size when the call was made)
+    /// through a landing zone, copied back into the view as far as it then reaches.
+    /// Each row's first field is overwritten with the op's id, or -errno where its
+    /// arguments were refused. lib/ fills the rows during a JS turn and queues them all
+    /// with this one call, before anything else reaches this ring.
+    #[napi]
+    pub fn push_rows(
+        &self,
+        env: Env,
+        rows: Unknown,
+        count: u32,
+        views: Unknown,
+    ) -> napi::Result<()> {
+        let env = env.raw();
+        // SAFETY: no JS runs during this call, so the Float64Array cannot be detached
+        // or resized while the slice lives, and nothing else borrows it.
+        let rows = unsafe { f64_rows_mut(env, &rows, count, TURN_ROW) }?;
+        let views = views.raw();
+        let mut ids = vec![0.0; count as usize];
+        self.state.push_many(
+            count as usize,
+            |ring, i| {
+                let row = &rows[i * TURN_ROW..(i + 1) * TURN_ROW];
+                let (kind, fd, pos, length) = (row[0], row[1] as i32, row[2], row[3] as usize);
+                let offset = if pos < 0.0 {
+                    CURRENT_POSITION
+                } else {
+                    pos as u64
+                };
+                let made = match kind as u32 {
+                    TURN_NOP => Some((Op::Nop {}, Targets::NONE)),
+                    TURN_READ => js::element(env, views, i as u32)
+                        .and_then(|view| js::new_ref(env, view, 1).ok())
+                        .map(|target| {
+                            // The landing zone is allocated when the read gets its SQE.
+                            let buf = IoBuf::deferred_landing(length);
+                            (rw_row(false, fd, buf, offset), Targets(vec![target]))
+                        }),
+                    _ => None,
+                };
+                match made {
+                    Some((op, targets)) => ring.push(op, targets) as f64,
+                    None => -f64::from(libc::EINVAL),
+                }
+            },
+            |i, id| ids[i] = id,
+        )?;
+        for (i, id) in ids.into_iter().enumerate() {
+            rows[i * TURN_ROW] = id;
+        }
+        Ok(())
     }
 
     /// Read (or write, if `write`) a window of library-owned memory: zero-copy.
@@ -469,4 +536,55 @@ impl Drop for NativeRing {
     fn drop(&mut self) {
         self.state.teardown();
     }
+}
+
+/// What `read_now`/`write_now` return for a short count on a regular file: the count
+/// plus this, so lib/ sends the rest to the ring (the range was only partly cached, or
+/// the file ends there: the ring's read then returns 0).
+const SHORT_ON_REGULAR_FILE: f64 = 4_294_967_296.0;
+
+/// The result of a non-blocking attempt as one number: the bytes (>= 0), `-(bytes +
+/// 2^32)` for a short count on a regular file, or -errno (`EAGAIN`: it would block).
+fn nowait_result(r: std::io::Result<ring_core::NowaitResult>) -> f64 {
+    match r {
+        Ok(r) if r.regular_file => -(r.bytes as f64 + SHORT_ON_REGULAR_FILE),
+        Ok(r) => r.bytes as f64,
+        Err(e) => -f64::from(e.raw_os_error().unwrap_or(libc::EIO)),
+    }
+}
+
+/// A plain-Buffer read tried first on this thread, without blocking (ring-core
+/// `read_nowait`): a page-cache hit lands in `view` before this returns, with no copy
+/// through a landing zone. `pos` < 0 reads at the file position.
+#[napi]
+pub fn read_now(env: Env, fd: i32, view: Unknown, pos: f64) -> f64 {
+    let Some((ptr, len)) = crate::js::view_bytes(env.raw(), view.raw()) else {
+        return -f64::from(libc::EINVAL);
+    };
+    if len == 0 || ptr.is_null() {
+        return -f64::from(libc::EINVAL);
+    }
+    // SAFETY: ptr is valid for len bytes right now, and no JS runs during this call,
+    // so nothing can detach, resize or free the view's memory while the kernel writes
+    // into it (the write is over when preadv2 returns).
+    let buf = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
+    nowait_result(ring_core::read_nowait(
+        fd,
+        buf,
+        (pos >= 0.0).then_some(pos as u64),
+    ))
+}
+
+/// A plain-Buffer write tried first on this thread, without blocking (ring-core
+/// `write_nowait`), straight from `view`. `pos` < 0 writes at the file position.
+#[napi]
+pub fn write_now(env: Env, fd: i32, view: Unknown, pos: f64) -> f64 {
+    let at = (pos >= 0.0).then_some(pos as u64);
+    crate::js::with_view_bytes(env.raw(), view.raw(), |bytes| {
+        if bytes.is_empty() {
+            return -f64::from(libc::EINVAL);
+        }
+        nowait_result(ring_core::write_nowait(fd, bytes, at))
+    })
+    .unwrap_or(-f64::from(libc::EINVAL))
 }

@@ -183,6 +183,29 @@ impl<B: Backend> Shared<B> {
         Ok(id as f64)
     }
 
+    /// Accepts several ops with one borrow of the backend and one update of the loop
+    /// handle's reference: `next(backend, i)` pushes op `i` and returns its id (or a
+    /// negative errno), which `record(i, id)` is told. Errors once closed.
+    pub fn push_many(
+        &self,
+        count: usize,
+        mut next: impl FnMut(&mut B, usize) -> f64,
+        mut record: impl FnMut(usize, f64),
+    ) -> napi::Result<()> {
+        {
+            let mut backend = self.backend.borrow_mut();
+            let Some(backend) = backend.as_mut() else {
+                return Err(closed_error());
+            };
+            for i in 0..count {
+                let id = next(backend, i);
+                record(i, id);
+            }
+        }
+        self.update_referenced();
+        Ok(())
+    }
+
     /// Makes `mem` the batch path's pool of buffers of `size` bytes.
     pub fn register_buffers(&self, mem: &NativeMemory, size: f64) -> napi::Result<()> {
         let pool = FixedBuffers::new(Arc::clone(mem.inner()), size as usize)
