@@ -19,6 +19,9 @@ import { renderChart } from './chart.mjs';
 const HELP = `Usage: npm run bench -- [options]
 
 Workloads (one thread each; the file workloads give every contender the same file):
+  nop        the per-operation floor: ring.nop() at depth 1 and --depth, the batch
+             path's nop, a plain JS promise loop, and a C liburing nop loop
+             (bench/nop-liburing.c, built with gcc and liburing-dev when present)
   pc-qd1     random reads from the page cache, depth 1 (latency)
   pc-qd32    random reads from the page cache, depth --depth
   direct     random O_DIRECT reads, depth --depth
@@ -100,11 +103,11 @@ const depth = numberOption('depth', 1);
 const bs = numberOption('bs', 512);
 const seqBs = numberOption('seq-bs', 512);
 const sizeMiB = numberOption('size', 1);
-const ALL = ['pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog', 'fs-small', 'fs-stat', 'fs-1g', 'echo'];
+const ALL = ['nop', 'pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog', 'fs-small', 'fs-stat', 'fs-1g', 'echo'];
 const chosen = opt.workload === 'all' ? ALL : opt.workload.split(',');
 for (const w of chosen) if (!ALL.includes(w)) fail(`unknown workload '${w}'`);
 /** Whether a workload that reads or writes the benchmark's files runs (echo needs none). */
-const usesFiles = chosen.some((w) => !['echo', 'fs-small', 'fs-stat', 'fs-1g'].includes(w));
+const usesFiles = chosen.some((w) => !['nop', 'echo', 'fs-small', 'fs-stat', 'fs-1g'].includes(w));
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.resolve(opt.out ?? path.join(here, 'results'));
@@ -482,12 +485,77 @@ function echoContenders(w) {
   return list;
 }
 
+/**
+ * Builds bench/nop-liburing.c once (gcc, liburing-dev) and returns `{ path }` of the
+ * binary, or `{ skipped }` with the reason.
+ */
+function buildNopLiburing() {
+  const out = path.join(here, 'data', 'nop-liburing');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const r = spawnSync('gcc', ['-O2', '-o', out, path.join(here, 'nop-liburing.c'), '-luring'], { encoding: 'utf8' });
+  if (r.error) return { skipped: `cannot run gcc (${r.error.code})` };
+  if (r.status !== 0) return { skipped: `gcc failed (liburing-dev missing?): ${lastLine(r.stderr)}` };
+  return { path: out };
+}
+
+/** The C liburing nop loop at `lanes` in flight, in a process of its own. */
+function runNopLiburing(w, lanes) {
+  w.nopBinary ??= buildNopLiburing();
+  if (w.nopBinary.skipped) return { skipped: w.nopBinary.skipped };
+  const r = spawnSync(w.nopBinary.path, [String(slice), String(lanes)], { encoding: 'utf8' });
+  if (r.status !== 0) return { skipped: `nop-liburing exited ${r.status}: ${lastLine(r.stderr)}` };
+  return JSON.parse(lastLine(r.stdout));
+}
+
+/** The batch path's nops: `depth` per batch, refilled when the batch completes. */
+async function measureBatchNop(w) {
+  const ring = new Ring({ entries: Math.max(w.depth, 8) });
+  const batch = ring.batch(w.depth);
+  let ops = 0;
+  let batches = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const deadline = t0 + slice * 1000;
+  for (;;) {
+    batch.clear();
+    for (let i = 0; i < w.depth; i++) batch.nop();
+    batch.submitSync();
+    ops += w.depth;
+    if ((batches++ & 31) === 0 && performance.now() >= deadline) break;
+  }
+  const r = summarize(ops, t0, cpu0, new Latency());
+  await ring.destroy();
+  return r;
+}
+
+/** The nop workload's rows: the per-operation floor of each path. */
+function nopContenders(w) {
+  const ringNop = (lanes) => async () => {
+    if (!support.ok) return { skipped: 'io_uring unavailable' };
+    const ring = new Ring({ entries: Math.max(64, lanes * 2) });
+    const r = await measureLanes(lanes, () => undefined, () => ring.nop());
+    await ring.destroy();
+    return r;
+  };
+  return [
+    [`JS promise loop (depth ${w.depth})`, () => measureLanes(w.depth, () => undefined, () => Promise.resolve(0))],
+    ['Ring.nop (depth 1)', ringNop(1)],
+    [`Ring.nop (depth ${w.depth})`, ringNop(w.depth)],
+    [`Ring batch nop (submitSync(), ${w.depth} per batch)`, () => (support.ok ? measureBatchNop(w) : { skipped: 'io_uring unavailable' })],
+    [`liburing nop loop in C (depth ${w.depth})`, () => runNopLiburing(w, w.depth)],
+  ];
+}
+
 /** The contenders of workload `w`, in table order: [name, run] pairs. */
 function contenders(w) {
+  if (w.kind === 'nop') {
+    const only = opt.only?.split(',').map((p) => p.trim()).filter(Boolean);
+    return { list: nopContenders(w).filter(([name]) => !only || only.some((p) => name.startsWith(p))), close: async () => {} };
+  }
   if (w.kind === 'backlog') {
     const list = [
       ['fs.promises FileHandle.read', () => runBacklogChild(w, 'promises')],
-      ['Ring.read (Buffer, copied)', () => (support.ok ? runBacklogChild(w, 'ring') : { skipped: 'io_uring unavailable' })],
+      ['Ring.read (Buffer)', () => (support.ok ? runBacklogChild(w, 'ring') : { skipped: 'io_uring unavailable' })],
     ];
     return { list, close: async () => {} };
   }
@@ -543,11 +611,17 @@ function contenders(w) {
   // I/O, which completes inside the submission, from one submission per turn.
   const ringRows = w.direct
     ? [[`${ringOp} (alignedBuffer, submitBatch 8)`, aligned, 8]]
-    : [[`${ringOp} (Buffer, copied)`, plain, 0], [`${ringOp} (alignedBuffer, zero-copy)`, aligned, 0]];
-  for (const [name, makeBuffer, submitBatch] of ringRows) {
+    : [
+      [`${ringOp} (Buffer)`, plain, 0],
+      [`${ringOp} (alignedBuffer, zero-copy)`, aligned, 0],
+      // Like for like with libuv's SQPOLL ring (10 ms idle), and the ring path alone.
+      [`${ringOp} (Buffer, sqpoll)`, plain, 0, { sqpoll: { idleMs: 10 } }],
+      [`${ringOp} (Buffer, inline: false)`, plain, 0, { inline: false }],
+    ];
+  for (const [name, makeBuffer, submitBatch, extra] of ringRows) {
     list.push([name, async () => {
       if (!support.ok) return { skipped: 'io_uring unavailable' };
-      const ring = new Ring({ entries: Math.max(64, w.depth * 2), submitBatch });
+      const ring = new Ring({ entries: Math.max(64, w.depth * 2), submitBatch, ...extra });
       const r = await measureAsync(w, (b, p) => (write ? ring.write(open(), b, p) : ring.read(open(), b, p)), makeBuffer);
       await ring.destroy();
       return r;
@@ -575,37 +649,53 @@ function contenders(w) {
 }
 
 const zeroCopy = 'Ring.read (alignedBuffer, zero-copy)';
+const LIBUV_READ = `fs.read (callback) ${LIBUV_URING}`;
 const WORKLOADS = {
+  nop: {
+    title: `the per-operation floor: nops, depth ${depth}`, kind: 'nop', bs: 0, depth,
+    baseline: `JS promise loop (depth ${depth})`, fio: `liburing nop loop in C (depth ${depth})`,
+    ratios: {
+      nop_ring_per_sec: { a: `Ring.nop (depth ${depth})`, absolute: true, goal: 1.5e6 },
+      nop_cpu_us: { a: `Ring.nop (depth ${depth})`, metric: 'cpuUsPerOp', absolute: true, goal: 0.7, lowerIsBetter: true },
+      nop_ring_vs_promise_loop: { a: `Ring.nop (depth ${depth})`, b: `JS promise loop (depth ${depth})` },
+      nop_depth1_per_sec: { a: 'Ring.nop (depth 1)', absolute: true },
+      nop_batch_vs_liburing: { a: `Ring batch nop (submitSync(), ${depth} per batch)`, b: `liburing nop loop in C (depth ${depth})` },
+    },
+  },
   'pc-qd1': {
     title: `page cache, random ${bs} B reads, depth 1`, kind: 'read', pattern: 'random', bs, depth: 1, file: readFile,
     baseline: 'fs.read (callback)', fio: 'fio io_uring',
     ratios: {
       depth1_latency_vs_fio: { a: zeroCopy, b: 'fio io_uring', metric: 'p50Us', goal: 1.5, lowerIsBetter: true },
       depth1_ring_vs_fs_read: { a: zeroCopy, b: 'fs.read (callback)' },
+      depth1_buffer_vs_read_sync: { a: 'Ring.read (Buffer)', b: 'fs.readSync', goal: 0.8 },
     },
   },
   'pc-qd32': {
     title: `page cache, random ${bs} B reads, depth ${depth}`, kind: 'read', pattern: 'random', bs, depth, file: readFile,
     baseline: 'fs.read (callback)', fio: 'fio io_uring batched',
     ratios: {
-      batch_vs_fio: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched', goal: 0.9 },
+      batch_vs_fio: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched', goal: 1.0 },
       batch_vs_fs_read: { a: 'Ring batch (submitSync())', b: 'fs.read (callback)', goal: 2.5 },
       batch_async_vs_fio: { a: 'Ring batch (await submit())', b: 'fio io_uring batched' },
       batch_async_vs_fs_read: { a: 'Ring batch (await submit())', b: 'fs.read (callback)' },
       ring_vs_fio: { a: zeroCopy, b: 'fio io_uring', goal: 0.75 },
       ring_vs_fs_promises: { a: zeroCopy, b: 'fs.promises FileHandle.read', goal: 4 },
       ring_vs_fs_read: { a: zeroCopy, b: 'fs.read (callback)', goal: 1.5 },
-      ring_buffer_vs_fs_read: { a: 'Ring.read (Buffer, copied)', b: 'fs.read (callback)' },
-      ring_vs_libuv_uring: { a: 'Ring.read (Buffer, copied)', b: `fs.read (callback) ${LIBUV_URING}`, goal: 1.3 },
-      ring_zero_vs_libuv_uring: { a: zeroCopy, b: `fs.read (callback) ${LIBUV_URING}`, goal: 1.5 },
-      ring_buffer_vs_zero_copy: { a: 'Ring.read (Buffer, copied)', b: zeroCopy, goal: 0.9 },
+      ring_buffer_vs_fs_read: { a: 'Ring.read (Buffer)', b: 'fs.read (callback)' },
+      ring_vs_libuv_uring: { a: 'Ring.read (Buffer)', b: LIBUV_READ, goal: 1.0 },
+      ring_sqpoll_vs_libuv_uring: { a: 'Ring.read (Buffer, sqpoll)', b: LIBUV_READ, goal: 1.3 },
+      ring_cpu_vs_libuv_uring: { a: 'Ring.read (Buffer)', b: LIBUV_READ, metric: 'cpuUsPerOp', goal: 0.7, lowerIsBetter: true },
+      ring_path_vs_libuv_uring: { a: 'Ring.read (Buffer, inline: false)', b: LIBUV_READ },
+      ring_zero_vs_libuv_uring: { a: zeroCopy, b: LIBUV_READ, goal: 1.5 },
+      ring_buffer_vs_zero_copy: { a: 'Ring.read (Buffer)', b: zeroCopy, goal: 0.9 },
     },
   },
   direct: {
     title: `O_DIRECT, random ${bs} B reads, depth ${depth}`, kind: 'read', pattern: 'random', bs, depth, file: readFile, direct: true,
     baseline: 'fs.read (callback)', fio: 'fio libaio',
     ratios: {
-      aio_vs_fio_libaio: { a: 'Aio.read (alignedBuffer)', b: 'fio libaio', goal: 0.9 },
+      aio_vs_fio_libaio: { a: 'Aio.read (alignedBuffer)', b: 'fio libaio', goal: 0.95 },
       aio_vs_fs_read_pool: { a: 'Aio.read (alignedBuffer)', b: 'fs.read (callback)', goal: 1.8 },
       aio_batch_vs_fio_libaio_batched: { a: 'Aio batch (submitSync())', b: 'fio libaio batched' },
       direct_ring_vs_fio_io_uring: { a: 'Ring.read (alignedBuffer, submitBatch 8)', b: 'fio io_uring' },
@@ -618,7 +708,7 @@ const WORKLOADS = {
     ratios: {
       seq_ring_vs_fs_read: { a: zeroCopy, b: 'fs.read (callback)' },
       seq_copy_vs_best_node: {
-        a: 'Ring.read (Buffer, copied)',
+        a: 'Ring.read (Buffer)',
         b: ['fs.readSync', 'fs.read (callback)', 'fs.promises FileHandle.read', `fs.read (callback) ${LIBUV_URING}`, `fs.promises FileHandle.read ${LIBUV_URING}`],
         goal: 1.0,
       },
@@ -629,7 +719,7 @@ const WORKLOADS = {
     title: `memory: 100,000 plain-Buffer ${bs} B reads queued at once, none awaited`, kind: 'backlog', pattern: 'random', bs, depth: 100_000, count: 100_000, file: readFile,
     baseline: 'fs.promises FileHandle.read', fio: 'fio io_uring',
     ratios: {
-      backlog_rss_vs_fs_promises: { a: 'Ring.read (Buffer, copied)', b: 'fs.promises FileHandle.read', metric: 'peakRssMiB', goal: 1.2, lowerIsBetter: true },
+      backlog_rss_vs_fs_promises: { a: 'Ring.read (Buffer)', b: 'fs.promises FileHandle.read', metric: 'peakRssMiB', goal: 1.2, lowerIsBetter: true },
     },
   },
   'fs-small': {
@@ -652,8 +742,8 @@ const WORKLOADS = {
     baseline: 'fs.write (callback)', fio: 'fio io_uring batched',
     ratios: {
       write_ring_vs_fs_write: { a: 'Ring.write (alignedBuffer, zero-copy)', b: 'fs.write (callback)' },
-      write_vs_fs_write: { a: 'Ring.write (Buffer, copied)', b: 'fs.write (callback)', goal: 1.2 },
-      write_vs_fio: { a: 'Ring.write (Buffer, copied)', b: 'fio io_uring', goal: 0.85 },
+      write_vs_fs_write: { a: 'Ring.write (Buffer)', b: 'fs.write (callback)', goal: 1.3 },
+      write_vs_fio: { a: 'Ring.write (Buffer)', b: 'fio io_uring', goal: 0.9 },
       write_batch_vs_fs_write: { a: 'Ring batch (submitSync())', b: 'fs.write (callback)' },
       write_batch_vs_fio: { a: 'Ring batch (submitSync())', b: 'fio io_uring batched' },
     },
@@ -785,16 +875,18 @@ function bestOf(w, b) {
   return ran.sort((x, y) => w.results[y].opsPerSec - w.results[x].opsPerSec)[0];
 }
 
-/** Ratio `a / b` of a workload (of latencies when `metric` is set). */
-function ratioOf(w, { a, b, metric = 'opsPerSec' }) {
+/** Ratio `a / b` of a workload (of latencies when `metric` is set); with `absolute`, `a`'s value itself. */
+function ratioOf(w, { a, b, metric = 'opsPerSec', absolute = false }) {
   const x = w.results[a]?.[metric];
+  if (absolute) return x > 0 ? x : null;
   const y = w.results[bestOf(w, b)]?.[metric];
   return x > 0 && y > 0 ? x / y : null;
 }
 
 /** The lowest and highest per-round ratio of throughputs `a / b` (round i against round i). */
-function roundRange(w, { a, b, metric = 'opsPerSec' }) {
+function roundRange(w, { a, b, metric = 'opsPerSec', absolute = false }) {
   const x = w.results[a]?.rounds;
+  if (absolute) return metric === 'opsPerSec' && x?.length > 1 ? [Math.min(...x), Math.max(...x)] : null;
   const y = w.results[bestOf(w, b)]?.rounds;
   if (metric !== 'opsPerSec' || !x || !y || x.length < 2) return null;
   const each = x.map((v, i) => v / y[i]).filter(Number.isFinite);
@@ -839,7 +931,7 @@ for (const w of plan) {
     lines.push(`### ${w.title}`, '', `skipped: ${w.skipped}`, '');
     continue;
   }
-  for (const [key, spec] of Object.entries(w.ratios)) ratios[key] = { value: ratioOf(w, spec), range: roundRange(w, spec), ...spec, b: bestOf(w, spec.b) ?? String(spec.b) };
+  for (const [key, spec] of Object.entries(w.ratios)) ratios[key] = { value: ratioOf(w, spec), range: roundRange(w, spec), ...spec, b: spec.absolute ? undefined : bestOf(w, spec.b) ?? String(spec.b) };
   if (w.kind === 'echo') {
     lines.push(...echoTable(w));
     continue;
@@ -865,14 +957,17 @@ for (const w of plan) {
 }
 lines.push('¹ batch rows time whole batches: their p50/p99 is the latency of a batch of `depth` operations.', '', 'Ratios (goal):', '');
 for (const [key, r] of Object.entries(ratios)) {
-  const shown = r.value === null ? 'n/a' : `${r.value.toFixed(2)}x`;
+  // Absolute values (ops/s, µs) print as numbers, ratios with an x.
+  const unit = r.absolute ? '' : 'x';
+  const show = (v) => (r.absolute && v >= 1000 ? fmt(v) : `${v.toFixed(2)}${unit}`);
+  const shown = r.value === null ? 'n/a' : show(r.value);
   let goal = '';
   if (r.goal !== undefined && r.value !== null) {
     const met = r.lowerIsBetter ? r.value <= r.goal : r.value >= r.goal;
-    goal = ` (goal ${r.lowerIsBetter ? '<=' : '>='} ${r.goal}x: ${met ? 'met' : 'MISSED'})`;
+    goal = ` (goal ${r.lowerIsBetter ? '<=' : '>='} ${show(r.goal)}: ${met ? 'met' : 'MISSED'})`;
   }
-  const range = r.range ? `, rounds ${r.range[0].toFixed(2)}-${r.range[1].toFixed(2)}x` : '';
-  lines.push(`- \`${key}\` ${shown}${goal}${range}: ${r.a} / ${r.b}${r.metric ? ` (${r.metric})` : ''}`);
+  const range = r.range ? `, rounds ${show(r.range[0])}-${show(r.range[1])}` : '';
+  lines.push(`- \`${key}\` ${shown}${goal}${range}: ${r.a}${r.absolute ? '' : ` / ${r.b}`}${r.metric ? ` (${r.metric})` : ''}`);
 }
 const table = lines.join('\n');
 console.log(`\n${table}`);

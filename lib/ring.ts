@@ -8,7 +8,7 @@ import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
 import { BufferRing } from './net';
-import { CompletionSource, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
+import { CompletionSource, nextInlineTurn, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
 export type { OpOptions } from './source';
@@ -153,13 +153,15 @@ export interface RingOptions {
    */
   deferTaskrun?: boolean;
   /**
-   * Plain-Buffer reads and writes (no options but `signal`) first try a non-blocking
-   * `preadv2`/`pwritev2` with RWF_NOWAIT (kernel 4.14) on this thread, straight into or
-   * out of the caller's memory: a page-cache hit settles at once, with no SQE, no
-   * landing zone and no second copy; anything that would block (data not cached, a
-   * full pipe, O_DIRECT) goes to the ring as before. At most `INLINE_MAX_BYTES` per
-   * call and a bounded number of calls and bytes per event-loop turn, so other I/O and
-   * timers still run. Default true; false sends every operation to the ring.
+   * Reads and writes (`read`, `write`: no options but `signal`) first try a
+   * non-blocking `preadv2`/`pwritev2` with RWF_NOWAIT (kernel 4.14) on this thread,
+   * straight into or out of the caller's memory (a plain Buffer or an alignedBuffer):
+   * a page-cache hit settles at once, with no SQE, no landing zone and no second copy;
+   * anything that would block (data not cached, an empty pipe, O_DIRECT) goes to the
+   * ring as before. At most 256 KiB per call, and at most 256 calls and 4 MiB per
+   * event-loop turn: past that an operation waits for the loop to turn (timers and
+   * other I/O run) before it tries again. Default true (false on an `iopoll` ring);
+   * false sends every operation to the ring.
    */
   inline?: boolean;
 }
@@ -552,7 +554,11 @@ export class Ring extends CompletionSource<NativeRing> {
    */
   #tryInline(write: boolean, fd: number, buffer: ArrayBufferView, position: number, p: Prepared<unknown>): Promise<unknown> | undefined {
     const length = buffer.byteLength;
-    if (length === 0 || length > INLINE_MAX_BYTES || this.destroyed || p.signal?.aborted === true || !takeInlineBudget(length)) return undefined;
+    if (length === 0 || length > INLINE_MAX_BYTES || this.destroyed || p.signal?.aborted === true) return undefined;
+    if (!takeInlineBudget(length)) {
+      // Spent for this turn: wait for the loop to turn, then try again.
+      return nextInlineTurn().then(() => (this.destroyed ? Promise.reject(new IoError(-ECANCELED, p.syscall)) : this.#submit(p)));
+    }
     const n = write ? native().writeNow(fd, buffer, position) : native().readNow(fd, buffer, position);
     if (n >= 0) return Promise.resolve(p.map === undefined ? n : p.map(n));
     if (n > -SHORT_ON_REGULAR_FILE) {
@@ -574,14 +580,15 @@ export class Ring extends CompletionSource<NativeRing> {
     if (rw !== undefined && p.flags === 0 && p.timeout < 0) {
       const { write, fd, buffer, position } = rw;
       const memory = ownedMemory(buffer);
-      if (memory === undefined && extra === undefined && typeof position === 'number' && p.map === undefined) {
+      if (extra === undefined && typeof position === 'number' && p.map === undefined) {
+        // alignedBuffer memory too: the kernel writes it only inside the call.
         if (this.#inline) {
           const now = this.#tryInline(write, fd, buffer, position, p);
           if (now !== undefined) return now as Promise<R>;
         }
         // A write's bytes are taken when the call is made, so it cannot wait for the
         // end of the turn; with `submitBatch` set, ops must reach the ring one by one.
-        if (!write && this.#turnQueue) return this.#queueRow(TURN_READ, fd, position, buffer, p.syscall, p.signal) as Promise<R>;
+        if (memory === undefined && !write && this.#turnQueue) return this.#queueRow(TURN_READ, fd, position, buffer, p.syscall, p.signal) as Promise<R>;
       }
       return this.track(p.syscall, p.signal, memory === undefined
         ? (write ? (r) => r.write(fd, buffer, position) : (r) => r.read(fd, buffer, position))

@@ -92,22 +92,42 @@ const INLINE_BYTES_PER_TURN = 4 * 1024 * 1024;
 let inlineOpsLeft = INLINE_OPS_PER_TURN;
 let inlineBytesLeft = INLINE_BYTES_PER_TURN;
 let inlineResetScheduled = false;
+/** Callers waiting for the next turn's budget (`nextInlineTurn`), in order. */
+const waitingForBudget: (() => void)[] = [];
 function resetInlineBudget(): void {
   inlineResetScheduled = false;
   inlineOpsLeft = INLINE_OPS_PER_TURN;
   inlineBytesLeft = INLINE_BYTES_PER_TURN;
+  for (const resume of waitingForBudget.splice(0)) resume();
+}
+function scheduleInlineReset(): void {
+  if (inlineResetScheduled) return;
+  inlineResetScheduled = true;
+  // The check phase runs once the loop has polled for I/O (and timers had their
+  // turn): a new turn's budget.
+  setImmediate(resetInlineBudget);
+}
+/**
+ * Resolves when this turn's inline budget is renewed, after the loop has turned: an
+ * operation that found it spent waits for that rather than going to the ring, whose
+ * completions could keep the loop from turning as long.
+ */
+export function nextInlineTurn(): Promise<void> {
+  scheduleInlineReset();
+  return new Promise((resolve) => {
+    waitingForBudget.push(resolve);
+  });
+}
+/** Whether the inline budget is spent for this turn (see `takeInlineBudget`). */
+function inlineBudgetSpent(bytes: number): boolean {
+  return inlineOpsLeft <= 0 || inlineBytesLeft < bytes;
 }
 /** Takes `bytes` of this turn's inline budget; false once it is spent (the loop must turn first). */
 export function takeInlineBudget(bytes: number): boolean {
-  if (inlineOpsLeft <= 0 || inlineBytesLeft < bytes) return false;
+  if (inlineBudgetSpent(bytes)) return false;
   inlineOpsLeft--;
   inlineBytesLeft -= bytes;
-  if (!inlineResetScheduled) {
-    inlineResetScheduled = true;
-    // The check phase runs once the loop has polled for I/O: a new turn's budget (a
-    // delivery of completions from the loop resets it too, see `#complete`).
-    setImmediate(resetInlineBudget);
-  }
+  scheduleInlineReset();
   return true;
 }
 export const asyncDispose: typeof Symbol.asyncDispose = (Symbol as any).asyncDispose ?? Symbol.for('nodejs.asyncDispose');
@@ -254,9 +274,6 @@ export abstract class CompletionSource<N extends NativeSource> {
   }
 
   #complete(count: number): void {
-    // Called from the loop (libuv's callback): the loop has turned since the last
-    // macrotask, so inline I/O may run again.
-    resetInlineBudget();
     const table = this.table;
     const pending = this.#pending;
     for (let i = 0; i < count; i++) {
