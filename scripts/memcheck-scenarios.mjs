@@ -242,6 +242,47 @@ const scenarios = {
     fs.closeSync(client);
     await ring.destroy();
   },
+  'inline-read-then-transfer-and-resize': async () => {
+    // Cached reads settle inside the call (preadv2 RWF_NOWAIT into the caller's view);
+    // what JS does to the memory afterwards must not matter.
+    const file = path.join(dir, 'inline.bin');
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024, 7));
+    const fd = fs.openSync(file, 'r+');
+    const ring = new Ring();
+    const view = new Uint8Array(4096);
+    const pending = ring.read(fd, view, 4096);
+    const moved = structuredClone(view.buffer, { transfer: [view.buffer] });
+    assert.equal(await pending, 4096);
+    assert.equal(new Uint8Array(moved)[0], 7);
+    const ab = new ArrayBuffer(8192, { maxByteLength: 16384 });
+    const reading = ring.read(fd, new Uint8Array(ab), 0);
+    ab.resize(16);
+    assert.equal(await reading, 8192);
+    const source = Buffer.alloc(4096, 9);
+    const writing = ring.write(fd, source, 0);
+    structuredClone(source.buffer, { transfer: [source.buffer] });
+    gc();
+    assert.equal(await writing, 4096);
+    // A read across the end of the file: the inline part, then the rest through the ring.
+    const tail = new Uint8Array(8192);
+    const across = ring.read(fd, tail, 64 * 1024 - 100);
+    structuredClone(tail.buffer, { transfer: [tail.buffer] });
+    assert.equal(await across, 100);
+    fs.closeSync(fd);
+    await ring.destroy();
+  },
+  'turn-queue-destroyed-in-the-same-turn': async () => {
+    const ring = new Ring();
+    const p = fifo();
+    const reads = Array.from({ length: 8 }, () => ring.read(p.readFd, Buffer.alloc(16), -1).catch((e) => e.code));
+    const nops = Array.from({ length: 8 }, () => ring.nop());
+    const destroyed = ring.destroy();
+    gc();
+    assert.deepEqual(await Promise.all(reads), Array(8).fill('ECANCELED'));
+    await Promise.allSettled(nops);
+    await destroyed;
+    p.close();
+  },
   'ring-collected-while-idle': async () => {
     for (let i = 0; i < 20; i++) new Ring({ entries: 4 });
     gc();
