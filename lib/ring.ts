@@ -484,6 +484,9 @@ export class Ring extends CompletionSource<NativeRing> {
   }
 
   readonly #inline: boolean;
+  /** Descriptors whose file system refused a non-blocking read or write (EOPNOTSUPP). */
+  readonly #noInlineReads = new Set<number>();
+  readonly #noInlineWrites = new Set<number>();
   /** Whether nops and reads wait in the turn's queue (not with `submitBatch`, whose ops reach the ring one by one). */
   readonly #turnQueue: boolean;
 
@@ -555,6 +558,7 @@ export class Ring extends CompletionSource<NativeRing> {
   #tryInline(write: boolean, fd: number, buffer: ArrayBufferView, position: number, p: Prepared<unknown>): Promise<unknown> | undefined {
     const length = buffer.byteLength;
     if (length === 0 || length > INLINE_MAX_BYTES || this.destroyed || p.signal?.aborted === true) return undefined;
+    if ((write ? this.#noInlineWrites : this.#noInlineReads).has(fd)) return undefined;
     if (!takeInlineBudget(length)) {
       // Spent for this turn: wait for the loop to turn, then try again.
       return nextInlineTurn().then(() => (this.destroyed ? Promise.reject(new IoError(-ECANCELED, p.syscall)) : this.#submit(p)));
@@ -562,7 +566,15 @@ export class Ring extends CompletionSource<NativeRing> {
     const n = write ? native().writeNow(fd, buffer, position) : native().readNow(fd, buffer, position);
     if (n >= 0) return Promise.resolve(p.map === undefined ? n : p.map(n));
     if (n > -SHORT_ON_REGULAR_FILE) {
-      // EAGAIN: it would block. Anything else: the ring gives the error its usual shape.
+      // EAGAIN: it would block. EOPNOTSUPP: the file system has no non-blocking form
+      // (buffered writes on ext4): not tried again on this descriptor. Anything else:
+      // the ring gives the error its usual shape.
+      if (n === -EOPNOTSUPP) {
+        const refused = write ? this.#noInlineWrites : this.#noInlineReads;
+        // A reused descriptor number only loses the inline try: the ring serves it.
+        if (refused.size >= 1024) refused.clear();
+        refused.add(fd);
+      }
       return undefined;
     }
     const done = -n - SHORT_ON_REGULAR_FILE;
@@ -572,6 +584,27 @@ export class Ring extends CompletionSource<NativeRing> {
     const remainder = (write ? this.write(fd, rest, restAt, p.signal === undefined ? undefined : { signal: p.signal }) : this.read(fd, rest, restAt, p.signal === undefined ? undefined : { signal: p.signal })) as Promise<number>;
     // A write that moved some bytes reports them even if the rest fails, as write(2) does.
     return remainder.then((m) => done + m, (e) => (write ? done : Promise.reject(e)));
+  }
+
+  /**
+   * A send done now without blocking (see `RingOptions.inline`): what the socket's
+   * buffer takes goes straight from the caller's memory, as node:net's writes do; a
+   * full buffer (EAGAIN) or any failure sends it through the ring. A partial send
+   * sends the rest through the ring and resolves to the sum (a failure of the rest
+   * resolves to what was sent, as send(2) would).
+   */
+  #trySendInline(p: Prepared<unknown>): Promise<unknown> | undefined {
+    const fd = p.nums[0] as number;
+    const flags = p.nums[1] as number;
+    const view = p.objs[0] as ArrayBufferView;
+    const length = view.byteLength;
+    if (length === 0 || length > INLINE_MAX_BYTES || this.destroyed || p.signal?.aborted === true || !takeInlineBudget(length)) return undefined;
+    const n = native().sendNow(fd, view, flags);
+    if (n === length) return Promise.resolve(n);
+    if (n <= 0) return undefined;
+    const rest = new Uint8Array(view.buffer, view.byteOffset + n, length - n);
+    const options = p.signal === undefined ? { flags } : { flags, signal: p.signal };
+    return (this.send(fd, rest, options) as Promise<number>).then((m) => n + m, () => n);
   }
 
   /** Queues `p` and tracks it; rejects (never throws) on any failure. */
@@ -593,6 +626,10 @@ export class Ring extends CompletionSource<NativeRing> {
       return this.track(p.syscall, p.signal, memory === undefined
         ? (write ? (r) => r.write(fd, buffer, position) : (r) => r.read(fd, buffer, position))
         : (r) => r.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, position), undefined, p.map, undefined, extra);
+    }
+    if (p.op === 'send' && this.#inline && p.flags === 0 && p.timeout < 0 && extra === undefined && p.map === undefined) {
+      const now = this.#trySendInline(p as Prepared<unknown>);
+      if (now !== undefined) return now as Promise<R>;
     }
     if (p.op === 'nop' && p.flags === 0 && p.timeout < 0 && extra === undefined && p.map === undefined && this.#turnQueue) {
       return this.#queueRow(TURN_NOP, 0, 0, undefined, p.syscall, p.signal) as Promise<R>;

@@ -588,3 +588,19 @@ pub fn write_now(env: Env, fd: i32, view: Unknown, pos: f64) -> f64 {
     })
     .unwrap_or(-f64::from(libc::EINVAL))
 }
+
+/// A send tried first on this thread without blocking (ring-core `send_nowait`),
+/// straight from `view`: the bytes the socket's buffer took, or -errno (`EAGAIN`: full).
+#[napi]
+pub fn send_now(env: Env, fd: i32, view: Unknown, flags: i32) -> f64 {
+    crate::js::with_view_bytes(env.raw(), view.raw(), |bytes| {
+        if bytes.is_empty() {
+            return -f64::from(libc::EINVAL);
+        }
+        match ring_core::send_nowait(fd, bytes, flags) {
+            Ok(n) => n as f64,
+            Err(e) => -f64::from(e.raw_os_error().unwrap_or(libc::EIO)),
+        }
+    })
+    .unwrap_or(-f64::from(libc::EINVAL))
+}

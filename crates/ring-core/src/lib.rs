@@ -18,7 +18,7 @@ pub use batch::{BatchResults, EntryError, FixedBuffers, ENTRY_FIELDS, RESULT_FIE
 pub use bufring::BufRing;
 pub use io_uring::opcode;
 pub use iobuf::{AlignedBuf, IoBuf, PAGE_ALIGN};
-pub use nowait::{read_nowait, write_nowait, NowaitResult};
+pub use nowait::{read_nowait, send_nowait, write_nowait, NowaitResult};
 pub use op::{
     epoll_create, ArgList, Op, OpArgs, OpInfo, ADDR_OUT, CURRENT_POSITION, MSG_TAG, OPCODES,
 };

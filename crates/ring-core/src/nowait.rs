@@ -97,6 +97,25 @@ pub fn write_nowait(fd: RawFd, buf: &[u8], offset: Option<u64>) -> io::Result<No
     finish(n, fd, buf.len())
 }
 
+/// send(fd, buf, flags | MSG_DONTWAIT | MSG_NOSIGNAL): what the socket's buffer takes
+/// now, or EAGAIN when it is full (2.6: MSG_DONTWAIT on every socket type).
+pub fn send_nowait(fd: RawFd, buf: &[u8], flags: libc::c_int) -> io::Result<usize> {
+    // SAFETY: buf is borrowed for this call; the kernel copies from it (no zero-copy
+    // flag is allowed through) before send returns.
+    let n = unsafe {
+        libc::send(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            (flags & !libc::MSG_ZEROCOPY) | libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +162,67 @@ mod tests {
             libc::close(fds[0]);
             libc::close(fds[1]);
         }
+    }
+
+    #[test]
+    fn a_send_with_room_completes_inside_the_call_and_a_full_one_refuses() {
+        let mut sv = [0; 2];
+        // SAFETY: sv is a live local array of two ints.
+        let made =
+            unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) };
+        assert_eq!(made, 0);
+        assert_eq!(send_nowait(sv[0], b"hello", 0).unwrap(), 5);
+        let big = vec![0u8; 1 << 20];
+        let mut refused = false;
+        for _ in 0..64 {
+            match send_nowait(sv[0], &big, 0) {
+                Ok(_) => {}
+                Err(e) => {
+                    assert_eq!(e.raw_os_error(), Some(libc::EAGAIN));
+                    refused = true;
+                    break;
+                }
+            }
+        }
+        assert!(
+            refused,
+            "a peer that never reads fills the buffer: EAGAIN, not a block"
+        );
+        // SAFETY: both fds are ours and closed once.
+        unsafe {
+            libc::close(sv[0]);
+            libc::close(sv[1]);
+        }
+    }
+
+    #[test]
+    fn a_direct_descriptor_is_refused_when_the_transfer_is_aligned() {
+        // The crate's own directory: /tmp may be tmpfs, which refuses O_DIRECT.
+        let path = format!(
+            "{}/.nowait-direct-{}",
+            env!("CARGO_MANIFEST_DIR"),
+            std::process::id()
+        );
+        std::fs::write(&path, vec![1u8; 8192]).unwrap();
+        let c = std::ffi::CString::new(path.clone()).unwrap();
+        // SAFETY: c is a live NUL-terminated path.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECT) };
+        std::fs::remove_file(&path).unwrap();
+        if fd < 0 {
+            eprintln!("skip: this file system refuses O_DIRECT");
+            return;
+        }
+        let buf = iobuf::AlignedBuf::zeroed(4096, 4096).unwrap();
+        // SAFETY: the buffer is ours, 4096 bytes, and nothing else borrows it.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(buf.as_ptr(), 4096) };
+        let e = read_nowait(fd, bytes, Some(0)).unwrap_err();
+        assert_eq!(
+            e.raw_os_error(),
+            Some(libc::EOPNOTSUPP),
+            "direct I/O would wait for the device"
+        );
+        // SAFETY: fd is ours and closed once.
+        unsafe { libc::close(fd) };
     }
 
     fn tempfile() -> std::fs::File {
