@@ -19,7 +19,9 @@ pub use net::{
     bind_now, listen_now, local_address, peer_address, sockaddr_decode, sockaddr_inet,
     sockaddr_unix, socket_now, NativeBufRing, SocketAddress,
 };
-pub use ring::{epoll_create, op_table, NativeRing, NativeRingOptions, OpRow};
+pub use ring::{
+    epoll_create, op_table, read_now, send_now, write_now, NativeRing, NativeRingOptions, OpRow,
+};
 
 /// Result of probing io_uring: `errno` is 0 when usable.
 #[napi(object)]

@@ -33,9 +33,9 @@ const DIRECT_ALIGN: usize = 512;
 
 /// Whether direct I/O could accept this transfer (and so could wait for a device).
 fn could_be_direct(ptr: *const u8, len: usize, offset: Option<u64>) -> bool {
-    (ptr as usize) % DIRECT_ALIGN == 0
-        && len % DIRECT_ALIGN == 0
-        && offset.is_none_or(|o| o % DIRECT_ALIGN as u64 == 0)
+    (ptr as usize).is_multiple_of(DIRECT_ALIGN)
+        && len.is_multiple_of(DIRECT_ALIGN)
+        && offset.is_none_or(|o| o.is_multiple_of(DIRECT_ALIGN as u64))
 }
 
 fn is_direct(fd: RawFd) -> io::Result<bool> {
