@@ -8,7 +8,7 @@ import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
 import { BufferRing } from './net';
-import { CompletionSource, nextInlineTurn, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
+import { CompletionSource, hasInlineRoom, nextInlineTurn, spendInlineOps, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
 export type { OpOptions } from './source';
@@ -501,6 +501,23 @@ export class Ring extends CompletionSource<NativeRing> {
   readonly #turnOps: (Pending | undefined)[] = [];
   #turnCount = 0;
 
+  /**
+   * @internal Completions the kernel posted inside the turn's submission (nops, cached
+   * reads, sends with room) settle at once, while this turn's inline budget lasts:
+   * a depth-1 loop then runs without a trip through the event loop per operation,
+   * and still lets the loop turn once the budget is spent.
+   */
+  protected override flushNative(): number {
+    const native = this.native;
+    if (native === undefined) return 0;
+    const take = hasInlineRoom();
+    // One native call for the turn: its queued rows, the submission, and (with budget
+    // left) the completions already posted.
+    const settled = this.#turnCount > 0 ? this.#pushRows(take) : take ? native.flushAndTake() : (native.flush(), 0);
+    if (take) spendInlineOps(settled);
+    return settled;
+  }
+
   /** @internal */
   protected override get queued(): number {
     return this.#turnCount;
@@ -508,15 +525,24 @@ export class Ring extends CompletionSource<NativeRing> {
 
   /** @internal */
   protected override pushQueued(): void {
+    if (this.#turnCount > 0) this.#pushRows(false);
+  }
+
+  /**
+   * Hands the turn's rows to the native side and tracks each op under its id; with
+   * `submit`, also submits and takes the completions already posted (`flushAndTake`),
+   * returning their count.
+   */
+  #pushRows(submit: boolean): number {
     const count = this.#turnCount;
-    if (count === 0) return;
     this.#turnCount = 0;
     const rows = this.#turnRows;
     const ops = this.#turnOps;
     const views = this.#turnViews;
     let failure: unknown;
+    let settled = 0;
     try {
-      this.native!.pushRows(rows, count, views);
+      settled = this.native!.pushRows(rows, count, views, submit);
     } catch (e) {
       failure = e;
     }
@@ -527,6 +553,7 @@ export class Ring extends CompletionSource<NativeRing> {
       if (failure === undefined) this.adopt(op, rows[i * TURN_ROW]);
       else op.reject(fromNative(failure, op.syscall));
     }
+    return settled;
   }
 
   /** Queues a turn row (see `#turnRows`); rejects (never throws) on a destroyed ring or an aborted signal. */

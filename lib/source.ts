@@ -122,6 +122,15 @@ export function nextInlineTurn(): Promise<void> {
 function inlineBudgetSpent(bytes: number): boolean {
   return inlineOpsLeft <= 0 || inlineBytesLeft < bytes;
 }
+/** Whether this turn's inline budget has room for operations settled at the end of the turn (`flushNative`). */
+export function hasInlineRoom(): boolean {
+  return !inlineBudgetSpent(0);
+}
+/** Counts `ops` settled inline against this turn's budget. */
+export function spendInlineOps(ops: number): void {
+  inlineOpsLeft -= ops;
+  scheduleInlineReset();
+}
 /** Takes `bytes` of this turn's inline budget; false once it is spent (the loop must turn first). */
 export function takeInlineBudget(bytes: number): boolean {
   if (inlineBudgetSpent(bytes)) return false;
@@ -223,6 +232,17 @@ export abstract class CompletionSource<N extends NativeSource> {
   protected pushQueued(): void {}
 
   /**
+   * @internal Hands over what `queued` counts and submits, at the end of the turn; returns how
+   * many completion rows it wrote into the table for settling now (0: they come
+   * through the loop).
+   */
+  protected flushNative(): number {
+    this.pushQueued();
+    this.native?.flush();
+    return 0;
+  }
+
+  /**
    * @internal An operation whose id comes later (`adopt`), and its promise: for ops
    * queued on the JS side and handed to the native side together at the end of the turn.
    */
@@ -314,8 +334,8 @@ export abstract class CompletionSource<N extends NativeSource> {
   static {
     flushSource = (source) => {
       source.#enrolled = false;
-      source.pushQueued();
-      source.native?.flush();
+      const settled = source.flushNative();
+      if (settled > 0) source.#complete(settled);
     };
   }
 

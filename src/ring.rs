@@ -251,6 +251,13 @@ impl NativeRing {
         self.state.flush();
     }
 
+    /// Submits what is queued and writes the completions the kernel already posted
+    /// into the completion table; returns their count (source `flush_and_take`).
+    #[napi]
+    pub fn flush_and_take(&self) -> u32 {
+        self.state.flush_and_take()
+    }
+
     #[napi]
     pub fn read(
         &self,
@@ -271,7 +278,9 @@ impl NativeRing {
     /// through a landing zone, copied back into the view as far as it then reaches.
     /// Each row's first field is overwritten with the op's id, or -errno where its
     /// arguments were refused. lib/ fills the rows during a JS turn and queues them all
-    /// with this one call, before anything else reaches this ring.
+    /// with this one call, before anything else reaches this ring. With `submit`, it
+    /// then submits and takes the completions already posted, as `flush_and_take`, and
+    /// returns their count (0 otherwise).
     #[napi]
     pub fn push_rows(
         &self,
@@ -279,7 +288,8 @@ impl NativeRing {
         rows: Unknown,
         count: u32,
         views: Unknown,
-    ) -> napi::Result<()> {
+        submit: bool,
+    ) -> napi::Result<u32> {
         let env = env.raw();
         // SAFETY: no JS runs during this call, so the Float64Array cannot be detached
         // or resized while the slice lives, and nothing else borrows it.
@@ -317,7 +327,11 @@ impl NativeRing {
         for (i, id) in ids.into_iter().enumerate() {
             rows[i * TURN_ROW] = id;
         }
-        Ok(())
+        Ok(if submit {
+            self.state.flush_and_take()
+        } else {
+            0
+        })
     }
 
     /// Read (or write, if `write`) a window of library-owned memory: zero-copy.

@@ -291,39 +291,73 @@ impl<B: Backend> Shared<B> {
         let env = self.env;
         let mut start = 0;
         while start < batch.len() {
-            let table = js::ref_value(env, self.completions).and_then(|v| js::view_bytes(env, v));
-            let Some((table_ptr, table_len)) = table else {
+            let Some(written) = self.write_rows(&mut batch[start..]) else {
                 break;
             };
-            let capacity = table_len / (8 * SLOT_FIELDS);
-            if capacity == 0 {
-                break;
-            }
-            let end = (start + capacity).min(batch.len());
-            for (i, c) in batch[start..end].iter_mut().enumerate() {
-                let targets = c.take_targets();
-                for (index, bytes) in c.outputs() {
-                    if let Some(&target) = targets.0.get(index) {
-                        js::copy_into_ref(env, target, bytes);
-                    }
-                }
-                targets.release(env);
-                let row = [c.id() as f64, c.result(), c.extra()];
-                // SAFETY: i < capacity, so the row lies inside the table's current bytes.
-                unsafe {
-                    ptr::copy_nonoverlapping(
-                        row.as_ptr(),
-                        table_ptr.cast::<f64>().add(i * SLOT_FIELDS),
-                        3,
-                    )
-                };
-            }
-            self.call_dispatch((end - start) as u32);
-            start = end;
+            self.call_dispatch(written as u32);
+            start += written;
         }
         for mut c in batch.drain(..) {
             c.take_targets().release(env);
         }
+    }
+
+    /// Copies the outputs of the first completions of `done` into their JS views and
+    /// writes their rows into the completion table, as many as it holds; returns how
+    /// many (None if the table is gone).
+    fn write_rows(&self, done: &mut [B::Done]) -> Option<usize> {
+        let env = self.env;
+        let (table_ptr, table_len) =
+            js::ref_value(env, self.completions).and_then(|v| js::view_bytes(env, v))?;
+        let capacity = table_len / (8 * SLOT_FIELDS);
+        if capacity == 0 {
+            return None;
+        }
+        let end = capacity.min(done.len());
+        for (i, c) in done[..end].iter_mut().enumerate() {
+            let targets = c.take_targets();
+            for (index, bytes) in c.outputs() {
+                if let Some(&target) = targets.0.get(index) {
+                    js::copy_into_ref(env, target, bytes);
+                }
+            }
+            targets.release(env);
+            let row = [c.id() as f64, c.result(), c.extra()];
+            // SAFETY: i < capacity, so the row lies inside the table's current bytes.
+            unsafe {
+                ptr::copy_nonoverlapping(
+                    row.as_ptr(),
+                    table_ptr.cast::<f64>().add(i * SLOT_FIELDS),
+                    3,
+                )
+            };
+        }
+        Some(end)
+    }
+
+    /// Submits what is queued and, where the kernel completed some of it inside the
+    /// submission (page-cache I/O, nops, sends with room), writes those completions'
+    /// rows into the table for JS to settle now, without waiting for the loop: returns
+    /// the row count. Completions beyond the table wait in `scratch` for the next drain.
+    pub fn flush_and_take(&self) -> u32 {
+        let mut batch = std::mem::take(&mut *self.scratch.borrow_mut());
+        if let Some(backend) = self.backend.borrow_mut().as_mut() {
+            if backend.has_unsubmitted() {
+                backend.flush();
+            }
+            if backend.has_completions() {
+                backend.reap_into(&mut batch);
+            }
+        }
+        let written = if batch.is_empty() {
+            0
+        } else {
+            self.write_rows(&mut batch).unwrap_or(0)
+        };
+        batch.drain(..written);
+        *self.scratch.borrow_mut() = batch;
+        self.update_referenced();
+        written as u32
     }
 
     fn call_dispatch(&self, count: u32) {
@@ -370,7 +404,13 @@ impl<B: Backend> Shared<B> {
             if !done {
                 self.deliver(&mut batch);
             }
-            *self.scratch.borrow_mut() = batch;
+            // JS may have left completions in `scratch` meanwhile (`flush_and_take` from
+            // a continuation): keep them; this batch is empty, only its capacity is kept.
+            let mut scratch = self.scratch.borrow_mut();
+            if scratch.is_empty() {
+                *scratch = batch;
+            }
+            drop(scratch);
             if let Some(backend) = self.backend.borrow_mut().as_mut() {
                 backend.flush();
             }
@@ -429,11 +469,12 @@ impl<B: Backend> LoopSource for Shared<B> {
         // Normally the turn's microtask has submitted everything already; this catches
         // a backlog the kernel pushed back on.
         self.flush();
-        let ready = self
-            .backend
-            .borrow_mut()
-            .as_mut()
-            .is_some_and(|b| b.has_completions());
+        let ready = !self.scratch.borrow().is_empty()
+            || self
+                .backend
+                .borrow_mut()
+                .as_mut()
+                .is_some_and(|b| b.has_completions());
         // Completions the submission already produced are delivered now rather than
         // after a trip through epoll: one loop turn less per operation at depth 1.
         if ready {
