@@ -200,7 +200,9 @@ aioTest('bad-arguments: invalid arguments throw Node-coded errors and submit not
   t.throws(() => aio.read(0, buf, undefined), { code: 'ERR_INVALID_ARG_TYPE' });
   t.throws(() => aio.read(0, buf, 0, { rwFlags: -1 }), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => aio.read(0, buf, 0, { priority: { class: 'fast' } }), { code: 'ERR_INVALID_ARG_VALUE' });
-  t.throws(() => aio.read(0, buf, 0, { priority: { class: 'be', level: 9 } }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => aio.read(0, buf, 0, { priority: { class: 'be', level: 0x2000 } }), { code: 'ERR_OUT_OF_RANGE' }, 'more than IOPRIO_PRIO_DATA holds');
+  t.throws(() => aio.read(0, buf, 0, { priority: { class: 'idle', level: -1 } }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => aio.read(0, buf, 0, { priority: { class: 'toString' } }), { code: 'ERR_INVALID_ARG_VALUE' });
   t.throws(() => aio.poll(0, 0), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => new Aio({ maxEvents: 0 }), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(() => new Aio({ submitBatch: -1 }), { code: 'ERR_OUT_OF_RANGE' });
@@ -570,16 +572,113 @@ aioTest('aio-context-reqprio: a read with aio_reqprio best effort, level 4 compl
   await ctx.destroy();
 });
 
-aioTest('aio-context-reqprio-invalid: an aio_reqprio of no valid class fails with EINVAL, and the error says why', async (t) => {
+aioTest('aio-context-reqprio-invalid: an aio_reqprio of no valid class refuses the submit with EINVAL, and the error says why', (t) => {
   const fd = fs.openSync(tmpFile(pattern(512, 24)), 'r');
   const ctx = new AioContext(4);
-  ctx.submit([{ command: 'pread', fd, buffer: Buffer.alloc(512), offset: 0, reqprio: 7 << 13 }]);
-  const [event] = await ctx.getEvents(1, 1, { timeout: 5000 });
-  t.is(event.res, -22, '-EINVAL');
-  t.is(event.error?.code, 'EINVAL');
-  t.regex(event.error.message, /aio_reqprio 0xe000 \(class 7, level 0\) is not a valid I\/O priority/);
+  const error = t.throws(() => ctx.submit([{ command: 'pread', fd, buffer: Buffer.alloc(512), offset: 0, reqprio: 7 << 13 }]), { instanceOf: IoError, code: 'EINVAL' });
+  t.is(error.syscall, 'io_submit');
+  t.regex(error.message, /aio_reqprio 0xe000 \(class 7, data 0\) is not a valid I\/O priority: the class must be/);
+  t.is(ctx.inFlight, 0);
+  fs.closeSync(fd);
+  return ctx.destroy();
+});
+
+// io_submit(2) refuses an iocb it cannot take before queueing it, synchronously: it
+// returns how many it took before that one, or fails with the error when it is the
+// first (the seed, linux_aio_bind, raises OSError EBADF for a bad aio_resfd). On the
+// old code submit() returned 1 and the error came later as an event.
+aioTest('aio-context-submit-bad-fd: a pread on a descriptor that is not open throws EBADF from io_submit, with the caller first in its stack', (t) => {
+  const ctx = new AioContext(4);
+  const error = t.throws(() => ctx.submit([{ command: 'pread', fd: 9999, buffer: Buffer.alloc(8), offset: 0 }]), { instanceOf: IoError, code: 'EBADF' });
+  t.is(error.syscall, 'io_submit');
+  t.regex(error.message, /fd 9999 is not an open descriptor/);
+  t.regex(error.stack.split('\n')[1], /aio\.test\.mjs/, 'the first frame is the caller’s');
+  t.is(ctx.inFlight, 0);
+  return ctx.destroy();
+});
+
+aioTest('aio-context-submit-bad-eventfd: an eventfd that is not open throws EBADF, and one that is not an eventfd EINVAL', (t) => {
+  const fd = fs.openSync(tmpFile(pattern(64, 40)), 'r');
+  const ctx = new AioContext(4);
+  const read = { command: 'pread', fd, buffer: Buffer.alloc(64), offset: 0 };
+  const closed = t.throws(() => ctx.submit([{ ...read, eventfd: 9999 }]), { instanceOf: IoError, code: 'EBADF' });
+  t.regex(closed.message, /aio_resfd 9999 \(the request's eventfd\) is not an open descriptor/);
+  const notEventfd = t.throws(() => ctx.submit([{ ...read, eventfd: fd }]), { instanceOf: IoError, code: 'EINVAL' });
+  t.regex(notEventfd.message, /is not an eventfd/);
+  t.is(ctx.inFlight, 0);
+  fs.closeSync(fd);
+  return ctx.destroy();
+});
+
+aioTest('aio-context-submit-bad-command: an fsync of a pipe, which has none, throws EINVAL from io_submit', (t) => {
+  const p = fifo();
+  const ctx = new AioContext(4);
+  const error = t.throws(() => ctx.submit([{ command: 'fsync', fd: p.writeFd }]), { instanceOf: IoError, code: 'EINVAL' });
+  t.is(error.syscall, 'io_submit');
+  t.regex(error.message, /cannot be synced/);
+  t.throws(() => ctx.submit([{ command: 'noop', fd: p.writeFd }]), { code: 'ERR_INVALID_ARG_VALUE' });
+  p.close();
+  return ctx.destroy();
+});
+
+aioTest('aio-context-submit-partial: a refused request ends the submit: the count before it, and no event for it or any after it', async (t) => {
+  const file = tmpFile(pattern(64, 41));
+  const fd = fs.openSync(file, 'r');
+  const ctx = new AioContext(8);
+  const requests = [
+    { command: 'pread', fd, buffer: Buffer.alloc(16), offset: 0, data: 'first' },
+    { command: 'pread', fd: 9999, buffer: Buffer.alloc(16), offset: 0, data: 'refused' },
+    { command: 'pread', fd, buffer: Buffer.alloc(16), offset: 16, data: 'after' },
+  ];
+  t.is(ctx.submit(requests), 1);
+  t.is(ctx.inFlight, 1);
+  const events = await ctx.getEvents(1, 8, { timeout: 5000 });
+  t.deepEqual(events.map((e) => [e.data, e.res]), [['first', 16]]);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.deepEqual(await ctx.getEvents(0, 8, 0), [], 'no event for the refused one or the one after it');
+  t.true(requests[2].buffer.equals(Buffer.alloc(16)), 'the one after it was never read');
+  t.is(ctx.submit(requests.slice(2)), 1, 'a request withdrawn by a refusal can be submitted again');
+  t.deepEqual((await ctx.getEvents(1, 8, { timeout: 5000 })).map((e) => [e.data, e.res]), [['after', 16]]);
   fs.closeSync(fd);
   await ctx.destroy();
+});
+
+aioTest('aio-context-submit-invalid-after-refused: a kernel refusal of the first request is thrown even when a later one is invalid', (t) => {
+  const ctx = new AioContext(4);
+  t.throws(() => ctx.submit([{ command: 'pread', fd: 9999, buffer: Buffer.alloc(8), offset: 0 }, null]), { instanceOf: IoError, code: 'EBADF' });
+  t.is(ctx.inFlight, 0);
+  return ctx.destroy();
+});
+
+// The seed's test_read_w_priority: IOPRIO_CLASS_IDLE with level 10, which
+// ioprio_check_cap accepts (the idle class has no levels to check). Refused with
+// ERR_OUT_OF_RANGE on the old code.
+aioTest('aio-idle-priority-level-10: the idle class with level 10 reads, through Aio and AioContext', async (t) => {
+  const data = pattern(64, 42);
+  const fd = fs.openSync(tmpFile(data), 'r');
+  const aio = new Aio();
+  const buf = Buffer.alloc(64);
+  t.is(await aio.read(fd, buf, 0, { priority: { class: 'idle', level: 10 } }), 64);
+  t.true(buf.equals(data));
+  await aio.destroy();
+  const ctx = new AioContext(1);
+  const request = { command: 'pread', fd, buffer: Buffer.alloc(64), offset: 0, reqprio: (3 << 13) | 10 };
+  t.is(ctx.submit([request]), 1);
+  const [event] = await ctx.getEvents(1, 1, { timeout: 5000 });
+  t.is(event.res, 64);
+  t.true(request.buffer.equals(data));
+  fs.closeSync(fd);
+  await ctx.destroy();
+});
+
+aioTest('aio-priority-kernel-judges: class none with a level is the kernel’s EINVAL, explained, not a validation error', async (t) => {
+  const fd = fs.openSync(tmpFile(pattern(64, 43)), 'r');
+  const aio = new Aio();
+  const error = await t.throwsAsync(aio.read(fd, Buffer.alloc(64), 0, { priority: { class: 'none', level: 1 } }), { instanceOf: IoError, code: 'EINVAL' });
+  t.regex(error.message, /class 0 \(none\) takes level 0 only/);
+  t.is(await aio.read(fd, Buffer.alloc(64), 0, { priority: { class: 'none' } }), 64, "'none' defaults to level 0");
+  fs.closeSync(fd);
+  await aio.destroy();
 });
 
 aioTest('aio-context-bad-fields: eventfd and reqprio are range-checked before io_submit', (t) => {

@@ -206,7 +206,17 @@ seccompTest('no-io-uring: under a seccomp filter like Docker’s, isSupported ex
   t.regex(out.message, /^EPERM: operation not permitted, io_uring_setup \(.*seccomp.*Aio/);
 });
 
-seccompTest('import-is-inert: importing the package makes no io_uring syscall', (t) => {
+// Node 22 and later set up io_uring rings of their own at startup (libuv's), so under
+// the killing filter node dies before any import: those releases cannot run these two.
+const nodeAloneKilled = denyHelper.reason === undefined && underFilter(['--kill'], '').signal === 'SIGSYS'
+  ? `Node ${process.version} itself makes io_uring syscalls at startup (libuv's own ring), so a filter that kills on them ends it before any import`
+  : undefined;
+// A property of the Node release, not a missing feature of the machine: skipped under
+// CI=true too (the suite runs on Node 20 as well, where they do run).
+if (nodeAloneKilled !== undefined) console.warn(`seccomp kill-filter tests skip: ${nodeAloneKilled}`);
+const killFilterTest = nodeAloneKilled === undefined ? seccompTest : (title, fn) => test.skip(`${title} (skipped: ${nodeAloneKilled})`, fn);
+
+killFilterTest('import-is-inert: importing the package makes no io_uring syscall', (t) => {
   // Under --kill, any io_uring syscall kills the child with SIGSYS: importing, making
   // buffers and errors, and checking the kernel version must not make one.
   const r = underFilter(['--kill'], `
@@ -219,7 +229,7 @@ seccompTest('import-is-inert: importing the package makes no io_uring syscall', 
   t.is(r.stdout.trim(), 'function 16 ENOENT');
 });
 
-seccompTest('import-is-inert-control: the filter does catch an io_uring syscall', (t) => {
+killFilterTest('import-is-inert-control: the filter does catch an io_uring syscall', (t) => {
   const r = underFilter(['--kill'], `
     import { Ring } from ${JSON.stringify(distUrl)};
     new Ring();

@@ -78,6 +78,24 @@ test.serial('package: the CJS consumer reads a file through Ring', (t) => {
   t.is(r.stdout.trim(), 'cjs true read through io_uring');
 });
 
+test.serial('package: node --import and --require uring-aio/fs/register route an installed consumer’s fs/promises', (t) => {
+  const { dir } = install();
+  fs.writeFileSync(path.join(dir, 'routed.mjs'), `
+    import { readFile } from 'node:fs/promises';
+    import uring from 'uring-aio/fs';
+    import { active, backend } from 'uring-aio/fs/register';
+    console.log(active, backend, readFile === uring.readFile, await readFile('data.txt', 'utf8'));`);
+  fs.writeFileSync(path.join(dir, 'routed.cjs'), `
+    const register = require('uring-aio/fs/register');
+    console.log(register.active, register.backend, require('fs').promises.readFile === require('uring-aio/fs').readFile);`);
+  const esm = node(dir, ['--import', 'uring-aio/fs/register', 'routed.mjs']);
+  t.is(esm.status, 0, esm.stderr);
+  t.is(esm.stdout.trim(), 'true io_uring true read through io_uring');
+  const cjs = node(dir, ['--require', 'uring-aio/fs/register', 'routed.cjs']);
+  t.is(cjs.status, 0, cjs.stderr);
+  t.is(cjs.stdout.trim(), 'true io_uring true');
+});
+
 const probe = `const u = require('uring-aio'); const s = u.isSupported(); let thrown; try { new u.Ring(); } catch (e) { thrown = e.code; } console.log(JSON.stringify({ ...s, thrown }));`;
 
 test.serial('loader: on a non-Linux system import works and both isSupported and constructors explain', (t) => {

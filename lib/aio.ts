@@ -59,9 +59,19 @@ export interface AioOptions {
 }
 
 export interface AioPriority {
-  /** 'rt' (real time, needs CAP_SYS_ADMIN), 'be' (best effort) or 'idle'. */
-  class: 'rt' | 'be' | 'idle';
-  /** 0 (highest) to 7 (lowest); ignored for 'idle'. */
+  /**
+   * 'rt' (real time, needs CAP_SYS_ADMIN or CAP_SYS_NICE), 'be' (best effort), 'idle',
+   * or 'none' (the thread's own priority, from its nice value).
+   */
+  class: 'rt' | 'be' | 'idle' | 'none';
+  /**
+   * The class data, IOPRIO_PRIO_DATA: 0 to 8191 (13 bits; default 4, 0 for 'none').
+   * The kernel decides what it accepts (ioprio_check_cap): 'idle' takes any level;
+   * 'rt' and 'be' use levels 0 (highest) to 7 (lowest), and take larger values only
+   * on kernels that read bits 3-12 as hints (Linux 6.5 and later; EINVAL before);
+   * 'none' takes level 0 (and hint bits). A priority the kernel refuses rejects with
+   * its EINVAL or EPERM, saying why.
+   */
   level?: number;
 }
 
@@ -72,7 +82,10 @@ export interface AioOpOptions extends OpOptions {
   priority?: AioPriority;
 }
 
-const PRIORITY_CLASSES = { rt: 1, be: 2, idle: 3 } as const;
+/** IOPRIO_CLASS_* (include/uapi/linux/ioprio.h). */
+const PRIORITY_CLASSES = { none: 0, rt: 1, be: 2, idle: 3 } as const;
+/** IOPRIO_PRIO_MASK: the 13 bits of data below the class. */
+const PRIORITY_DATA_MAX = 0x1fff;
 
 function rwFlagsOf(options: AioOpOptions | undefined): number {
   const flags = options?.rwFlags ?? 0;
@@ -85,11 +98,20 @@ function priorityOf(options: AioOpOptions | undefined): number {
   const p = options?.priority;
   if (p === undefined) return -1;
   validateObject(p, 'options.priority');
-  const cls = PRIORITY_CLASSES[p.class as keyof typeof PRIORITY_CLASSES];
-  if (cls === undefined) throw invalidArgValue('options.priority.class', p.class, "must be one of 'rt', 'be', 'idle'");
-  const level = p.level ?? 4;
-  validateInteger(level, 'options.priority.level', 0, 7);
+  const cls = Object.hasOwn(PRIORITY_CLASSES, p.class) ? PRIORITY_CLASSES[p.class] : undefined;
+  if (cls === undefined) throw invalidArgValue('options.priority.class', p.class, "must be one of 'rt', 'be', 'idle', 'none'");
+  // Only what cannot be expressed is refused here; the kernel judges the rest.
+  const level = p.level ?? (cls === 0 ? 0 : 4);
+  validateInteger(level, 'options.priority.level', 0, PRIORITY_DATA_MAX);
   return (cls << 13) | level;
+}
+
+/** The IoError of a request that failed with `result` (-errno), explained by what it asked for. */
+function requestError(info: RequestInfo, result: number, syscall: string): IoError {
+  const lengths = info.views === undefined ? [info.length] : info.views.map((v) => v.byteLength);
+  const detail = native().explainAioRequestError(-result, info.opcode, info.fd, info.position, lengths,
+    info.memory, info.memoryOffset, info.rwFlags, info.prio, info.eventfd ?? -1);
+  return new IoError(result, syscall, undefined, undefined, detail ?? undefined);
 }
 
 /** Submits one AioContext request through its Aio (set by Aio's static block). */
@@ -147,13 +169,7 @@ export class Aio extends CompletionSource<NativeAio> {
   /** @internal */
   protected override errorFor(op: Pending, result: number): Error {
     const info = op.extra?.info as RequestInfo | undefined;
-    if (info !== undefined) {
-      const lengths = info.views === undefined ? [info.length] : info.views.map((v) => v.byteLength);
-      const detail = native().explainAioRequestError(-result, info.opcode, info.fd, info.position, lengths,
-        info.memory, info.memoryOffset, info.rwFlags, info.prio, info.eventfd ?? -1);
-      if (detail != null) return new IoError(result, op.syscall, op.path, op.dest, detail);
-    }
-    return super.errorFor(op, result);
+    return info === undefined ? super.errorFor(op, result) : requestError(info, result, op.syscall);
   }
 
   static {
@@ -406,22 +422,31 @@ export class AioContext {
 
   /** Requests submitted and not yet completed. */
   get inFlight(): number {
-    return this.#aio.inFlight;
+    return this.#inFlight.size;
   }
 
   /**
    * Submits `requests` with one io_submit and returns how many were accepted. Like
-   * io_submit(2), it stops at the first invalid request: that one throws if it is
-   * the first, otherwise the count of those before it is returned. A request object
-   * still in flight (submitted, its event not yet reported) is invalid here
-   * (ERR_INVALID_STATE): submit it again once its event has come.
+   * io_submit(2), it stops at the first request refused: that one throws if it is
+   * the first, otherwise the count of those before it is returned, and neither it nor
+   * any after it was submitted (they report no event). Refused are invalid arguments
+   * (TypeError/RangeError with Node's codes, before any syscall), a request object
+   * still in flight (submitted, its event not yet reported: ERR_INVALID_STATE), and
+   * whatever the kernel refuses at io_submit (an IoError with syscall 'io_submit':
+   * EBADF for a descriptor or `eventfd` that is not open, EINVAL for a command the
+   * file does not support, an `eventfd` that is not one or an invalid priority, EPERM
+   * for the real-time class without the capability, ...). A read or write that the
+   * kernel would run inside io_submit (a pipe, FIFO, socket or character device,
+   * without RWF_NOWAIT) is refused the same way with EAGAIN, instead of blocking the
+   * thread. Requests beyond the context's room wait in a queue and go to the kernel
+   * as events free it; a refusal then comes as their event.
    */
   submit(requests: readonly AioRequest[]): number {
     if (this.#aio.destroyed) throw useAfterClose('The AIO context');
     if (!Array.isArray(requests)) throw invalidArgType('requests', 'an instance of Array', requests);
-    let accepted = 0;
+    const started: { request: AioRequest; extra: TrackExtra; settled: Promise<unknown> }[] = [];
+    let invalid: unknown;
     for (const [i, request] of requests.entries()) {
-      let started: Promise<unknown>;
       const extra: TrackExtra = {};
       try {
         validateObject(request, `requests[${i}]`);
@@ -429,21 +454,41 @@ export class AioContext {
         if (this.#inFlight.has(request)) {
           throw invalidState(`requests[${i}] is already in flight: a request object can be submitted again once its event has been reported`);
         }
-        started = submitRequest(this.#aio, request, lowLevelOf(request, `requests[${i}]`, extra));
+        started.push({ request, extra, settled: submitRequest(this.#aio, request, lowLevelOf(request, `requests[${i}]`, extra)) });
       } catch (e) {
-        if (accepted === 0) throw e;
+        invalid = e;
         break;
       }
       this.#inFlight.set(request, extra);
+    }
+    // One io_submit for what was queued; a refusal ends the call there (an op that
+    // never got an id failed natively and reports its event like any other).
+    const queued = started.filter((s) => s.extra.id !== undefined);
+    const [index, errno] = nativeOf(this.#aio)?.flushExact(queued.map((s) => s.extra.id!)) ?? [];
+    const refused = index === undefined ? undefined : queued[index]!;
+    const accepted = refused === undefined ? started.length : started.indexOf(refused);
+    for (const [i, { request, extra, settled }] of started.entries()) {
+      if (i >= accepted) {
+        // Withdrawn: the refused one settles with its errno, the rest with ECANCELED.
+        this.#inFlight.delete(request);
+        settled.then(undefined, () => {});
+        continue;
+      }
       const foreign = request.eventfd !== undefined;
       if (foreign) this.#foreignStarted();
-      started.then(
+      settled.then(
         (res) => this.#push(request, extra, typeof res === 'number' ? res : 0, foreign, undefined),
         (err) => this.#push(request, extra, err?.errno ?? -EINVAL, foreign, err instanceof IoError ? err : undefined),
       );
-      accepted++;
     }
-    this.#aio.submitNow();
+    if (accepted === 0) {
+      if (refused !== undefined) {
+        const error = requestError(refused.extra.info as RequestInfo, -errno!, 'io_submit');
+        Error.captureStackTrace(error, AioContext.prototype.submit); // the caller first, as Node's errors
+        throw error;
+      }
+      if (invalid !== undefined) throw invalid;
+    }
     return accepted;
   }
 

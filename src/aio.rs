@@ -182,6 +182,17 @@ impl NativeAio {
         )
     }
 
+    /// AioContext.submit's io_submit of its requests `ids` (see `Context::flush_exact`):
+    /// `[]` when none was refused, else `[index in ids, errno]`.
+    #[napi]
+    pub fn flush_exact(&self, ids: Vec<f64>) -> Vec<i32> {
+        let ids: Vec<u64> = ids.into_iter().map(|id| id as u64).collect();
+        match self.state.with(|c| c.flush_exact(&ids)).flatten() {
+            Some((index, errno)) => vec![index as i32, errno],
+            None => Vec::new(),
+        }
+    }
+
     /// pread (or pwrite, if `write`) of a window of library-owned memory: zero-copy.
     // One argument per iocb field the caller controls, like io_submit itself.
     #[allow(clippy::too_many_arguments)]

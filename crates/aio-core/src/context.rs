@@ -288,18 +288,19 @@ impl<T> Context<T> {
         room: usize,
     ) -> usize {
         let mut taken = 0;
+        let mut kinds = FdKinds::default();
         while !queue.is_empty() && taken < room {
             let ids: Vec<u64> = queue.iter().take(room - taken).copied().collect();
-            match self.submit_ids(ctx, &ids) {
-                Ok(n) => {
+            match self.submit_ids(ctx, &ids, &mut kinds) {
+                Submitted::Took(n) => {
                     queue.drain(..n);
                     taken += n;
                     if n == 0 {
                         break;
                     }
                 }
-                Err(libc::EAGAIN) => break,
-                Err(errno) => {
+                Submitted::Busy => break,
+                Submitted::Refused(errno) => {
                     let id = queue.pop_front().expect("batch was not empty");
                     self.settle_locally(id, -i64::from(errno));
                 }
@@ -309,9 +310,10 @@ impl<T> Context<T> {
     }
 
     /// One io_submit of requests `ids`, in order, to context `ctx`. The ones the kernel
-    /// took (a prefix) are in the kernel from now on: Ok(how many). Err(errno) when it
-    /// took none: EAGAIN is back-pressure, anything else refuses the first request.
-    fn submit_ids(&mut self, ctx: AioContext, ids: &[u64]) -> Result<usize, i32> {
+    /// took (a prefix) are in the kernel from now on. A read or write the kernel would
+    /// run inside io_submit (see `FdKinds`) ends the prefix: it is refused with EAGAIN
+    /// when it comes first, as the kernel refuses an iocb it cannot take.
+    fn submit_ids(&mut self, ctx: AioContext, ids: &[u64], kinds: &mut FdKinds) -> Submitted {
         let mut batch: Vec<*mut Iocb> = Vec::with_capacity(ids.len());
         for &id in ids {
             let entry = &mut self
@@ -319,7 +321,22 @@ impl<T> Context<T> {
                 .slot_mut(id)
                 .expect("queued ids have slots")
                 .payload;
+            // On a pipe, FIFO, socket or character device the kernel runs the read or
+            // write inside io_submit, and one with nothing to read would freeze this
+            // thread (and its event loop) until data comes; RWF_NOWAIT (4.14) makes the
+            // kernel answer EAGAIN itself instead of blocking.
+            let blocks = entry.iocb.aio_rw_flags & crate::abi::rwf::NOWAIT == 0
+                && entry
+                    .request
+                    .rw_fd()
+                    .is_some_and(|fd| kinds.submits_synchronously(fd));
+            if blocks {
+                break;
+            }
             batch.push(&mut *entry.iocb as *mut Iocb);
+        }
+        if batch.is_empty() {
+            return Submitted::Refused(libc::EAGAIN);
         }
         self.submits += 1;
         // SAFETY: each iocb is boxed in its slot and points only at memory the slot's
@@ -331,25 +348,17 @@ impl<T> Context<T> {
                 for &id in &ids[..n] {
                     self.table.to_kernel(id);
                 }
-                Ok(n)
+                Submitted::Took(n)
             }
-            Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+            Err(e) => match e.raw_os_error().unwrap_or(libc::EIO) {
+                libc::EAGAIN => Submitted::Busy,
+                errno => Submitted::Refused(errno),
+            },
         }
     }
 
     fn insert(&mut self, request: Request, options: RequestOptions, owner: Owner<T>) -> u64 {
-        // On a pipe, FIFO, socket or character device the kernel runs the read or
-        // write inside io_submit, and one with nothing to read freezes this thread (and
-        // its event loop) until data comes: refuse it with EAGAIN, unless RWF_NOWAIT
-        // (4.14) makes the kernel answer EAGAIN itself instead of blocking.
-        let blocks = options.rw_flags & crate::abi::rwf::NOWAIT == 0
-            && request.rw_fd().is_some_and(sys::submits_synchronously);
-        let id = insert(&mut self.table, self.eventfd.fd(), request, options, owner);
-        if blocks {
-            self.table.unqueue(id);
-            self.settle_locally(id, -i64::from(libc::EAGAIN));
-        }
-        id
+        insert(&mut self.table, self.eventfd.fd(), request, options, owner)
     }
 
     fn settle_locally(&mut self, id: u64, result: i64) {
@@ -359,15 +368,50 @@ impl<T> Context<T> {
     }
 
     /// Submits queued requests with as few io_submit calls as the kernel allows,
-    /// keeping at most `max_events` in the kernel. A request the kernel refuses at
-    /// submission (EBADF, EINVAL, ...) settles alone with that error; EAGAIN is
+    /// keeping at most `max_events` in the kernel. A request refused at submission
+    /// (the kernel's EBADF, EINVAL, ..., or EAGAIN for a read or write that would run
+    /// inside io_submit) settles alone with that error; the kernel's EAGAIN is
     /// back-pressure: the rest stay queued for the next flush.
     pub fn flush(&mut self) {
+        self.flush_until(|_, _| false);
+    }
+
+    /// `flush`, as one io_submit of the caller's requests `ids` (queued in this order,
+    /// nothing of them submitted yet): when one of them is refused, it settles with
+    /// the error, the ones after it are withdrawn (they settle with -ECANCELED,
+    /// never submitted), and the answer is its index in `ids` and the errno, as
+    /// io_submit(2) stops at the first iocb it refuses. None when none was refused
+    /// (some may still wait in the queue for room).
+    pub fn flush_exact(&mut self, ids: &[u64]) -> Option<(usize, i32)> {
+        let mut refused = None;
+        self.flush_until(|id, errno| {
+            refused = ids.iter().position(|&mine| mine == id).map(|i| (i, errno));
+            refused.is_some()
+        });
+        let (index, errno) = refused?;
+        for &id in &ids[index + 1..] {
+            if self
+                .table
+                .slot(id)
+                .is_some_and(|s| s.state() == SlotState::Queued)
+            {
+                self.table.unqueue(id);
+                self.settle_locally(id, -i64::from(libc::ECANCELED));
+            }
+        }
+        Some((index, errno))
+    }
+
+    /// `flush`, stopping after a refused request when `stop(id, errno)` says so.
+    fn flush_until(&mut self, mut stop: impl FnMut(u64, i32) -> bool) {
+        // No JavaScript runs during a flush, so a descriptor names the same file
+        // throughout: one fstat per descriptor per flush.
+        let mut kinds = FdKinds::default();
         while !self.table.backlog().is_empty() && self.table.in_kernel() < self.max_events {
             let room = (self.max_events - self.table.in_kernel()).min(self.submit_batch);
             let ids: Vec<u64> = self.table.backlog().iter().take(room).copied().collect();
-            match self.submit_ids(self.ctx, &ids) {
-                Ok(n) => {
+            match self.submit_ids(self.ctx, &ids, &mut kinds) {
+                Submitted::Took(n) => {
                     for _ in 0..n {
                         self.table.pop_queued();
                     }
@@ -375,17 +419,20 @@ impl<T> Context<T> {
                         break;
                     }
                 }
-                Err(libc::EAGAIN) => {
+                Submitted::Busy => {
                     if self.table.in_kernel() == 0 {
                         // Nothing in flight will wake the loop: wake it to retry.
                         self.eventfd.notify();
                     }
                     break;
                 }
-                Err(errno) => {
+                Submitted::Refused(errno) => {
                     // The first iocb was refused; the kernel took none of the batch.
                     let id = self.table.pop_queued().expect("batch was not empty");
                     self.settle_locally(id, -i64::from(errno));
+                    if stop(id, errno) {
+                        break;
+                    }
                 }
             }
         }
@@ -637,6 +684,34 @@ fn destroy_later(ctx: AioContext) {
         .is_some_and(|send| send.send(ctx).is_ok());
     if !sent {
         let _ = sys::io_destroy(ctx);
+    }
+}
+
+/// What one io_submit did with a run of queued requests.
+enum Submitted {
+    /// The kernel took this many (a prefix): they are in the kernel.
+    Took(usize),
+    /// The kernel's EAGAIN for the first: back-pressure, try again later.
+    Busy,
+    /// The first was refused with this errno (the kernel's, or EAGAIN for a read or
+    /// write the kernel would run inside io_submit).
+    Refused(i32),
+}
+
+/// Which descriptors kernel AIO would serve inside io_submit (`sys::submits_synchronously`),
+/// each looked up once while no JavaScript can run (one flush): a descriptor may be
+/// closed and reused for another file between two flushes, never during one.
+#[derive(Default)]
+struct FdKinds(Vec<(RawFd, bool)>);
+
+impl FdKinds {
+    fn submits_synchronously(&mut self, fd: RawFd) -> bool {
+        if let Some(&(_, sync)) = self.0.iter().find(|&&(known, _)| known == fd) {
+            return sync;
+        }
+        let sync = sys::submits_synchronously(fd);
+        self.0.push((fd, sync));
+        sync
     }
 }
 

@@ -191,14 +191,8 @@ fn explain_einval(shape: &RequestShape, rw: bool) -> String {
             _ => explain(Syscall::IoSubmit, libc::EINVAL).unwrap_or_default().to_string(),
         };
     }
-    if let Some(prio) = shape.ioprio.filter(|&p| !ioprio_plausible(p)) {
-        return format!(
-            "aio_reqprio {:#06x} (class {}, level {}) is not a valid I/O priority: the class must be 1 (real time), 2 (best effort) \
-             or 3 (idle) with a level of 0-7, or 0 (none) with level 0; bits 3-12 are hints only since Linux 6.6",
-            prio as u16,
-            ioprio_class(prio),
-            prio & 7
-        );
+    if let Some(why) = shape.ioprio.and_then(ioprio_problem) {
+        return why;
     }
     if shape.buffers.len() > 1024 {
         return format!(
@@ -274,13 +268,26 @@ fn ioprio_class(prio: i16) -> u16 {
     (prio as u16) >> 13
 }
 
-/// Whether the kernel could accept `prio` (ioprio_check_cap, leaving out capabilities).
-fn ioprio_plausible(prio: i16) -> bool {
-    match ioprio_class(prio) {
-        1..=3 => true,
-        0 => prio & 7 == 0,
-        _ => false,
-    }
+/// Why the kernel may refuse `prio` (ioprio_check_cap, leaving out capabilities), or
+/// None if every kernel accepts it. The idle class takes any data; the real-time and
+/// best-effort classes take levels 0-7, and larger data only where bits 3-12 are hints
+/// (Linux 6.5 and later); class 0 (none) takes level 0.
+fn ioprio_problem(prio: i16) -> Option<String> {
+    let class = ioprio_class(prio);
+    let data = (prio as u16) & 0x1fff;
+    let level = data & 7;
+    let why = match class {
+        3 => return None,
+        1 | 2 if data <= 7 => return None,
+        1 | 2 => format!("kernels before Linux 6.5 take levels 0-7 only for this class (later ones read bits 3-12, here {:#x}, as hints)", data >> 3),
+        0 if level == 0 => return None,
+        0 => "class 0 (none) takes level 0 only".to_string(),
+        _ => "the class must be 1 (real time), 2 (best effort), 3 (idle) or 0 (none)".to_string(),
+    };
+    Some(format!(
+        "aio_reqprio {:#06x} (class {class}, data {data}) is not a valid I/O priority: {why}",
+        prio as u16
+    ))
 }
 
 fn fd_status_flags(fd: RawFd) -> Option<i32> {

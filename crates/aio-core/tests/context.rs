@@ -776,3 +776,121 @@ mod batch {
         assert_eq!(ctx.pending(), 0);
     }
 }
+
+/// A read of `len` bytes at 0 on `fd`, into a landing zone.
+fn pread(fd: i32, len: usize) -> Request {
+    Request::Pread {
+        fd,
+        buf: IoBuf::landing(len).unwrap(),
+        offset: 0,
+    }
+}
+
+#[test]
+fn flush_exact_stops_at_the_refused_request() {
+    // io_submit(2) stops at the first iocb it refuses: those after it are not taken.
+    let Some(mut ctx) = context(8) else { return };
+    let path = temp_path();
+    std::fs::write(&path.0, b"seed").unwrap();
+    let file = std::fs::File::open(&path.0).unwrap();
+    let ids = [
+        ctx.push(pread(file.as_raw_fd(), 4), no_options(), 0),
+        ctx.push(pread(9999, 4), no_options(), 1),
+        ctx.push(pread(file.as_raw_fd(), 4), no_options(), 2),
+    ];
+    assert_eq!(ctx.flush_exact(&ids), Some((1, libc::EBADF)));
+    let mut done = wait_for(&mut ctx, 3);
+    done.sort_by_key(|c| c.user);
+    let results: Vec<i64> = done.iter().map(|c| c.result).collect();
+    assert_eq!(
+        results,
+        [4, -i64::from(libc::EBADF), -i64::from(libc::ECANCELED)]
+    );
+    assert_eq!(
+        ctx.submits(),
+        2,
+        "one io_submit took the first, one refused the second"
+    );
+}
+
+#[test]
+fn flush_exact_none_when_all_taken() {
+    let Some(mut ctx) = context(8) else { return };
+    let path = temp_path();
+    std::fs::write(&path.0, b"seed").unwrap();
+    let file = std::fs::File::open(&path.0).unwrap();
+    let ids = [
+        ctx.push(pread(file.as_raw_fd(), 4), no_options(), 0),
+        ctx.push(pread(file.as_raw_fd(), 2), no_options(), 1),
+    ];
+    assert_eq!(ctx.flush_exact(&ids), None);
+    assert_eq!(ctx.submits(), 1);
+    assert_eq!(wait_for(&mut ctx, 2).len(), 2);
+}
+
+#[test]
+fn pipe_read_refused_at_flush() {
+    // The check happens when the iocb goes to the kernel: a descriptor that became a
+    // pipe after the request was queued (closed and reused) is still refused, instead
+    // of freezing the thread inside io_submit. On the old code (checked at push) the
+    // read blocked until the writer thread wrote, and returned 1.
+    let Some(mut ctx) = context(8) else { return };
+    let path = temp_path();
+    std::fs::write(&path.0, b"seed").unwrap();
+    let file = std::fs::File::open(&path.0).unwrap();
+    let (rx, tx) = pipe();
+    let target = file.as_raw_fd();
+    ctx.push(pread(target, 4), no_options(), 0);
+    // SAFETY: dup2 replaces our own file's descriptor with our pipe's read end.
+    assert_eq!(unsafe { libc::dup2(rx.as_raw_fd(), target) }, target);
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        // SAFETY: one byte into our pipe, which unblocks a frozen io_submit.
+        unsafe { libc::write(tx.as_raw_fd(), b"z".as_ptr().cast(), 1) };
+        tx
+    });
+    let started = Instant::now();
+    ctx.flush();
+    let elapsed = started.elapsed();
+    let done = wait_for(&mut ctx, 1);
+    drop(writer.join());
+    assert_eq!(done[0].result, -i64::from(libc::EAGAIN));
+    assert!(
+        elapsed < Duration::from_millis(400),
+        "flush blocked for {elapsed:?}"
+    );
+    drop(file);
+}
+
+#[test]
+fn pipe_read_among_file_reads_settles_alone() {
+    let Some(mut ctx) = context(8) else { return };
+    ctx.set_submit_batch(0);
+    let path = temp_path();
+    std::fs::write(&path.0, b"seed").unwrap();
+    let file = std::fs::File::open(&path.0).unwrap();
+    let (rx, _tx) = pipe();
+    ctx.push(pread(file.as_raw_fd(), 4), no_options(), 0);
+    ctx.push(pread(rx.as_raw_fd(), 1), no_options(), 1);
+    ctx.push(pread(file.as_raw_fd(), 4), no_options(), 2);
+    let mut done = wait_for(&mut ctx, 3);
+    done.sort_by_key(|c| c.user);
+    let results: Vec<i64> = done.iter().map(|c| c.result).collect();
+    assert_eq!(results, [4, -i64::from(libc::EAGAIN), 4]);
+}
+
+#[test]
+fn idle_priority_any_level_accepted() {
+    // ioprio_check_cap: the idle class takes any level (the seed's test_read_w_priority
+    // uses 10); only the class and, for class 0, the level are checked.
+    let Some(mut ctx) = context(8) else { return };
+    let path = temp_path();
+    std::fs::write(&path.0, b"seed").unwrap();
+    let file = std::fs::File::open(&path.0).unwrap();
+    let options = RequestOptions {
+        ioprio: Some(((3u16 << 13) | 10) as i16),
+        ..no_options()
+    };
+    ctx.push(pread(file.as_raw_fd(), 4), options, 0);
+    assert_eq!(wait_for(&mut ctx, 1)[0].result, 4);
+}
