@@ -48,9 +48,12 @@ export function fileOptions(options: unknown, defaults: FileOptions): FileOption
   return o;
 }
 
-/** The encoding of a result: undefined for a Buffer. */
+/**
+ * The encoding to convert with, undefined for bytes. 'buffer' passes getOptions but
+ * not Buffer's conversions (ERR_UNKNOWN_ENCODING), in Node as here.
+ */
 export function resultEncoding(o: FileOptions): BufferEncoding | undefined {
-  return o.encoding && o.encoding !== 'buffer' ? o.encoding : undefined;
+  return (o.encoding || undefined) as BufferEncoding | undefined;
 }
 
 export function isCustomIterable(data: unknown): data is Iterable<unknown> | AsyncIterable<unknown> {

@@ -133,7 +133,7 @@ export const mkdir: typeof nodePromises.mkdir = async function mkdir(path: unkno
   } else if (options !== null && typeof options === 'object') {
     const o = options as { recursive?: unknown; mode?: unknown };
     if (o.recursive !== undefined) recursive = o.recursive;
-    if (o.mode !== undefined) mode = fileMode(o.mode, 'options.mode', 0o777);
+    if (o.mode !== undefined) mode = fileMode(o.mode, 'mode', 0o777);
   }
   const p = pathArg(path);
   validateBoolean(recursive, 'options.recursive');
