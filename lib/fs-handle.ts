@@ -54,8 +54,9 @@ type Callback = (err: Error | null, ...rest: unknown[]) => void;
  * reference goes, so close() waits for the operations in flight and no operation ever
  * reaches the kernel with a number the handle no longer owns. An operation started
  * after the descriptor was closed is EBADF 'file closed'.
+ * @internal (users see it as node:fs/promises' FileHandle)
  */
-class UringFileHandle extends EventEmitter {
+export class UringFileHandle extends EventEmitter {
   #fd: number;
   #refs = 1;
   #closePromise: Promise<void> | null | undefined = null;
@@ -414,7 +415,11 @@ async function writeHandleFile(handle: UringFileHandle, data: unknown, options: 
   await writeAll(handle, writeData(data, encoding), encoding, o.signal);
 }
 
-/** Writes `data` (checked by writeData) at the file position, in pieces, checking `signal` before each. */
+/**
+ * Writes `data` (checked by writeData) at the file position, in pieces, checking
+ * `signal` before each.
+ * @internal
+ */
 export async function writeAll(handle: UringFileHandle, data: WriteData | Iterable<unknown> | AsyncIterable<unknown>, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<void> {
   const writeBytes = async (bytes: Uint8Array): Promise<void> => {
     let done = 0;
@@ -439,4 +444,3 @@ export async function writeAll(handle: UringFileHandle, data: WriteData | Iterab
 /** The FileHandle class, typed as Node's (node:fs/promises' FileHandle interface). */
 export const FileHandle = UringFileHandle as unknown as { new (fd: number): nodePromises.FileHandle; prototype: nodePromises.FileHandle };
 export type FileHandle = nodePromises.FileHandle;
-export { UringFileHandle };
