@@ -2,6 +2,7 @@
 // codes, messages and argument names, run before anything is opened, created or
 // submitted. Written from the behaviour of the running Node 20 (and its sources in
 // lib/internal/fs/promises.js, utils.js and validators.js).
+import { StringDecoder } from 'node:string_decoder';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { parseMode, validateInteger, validatePath, type KernelPath } from './validate';
 
@@ -54,6 +55,11 @@ export function fileOptions(options: unknown, defaults: FileOptions): FileOption
  */
 export function resultEncoding(o: FileOptions): BufferEncoding | undefined {
   return (o.encoding || undefined) as BufferEncoding | undefined;
+}
+
+/** Node's readFile makes its StringDecoder before the first read: an unknown encoding is ERR_UNKNOWN_ENCODING then. */
+export function checkDecoder(o: FileOptions): void {
+  if (o.encoding) new StringDecoder(o.encoding as BufferEncoding);
 }
 
 export function isCustomIterable(data: unknown): data is Iterable<unknown> | AsyncIterable<unknown> {

@@ -49,9 +49,6 @@ export const copyFile: typeof nodePromises.copyFile = async function copyFile(sr
     const source = await r.open(from, 'r');
     fds.push(source);
     const st = await r.fstat(source);
-    // sendfile(2) refuses a directory with EISDIR once libuv made the destination (and
-    // removed it again); say what Node says, and make nothing.
-    if ((st.mode & S_IFMT) === S_IFDIR) throw new IoError(-EISDIR, 'copyfile');
     if (st.size > RING_COPY_MAX) {
       await closeAll(r, fds);
       return await nodePromises.copyFile(from as nodeFs.PathLike, to as nodeFs.PathLike, mode as number);
@@ -68,6 +65,9 @@ export const copyFile: typeof nodePromises.copyFile = async function copyFile(sr
     }
     // The umask may have taken bits off a new file, and an old one keeps its mode.
     if ((old.mode & 0o7777) !== (st.mode & 0o7777)) await fchmod(target, st.mode & 0o7777);
+    // sendfile(2) refuses a directory with EISDIR after libuv opened, truncated and
+    // chmod-ed the destination, which it then removes: the same here.
+    if ((st.mode & S_IFMT) === S_IFDIR) throw new IoError(-EISDIR, 'copyfile');
     if (st.size > 0) {
       first = await takeScratch();
       for (let at = 0; at < st.size;) {

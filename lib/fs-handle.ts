@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { ReadableStream } from 'node:stream/web';
 import { promisify } from 'node:util';
 import { IoError, invalidState } from './errors';
-import { chunkBytes, fileOptions, isCustomIterable, readArgs, resultEncoding, truncateLength, vectorArgs, writeArgs, writeData, type WriteData } from './fs-args';
+import { checkDecoder, chunkBytes, fileOptions, isCustomIterable, readArgs, resultEncoding, truncateLength, vectorArgs, writeArgs, writeData, type WriteData } from './fs-args';
 import { checkAborted, fileClosed, ring, toNodeStats, viaRing } from './fs-core';
 import { giveScratch, readToEnd, takeScratch } from './fs-read';
 import { validateBoolean } from './validate';
@@ -139,7 +139,9 @@ export class UringFileHandle extends EventEmitter {
       const a = vectorArgs(buffers, position);
       // libuv refuses an empty list (Node says EINVAL from read); the kernel would return 0.
       if (a.buffers.length === 0) throw new IoError(-EINVAL, 'read');
-      const r = ring();
+      // All views empty: the kernel's checks of the descriptor (EBADF, EISDIR), which
+      // io_uring skips for an empty transfer, as Node's readv(2) gets them.
+      const r = a.buffers.every((b) => b.byteLength === 0) ? undefined : ring();
       const bytesRead = await this.#ordered(a.position, () => (r === undefined
         ? readvNode(fd, a.buffers, a.position ?? undefined).then((x) => x.bytesRead)
         : viaRing('read', undefined, undefined, (ring) => ring.readv(fd, a.buffers, a.position))));
@@ -151,7 +153,7 @@ export class UringFileHandle extends EventEmitter {
     return this.#call('writev', async (fd) => {
       const a = vectorArgs(buffers, position);
       if (a.buffers.length === 0) return { bytesWritten: 0, buffers: a.buffers };
-      const r = ring();
+      const r = a.buffers.every((b) => b.byteLength === 0) ? undefined : ring();
       const bytesWritten = await this.#ordered(a.position, () => (r === undefined
         ? writevNode(fd, a.buffers, a.position ?? undefined).then((x) => x.bytesWritten)
         : viaRing('write', undefined, undefined, (ring) => ring.writev(fd, a.buffers, a.position))));
@@ -368,6 +370,7 @@ async function writeFrom(fd: number, bytes: Uint8Array, position: number | null)
 /** FileHandle.readFile: the options checked as Node does, then the file from its position. */
 async function readHandle(handle: UringFileHandle, options: unknown): Promise<Buffer | string> {
   const o = fileOptions(options, { flag: 'r' });
+  checkDecoder(o);
   const data = await readAll(handle, o.signal);
   const encoding = resultEncoding(o);
   return encoding ? data.toString(encoding) : data;

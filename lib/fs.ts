@@ -5,7 +5,7 @@
 // `backend` and `backendReason` say which and why.
 import * as nodeFs from 'node:fs';
 import * as nodePromises from 'node:fs/promises';
-import { fileMode, fileOptions, pathArg, resultEncoding, writeData } from './fs-args';
+import { checkDecoder, fileMode, fileOptions, pathArg, resultEncoding, writeData } from './fs-args';
 import { copyFile } from './fs-copy';
 import { asNode, backend, backendReason, checkAborted, ring, toNodeStats, viaRing } from './fs-core';
 import { FileHandle, UringFileHandle, writeAll } from './fs-handle';
@@ -47,6 +47,7 @@ export const readFile: typeof nodePromises.readFile = async function readFile(pa
   try {
     const fd = await viaRing('open', p, undefined, (ring) => ring.open(p, flags, 0o666));
     try {
+      checkDecoder(o);
       data = await readToEnd(r, fd, 0, o.signal, first);
     } catch (e) {
       await r.close(fd).catch(() => {});
@@ -126,19 +127,14 @@ export const rmdir: typeof nodePromises.rmdir = async function rmdir(path: unkno
 /** mkdirat(2) through io_uring; `{ recursive: true }` through node:fs. */
 export const mkdir: typeof nodePromises.mkdir = async function mkdir(path: unknown, options?: unknown) {
   if (ring() === undefined) return nodePromises.mkdir(path as nodeFs.PathLike, options as nodeFs.MakeDirectoryOptions);
-  let mode: number = 0o777;
-  let recursive: unknown = false;
-  if (typeof options === 'number' || typeof options === 'string') {
-    mode = fileMode(options, 'mode', 0o777);
-  } else if (options !== null && typeof options === 'object') {
-    const o = options as { recursive?: unknown; mode?: unknown };
-    if (o.recursive !== undefined) recursive = o.recursive;
-    if (o.mode !== undefined) mode = fileMode(o.mode, 'mode', 0o777);
-  }
+  // Node's order: the path, then options.recursive, then the mode (named 'mode' in both forms).
+  const o = (typeof options === 'number' || typeof options === 'string' ? { mode: options } : options || {}) as { recursive?: unknown; mode?: unknown };
+  const { recursive = false, mode = 0o777 } = o;
   const p = pathArg(path);
   validateBoolean(recursive, 'options.recursive');
   if (recursive) return nodePromises.mkdir(path as nodeFs.PathLike, options as nodeFs.MakeDirectoryOptions);
-  return viaRing('mkdir', p, undefined, (r) => r.mkdir(p, mode & 0o7777));
+  const bits = fileMode(mode, 'mode', 0o777);
+  return viaRing('mkdir', p, undefined, (r) => r.mkdir(p, bits & 0o7777));
 } as typeof nodePromises.mkdir;
 
 /** symlinkat(2) through io_uring (the `type` argument only matters on Windows). */
