@@ -19,7 +19,7 @@ export function layout() {
 }
 
 /** What a scenario produced, with its directory written as <dir>. */
-async function outcome(impl, scenario) {
+export async function outcome(impl, scenario) {
   const dir = layout();
   const clean = (v) => JSON.parse(JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x)).replaceAll(dir, '<dir>'));
   try {

@@ -78,8 +78,18 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
   return coded(new TypeError(`The "${name}" ${kind} must be ${expected}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
 }
 
+/** Node's addNumericalSeparator: 1_099_511_627_776. */
+function withSeparators(digits: string): string {
+  const sign = digits.startsWith('-') ? '-' : '';
+  return sign + digits.slice(sign.length).replace(/\B(?=(\d{3})+$)/g, '_');
+}
+
 export function outOfRange(name: string, range: string, actual: unknown): Coded<RangeError> {
-  const shown = typeof actual === 'bigint' ? `${actual}n` : util.inspect(actual);
+  // As Node's ERR_OUT_OF_RANGE: integers beyond 2^32 with separators.
+  let shown: string;
+  if (typeof actual === 'number' && Number.isInteger(actual) && Math.abs(actual) > 2 ** 32) shown = withSeparators(String(actual));
+  else if (typeof actual === 'bigint') shown = `${actual > 2n ** 32n || actual < -(2n ** 32n) ? withSeparators(String(actual)) : actual}n`;
+  else shown = util.inspect(actual);
   return coded(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${shown}`), 'ERR_OUT_OF_RANGE');
 }
 

@@ -119,13 +119,13 @@ export function shownPath(path: KernelPath): string {
   return typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString('utf8');
 }
 
-/** File modes: an integer or an octal string, 0..0o7777. */
-export function parseMode(value: unknown, name: string, fallback: number): number {
+/** File modes: an integer or an octal string, 0..0o7777 (node:fs takes up to 2^32 - 1: `max`). */
+export function parseMode(value: unknown, name: string, fallback: number, max = 0o7777): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value === 'string') {
     if (!/^[0-7]+$/.test(value)) throw invalidArgValue(name, value, 'must be a 32-bit unsigned integer or an octal string');
     value = parseInt(value, 8);
   }
-  validateInteger(value, name, 0, 0o7777);
+  validateInteger(value, name, 0, max);
   return value as number;
 }
