@@ -4,13 +4,13 @@
 // that entry's field order) and how the result comes back (`map`). The `Ring` method,
 // the `ring.chain()` method, the probe name and the docs row all come from it.
 import { closeSync } from 'node:fs';
-import { constants as osConstants, endianness } from 'node:os';
+import { constants as osConstants, endianness, release } from 'node:os';
 import { ownedMemory } from './buffer';
-import { IoError, invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { IoError, fromNative, invalidArgType, invalidArgValue, nativeErrno, outOfRange } from './errors';
 import type { NativeMemory } from './native';
 import { parseOpenFlags, type OpenFlags } from './flags';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
-import { BufferRing, decodeAddress, encodeAddress, peerAddress, type RingChunk, type SocketAddress, type SocketAddressInput } from './net';
+import { BufferRing, decodeAddress, decodeSocketOption, encodeAddress, encodeSocketOption, peerAddress, socketOptionSize, type RingChunk, type SocketAddress, type SocketAddressInput } from './net';
 import { native } from './native';
 import {
   parseMode,
@@ -283,6 +283,12 @@ export interface Prepared<R = number> {
    * (socket, bind, listen: none of them blocks); its result goes through `map`.
    */
   fallback?: () => number;
+  /**
+   * Run `fallback` even where the kernel has the opcode: the command it would take is
+   * newer than the opcode (socket options, 6.7) or refuses these arguments
+   * (getsockopt below SOL_SOCKET).
+   */
+  syscallFirst?: boolean;
   /** A multishot op over a stream of completions (recvMultishot): see `StreamHooks`. */
   stream?: StreamHooks;
   /** The socket a multishot op reads: `ring.close(fd)` ends its loop first. */
@@ -398,6 +404,13 @@ function entry<A extends unknown[], R = number>(
   adjustLiburing?: (p: Prepared<unknown>, ...args: any[]) => void,
 ): OpEntry<A, R> {
   return { liburing, op, prepare, fromLiburing, adjustLiburing };
+}
+
+/** Whether the running kernel's release is at least `version` ('5.19'). */
+export function releaseAtLeast(version: string): boolean {
+  const [major = 0, minor = 0] = release().split('.').map((n) => Number.parseInt(n, 10));
+  const [wantMajor = 0, wantMinor = 0] = version.split('.').map(Number);
+  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
 }
 
 /** The first `n` bytes of a view, as liburing's (buf, nbytes) pairs give them. */
@@ -740,6 +753,22 @@ export interface AcceptOptions extends RingOpOptions {
   flags?: number;
 }
 
+/** Options of `bind`. */
+export interface BindOptions extends RingOpOptions {
+  /**
+   * SO_REUSEADDR on a TCP socket before binding (default true, as node:net sets it):
+   * a server restarted while its last connections sit in TIME_WAIT gets its port.
+   * Datagram and Unix sockets are left alone.
+   */
+  reuseAddress?: boolean;
+  /**
+   * SO_REUSEPORT before binding (default false; `reusePort` of node:net's `listen`):
+   * sockets of one user bind the same port, and the kernel spreads connections (or
+   * datagrams) over them, for a server per thread or process.
+   */
+  reusePort?: boolean;
+}
+
 /** Options of `send`, `recv`, `sendZc`, `recvmsg`. */
 export interface SendRecvOptions extends RingOpOptions {
   /** MSG_* flags (`constants.MSG_WAITALL`, `MSG_PEEK`, `MSG_MORE`, ...); MSG_NOSIGNAL is always added to sends. */
@@ -785,6 +814,15 @@ export interface AcceptMultishotOptions {
   flags?: number;
   /** Ends the loop with an AbortError. */
   signal?: AbortSignal;
+}
+
+const SOL_SOCKET = 1;
+const { EBADF, ENOTSOCK } = osConstants.errno;
+let socketCommandsKnown: boolean | undefined;
+/** Whether the kernel takes SOCKET_URING_OP_GETSOCKOPT/SETSOCKOPT (6.7); asked once. */
+function socketCommands(): boolean {
+  socketCommandsKnown ??= releaseAtLeast('6.7');
+  return socketCommandsKnown;
 }
 
 const SOCK_NONBLOCK = 0o4000;
@@ -1452,6 +1490,58 @@ export const OPS = {
   }), flagSince: '5.19' },
 
   /**
+   * Sets option `name` at `level` of socket `fd` (setsockopt(2); IORING_OP_URING_CMD
+   * with SOCKET_URING_OP_SETSOCKOPT, 6.7, and the system call on older kernels: it
+   * never blocks): `ring.setsockopt(fd, constants.IPPROTO_TCP, constants.TCP_NODELAY,
+   * true)`. The value's type follows the option (`SocketOptionValue`): boolean for
+   * SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, TCP_NODELAY, IPV6_V6ONLY; a number for
+   * SO_RCVBUF, SO_SNDBUF, TCP_KEEPIDLE (seconds); `{ onoff, linger }` for SO_LINGER;
+   * an int, a boolean or the option's bytes for any other.
+   */
+  // Before uringCmd: its io_uring_prep_cmd_sock is the liburing one (the last entry of a name wins).
+  setsockopt: { ...entry('io_uring_prep_cmd_sock', 'setsockopt', (fd: number, level: number, name: number, value: unknown, options?: RingOpOptions) => {
+    validateFd(fd);
+    validateInteger(level, 'level', 0, INT32_MAX);
+    validateInteger(name, 'name', 0, INT32_MAX);
+    const bytes = encodeSocketOption(level, name, value);
+    const p = common(options, 'setsockopt') as Prepared<void>;
+    p.nums = [fd, level, name];
+    p.objs = [bytes];
+    p.map = toVoid;
+    p.syscallFirst = !socketCommands();
+    p.fallback = () => {
+      native().setsockoptNow(fd, level, name, bytes);
+      return 0;
+    };
+    return p;
+  }), flagSince: '6.7' },
+
+  /**
+   * Reads option `name` at `level` of socket `fd` (getsockopt(2); IORING_OP_URING_CMD
+   * with SOCKET_URING_OP_GETSOCKOPT, 6.7, for SOL_SOCKET, which is all that command
+   * takes; the system call otherwise: it never blocks). Resolves to the value as
+   * `setsockopt` takes it, or a Buffer of the option's bytes for an option without
+   * a type (at most 256).
+   */
+  getsockopt: { ...entry('io_uring_prep_cmd_sock', 'getsockopt', (fd: number, level: number, name: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    validateInteger(level, 'level', 0, INT32_MAX);
+    validateInteger(name, 'name', 0, INT32_MAX);
+    const out = new Uint8Array(socketOptionSize(level, name));
+    const p = common(options, 'getsockopt') as Prepared<unknown>;
+    p.nums = [fd, level, name];
+    p.objs = [out];
+    p.map = (length) => decodeSocketOption(level, name, out.subarray(0, length));
+    p.syscallFirst = level !== SOL_SOCKET || !socketCommands();
+    p.fallback = () => {
+      const bytes = native().getsockoptNow(fd, level, name);
+      out.set(bytes.subarray(0, out.byteLength));
+      return Math.min(bytes.byteLength, out.byteLength);
+    };
+    return p;
+  }), flagSince: '6.7' },
+
+  /**
    * A socket command (IORING_OP_URING_CMD, 5.19; socket commands 6.7): `cmdOp`
    * `constants.SOCKET_URING_OP_SIOCINQ` resolves to the bytes waiting to be read on
    * socket `fd`, `SOCKET_URING_OP_SIOCOUTQ` to the bytes not yet sent. EOPNOTSUPP on a
@@ -1610,13 +1700,27 @@ export const OPS = {
   /**
    * Binds socket `fd` to `address` (IORING_OP_BIND, 6.11): `{ address: '127.0.0.1',
    * port }`, `{ address: '::1', port }` or `{ path }` (port 0: the kernel picks one;
-   * `localAddress(fd)` tells which). On a kernel without the opcode it is bind(2) on
-   * the JS thread (it never blocks).
+   * `localAddress(fd)` tells which). A TCP socket gets SO_REUSEADDR first, as node:net
+   * gives it (`options.reuseAddress`), and SO_REUSEPORT with `options.reusePort`. On a
+   * kernel without the opcode it is bind(2) on the JS thread (it never blocks).
    */
-  bind: entry('io_uring_prep_bind', 'bind', (fd: number, address: SocketAddressInput, options?: RingOpOptions) => {
+  bind: entry('io_uring_prep_bind', 'bind', (fd: number, address: SocketAddressInput, options?: BindOptions) => {
     validateFd(fd);
     const addr = encodeAddress(address);
     const p = common(options, 'bind') as Prepared<void>;
+    validateBoolean(options?.reuseAddress, 'options.reuseAddress');
+    validateBoolean(options?.reusePort, 'options.reusePort');
+    const reuseAddress = options?.reuseAddress ?? true;
+    const reusePort = options?.reusePort ?? false;
+    if ((reuseAddress || reusePort) && !('path' in address)) {
+      try {
+        native().beforeBind(fd, reuseAddress, reusePort);
+      } catch (e) {
+        // A bad fd is the bind's own error to report.
+        const errno = nativeErrno(e);
+        if (errno !== EBADF && errno !== ENOTSOCK) throw fromNative(e, 'setsockopt');
+      }
+    }
     p.nums = [fd];
     p.objs = [addr];
     p.map = toVoid;

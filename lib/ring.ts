@@ -1,13 +1,13 @@
 // Ring: one promise per operation over io_uring. Argument checks, error shape and
 // AbortSignal wiring live here; the binding only converts and forwards.
-import { constants as osConstants, release } from 'node:os';
+import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
 import { AbortError, IoError, fromNative, invalidArgType, invalidArgValue, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
-import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
+import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, releaseAtLeast, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
-import { BufferRing } from './net';
+import { BufferRing, type SocketOptionMethods } from './net';
 import { CompletionSource, submitBatchOf, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
@@ -62,13 +62,6 @@ function setupOptions(options: RingOptions | undefined, entries: number): Record
     out.attachWq = options.attachWq.ringFd;
   }
   return out;
-}
-
-/** Whether the running kernel's release is at least `version` ('5.19'). */
-function releaseAtLeast(version: string): boolean {
-  const [major = 0, minor = 0] = release().split('.').map((n) => Number.parseInt(n, 10));
-  const [wantMajor = 0, wantMinor = 0] = version.split('.').map(Number);
-  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
 }
 
 /** A signal that aborts when either does (AbortSignal.any needs Node 20.3). */
@@ -174,7 +167,7 @@ export let ringInternals: {
  * reaped: plain Buffers are copied in (writes) or copied out (reads); `alignedBuffer`
  * memory is used in place.
  */
-export interface Ring extends RingOps {}
+export interface Ring extends Omit<RingOps, 'setsockopt' | 'getsockopt'>, SocketOptionMethods {}
 export class Ring extends CompletionSource<NativeRing> {
   /** @internal */
   protected override readonly moreFlag = IORING_CQE_F_MORE;
@@ -473,9 +466,9 @@ export class Ring extends CompletionSource<NativeRing> {
       }
     }
     const row = nativeRow(p.op);
-    if (row !== undefined && this.native !== undefined && (!this.#supportedCodes().has(row.code) || hiddenOps.has(p.op))) {
-      // socket, bind and listen never block: on an older kernel, the system call itself
-      // (not inside a linked chain, whose order it could not keep).
+    if (row !== undefined && this.native !== undefined && (p.syscallFirst === true || !this.#supportedCodes().has(row.code) || hiddenOps.has(p.op))) {
+      // socket, bind, listen, setsockopt and getsockopt never block: on an older kernel,
+      // the system call itself (not inside a linked chain, whose order it could not keep).
       if (p.fallback !== undefined && extra === undefined && (p.flags & (SQE_LINK | SQE_HARDLINK)) === 0) return this.#fallback(p);
       return Promise.reject(new IoError(-EOPNOTSUPP, p.syscall, p.path, p.dest, `IORING_OP code ${row.code} ('${p.op}') needs Linux ${row.kernel}`));
     }
