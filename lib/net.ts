@@ -110,7 +110,10 @@ export function encodeAddress(value: unknown, name = 'address'): Buffer {
     const percent = address.indexOf('%');
     if (percent >= 0) {
       text = address.slice(0, percent);
-      const index = zoneIndex(address.slice(percent + 1));
+      const zone = address.slice(percent + 1);
+      // A scope id is 32 bits: a larger index would wrap to another interface.
+      if (/^\d+$/.test(zone) && Number(zone) > UINT32_MAX) throw invalidArgValue(`${name}.address`, address, 'has a zone index above 2^32 - 1');
+      const index = zoneIndex(zone);
       if (index === undefined) throw invalidIpAddress(address);
       scope = index;
     }
