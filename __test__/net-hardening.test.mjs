@@ -3,8 +3,10 @@
 // iovecs, EMFILE under a multishot accept, chunks left when a receive loop is left,
 // drained ops and cancels, IPv6 zones, and concurrent next() calls.
 import net from 'node:net';
+import path from 'node:path';
+import { localAddress } from '../dist/index.js';
 import { encodeAddress } from '../dist/net.js';
-import { opTest, ringTest } from './helpers.mjs';
+import { opTest, ringTest, tmpDir } from './helpers.mjs';
 import { Ring, c, ringListener, ringPair } from './net-helpers.mjs';
 
 ringTest('ipv6-zone-range: a numeric zone above 2^32 - 1 is ERR_INVALID_ARG_VALUE, not a wrapped scope id', (t) => {
@@ -31,4 +33,41 @@ opTest(['socket', 'bind', 'listen', 'acceptMultishot'], 'multishot-concurrent-ne
   await ring.destroy();
 });
 
-export { ringPair, c };
+
+/** Two UDP sockets on 127.0.0.1 through the ring, the second's address. */
+async function udpPair(ring) {
+  const a = await ring.socket(c.AF_INET, c.SOCK_DGRAM);
+  const b = await ring.socket(c.AF_INET, c.SOCK_DGRAM);
+  await ring.bind(a, { address: '127.0.0.1', port: 0 });
+  await ring.bind(b, { address: '127.0.0.1', port: 0 });
+  return { a, b, to: localAddress(b) };
+}
+
+const manyViews = (n) => Array.from({ length: n }, (_, i) => Buffer.from([i & 0xff]));
+
+opTest(['socket', 'bind', 'sendmsg', 'recvmsg'], 'iov-max-datagram: sendmsg/recvmsg of more than 1,024 views reject with EMSGSIZE instead of a truncated datagram', async (t) => {
+  const ring = new Ring();
+  const { a, b, to } = await udpPair(ring);
+  await t.throwsAsync(ring.sendmsg(a, manyViews(1100), { address: to }), { code: 'EMSGSIZE' });
+  await t.throwsAsync(ring.sendmsgZc(a, manyViews(1100), { address: to }), { code: 'EMSGSIZE' });
+  // Nothing arrived: the next datagram is the one sent now, whole.
+  t.is(await ring.sendmsg(a, manyViews(1024), { address: to }), 1024);
+  await t.throwsAsync(ring.recvmsg(b, manyViews(1025)), { code: 'EMSGSIZE' });
+  const got = await ring.recvmsg(b, [Buffer.alloc(2048)]);
+  t.is(got.bytesRead, 1024);
+  // readv on a datagram socket: the kernel refuses past IOV_MAX (EINVAL).
+  await ring.sendmsg(a, [Buffer.alloc(10)], { address: to });
+  await t.throwsAsync(ring.readv(b, manyViews(1100)), { code: 'EINVAL' });
+  for (const fd of [a, b]) await ring.close(fd);
+  await ring.destroy();
+});
+
+ringTest('iov-max-file: readv/writev of a file with more than 1,024 views take the first 1,024 and say so in the count', async (t) => {
+  const ring = new Ring();
+  const dir = tmpDir();
+  const fd = await ring.open(path.join(dir, 'f'), 'w+');
+  t.is(await ring.writev(fd, manyViews(1100), 0), 1024, 'a short count, as node:fs writev');
+  t.is(await ring.readv(fd, manyViews(1100).map(() => Buffer.alloc(1)), 0), 1024);
+  await ring.close(fd);
+  await ring.destroy();
+});

@@ -2,11 +2,12 @@
 // codes and turned into `struct sockaddr_*` bytes by the native side (which builds
 // and parses every address, ring-core's sockaddr.rs: the one place), and BufferRing,
 // a provided buffer ring whose buffers a multishot receive fills.
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { endianness } from 'node:os';
 import { badPort, fromNative, invalidArgType, invalidArgValue, invalidIpAddress, outOfRange } from './errors';
 import { native } from './native';
+import { IOV_MAX, iovMax } from './validate';
 import type * as NativeModule from '../index';
 import type { RingOpOptions } from './ops';
 
@@ -177,6 +178,11 @@ export interface Linger {
   linger: number;
 }
 
+const SOL_SOCKET = 1;
+const SO_TYPE = 3;
+const SOCK_DGRAM = 2;
+const SOCK_SEQPACKET = 5;
+
 /** SOL_SOCKET, IPPROTO_TCP, IPPROTO_IPV6 (levels; the same on every Linux architecture). */
 type SolSocket = 1;
 type IpprotoTcp = 6;
@@ -292,6 +298,30 @@ export function decodeSocketOption(level: number, name: number, bytes: Uint8Arra
     default:
       return Buffer.from(bytes);
   }
+}
+
+/** Whether `fd` is a datagram socket (SOCK_DGRAM or SOCK_SEQPACKET: each read or write is one message). */
+function isMessageSocket(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isSocket()) return false;
+    const type = native().getsockoptNow(fd, SOL_SOCKET, SO_TYPE);
+    const kind = type.byteLength >= 4 ? intOf(type) : 0;
+    return kind === SOCK_DGRAM || kind === SOCK_SEQPACKET;
+  } catch {
+    // A bad fd: the kernel reports it.
+    return false;
+  }
+}
+
+/**
+ * The views a readv/writev of `fd` hands the kernel. Past IOV_MAX (1024) a file or a
+ * stream socket takes the first 1024, and the result is a short count (as node:fs's
+ * readv/writev report it); a datagram socket would silently lose the message's tail,
+ * so there every view goes down and the kernel refuses them (EINVAL). Looked up only
+ * past IOV_MAX.
+ */
+export function vectorsFor(fd: number, views: readonly ArrayBufferView[]): ArrayBufferView[] {
+  return views.length > IOV_MAX && isMessageSocket(fd) ? (views as ArrayBufferView[]) : iovMax(views);
 }
 
 /** A chunk `recvMultishot` yields: a Buffer over a buffer ring's slot. */

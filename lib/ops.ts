@@ -10,7 +10,7 @@ import { IoError, fromNative, invalidArgType, invalidArgValue, nativeErrno, outO
 import type { NativeMemory } from './native';
 import { parseOpenFlags, type OpenFlags } from './flags';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
-import { BufferRing, decodeAddress, decodeSocketOption, encodeAddress, encodeSocketOption, peerAddress, socketOptionSize, type RingChunk, type SocketAddress, type SocketAddressInput } from './net';
+import { BufferRing, decodeAddress, decodeSocketOption, encodeAddress, encodeSocketOption, peerAddress, socketOptionSize, vectorsFor, type RingChunk, type SocketAddress, type SocketAddressInput } from './net';
 import { native } from './native';
 import {
   parseMode,
@@ -25,7 +25,6 @@ import {
   validateView,
   validateViews,
   validateFdList,
-  iovMax,
   IOV_MAX,
   type KernelPath,
 } from './validate';
@@ -626,7 +625,7 @@ function vectored(syscall: string, fd: number, buffers: readonly ArrayBufferView
   validateViews(buffers, 'buffers');
   const p = common(options, syscall) as Prepared;
   p.nums = [fd, positionNumber(validatePosition(position)), bitsOf(options?.rwFlags, 'options.rwFlags')];
-  p.objs = [iovMax(buffers)];
+  p.objs = [vectorsFor(fd, buffers)];
   return p;
 }
 
@@ -874,7 +873,9 @@ function sendmsgPrepared(syscall: string, fd: number, buffers: readonly ArrayBuf
   const address = options?.address === undefined ? new Uint8Array(0) : encodeAddress(options.address, 'options.address');
   const p = common(options, syscall) as Prepared;
   p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
-  p.objs = [iovMax(buffers), address];
+  // Every view: past IOV_MAX the kernel refuses the message whole (EMSGSIZE), as
+  // sendmsg(2) and node:dgram do, instead of sending a truncated one.
+  p.objs = [buffers, address];
   return p;
 }
 
@@ -1891,7 +1892,8 @@ export const OPS = {
     const out = new Uint8Array(ADDR_OUT);
     const p = common(options, 'recvmsg') as Prepared<RecvmsgResult>;
     p.nums = [fd, msgFlags(options)];
-    p.objs = [iovMax(buffers), out];
+    // Past IOV_MAX the kernel refuses it (EMSGSIZE) rather than cut a datagram short.
+    p.objs = [buffers, out];
     p.map = (bytesRead) => ({ bytesRead, address: addressIn(out), flags: new DataView(out.buffer, out.byteOffset, 8).getInt32(4, LE) });
     return p;
   }, (fd: number, msg: unknown, flags = 0) => [fd, fromMsghdr(msg)[0], { flags }]),
