@@ -71,3 +71,25 @@ ringTest('iov-max-file: readv/writev of a file with more than 1,024 views take t
   await ring.close(fd);
   await ring.destroy();
 });
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'send', 'recv'], 'send-whole-blocking: a 64 MiB send on a blocking TCP socket resolves to every byte, and they arrive in order', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  const data = Buffer.alloc(64 * 1024 * 1024);
+  for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i, i);
+  const got = Buffer.alloc(data.length);
+  const reading = (async () => {
+    let n = 0;
+    while (n < got.length) {
+      const r = await ring.recv(server, got.subarray(n, n + 4 * 1024 * 1024));
+      if (r === 0) break;
+      n += r;
+    }
+    return n;
+  })();
+  t.is(await ring.send(client, data), data.length, 'no short count on a blocking socket');
+  t.is(await reading, data.length);
+  t.true(got.equals(data));
+  for (const fd of [server, client]) await ring.close(fd);
+  await ring.destroy();
+});

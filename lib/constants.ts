@@ -139,7 +139,7 @@ export const constants = Object.freeze({
   SHUT_RD: 0,
   SHUT_WR: 1,
   SHUT_RDWR: 2,
-  /** send/recv `flags` (MSG_NOSIGNAL is always added to sends). */
+  /** send/recv `flags` (MSG_NOSIGNAL and MSG_WAITALL are always added to sends). */
   MSG_OOB: 0x1,
   MSG_PEEK: 0x2,
   MSG_DONTROUTE: 0x4,

@@ -770,7 +770,7 @@ export interface BindOptions extends RingOpOptions {
 
 /** Options of `send`, `recv`, `sendZc`, `recvmsg`. */
 export interface SendRecvOptions extends RingOpOptions {
-  /** MSG_* flags (`constants.MSG_WAITALL`, `MSG_PEEK`, `MSG_MORE`, ...); MSG_NOSIGNAL is always added to sends. */
+  /** MSG_* flags (`constants.MSG_WAITALL`, `MSG_PEEK`, `MSG_MORE`, ...); MSG_NOSIGNAL and MSG_WAITALL are always added to sends. */
   flags?: number;
 }
 
@@ -827,6 +827,14 @@ function socketCommands(): boolean {
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_NOSIGNAL = 0x4000;
+/**
+ * MSG_WAITALL on a send: io_uring (5.19) sends the rest of a stream socket's data
+ * after a partial send instead of completing short, so a send settles with every
+ * byte (node:net's `write` semantics) or an error; datagram sockets ignore it.
+ */
+const MSG_WAITALL = 0x100;
+/** What every send adds to the caller's MSG_* flags. */
+const SEND_FLAGS = MSG_NOSIGNAL | MSG_WAITALL;
 /** IORING_CQE_F_BUFFER: the CQE names a provided buffer in its upper 16 bits. */
 const CQE_F_BUFFER = 1;
 const CQE_BUFFER_SHIFT = 16;
@@ -872,7 +880,7 @@ function sendmsgPrepared(syscall: string, fd: number, buffers: readonly ArrayBuf
   validateViews(buffers, 'buffers');
   const address = options?.address === undefined ? new Uint8Array(0) : encodeAddress(options.address, 'options.address');
   const p = common(options, syscall) as Prepared;
-  p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
+  p.nums = [fd, msgFlags(options) | SEND_FLAGS];
   // Every view: past IOV_MAX the kernel refuses the message whole (EMSGSIZE), as
   // sendmsg(2) and node:dgram do, instead of sending a truncated one.
   p.objs = [buffers, address];
@@ -1803,14 +1811,17 @@ export const OPS = {
 
   /**
    * Sends `data` (a view, or a string as UTF-8) on socket `fd` (IORING_OP_SEND, 5.6);
-   * the bytes are taken when the call is made. Resolves to the bytes sent (fewer than
-   * given on a non-blocking socket whose buffer filled).
+   * the bytes are taken when the call is made. Resolves to the bytes sent: on a
+   * stream socket all of them (MSG_WAITALL is always added: the kernel goes on after a
+   * partial send, as node:net's `write` does), fewer only on a non-blocking socket
+   * whose buffer filled, or when an error (a reset, a cancel, a `timeout`) stopped it
+   * after some bytes went; a datagram goes whole or not at all.
    */
   send: entry('io_uring_prep_send', 'send', (fd: number, data: ArrayBufferView | string, options?: SendRecvOptions) => {
     validateFd(fd);
     const view = sendData(data);
     const p = common(options, 'send') as Prepared;
-    p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
+    p.nums = [fd, msgFlags(options) | SEND_FLAGS];
     p.objs = [view];
     return p;
   }, (fd: number, buf: ArrayBufferView, len: number, flags = 0) => [fd, firstBytes(buf, len), { flags }]),
@@ -1908,7 +1919,7 @@ export const OPS = {
     validateFd(fd);
     const view = sendData(data);
     const p = common(options, 'send') as Prepared;
-    p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
+    p.nums = [fd, msgFlags(options) | SEND_FLAGS];
     p.objs = [view];
     p.zeroCopy = true;
     return p;
