@@ -93,3 +93,58 @@ opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'send', 'recv'], 'send-
   for (const fd of [server, client]) await ring.close(fd);
   await ring.destroy();
 });
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recvMultishot'], 'recv-multishot-break-keeps-chunks: chunks received before a loop is left go to the socket\'s next loop, so every byte arrives in order', async (t) => {
+  const ring = new Ring();
+  const bufferRing = ring.bufferRing({ count: 256, size: 4096 });
+  const { server, client } = await ringPair(ring);
+  const data = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 12)) & 0xff;
+  const sending = (async () => {
+    await ring.send(client, data);
+    await ring.shutdown(client, c.SHUT_WR);
+  })();
+  const parts = [];
+  let loops = 0;
+  for (;;) {
+    loops++;
+    let taken = 0;
+    let ended = true;
+    for await (const chunk of ring.recvMultishot(server, { bufferRing })) {
+      parts.push(Buffer.from(chunk));
+      chunk.release();
+      // Leave after two chunks, while more are queued behind them.
+      if (++taken === 2) {
+        ended = false;
+        break;
+      }
+    }
+    if (ended) break;
+  }
+  await sending;
+  const got = Buffer.concat(parts);
+  t.true(loops > 2, `${loops} loops`);
+  t.is(got.length, data.length);
+  t.true(got.equals(data), 'in order');
+  t.is(bufferRing.available, bufferRing.count, 'every buffer given back');
+  for (const fd of [server, client]) await ring.close(fd);
+  await ring.destroy();
+});
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recvMultishot', 'close'], 'recv-multishot-unread-released-on-close: chunks kept for a next loop go back to the buffer ring when the socket is closed', async (t) => {
+  const ring = new Ring();
+  const bufferRing = ring.bufferRing({ count: 64, size: 1024 });
+  const { server, client } = await ringPair(ring);
+  await ring.send(client, Buffer.alloc(32 * 1024, 1));
+  // Give the data time to reach the server's receive queue.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  for await (const chunk of ring.recvMultishot(server, { bufferRing })) {
+    chunk.release();
+    break;
+  }
+  t.true(bufferRing.available < bufferRing.count, 'some chunks are kept');
+  await ring.close(server);
+  t.is(bufferRing.available, bufferRing.count);
+  await ring.close(client);
+  await ring.destroy();
+});

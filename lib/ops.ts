@@ -309,6 +309,11 @@ export interface StreamHooks {
   recover(result: number): Promise<void> | undefined;
   /** A value the loop left unread (it was left early): release what it holds. */
   discard(value: unknown): void;
+  /**
+   * Values left unread when the loop is left go to the socket's next loop (received
+   * bytes must not be lost) instead of `discard`; `close(fd)` and `destroy()` discard them.
+   */
+  keepsUnread?: boolean;
 }
 
 /** A pending operation of a ring, as `RingContext.target` finds it. */
@@ -1848,7 +1853,10 @@ export const OPS = {
    * given back too, later). When every buffer is held the kernel stops receiving
    * (ENOBUFS) and the loop starts it again once one is released; the data waits in the
    * socket meanwhile. Leaving the loop cancels it and waits for its last completion;
-   * `ring.close(fd)` ends it.
+   * chunks received and not yet yielded then (the kernel may have filled several) are
+   * kept, in order, and the next `recvMultishot` of `fd` on this ring yields them
+   * first, so breaking out of a loop loses no byte; `ring.close(fd)` and `destroy()`
+   * give them back to their buffer ring. `ring.close(fd)` ends the loop.
    */
   recvMultishot: { ...multishotEntry('io_uring_prep_recv_multishot', 'recvMultishot', true, (fd: number, options: RecvMultishotOptions) => {
     validateFd(fd);
@@ -1874,6 +1882,7 @@ export const OPS = {
       rearm: (result) => result > 0,
       recover: (result) => (result === -ENOBUFS ? ring.whenAvailable() : undefined),
       discard: (chunk) => ring.release(chunk as Buffer),
+      keepsUnread: true,
     };
     return p;
   }, '6.0'), fromLiburing: (): never => {

@@ -1,5 +1,6 @@
 // Ring: one promise per operation over io_uring. Argument checks, error shape and
 // AbortSignal wiring live here; the binding only converts and forwards.
+import { fstatSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
 import { AbortError, IoError, fromNative, invalidArgType, invalidArgValue, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
@@ -210,6 +211,7 @@ export class Ring extends CompletionSource<NativeRing> {
   /** `destroy()` also ends the `messages()` loops. */
   override destroy(): Promise<void> {
     const destroying = super.destroy();
+    this.#dropUnread();
     for (const feed of this.#messageFeeds) feed.end();
     this.#messageFeeds.clear();
     this.native?.setKeepAlive(false);
@@ -408,6 +410,7 @@ export class Ring extends CompletionSource<NativeRing> {
     },
     fixedBuffer: (index) => this.fixedBuffers[index],
     closing: (fd) => {
+      this.#dropUnread(fd);
       const readers = this.#readers.get(fd);
       if (readers === undefined) return;
       this.#readers.delete(fd);
@@ -417,6 +420,50 @@ export class Ring extends CompletionSource<NativeRing> {
 
   /** The multishot loops reading each socket (accept, receive): `close(fd)` ends them. */
   readonly #readers = new Map<number, Set<{ close: () => void }>>();
+
+  /**
+   * What a receive loop that was left had received and not yielded, by socket: the
+   * next `recvMultishot` of that socket yields it first; `close(fd)` and `destroy()`
+   * give it back. `ino` tells the socket from a later one given the same fd number.
+   */
+  readonly #unread = new Map<number, { ino: number; values: unknown[]; discard: (value: unknown) => void }>();
+
+  #keepUnread(fd: number, value: unknown, discard: (value: unknown) => void): void {
+    let kept = this.#unread.get(fd);
+    if (kept === undefined) {
+      let ino: number;
+      try {
+        ino = fstatSync(fd).ino;
+      } catch {
+        discard(value);
+        return;
+      }
+      kept = { ino, values: [], discard };
+      this.#unread.set(fd, kept);
+    }
+    kept.values.push(value);
+  }
+
+  #takeUnread(fd: number): unknown[] {
+    const kept = this.#unread.get(fd);
+    if (kept === undefined) return [];
+    this.#unread.delete(fd);
+    let ino: number | undefined;
+    try {
+      ino = fstatSync(fd).ino;
+    } catch {}
+    if (ino === kept.ino) return kept.values;
+    for (const value of kept.values) kept.discard(value);
+    return [];
+  }
+
+  #dropUnread(fd?: number): void {
+    for (const [at, kept] of this.#unread) {
+      if (fd !== undefined && at !== fd) continue;
+      this.#unread.delete(at);
+      for (const value of kept.values) kept.discard(value);
+    }
+  }
 
   /**
    * A provided buffer ring of `count` buffers (a power of two, at most 32768) of
@@ -522,6 +569,7 @@ export class Ring extends CompletionSource<NativeRing> {
     /** `ring.close(fd)` ended it: its op's ECANCELED is the end, not an error. */
     let fdClosed = false;
     let stream: Prepared<unknown>['stream'];
+    let readFd: number | undefined;
     let unregister = (): void => {};
     const reader = {
       close: (): void => {
@@ -542,6 +590,9 @@ export class Ring extends CompletionSource<NativeRing> {
           stream = p.stream;
           if (p.fd !== undefined && current === undefined) {
             const fd = p.fd;
+            readFd = fd;
+            // What the last loop on this socket left unread comes first.
+            if (stream?.keepsUnread === true) for (const value of this.#takeUnread(fd)) feed.push(value);
             const readers = this.#readers.get(fd) ?? new Set();
             readers.add(reader);
             this.#readers.set(fd, readers);
@@ -636,7 +687,12 @@ export class Ring extends CompletionSource<NativeRing> {
           await waited;
         }
       },
-      discard: (value) => stream?.discard(value),
+      discard: (value) => {
+        const hooks = stream!;
+        // Left early: kept for the socket's next loop, unless the socket is closing.
+        if (hooks.keepsUnread === true && readFd !== undefined && !fdClosed && !this.destroyed) this.#keepUnread(readFd, value, (v) => hooks.discard(v));
+        else hooks.discard(value);
+      },
     });
     return feed;
   }
