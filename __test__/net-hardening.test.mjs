@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { localAddress } from '../dist/index.js';
 import { encodeAddress } from '../dist/net.js';
-import { opTest, ringTest, tmpDir } from './helpers.mjs';
+import { opTest, ringTest, runChildAsync, tmpDir } from './helpers.mjs';
 import { Ring, c, ringListener, ringPair } from './net-helpers.mjs';
 
 ringTest('ipv6-zone-range: a numeric zone above 2^32 - 1 is ERR_INVALID_ARG_VALUE, not a wrapped scope id', (t) => {
@@ -147,4 +147,87 @@ opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recvMultishot', 'close
   t.is(bufferRing.available, bufferRing.count);
   await ring.close(client);
   await ring.destroy();
+});
+
+/** `n` connections through the ring, each client sending `bytes` then ending its side. */
+async function manySenders(ring, n, bytes) {
+  const { fd: listener, address } = await ringListener(ring);
+  const conns = [];
+  const clients = [];
+  for (let i = 0; i < n; i++) {
+    const client = net.connect(address.port, '127.0.0.1');
+    client.on('error', () => {});
+    clients.push(client);
+    conns.push((await ring.accept(listener)).fd);
+    client.end(Buffer.alloc(bytes, i));
+  }
+  await ring.close(listener);
+  return { conns, clients };
+}
+
+opTest(['socket', 'bind', 'listen', 'accept', 'recvMultishot'], 'buffer-ring-dry-no-polling: receive loops waiting on a dry buffer ring sleep until a release (no re-arm every 5 ms), then all finish', async (t) => {
+  const ring = new Ring();
+  const bufferRing = ring.bufferRing({ count: 8, size: 4096 });
+  const { conns, clients } = await manySenders(ring, 40, 64 * 1024);
+  const proto = Object.getPrototypeOf(bufferRing);
+  const original = proto.whenAvailable;
+  let waits = 0;
+  proto.whenAvailable = function (...args) {
+    waits++;
+    return original.apply(this, args);
+  };
+  try {
+    const held = [];
+    const received = new Array(conns.length).fill(0);
+    let holding = true;
+    const loops = conns.map(async (fd, i) => {
+      for await (const chunk of ring.recvMultishot(fd, { bufferRing })) {
+        received[i] += chunk.length;
+        if (holding) held.push(chunk);
+        else chunk.release();
+      }
+    });
+    // Every buffer held: the loops wait.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const waitsWhileDry = waits;
+    t.is(bufferRing.available, 0);
+    // Old code: every waiting loop re-armed every 5 ms (40 loops x 100 in 500 ms).
+    t.true(waitsWhileDry < 120, `${waitsWhileDry} re-arms while the ring was dry`);
+    holding = false;
+    for (const chunk of held.splice(0)) chunk.release();
+    await Promise.all(loops);
+    t.deepEqual(received, conns.map(() => 64 * 1024), 'every connection got all of its data');
+    t.log(`${waits} waits in all, ${waitsWhileDry} while dry`);
+  } finally {
+    proto.whenAvailable = original;
+  }
+  for (const fd of conns) await ring.close(fd);
+  for (const client of clients) client.destroy();
+  await ring.destroy();
+});
+
+opTest(['socket', 'bind', 'listen', 'accept', 'recvMultishot'], 'buffer-ring-dry-collected: a loop waiting on a dry ring starts again once the collector gives dropped chunks back', async (t) => {
+  const r = await runChildAsync(`
+    import net from 'node:net';
+    import { Ring, constants as c, localAddress } from DIST;
+    const ring = new Ring();
+    const bufferRing = ring.bufferRing({ count: 2, size: 1024 });
+    const listener = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+    await ring.bind(listener, { address: '127.0.0.1', port: 0 });
+    await ring.listen(listener);
+    const client = net.connect(localAddress(listener).port, '127.0.0.1');
+    const { fd } = await ring.accept(listener);
+    client.end(Buffer.alloc(64 * 1024, 1));
+    // The collector runs now and then; nothing releases a chunk.
+    const gcs = setInterval(() => globalThis.gc(), 20);
+    let got = 0;
+    for await (const chunk of ring.recvMultishot(fd, { bufferRing })) got += chunk.length;
+    clearInterval(gcs);
+    await ring.close(fd);
+    await ring.close(listener);
+    await ring.destroy();
+    console.log(got);
+  `, { args: ['--expose-gc'], timeout: 20000 });
+  t.is(r.status, 0, r.stderr);
+  t.is(Number(r.stdout), 64 * 1024);
 });

@@ -334,6 +334,10 @@ export interface RingChunk extends Buffer {
   release(): boolean;
 }
 
+/** How soon, and at most how seldom, a dry buffer ring looks for buffers collected chunks gave back. */
+const COLLECTED_FIRST_MS = 5;
+const COLLECTED_LAST_MS = 1000;
+
 /** The ring and taking of each live chunk. */
 const chunks = new WeakMap<Buffer, { ring: BufferRing; bid: number; generation: number }>();
 
@@ -426,25 +430,36 @@ export class BufferRing {
   }
 
   /**
-   * @internal Resolves once a buffer may be free: at once if one is, else at the next
-   * release (or after a few milliseconds, for buffers a collected chunk gave back).
+   * @internal Resolves once a buffer may be free for a receive the kernel stopped
+   * (ENOBUFS): at the next turn if one is, else when one is given back. Waiters are
+   * woken oldest first, one per free buffer (not all at each release: the rest would
+   * only run dry again). A chunk the garbage collector gave back tells no one, so
+   * while waiters wait with nothing free a single timer of the ring looks at the count
+   * (no system call), after 5 ms, then less and less often (up to once a second).
    */
   whenAvailable(): Promise<void> {
-    if (this.available > 0) return new Promise((resolve) => setImmediate(resolve));
+    if (this.available > this.#waiters.length) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => {
-      const waiters = this.#waiters;
-      const timer = setTimeout(done, 5);
-      function done(): void {
-        clearTimeout(timer);
-        const at = waiters.indexOf(done);
-        if (at >= 0) waiters.splice(at, 1);
-        resolve();
-      }
-      waiters.push(done);
+      this.#waiters.push(resolve);
+      this.#watchCollected(COLLECTED_FIRST_MS);
     });
   }
 
+  /** Wakes the oldest waiters, one per free buffer. */
   #wake(): void {
-    for (const waiter of this.#waiters.splice(0)) waiter();
+    for (let free = this.available; free > 0 && this.#waiters.length > 0; free--) this.#waiters.shift()!();
+  }
+
+  #collectedTimer: ReturnType<typeof setTimeout> | undefined;
+
+  #watchCollected(ms: number): void {
+    if (this.#collectedTimer !== undefined) return;
+    this.#collectedTimer = setTimeout(() => {
+      this.#collectedTimer = undefined;
+      if (this.#waiters.length === 0) return;
+      const free = this.available > 0;
+      this.#wake();
+      if (this.#waiters.length > 0) this.#watchCollected(free ? COLLECTED_FIRST_MS : Math.min(ms * 2, COLLECTED_LAST_MS));
+    }, ms);
   }
 }
