@@ -231,3 +231,49 @@ opTest(['socket', 'bind', 'listen', 'accept', 'recvMultishot'], 'buffer-ring-dry
   t.is(r.status, 0, r.stderr);
   t.is(Number(r.stdout), 64 * 1024);
 });
+
+opTest(['socket', 'bind', 'listen', 'acceptMultishot'], 'accept-multishot-emfile: running out of descriptors reports EMFILE to onError and the loop accepts on once some are free', async (t) => {
+  const r = await runChildAsync(`
+    import fs from 'node:fs';
+    import { Ring, constants as c, localAddress } from DIST;
+    const ring = new Ring();
+    const listener = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+    await ring.bind(listener, { address: '127.0.0.1', port: 0 });
+    await ring.listen(listener);
+    const { port } = localAddress(listener);
+    // Take every descriptor left, then give back none until EMFILE was seen.
+    const hog = [];
+    for (;;) {
+      try { hog.push(fs.openSync('/dev/null', 'r')); } catch { break; }
+    }
+    const errors = [];
+    const accepted = [];
+    const clients = [];
+    const done = (async () => {
+      for await (const { fd } of ring.acceptMultishot(listener, { onError: (e) => {
+        errors.push(e.code);
+        // Free room for the waiting connections.
+        for (const h of hog.splice(0, 8)) fs.closeSync(h);
+      } })) {
+        accepted.push(fd);
+        if (accepted.length === 5) break;
+      }
+    })();
+    for (let i = 0; i < 5; i++) {
+      // One descriptor for the client socket; none for its accept until onError frees some.
+      fs.closeSync(hog.pop());
+      const s = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+      clients.push(s);
+      await ring.connect(s, { address: '127.0.0.1', port });
+    }
+    await done;
+    for (const h of hog) fs.closeSync(h);
+    for (const fd of accepted) await ring.close(fd);
+    for (const s of clients) await ring.close(s);
+    await ring.close(listener);
+    await ring.destroy();
+    console.log(JSON.stringify({ errors: [...new Set(errors)], accepted: accepted.length }));
+  `, { timeout: 20000 });
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout), { errors: ['EMFILE'], accepted: 5 });
+});

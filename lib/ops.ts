@@ -816,6 +816,13 @@ export interface RecvMultishotOptions {
 export interface AcceptMultishotOptions {
   /** SOCK_NONBLOCK for the new sockets (SOCK_CLOEXEC is always added). */
   flags?: number;
+  /**
+   * Called with an accept that failed for want of resources (EMFILE, ENFILE: out of
+   * descriptors; ENOBUFS, ENOMEM), as node:net's server emits 'error' for them: the loop
+   * goes on accepting after a pause of 10 ms (the connection waits in the backlog
+   * meanwhile). Without it, the first such error of the thread is a process warning.
+   */
+  onError?: (error: IoError) => void;
   /** Ends the loop with an AbortError. */
   signal?: AbortSignal;
 }
@@ -828,6 +835,13 @@ function socketCommands(): boolean {
   socketCommandsKnown ??= releaseAtLeast('6.7');
   return socketCommandsKnown;
 }
+
+/** Accept failures for want of resources: the listener is fine, a later accept may work. */
+const ACCEPT_RECOVERABLE = new Set([-osConstants.errno.EMFILE, -osConstants.errno.ENFILE, -osConstants.errno.ENOBUFS, -osConstants.errno.ENOMEM]);
+/** How long an accept loop that failed so waits before it accepts again (the connection waits in the backlog). */
+const ACCEPT_PAUSE_MS = 10;
+/** Whether a loop without `onError` has warned (once per thread). */
+let acceptWarned = false;
 
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
@@ -1784,10 +1798,13 @@ export const OPS = {
    * address for a multishot accept (one buffer would be overwritten by each), so
    * `address` comes from getpeername(2) on the new fd. Leaving the loop cancels it and
    * waits for its last completion; `ring.close(fd)` ends it; `signal` ends it with
-   * an AbortError.
+   * an AbortError. Running out of descriptors (EMFILE) does not end it: see
+   * `options.onError`.
    */
   acceptMultishot: multishotEntry('io_uring_prep_multishot_accept', 'acceptMultishot', true, (fd: number, options?: AcceptMultishotOptions) => {
     validateFd(fd);
+    const onError = options?.onError;
+    if (onError !== undefined && typeof onError !== 'function') throw invalidArgType('options.onError', 'of type function', onError);
     const p = common(options as RingOpOptions, 'accept') as Prepared<Accepted>;
     p.nums = [fd, acceptFlags(options)];
     p.map = (newFd) => ({ fd: newFd, address: peerOf(newFd) });
@@ -1796,7 +1813,16 @@ export const OPS = {
       value: (newFd) => p.map!(newFd),
       // The kernel ended it on its own (a full CQ): accept on.
       rearm: () => true,
-      recover: () => undefined,
+      recover: (result) => {
+        if (!ACCEPT_RECOVERABLE.has(result)) return undefined;
+        const error = new IoError(result, 'accept');
+        if (onError !== undefined) onError(error);
+        else if (!acceptWarned) {
+          acceptWarned = true;
+          process.emitWarning(`acceptMultishot goes on after ${error.message} (pass options.onError to handle it)`, { code: error.code, type: 'UringAioWarning' });
+        }
+        return new Promise<void>((resolve) => setTimeout(resolve, ACCEPT_PAUSE_MS));
+      },
       // A connection accepted after the loop was left: nobody will close it.
       discard: (conn) => closeSync((conn as Accepted).fd),
     };
