@@ -13,7 +13,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const needs = ['socket', 'bind', 'listen', 'acceptMultishot', 'recvMultishot', 'send', 'close'];
 
 /** The example compiled next to a node_modules/uring-aio link, started with `args`. */
-async function start(name, args = []) {
+async function start(name, args = [], { fdLimit } = {}) {
   const source = fs.readFileSync(path.join(root, 'examples', `${name}.ts`), 'utf8');
   const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
   const dir = tmpDir();
@@ -21,7 +21,10 @@ async function start(name, args = []) {
   fs.symlinkSync(root, path.join(dir, 'node_modules', 'uring-aio'), 'dir');
   const script = path.join(dir, `${name}.js`);
   fs.writeFileSync(script, js);
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `ulimit -n` of the server, through the shell (Node cannot lower its own).
+  const child = fdLimit === undefined
+    ? spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('/bin/sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
@@ -94,4 +97,30 @@ opTest(needs, 'http-hello-example: examples/http-hello.ts answers keep-alive req
   t.is(status, 0, stderr);
   t.regex(stdout, /closed\n$/);
   t.is(stderr, '');
+});
+
+opTest(needs, 'echo-server-example-emfile: examples/echo-server.ts survives running out of descriptors and echoes again once clients leave', async (t) => {
+  const server = await start('echo-server', [], { fdLimit: 64 });
+  const connect = () => new Promise((resolve) => {
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.once('connect', () => resolve(socket));
+  });
+  // More connections than the server has descriptors for.
+  const crowd = [];
+  for (let i = 0; i < 100; i++) crowd.push(await connect());
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  for (const socket of crowd) socket.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const socket = await connect();
+  const reply = await new Promise((resolve, reject) => {
+    socket.once('data', resolve).once('error', reject);
+    socket.write('still here');
+  });
+  t.is(reply.toString(), 'still here');
+  socket.destroy();
+  const { status, stdout, stderr } = await server.stop();
+  t.is(status, 0, stderr);
+  t.regex(stderr, /accept: EMFILE/);
+  t.regex(stdout, /closed/);
 });

@@ -64,8 +64,16 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
 
+  // Out of descriptors (EMFILE under `ulimit -n`): the loop accepts on once some are
+  // free, as a node:net server does; say so once per spell.
+  let starved = false;
+  const onError = (e: IoError): void => {
+    if (!starved) console.error(`accept: ${e.code}, ${open.size} connections open; accepting on once descriptors are free`);
+    starved = true;
+  };
   try {
-    for await (const { fd } of ring.acceptMultishot(listener, { signal: stop.signal })) {
+    for await (const { fd } of ring.acceptMultishot(listener, { signal: stop.signal, onError })) {
+      starved = false;
       open.add(fd);
       const task = serve(ring, fd, bufferRing, open);
       serving.add(task);

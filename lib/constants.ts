@@ -106,6 +106,8 @@ export const constants = Object.freeze({
   /** `uringCmd` socket commands (6.7): bytes unread, bytes unsent. */
   SOCKET_URING_OP_SIOCINQ: 0,
   SOCKET_URING_OP_SIOCOUTQ: 1,
+  SOCKET_URING_OP_GETSOCKOPT: 2,
+  SOCKET_URING_OP_SETSOCKOPT: 3,
   /** Address families for `socket` (the same on every Linux architecture). */
   AF_UNIX: 1,
   AF_INET: 2,
@@ -116,14 +118,28 @@ export const constants = Object.freeze({
   SOCK_SEQPACKET: 5,
   SOCK_NONBLOCK: 0o4000,
   SOCK_CLOEXEC: 0o2000000,
-  /** Protocols for `socket` (0 picks the type's default). */
+  /** Protocols for `socket` (0 picks the type's default); with SOL_SOCKET, the levels of `setsockopt`. */
   IPPROTO_TCP: 6,
   IPPROTO_UDP: 17,
+  IPPROTO_IPV6: 41,
+  SOL_SOCKET: 1,
+  /** `setsockopt`/`getsockopt` names at SOL_SOCKET (asm-generic values: x86, arm, riscv). */
+  SO_REUSEADDR: 2,
+  SO_SNDBUF: 7,
+  SO_RCVBUF: 8,
+  SO_KEEPALIVE: 9,
+  SO_LINGER: 13,
+  SO_REUSEPORT: 15,
+  /** At IPPROTO_TCP. */
+  TCP_NODELAY: 1,
+  TCP_KEEPIDLE: 4,
+  /** At IPPROTO_IPV6. */
+  IPV6_V6ONLY: 26,
   /** `shutdown` `how`. */
   SHUT_RD: 0,
   SHUT_WR: 1,
   SHUT_RDWR: 2,
-  /** send/recv `flags` (MSG_NOSIGNAL is always added to sends). */
+  /** send/recv `flags` (MSG_NOSIGNAL and MSG_WAITALL are always added to sends). */
   MSG_OOB: 0x1,
   MSG_PEEK: 0x2,
   MSG_DONTROUTE: 0x4,

@@ -1,6 +1,7 @@
 // Feed: an async iterator that values are pushed into (multishot results, messages).
 // Unlike an async generator, its return() settles a pending next() at once, so
 // `Promise.race([it.next(), timeout])` followed by `it.return()` never hangs.
+import { invalidState } from './errors';
 
 export interface FeedHooks {
   /** The first next(): start producing (an argument error rejects that next()). */
@@ -63,7 +64,7 @@ export class Feed<T> implements AsyncIterableIterator<T> {
       return Promise.reject(error);
     }
     if (this.#ended) return Promise.resolve({ value: undefined, done: true });
-    if (this.#waiter !== undefined) return Promise.reject(new Error('Feed: one next() at a time'));
+    if (this.#waiter !== undefined) return Promise.reject(invalidState('next() called while an earlier next() is pending: await each before the next'));
     const pending = new Promise<IteratorResult<T>>((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });

@@ -34,6 +34,7 @@ export type {
   FixedRange,
   SocketOptions,
   AcceptOptions,
+  BindOptions,
   AcceptMultishotOptions,
   SendRecvOptions,
   SendmsgOptions,
@@ -42,7 +43,7 @@ export type {
   RecvmsgResult,
 } from './ops';
 export { BufferRing, localAddress, peerAddress } from './net';
-export type { RingChunk, SocketAddress, SocketAddressInput, InetAddress, UnixAddress } from './net';
+export type { RingChunk, SocketAddress, SocketAddressInput, InetAddress, UnixAddress, Linger, SocketOptionValue, SocketOptionResult, RawSocketOption } from './net';
 export type { OpOptions } from './source';
 export { Batch, BatchOp, BatchSqe, ENTRY_FIELDS, RESULT_FIELDS } from './batch';
 export type { FixedBuffersOptions } from './batch';

@@ -2,11 +2,14 @@
 // codes and turned into `struct sockaddr_*` bytes by the native side (which builds
 // and parses every address, ring-core's sockaddr.rs: the one place), and BufferRing,
 // a provided buffer ring whose buffers a multishot receive fills.
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { badPort, fromNative, invalidArgType, invalidArgValue, invalidIpAddress } from './errors';
+import { endianness } from 'node:os';
+import { badPort, fromNative, invalidArgType, invalidArgValue, invalidIpAddress, outOfRange } from './errors';
 import { native } from './native';
+import { IOV_MAX, iovMax } from './validate';
 import type * as NativeModule from '../index';
+import type { RingOpOptions } from './ops';
 
 type NativeBufRing = NativeModule.NativeBufRing;
 type NativeAddress = NativeModule.SocketAddress;
@@ -108,7 +111,10 @@ export function encodeAddress(value: unknown, name = 'address'): Buffer {
     const percent = address.indexOf('%');
     if (percent >= 0) {
       text = address.slice(0, percent);
-      const index = zoneIndex(address.slice(percent + 1));
+      const zone = address.slice(percent + 1);
+      // A scope id is 32 bits: a larger index would wrap to another interface.
+      if (/^\d+$/.test(zone) && Number(zone) > UINT32_MAX) throw invalidArgValue(`${name}.address`, address, 'has a zone index above 2^32 - 1');
+      const index = zoneIndex(zone);
       if (index === undefined) throw invalidIpAddress(address);
       scope = index;
     }
@@ -165,6 +171,159 @@ export function peerAddress(fd: number): SocketAddress | undefined {
   }
 }
 
+/** SO_LINGER's value (`struct linger`): whether close waits for unsent data, and how many seconds. */
+export interface Linger {
+  onoff: boolean;
+  /** Seconds (0 with `onoff`: close resets the connection). */
+  linger: number;
+}
+
+const SOL_SOCKET = 1;
+const SO_TYPE = 3;
+const SOCK_DGRAM = 2;
+const SOCK_SEQPACKET = 5;
+
+/** SOL_SOCKET, IPPROTO_TCP, IPPROTO_IPV6 (levels; the same on every Linux architecture). */
+type SolSocket = 1;
+type IpprotoTcp = 6;
+type IpprotoIpv6 = 41;
+
+/**
+ * The value of option `N` at level `L`: boolean for the on/off options (SO_REUSEADDR,
+ * SO_REUSEPORT, SO_KEEPALIVE, TCP_NODELAY, IPV6_V6ONLY), a number for sizes and times
+ * (SO_RCVBUF, SO_SNDBUF, TCP_KEEPIDLE), `Linger` for SO_LINGER; any other option
+ * takes a number (an int), a boolean or the option's bytes, and reads back as bytes.
+ */
+export type SocketOptionValue<L extends number, N extends number> =
+  L extends SolSocket ? (N extends 2 | 9 | 15 ? boolean : N extends 7 | 8 ? number : N extends 13 ? Linger : RawSocketOption)
+    : L extends IpprotoTcp ? (N extends 1 ? boolean : N extends 4 ? number : RawSocketOption)
+      : L extends IpprotoIpv6 ? (N extends 26 ? boolean : RawSocketOption)
+        : RawSocketOption;
+
+/** What `getsockopt` gives for an option it has no type for: the bytes the kernel wrote. */
+export type RawSocketOption = number | boolean | ArrayBufferView;
+
+/** What `getsockopt` resolves to: the typed value, or a Buffer of the option's bytes. */
+export type SocketOptionResult<L extends number, N extends number> =
+  SocketOptionValue<L, N> extends RawSocketOption ? (RawSocketOption extends SocketOptionValue<L, N> ? Buffer : SocketOptionValue<L, N>) : SocketOptionValue<L, N>;
+
+/** `ring.setsockopt` and `ring.getsockopt`, typed by level and name. */
+export interface SocketOptionMethods {
+  setsockopt<L extends number, N extends number>(fd: number, level: L, name: N, value: SocketOptionValue<L, N>, options?: RingOpOptions): Promise<void>;
+  getsockopt<L extends number, N extends number>(fd: number, level: L, name: N, options?: RingOpOptions): Promise<SocketOptionResult<L, N>>;
+}
+
+/** How each typed option's value is written: its kind and, for numbers, the range the kernel takes. */
+const SOCKET_OPTIONS = new Map<string, { name: string; kind: 'boolean' | 'number' | 'linger'; min?: number; max?: number }>([
+  ['1:2', { name: 'SO_REUSEADDR', kind: 'boolean' }],
+  ['1:15', { name: 'SO_REUSEPORT', kind: 'boolean' }],
+  ['1:9', { name: 'SO_KEEPALIVE', kind: 'boolean' }],
+  ['1:8', { name: 'SO_RCVBUF', kind: 'number', min: 0, max: 2 ** 31 - 1 }],
+  ['1:7', { name: 'SO_SNDBUF', kind: 'number', min: 0, max: 2 ** 31 - 1 }],
+  ['1:13', { name: 'SO_LINGER', kind: 'linger' }],
+  ['6:1', { name: 'TCP_NODELAY', kind: 'boolean' }],
+  // MAX_TCP_KEEPIDLE.
+  ['6:4', { name: 'TCP_KEEPIDLE', kind: 'number', min: 1, max: 32767 }],
+  ['41:26', { name: 'IPV6_V6ONLY', kind: 'boolean' }],
+]);
+
+/** The most bytes of an option value (`SOCKOPT_MAX` in ring-core's sockaddr.rs). */
+export const SOCKOPT_MAX = 256;
+const INT32_MAX = 2 ** 31 - 1;
+
+/** An int as the kernel reads it: 4 bytes in this CPU's order. */
+function intBytes(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setInt32(0, n, endianness() === 'LE');
+  return out;
+}
+
+function intOf(bytes: Uint8Array, at = 0): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(at, endianness() === 'LE');
+}
+
+/**
+ * The bytes of socket option `name` at `level` set to `value`, checked with Node's
+ * codes (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE) before anything reaches the kernel.
+ */
+export function encodeSocketOption(level: number, name: number, value: unknown): Uint8Array {
+  const known = SOCKET_OPTIONS.get(`${level}:${name}`);
+  const label = known?.name ?? 'value';
+  switch (known?.kind) {
+    case 'boolean':
+      if (typeof value !== 'boolean') throw invalidArgType(label, 'of type boolean', value);
+      return intBytes(value ? 1 : 0);
+    case 'number':
+      if (typeof value !== 'number') throw invalidArgType(label, 'of type number', value);
+      if (!Number.isInteger(value) || value < known.min! || value > known.max!) throw outOfRange(label, `an integer >= ${known.min} and <= ${known.max}`, value);
+      return intBytes(value);
+    case 'linger': {
+      if (value === null || typeof value !== 'object') throw invalidArgType(label, 'of type object', value);
+      const { onoff, linger } = value as Linger;
+      if (typeof onoff !== 'boolean') throw invalidArgType(`${label}.onoff`, 'of type boolean', onoff);
+      if (typeof linger !== 'number') throw invalidArgType(`${label}.linger`, 'of type number', linger);
+      if (!Number.isInteger(linger) || linger < 0 || linger > INT32_MAX) throw outOfRange(`${label}.linger`, `an integer >= 0 and <= ${INT32_MAX}`, linger);
+      const out = new Uint8Array(8);
+      out.set(intBytes(onoff ? 1 : 0), 0);
+      out.set(intBytes(linger), 4);
+      return out;
+    }
+    default:
+      if (typeof value === 'boolean') return intBytes(value ? 1 : 0);
+      if (typeof value === 'number') {
+        if (!Number.isInteger(value) || value < -(2 ** 31) || value > INT32_MAX) throw outOfRange(label, 'a 32-bit integer', value);
+        return intBytes(value);
+      }
+      if (!ArrayBuffer.isView(value)) throw invalidArgType(label, 'of type number or boolean or an instance of Buffer, TypedArray, or DataView', value);
+      if (value.byteLength > SOCKOPT_MAX) throw outOfRange(`${label}.byteLength`, `<= ${SOCKOPT_MAX}`, value.byteLength);
+      return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+}
+
+/** How many bytes option `name` at `level` reads back into (its own size if typed). */
+export function socketOptionSize(level: number, name: number): number {
+  const kind = SOCKET_OPTIONS.get(`${level}:${name}`)?.kind;
+  return kind === undefined ? SOCKOPT_MAX : kind === 'linger' ? 8 : 4;
+}
+
+/** The value of option `name` at `level` from the `bytes` the kernel wrote. */
+export function decodeSocketOption(level: number, name: number, bytes: Uint8Array): unknown {
+  switch (SOCKET_OPTIONS.get(`${level}:${name}`)?.kind) {
+    case 'boolean':
+      return intOf(bytes) !== 0;
+    case 'number':
+      return intOf(bytes);
+    case 'linger':
+      return { onoff: intOf(bytes) !== 0, linger: intOf(bytes, 4) };
+    default:
+      return Buffer.from(bytes);
+  }
+}
+
+/** Whether `fd` is a datagram socket (SOCK_DGRAM or SOCK_SEQPACKET: each read or write is one message). */
+function isMessageSocket(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isSocket()) return false;
+    const type = native().getsockoptNow(fd, SOL_SOCKET, SO_TYPE);
+    const kind = type.byteLength >= 4 ? intOf(type) : 0;
+    return kind === SOCK_DGRAM || kind === SOCK_SEQPACKET;
+  } catch {
+    // A bad fd: the kernel reports it.
+    return false;
+  }
+}
+
+/**
+ * The views a readv/writev of `fd` hands the kernel. Past IOV_MAX (1024) a file or a
+ * stream socket takes the first 1024, and the result is a short count (as node:fs's
+ * readv/writev report it); a datagram socket would silently lose the message's tail,
+ * so there every view goes down and the kernel refuses them (EINVAL). Looked up only
+ * past IOV_MAX.
+ */
+export function vectorsFor(fd: number, views: readonly ArrayBufferView[]): ArrayBufferView[] {
+  return views.length > IOV_MAX && isMessageSocket(fd) ? (views as ArrayBufferView[]) : iovMax(views);
+}
+
 /** A chunk `recvMultishot` yields: a Buffer over a buffer ring's slot. */
 export interface RingChunk extends Buffer {
   /**
@@ -174,6 +333,10 @@ export interface RingChunk extends Buffer {
    */
   release(): boolean;
 }
+
+/** How soon, and at most how seldom, a dry buffer ring looks for buffers collected chunks gave back. */
+const COLLECTED_FIRST_MS = 5;
+const COLLECTED_LAST_MS = 1000;
 
 /** The ring and taking of each live chunk. */
 const chunks = new WeakMap<Buffer, { ring: BufferRing; bid: number; generation: number }>();
@@ -267,25 +430,36 @@ export class BufferRing {
   }
 
   /**
-   * @internal Resolves once a buffer may be free: at once if one is, else at the next
-   * release (or after a few milliseconds, for buffers a collected chunk gave back).
+   * @internal Resolves once a buffer may be free for a receive the kernel stopped
+   * (ENOBUFS): at the next turn if one is, else when one is given back. Waiters are
+   * woken oldest first, one per free buffer (not all at each release: the rest would
+   * only run dry again). A chunk the garbage collector gave back tells no one, so
+   * while waiters wait with nothing free a single timer of the ring looks at the count
+   * (no system call), after 5 ms, then less and less often (up to once a second).
    */
   whenAvailable(): Promise<void> {
-    if (this.available > 0) return new Promise((resolve) => setImmediate(resolve));
+    if (this.available > this.#waiters.length) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => {
-      const waiters = this.#waiters;
-      const timer = setTimeout(done, 5);
-      function done(): void {
-        clearTimeout(timer);
-        const at = waiters.indexOf(done);
-        if (at >= 0) waiters.splice(at, 1);
-        resolve();
-      }
-      waiters.push(done);
+      this.#waiters.push(resolve);
+      this.#watchCollected(COLLECTED_FIRST_MS);
     });
   }
 
+  /** Wakes the oldest waiters, one per free buffer. */
   #wake(): void {
-    for (const waiter of this.#waiters.splice(0)) waiter();
+    for (let free = this.available; free > 0 && this.#waiters.length > 0; free--) this.#waiters.shift()!();
+  }
+
+  #collectedTimer: ReturnType<typeof setTimeout> | undefined;
+
+  #watchCollected(ms: number): void {
+    if (this.#collectedTimer !== undefined) return;
+    this.#collectedTimer = setTimeout(() => {
+      this.#collectedTimer = undefined;
+      if (this.#waiters.length === 0) return;
+      const free = this.available > 0;
+      this.#wake();
+      if (this.#waiters.length > 0) this.#watchCollected(free ? COLLECTED_FIRST_MS : Math.min(ms * 2, COLLECTED_LAST_MS));
+    }, ms);
   }
 }

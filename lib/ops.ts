@@ -4,13 +4,13 @@
 // that entry's field order) and how the result comes back (`map`). The `Ring` method,
 // the `ring.chain()` method, the probe name and the docs row all come from it.
 import { closeSync } from 'node:fs';
-import { constants as osConstants, endianness } from 'node:os';
+import { constants as osConstants, endianness, release } from 'node:os';
 import { ownedMemory } from './buffer';
-import { IoError, invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { IoError, fromNative, invalidArgType, invalidArgValue, nativeErrno, outOfRange } from './errors';
 import type { NativeMemory } from './native';
 import { parseOpenFlags, type OpenFlags } from './flags';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
-import { BufferRing, decodeAddress, encodeAddress, peerAddress, type RingChunk, type SocketAddress, type SocketAddressInput } from './net';
+import { BufferRing, decodeAddress, decodeSocketOption, encodeAddress, encodeSocketOption, peerAddress, socketOptionSize, vectorsFor, type RingChunk, type SocketAddress, type SocketAddressInput } from './net';
 import { native } from './native';
 import {
   parseMode,
@@ -25,7 +25,6 @@ import {
   validateView,
   validateViews,
   validateFdList,
-  iovMax,
   IOV_MAX,
   type KernelPath,
 } from './validate';
@@ -283,6 +282,12 @@ export interface Prepared<R = number> {
    * (socket, bind, listen: none of them blocks); its result goes through `map`.
    */
   fallback?: () => number;
+  /**
+   * Run `fallback` even where the kernel has the opcode: the command it would take is
+   * newer than the opcode (socket options, 6.7) or refuses these arguments
+   * (getsockopt below SOL_SOCKET).
+   */
+  syscallFirst?: boolean;
   /** A multishot op over a stream of completions (recvMultishot): see `StreamHooks`. */
   stream?: StreamHooks;
   /** The socket a multishot op reads: `ring.close(fd)` ends its loop first. */
@@ -304,6 +309,11 @@ export interface StreamHooks {
   recover(result: number): Promise<void> | undefined;
   /** A value the loop left unread (it was left early): release what it holds. */
   discard(value: unknown): void;
+  /**
+   * Values left unread when the loop is left go to the socket's next loop (received
+   * bytes must not be lost) instead of `discard`; `close(fd)` and `destroy()` discard them.
+   */
+  keepsUnread?: boolean;
 }
 
 /** A pending operation of a ring, as `RingContext.target` finds it. */
@@ -398,6 +408,13 @@ function entry<A extends unknown[], R = number>(
   adjustLiburing?: (p: Prepared<unknown>, ...args: any[]) => void,
 ): OpEntry<A, R> {
   return { liburing, op, prepare, fromLiburing, adjustLiburing };
+}
+
+/** Whether the running kernel's release is at least `version` ('5.19'). */
+export function releaseAtLeast(version: string): boolean {
+  const [major = 0, minor = 0] = release().split('.').map((n) => Number.parseInt(n, 10));
+  const [wantMajor = 0, wantMinor = 0] = version.split('.').map(Number);
+  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
 }
 
 /** The first `n` bytes of a view, as liburing's (buf, nbytes) pairs give them. */
@@ -613,7 +630,7 @@ function vectored(syscall: string, fd: number, buffers: readonly ArrayBufferView
   validateViews(buffers, 'buffers');
   const p = common(options, syscall) as Prepared;
   p.nums = [fd, positionNumber(validatePosition(position)), bitsOf(options?.rwFlags, 'options.rwFlags')];
-  p.objs = [iovMax(buffers)];
+  p.objs = [vectorsFor(fd, buffers)];
   return p;
 }
 
@@ -740,9 +757,25 @@ export interface AcceptOptions extends RingOpOptions {
   flags?: number;
 }
 
+/** Options of `bind`. */
+export interface BindOptions extends RingOpOptions {
+  /**
+   * SO_REUSEADDR on a TCP socket before binding (default true, as node:net sets it):
+   * a server restarted while its last connections sit in TIME_WAIT gets its port.
+   * Datagram and Unix sockets are left alone.
+   */
+  reuseAddress?: boolean;
+  /**
+   * SO_REUSEPORT before binding (default false; `reusePort` of node:net's `listen`):
+   * sockets of one user bind the same port, and the kernel spreads connections (or
+   * datagrams) over them, for a server per thread or process.
+   */
+  reusePort?: boolean;
+}
+
 /** Options of `send`, `recv`, `sendZc`, `recvmsg`. */
 export interface SendRecvOptions extends RingOpOptions {
-  /** MSG_* flags (`constants.MSG_WAITALL`, `MSG_PEEK`, `MSG_MORE`, ...); MSG_NOSIGNAL is always added to sends. */
+  /** MSG_* flags (`constants.MSG_WAITALL`, `MSG_PEEK`, `MSG_MORE`, ...); MSG_NOSIGNAL and MSG_WAITALL are always added to sends. */
   flags?: number;
 }
 
@@ -783,13 +816,44 @@ export interface RecvMultishotOptions {
 export interface AcceptMultishotOptions {
   /** SOCK_NONBLOCK for the new sockets (SOCK_CLOEXEC is always added). */
   flags?: number;
+  /**
+   * Called with an accept that failed for want of resources (EMFILE, ENFILE: out of
+   * descriptors; ENOBUFS, ENOMEM), as node:net's server emits 'error' for them: the loop
+   * goes on accepting after a pause of 10 ms (the connection waits in the backlog
+   * meanwhile). Without it, the first such error of the thread is a process warning.
+   */
+  onError?: (error: IoError) => void;
   /** Ends the loop with an AbortError. */
   signal?: AbortSignal;
 }
 
+const SOL_SOCKET = 1;
+const { EBADF, ENOTSOCK } = osConstants.errno;
+let socketCommandsKnown: boolean | undefined;
+/** Whether the kernel takes SOCKET_URING_OP_GETSOCKOPT/SETSOCKOPT (6.7); asked once. */
+function socketCommands(): boolean {
+  socketCommandsKnown ??= releaseAtLeast('6.7');
+  return socketCommandsKnown;
+}
+
+/** Accept failures for want of resources: the listener is fine, a later accept may work. */
+const ACCEPT_RECOVERABLE = new Set([-osConstants.errno.EMFILE, -osConstants.errno.ENFILE, -osConstants.errno.ENOBUFS, -osConstants.errno.ENOMEM]);
+/** How long an accept loop that failed so waits before it accepts again (the connection waits in the backlog). */
+const ACCEPT_PAUSE_MS = 10;
+/** Whether a loop without `onError` has warned (once per thread). */
+let acceptWarned = false;
+
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_NOSIGNAL = 0x4000;
+/**
+ * MSG_WAITALL on a send: io_uring (5.19) sends the rest of a stream socket's data
+ * after a partial send instead of completing short, so a send settles with every
+ * byte (node:net's `write` semantics) or an error; datagram sockets ignore it.
+ */
+const MSG_WAITALL = 0x100;
+/** What every send adds to the caller's MSG_* flags. */
+const SEND_FLAGS = MSG_NOSIGNAL | MSG_WAITALL;
 /** IORING_CQE_F_BUFFER: the CQE names a provided buffer in its upper 16 bits. */
 const CQE_F_BUFFER = 1;
 const CQE_BUFFER_SHIFT = 16;
@@ -835,8 +899,10 @@ function sendmsgPrepared(syscall: string, fd: number, buffers: readonly ArrayBuf
   validateViews(buffers, 'buffers');
   const address = options?.address === undefined ? new Uint8Array(0) : encodeAddress(options.address, 'options.address');
   const p = common(options, syscall) as Prepared;
-  p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
-  p.objs = [iovMax(buffers), address];
+  p.nums = [fd, msgFlags(options) | SEND_FLAGS];
+  // Every view: past IOV_MAX the kernel refuses the message whole (EMSGSIZE), as
+  // sendmsg(2) and node:dgram do, instead of sending a truncated one.
+  p.objs = [buffers, address];
   return p;
 }
 
@@ -1452,6 +1518,58 @@ export const OPS = {
   }), flagSince: '5.19' },
 
   /**
+   * Sets option `name` at `level` of socket `fd` (setsockopt(2); IORING_OP_URING_CMD
+   * with SOCKET_URING_OP_SETSOCKOPT, 6.7, and the system call on older kernels: it
+   * never blocks): `ring.setsockopt(fd, constants.IPPROTO_TCP, constants.TCP_NODELAY,
+   * true)`. The value's type follows the option (`SocketOptionValue`): boolean for
+   * SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, TCP_NODELAY, IPV6_V6ONLY; a number for
+   * SO_RCVBUF, SO_SNDBUF, TCP_KEEPIDLE (seconds); `{ onoff, linger }` for SO_LINGER;
+   * an int, a boolean or the option's bytes for any other.
+   */
+  // Before uringCmd: its io_uring_prep_cmd_sock is the liburing one (the last entry of a name wins).
+  setsockopt: { ...entry('io_uring_prep_cmd_sock', 'setsockopt', (fd: number, level: number, name: number, value: unknown, options?: RingOpOptions) => {
+    validateFd(fd);
+    validateInteger(level, 'level', 0, INT32_MAX);
+    validateInteger(name, 'name', 0, INT32_MAX);
+    const bytes = encodeSocketOption(level, name, value);
+    const p = common(options, 'setsockopt') as Prepared<void>;
+    p.nums = [fd, level, name];
+    p.objs = [bytes];
+    p.map = toVoid;
+    p.syscallFirst = !socketCommands();
+    p.fallback = () => {
+      native().setsockoptNow(fd, level, name, bytes);
+      return 0;
+    };
+    return p;
+  }), flagSince: '6.7' },
+
+  /**
+   * Reads option `name` at `level` of socket `fd` (getsockopt(2); IORING_OP_URING_CMD
+   * with SOCKET_URING_OP_GETSOCKOPT, 6.7, for SOL_SOCKET, which is all that command
+   * takes; the system call otherwise: it never blocks). Resolves to the value as
+   * `setsockopt` takes it, or a Buffer of the option's bytes for an option without
+   * a type (at most 256).
+   */
+  getsockopt: { ...entry('io_uring_prep_cmd_sock', 'getsockopt', (fd: number, level: number, name: number, options?: RingOpOptions) => {
+    validateFd(fd);
+    validateInteger(level, 'level', 0, INT32_MAX);
+    validateInteger(name, 'name', 0, INT32_MAX);
+    const out = new Uint8Array(socketOptionSize(level, name));
+    const p = common(options, 'getsockopt') as Prepared<unknown>;
+    p.nums = [fd, level, name];
+    p.objs = [out];
+    p.map = (length) => decodeSocketOption(level, name, out.subarray(0, length));
+    p.syscallFirst = level !== SOL_SOCKET || !socketCommands();
+    p.fallback = () => {
+      const bytes = native().getsockoptNow(fd, level, name);
+      out.set(bytes.subarray(0, out.byteLength));
+      return Math.min(bytes.byteLength, out.byteLength);
+    };
+    return p;
+  }), flagSince: '6.7' },
+
+  /**
    * A socket command (IORING_OP_URING_CMD, 5.19; socket commands 6.7): `cmdOp`
    * `constants.SOCKET_URING_OP_SIOCINQ` resolves to the bytes waiting to be read on
    * socket `fd`, `SOCKET_URING_OP_SIOCOUTQ` to the bytes not yet sent. EOPNOTSUPP on a
@@ -1610,13 +1728,27 @@ export const OPS = {
   /**
    * Binds socket `fd` to `address` (IORING_OP_BIND, 6.11): `{ address: '127.0.0.1',
    * port }`, `{ address: '::1', port }` or `{ path }` (port 0: the kernel picks one;
-   * `localAddress(fd)` tells which). On a kernel without the opcode it is bind(2) on
-   * the JS thread (it never blocks).
+   * `localAddress(fd)` tells which). A TCP socket gets SO_REUSEADDR first, as node:net
+   * gives it (`options.reuseAddress`), and SO_REUSEPORT with `options.reusePort`. On a
+   * kernel without the opcode it is bind(2) on the JS thread (it never blocks).
    */
-  bind: entry('io_uring_prep_bind', 'bind', (fd: number, address: SocketAddressInput, options?: RingOpOptions) => {
+  bind: entry('io_uring_prep_bind', 'bind', (fd: number, address: SocketAddressInput, options?: BindOptions) => {
     validateFd(fd);
     const addr = encodeAddress(address);
     const p = common(options, 'bind') as Prepared<void>;
+    validateBoolean(options?.reuseAddress, 'options.reuseAddress');
+    validateBoolean(options?.reusePort, 'options.reusePort');
+    const reuseAddress = options?.reuseAddress ?? true;
+    const reusePort = options?.reusePort ?? false;
+    if ((reuseAddress || reusePort) && !('path' in address)) {
+      try {
+        native().beforeBind(fd, reuseAddress, reusePort);
+      } catch (e) {
+        // A bad fd is the bind's own error to report.
+        const errno = nativeErrno(e);
+        if (errno !== EBADF && errno !== ENOTSOCK) throw fromNative(e, 'setsockopt');
+      }
+    }
     p.nums = [fd];
     p.objs = [addr];
     p.map = toVoid;
@@ -1666,10 +1798,13 @@ export const OPS = {
    * address for a multishot accept (one buffer would be overwritten by each), so
    * `address` comes from getpeername(2) on the new fd. Leaving the loop cancels it and
    * waits for its last completion; `ring.close(fd)` ends it; `signal` ends it with
-   * an AbortError.
+   * an AbortError. Running out of descriptors (EMFILE) does not end it: see
+   * `options.onError`.
    */
   acceptMultishot: multishotEntry('io_uring_prep_multishot_accept', 'acceptMultishot', true, (fd: number, options?: AcceptMultishotOptions) => {
     validateFd(fd);
+    const onError = options?.onError;
+    if (onError !== undefined && typeof onError !== 'function') throw invalidArgType('options.onError', 'of type function', onError);
     const p = common(options as RingOpOptions, 'accept') as Prepared<Accepted>;
     p.nums = [fd, acceptFlags(options)];
     p.map = (newFd) => ({ fd: newFd, address: peerOf(newFd) });
@@ -1678,7 +1813,16 @@ export const OPS = {
       value: (newFd) => p.map!(newFd),
       // The kernel ended it on its own (a full CQ): accept on.
       rearm: () => true,
-      recover: () => undefined,
+      recover: (result) => {
+        if (!ACCEPT_RECOVERABLE.has(result)) return undefined;
+        const error = new IoError(result, 'accept');
+        if (onError !== undefined) onError(error);
+        else if (!acceptWarned) {
+          acceptWarned = true;
+          process.emitWarning(`acceptMultishot goes on after ${error.message} (pass options.onError to handle it)`, { code: error.code, type: 'UringAioWarning' });
+        }
+        return new Promise<void>((resolve) => setTimeout(resolve, ACCEPT_PAUSE_MS));
+      },
       // A connection accepted after the loop was left: nobody will close it.
       discard: (conn) => closeSync((conn as Accepted).fd),
     };
@@ -1698,14 +1842,17 @@ export const OPS = {
 
   /**
    * Sends `data` (a view, or a string as UTF-8) on socket `fd` (IORING_OP_SEND, 5.6);
-   * the bytes are taken when the call is made. Resolves to the bytes sent (fewer than
-   * given on a non-blocking socket whose buffer filled).
+   * the bytes are taken when the call is made. Resolves to the bytes sent: on a
+   * stream socket all of them (MSG_WAITALL is always added: the kernel goes on after a
+   * partial send, as node:net's `write` does), fewer only on a non-blocking socket
+   * whose buffer filled, or when an error (a reset, a cancel, a `timeout`) stopped it
+   * after some bytes went; a datagram goes whole or not at all.
    */
   send: entry('io_uring_prep_send', 'send', (fd: number, data: ArrayBufferView | string, options?: SendRecvOptions) => {
     validateFd(fd);
     const view = sendData(data);
     const p = common(options, 'send') as Prepared;
-    p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
+    p.nums = [fd, msgFlags(options) | SEND_FLAGS];
     p.objs = [view];
     return p;
   }, (fd: number, buf: ArrayBufferView, len: number, flags = 0) => [fd, firstBytes(buf, len), { flags }]),
@@ -1732,7 +1879,10 @@ export const OPS = {
    * given back too, later). When every buffer is held the kernel stops receiving
    * (ENOBUFS) and the loop starts it again once one is released; the data waits in the
    * socket meanwhile. Leaving the loop cancels it and waits for its last completion;
-   * `ring.close(fd)` ends it.
+   * chunks received and not yet yielded then (the kernel may have filled several) are
+   * kept, in order, and the next `recvMultishot` of `fd` on this ring yields them
+   * first, so breaking out of a loop loses no byte; `ring.close(fd)` and `destroy()`
+   * give them back to their buffer ring. `ring.close(fd)` ends the loop.
    */
   recvMultishot: { ...multishotEntry('io_uring_prep_recv_multishot', 'recvMultishot', true, (fd: number, options: RecvMultishotOptions) => {
     validateFd(fd);
@@ -1758,6 +1908,7 @@ export const OPS = {
       rearm: (result) => result > 0,
       recover: (result) => (result === -ENOBUFS ? ring.whenAvailable() : undefined),
       discard: (chunk) => ring.release(chunk as Buffer),
+      keepsUnread: true,
     };
     return p;
   }, '6.0'), fromLiburing: (): never => {
@@ -1787,7 +1938,8 @@ export const OPS = {
     const out = new Uint8Array(ADDR_OUT);
     const p = common(options, 'recvmsg') as Prepared<RecvmsgResult>;
     p.nums = [fd, msgFlags(options)];
-    p.objs = [iovMax(buffers), out];
+    // Past IOV_MAX the kernel refuses it (EMSGSIZE) rather than cut a datagram short.
+    p.objs = [buffers, out];
     p.map = (bytesRead) => ({ bytesRead, address: addressIn(out), flags: new DataView(out.buffer, out.byteOffset, 8).getInt32(4, LE) });
     return p;
   }, (fd: number, msg: unknown, flags = 0) => [fd, fromMsghdr(msg)[0], { flags }]),
@@ -1802,7 +1954,7 @@ export const OPS = {
     validateFd(fd);
     const view = sendData(data);
     const p = common(options, 'send') as Prepared;
-    p.nums = [fd, msgFlags(options) | MSG_NOSIGNAL];
+    p.nums = [fd, msgFlags(options) | SEND_FLAGS];
     p.objs = [view];
     p.zeroCopy = true;
     return p;

@@ -1,13 +1,14 @@
 // Ring: one promise per operation over io_uring. Argument checks, error shape and
 // AbortSignal wiring live here; the binding only converts and forwards.
-import { constants as osConstants, release } from 'node:os';
+import { fstatSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
 import { AbortError, IoError, fromNative, invalidArgType, invalidArgValue, invalidState, nativeErrno, outOfRange, useAfterClose } from './errors';
 import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
-import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
+import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, releaseAtLeast, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
-import { BufferRing } from './net';
+import { BufferRing, type SocketOptionMethods } from './net';
 import { CompletionSource, hasInlineRoom, nextInlineTurn, spendInlineOps, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
@@ -62,13 +63,6 @@ function setupOptions(options: RingOptions | undefined, entries: number): Record
     out.attachWq = options.attachWq.ringFd;
   }
   return out;
-}
-
-/** Whether the running kernel's release is at least `version` ('5.19'). */
-function releaseAtLeast(version: string): boolean {
-  const [major = 0, minor = 0] = release().split('.').map((n) => Number.parseInt(n, 10));
-  const [wantMajor = 0, wantMinor = 0] = version.split('.').map(Number);
-  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
 }
 
 /** A signal that aborts when either does (AbortSignal.any needs Node 20.3). */
@@ -198,7 +192,7 @@ export let ringInternals: {
  * reaped: plain Buffers are copied in (writes) or copied out (reads); `alignedBuffer`
  * memory is used in place.
  */
-export interface Ring extends RingOps {}
+export interface Ring extends Omit<RingOps, 'setsockopt' | 'getsockopt'>, SocketOptionMethods {}
 export class Ring extends CompletionSource<NativeRing> {
   /** @internal */
   protected override readonly moreFlag = IORING_CQE_F_MORE;
@@ -245,6 +239,7 @@ export class Ring extends CompletionSource<NativeRing> {
   /** `destroy()` also ends the `messages()` loops. */
   override destroy(): Promise<void> {
     const destroying = super.destroy();
+    this.#dropUnread();
     for (const feed of this.#messageFeeds) feed.end();
     this.#messageFeeds.clear();
     this.native?.setKeepAlive(false);
@@ -443,6 +438,7 @@ export class Ring extends CompletionSource<NativeRing> {
     },
     fixedBuffer: (index) => this.fixedBuffers[index],
     closing: (fd) => {
+      this.#dropUnread(fd);
       const readers = this.#readers.get(fd);
       if (readers === undefined) return;
       this.#readers.delete(fd);
@@ -452,6 +448,50 @@ export class Ring extends CompletionSource<NativeRing> {
 
   /** The multishot loops reading each socket (accept, receive): `close(fd)` ends them. */
   readonly #readers = new Map<number, Set<{ close: () => void }>>();
+
+  /**
+   * What a receive loop that was left had received and not yielded, by socket: the
+   * next `recvMultishot` of that socket yields it first; `close(fd)` and `destroy()`
+   * give it back. `ino` tells the socket from a later one given the same fd number.
+   */
+  readonly #unread = new Map<number, { ino: number; values: unknown[]; discard: (value: unknown) => void }>();
+
+  #keepUnread(fd: number, value: unknown, discard: (value: unknown) => void): void {
+    let kept = this.#unread.get(fd);
+    if (kept === undefined) {
+      let ino: number;
+      try {
+        ino = fstatSync(fd).ino;
+      } catch {
+        discard(value);
+        return;
+      }
+      kept = { ino, values: [], discard };
+      this.#unread.set(fd, kept);
+    }
+    kept.values.push(value);
+  }
+
+  #takeUnread(fd: number): unknown[] {
+    const kept = this.#unread.get(fd);
+    if (kept === undefined) return [];
+    this.#unread.delete(fd);
+    let ino: number | undefined;
+    try {
+      ino = fstatSync(fd).ino;
+    } catch {}
+    if (ino === kept.ino) return kept.values;
+    for (const value of kept.values) kept.discard(value);
+    return [];
+  }
+
+  #dropUnread(fd?: number): void {
+    for (const [at, kept] of this.#unread) {
+      if (fd !== undefined && at !== fd) continue;
+      this.#unread.delete(at);
+      for (const value of kept.values) kept.discard(value);
+    }
+  }
 
   /**
    * A provided buffer ring of `count` buffers (a power of two, at most 32768) of
@@ -669,9 +709,9 @@ export class Ring extends CompletionSource<NativeRing> {
       }
     }
     const row = nativeRow(p.op);
-    if (row !== undefined && this.native !== undefined && (!this.#supportedCodes().has(row.code) || hiddenOps.has(p.op))) {
-      // socket, bind and listen never block: on an older kernel, the system call itself
-      // (not inside a linked chain, whose order it could not keep).
+    if (row !== undefined && this.native !== undefined && (p.syscallFirst === true || !this.#supportedCodes().has(row.code) || hiddenOps.has(p.op))) {
+      // socket, bind, listen, setsockopt and getsockopt never block: on an older kernel,
+      // the system call itself (not inside a linked chain, whose order it could not keep).
       if (p.fallback !== undefined && extra === undefined && (p.flags & (SQE_LINK | SQE_HARDLINK)) === 0) return this.#fallback(p);
       return Promise.reject(new IoError(-EOPNOTSUPP, p.syscall, p.path, p.dest, `IORING_OP code ${row.code} ('${p.op}') needs Linux ${row.kernel}`));
     }
@@ -725,6 +765,7 @@ export class Ring extends CompletionSource<NativeRing> {
     /** `ring.close(fd)` ended it: its op's ECANCELED is the end, not an error. */
     let fdClosed = false;
     let stream: Prepared<unknown>['stream'];
+    let readFd: number | undefined;
     let unregister = (): void => {};
     const reader = {
       close: (): void => {
@@ -745,6 +786,9 @@ export class Ring extends CompletionSource<NativeRing> {
           stream = p.stream;
           if (p.fd !== undefined && current === undefined) {
             const fd = p.fd;
+            readFd = fd;
+            // What the last loop on this socket left unread comes first.
+            if (stream?.keepsUnread === true) for (const value of this.#takeUnread(fd)) feed.push(value);
             const readers = this.#readers.get(fd) ?? new Set();
             readers.add(reader);
             this.#readers.set(fd, readers);
@@ -839,7 +883,12 @@ export class Ring extends CompletionSource<NativeRing> {
           await waited;
         }
       },
-      discard: (value) => stream?.discard(value),
+      discard: (value) => {
+        const hooks = stream!;
+        // Left early: kept for the socket's next loop, unless the socket is closing.
+        if (hooks.keepsUnread === true && readFd !== undefined && !fdClosed && !this.destroyed) this.#keepUnread(readFd, value, (v) => hooks.discard(v));
+        else hooks.discard(value);
+      },
     });
     return feed;
   }

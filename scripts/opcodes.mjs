@@ -96,7 +96,7 @@ const INTERNAL = {
 
 /** What the methods of an opcode leave out. */
 const LIMITS = {
-  URING_CMD: 'socket commands `SOCKET_URING_OP_SIOCINQ`/`SIOCOUTQ` only; not `GETSOCKOPT`/`SETSOCKOPT`, nor NVMe passthrough on `/dev/ngXnY` (which needs `IORING_SETUP_SQE128` and `IORING_SETUP_CQE32`) or ublk',
+  URING_CMD: 'socket commands (`uringCmd`: `SOCKET_URING_OP_SIOCINQ`/`SIOCOUTQ`; `setsockopt`/`getsockopt`: `SETSOCKOPT`/`GETSOCKOPT`, the system call before 6.7 and for `getsockopt` below `SOL_SOCKET`); not NVMe passthrough on `/dev/ngXnY` (which needs `IORING_SETUP_SQE128` and `IORING_SETUP_CQE32`) or ublk',
 };
 
 /** Opcodes with no method that need more than a plain ring to be usable. */

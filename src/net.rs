@@ -130,6 +130,35 @@ pub fn listen_now(env: Env, fd: i32, backlog: i32) -> napi::Result<()> {
     sockaddr::listen_now(fd, backlog).map_err(|e| errno_error(env.raw(), e))
 }
 
+/// setsockopt(2) now, with the option's bytes in `value` (where the kernel lacks
+/// SOCKET_URING_OP_SETSOCKOPT).
+#[napi]
+pub fn setsockopt_now(
+    env: Env,
+    fd: i32,
+    level: i32,
+    name: i32,
+    value: Unknown,
+) -> napi::Result<()> {
+    let bytes = view_copy(&env, &value)?;
+    sockaddr::setsockopt_now(fd, level, name, &bytes).map_err(|e| errno_error(env.raw(), e))
+}
+
+/// getsockopt(2) now: the option's bytes (where the kernel lacks
+/// SOCKET_URING_OP_GETSOCKOPT, and for levels other than SOL_SOCKET).
+#[napi]
+pub fn getsockopt_now(env: Env, fd: i32, level: i32, name: i32) -> napi::Result<Buffer> {
+    sockaddr::getsockopt_now(fd, level, name)
+        .map(Buffer::from)
+        .map_err(|e| errno_error(env.raw(), e))
+}
+
+/// SO_REUSEADDR (stream sockets only) and SO_REUSEPORT before a bind, as node:net sets them.
+#[napi]
+pub fn before_bind(env: Env, fd: i32, reuse_addr: bool, reuse_port: bool) -> napi::Result<()> {
+    sockaddr::before_bind(fd, reuse_addr, reuse_port).map_err(|e| errno_error(env.raw(), e))
+}
+
 /// A provided buffer ring registered with a ring (`NativeRing::register_buf_ring`).
 #[napi]
 pub struct NativeBufRing {

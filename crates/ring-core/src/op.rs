@@ -195,6 +195,10 @@ const IORING_ASYNC_CANCEL_FD_FIXED: u32 = 8;
 /// SOCKET_URING_OP_SIOCINQ and SIOCOUTQ (uapi, kernel 6.7): socket commands that take
 /// no memory and return a count.
 const SOCKET_URING_OP_SIOCOUTQ: u32 = 1;
+/// SOCKET_URING_OP_GETSOCKOPT and SETSOCKOPT (uapi, kernel 6.7): getsockopt(2) (only
+/// SOL_SOCKET; the result is the option's length) and setsockopt(2).
+const SOCKET_URING_OP_GETSOCKOPT: u32 = 2;
+const SOCKET_URING_OP_SETSOCKOPT: u32 = 3;
 /// FUTEX2_SIZE_U32 and FUTEX2_PRIVATE: the futex2 flags a `futex_waitv` entry may carry
 /// here (a 32-bit word; FUTEX2_NUMA would need a second word).
 const FUTEX2_SIZE_U32: u32 = 0x02;
@@ -240,6 +244,46 @@ fn poll_update_flags(a: &mut dyn OpArgs) -> io::Result<u32> {
 const SQE_OPCODE: usize = 0;
 const SQE_ADDR: usize = 16;
 const SQE_LEN: usize = 24;
+/// `optlen` (44) of a socket command, in the union with `splice_fd_in`/`file_index`.
+const SQE_OPTLEN: usize = 44;
+
+/// An SQE with the bytes at `at` replaced by `bytes` (fields the pinned crate has no
+/// builder for).
+fn with_sqe_bytes(entry: squeue::Entry, at: usize, bytes: &[u8]) -> squeue::Entry {
+    // SAFETY: `squeue::Entry` is `#[repr(C)]` around the kernel's 64-byte `struct
+    // io_uring_sqe` (transmute checks the size), a struct of plain integers in which
+    // every bit pattern is valid.
+    let mut raw: [u8; 64] = unsafe { std::mem::transmute::<squeue::Entry, [u8; 64]>(entry) };
+    raw[at..at + bytes.len()].copy_from_slice(bytes);
+    // SAFETY: as above: any 64 bytes are a valid `io_uring_sqe`.
+    unsafe { std::mem::transmute::<[u8; 64], squeue::Entry>(raw) }
+}
+
+/// IORING_OP_URING_CMD with socket command `cmd_op` (GETSOCKOPT or SETSOCKOPT, 6.7)
+/// on option `name` of `level`, over the `len` bytes at `value` (memory the op owns):
+/// `level` and `optname` share the SQE's `addr`, `optval` is the first 8 bytes of
+/// `cmd`, and `optlen` (offset 44) has no builder.
+fn sockopt_entry(fd: RawFd, cmd_op: u32, level: u32, name: u32, value: &IoBuf) -> squeue::Entry {
+    let mut cmd = [0u8; 16];
+    cmd[..8].copy_from_slice(&(value.ptr() as u64).to_ne_bytes());
+    let mut names = [0u8; 8];
+    names[..4].copy_from_slice(&level.to_ne_bytes());
+    names[4..].copy_from_slice(&name.to_ne_bytes());
+    let entry = opcode::UringCmd16::new(types::Fd(fd), cmd_op)
+        .cmd(cmd)
+        .addr(Some(u64::from_ne_bytes(names)))
+        .build();
+    with_sqe_bytes(entry, SQE_OPTLEN, &(value.len() as u32).to_ne_bytes())
+}
+
+/// The next value as a socket option's bytes (at most `SOCKOPT_MAX`; EINVAL otherwise).
+fn sockopt_value(buf: IoBuf) -> io::Result<IoBuf> {
+    if buf.len() <= crate::sockaddr::SOCKOPT_MAX {
+        Ok(buf)
+    } else {
+        Err(invalid())
+    }
+}
 
 /// IORING_OP_POLL_REMOVE that updates poll `target` to `events` (liburing's
 /// `io_uring_prep_poll_update` with no new user_data): the pinned `io-uring` crate has
@@ -247,16 +291,11 @@ const SQE_LEN: usize = 24;
 /// this CPU's byte order, fd -1 as the kernel wants) with its opcode, `addr` and `len`
 /// rewritten.
 fn poll_update_entry(target: u64, events: u32, flags: u32) -> squeue::Entry {
+    // The entry points at no memory: `target` is an op id.
     let base = opcode::PollAdd::new(types::Fd(-1), events).build();
-    // SAFETY: `squeue::Entry` is `#[repr(C)]` around the kernel's 64-byte `struct
-    // io_uring_sqe` (transmute checks the size), a struct of plain integers in which
-    // every bit pattern is valid. The entry points at no memory: `target` is an op id.
-    let mut raw: [u8; 64] = unsafe { std::mem::transmute::<squeue::Entry, [u8; 64]>(base) };
-    raw[SQE_OPCODE] = opcode::PollRemove::CODE;
-    raw[SQE_ADDR..SQE_ADDR + 8].copy_from_slice(&target.to_ne_bytes());
-    raw[SQE_LEN..SQE_LEN + 4].copy_from_slice(&flags.to_ne_bytes());
-    // SAFETY: as above: any 64 bytes are a valid `io_uring_sqe`.
-    unsafe { std::mem::transmute::<[u8; 64], squeue::Entry>(raw) }
+    let entry = with_sqe_bytes(base, SQE_OPCODE, &[opcode::PollRemove::CODE]);
+    let entry = with_sqe_bytes(entry, SQE_ADDR, &target.to_ne_bytes());
+    with_sqe_bytes(entry, SQE_LEN, &flags.to_ne_bytes())
 }
 
 /// The next number as timeout-update flags: 0 or IORING_TIMEOUT_ABS.
@@ -1074,6 +1113,28 @@ ops! {
     }
     build opcode::UringCmd16::new(types::Fd(*fd), *cmd_op).build();
 
+    /// IORING_OP_URING_CMD with SOCKET_URING_OP_SETSOCKOPT, kernel 6.7: setsockopt(2)
+    /// of option `name` at `level` to `value` (the op's copy of the option's bytes).
+    SetSockOpt = "setsockopt", opcode::UringCmd16::CODE, "6.7" {
+        fd: RawFd = int(a)?,
+        level: u32 = bits(a)?,
+        name: u32 = bits(a)?,
+        value: IoBuf = sockopt_value(a.input()?)?,
+    }
+    build sockopt_entry(*fd, SOCKET_URING_OP_SETSOCKOPT, *level, *name, value);
+
+    /// IORING_OP_URING_CMD with SOCKET_URING_OP_GETSOCKOPT, kernel 6.7: getsockopt(2)
+    /// of option `name` at `level` (SOL_SOCKET only: the kernel refuses others with
+    /// EOPNOTSUPP) into `value`; the result is the option's length.
+    GetSockOpt = "getsockopt", opcode::UringCmd16::CODE, "6.7" {
+        fd: RawFd = int(a)?,
+        level: u32 = bits(a)?,
+        name: u32 = bits(a)?,
+        value: IoBuf = sockopt_value(a.output()?)?,
+    }
+    build sockopt_entry(*fd, SOCKET_URING_OP_GETSOCKOPT, *level, *name, value);
+    @output(res; value) filled(std::slice::from_ref(value), res);
+
     /// IORING_OP_FTRUNCATE, kernel 6.9.
     Ftruncate = "ftruncate", opcode::Ftruncate::CODE, "6.9" {
         fd: RawFd = int(a)?,
@@ -1449,6 +1510,29 @@ mod tests {
         let len = bytes(opcode::Readv::new(types::Fd(3), std::ptr::null(), 0xabcd).build());
         assert_eq!(len[SQE_LEN..SQE_LEN + 4], 0xabcdu32.to_ne_bytes());
         assert_eq!(len[SQE_OPCODE], opcode::Readv::CODE);
+        // `optlen` as the crate's splice builder fills `splice_fd_in`, its union mate.
+        let splice =
+            bytes(opcode::Splice::new(types::Fd(0x0102_0304), 0, types::Fd(0), 0, 0).build());
+        assert_eq!(
+            splice[SQE_OPTLEN..SQE_OPTLEN + 4],
+            0x0102_0304i32.to_ne_bytes()
+        );
+    }
+
+    #[test]
+    fn sockopt_is_liburings_cmd_sock() {
+        let value = IoBuf::landing(4).unwrap();
+        let entry = bytes(sockopt_entry(7, SOCKET_URING_OP_SETSOCKOPT, 1, 2, &value));
+        // liburing's io_uring_prep_cmd_sock(sqe, SETSOCKOPT, 7, SOL_SOCKET, SO_REUSEADDR,
+        // optval, 4): fd 7, cmd_op at 8, level at 16, optname at 20, optlen at 44,
+        // optval at 48.
+        assert_eq!(entry[SQE_OPCODE], opcode::UringCmd16::CODE);
+        assert_eq!(entry[4..8], 7i32.to_ne_bytes());
+        assert_eq!(entry[8..12], SOCKET_URING_OP_SETSOCKOPT.to_ne_bytes());
+        assert_eq!(entry[16..20], 1u32.to_ne_bytes());
+        assert_eq!(entry[20..24], 2u32.to_ne_bytes());
+        assert_eq!(entry[SQE_OPTLEN..SQE_OPTLEN + 4], 4u32.to_ne_bytes());
+        assert_eq!(entry[48..56], (value.ptr() as u64).to_ne_bytes());
     }
 
     #[test]

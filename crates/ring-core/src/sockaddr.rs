@@ -5,8 +5,9 @@
 //!
 //! Also the socket calls that take no memory of an in-flight op and never block,
 //! used on the JS thread: getsockname/getpeername (a multishot accept's peer, the
-//! port the kernel picked), and socket/bind/listen where the kernel lacks their
-//! io_uring opcodes (IORING_OP_SOCKET 5.19, IORING_OP_BIND/LISTEN 6.11).
+//! port the kernel picked), socket/bind/listen where the kernel lacks their
+//! io_uring opcodes (IORING_OP_SOCKET 5.19, IORING_OP_BIND/LISTEN 6.11), and
+//! setsockopt/getsockopt where it lacks the socket commands (6.7).
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -208,6 +209,63 @@ pub fn listen_now(fd: RawFd, backlog: i32) -> io::Result<()> {
     check(unsafe { libc::listen(fd, backlog) }).map(drop)
 }
 
+/// The most bytes a socket option value takes here (`struct linger` is 8; a few
+/// options, like TCP_INFO, are larger): getsockopt's landing room.
+pub const SOCKOPT_MAX: usize = 256;
+
+/// setsockopt(2) with `value` as the option's bytes (it never blocks): where the
+/// kernel lacks SOCKET_URING_OP_SETSOCKOPT (6.7).
+pub fn setsockopt_now(fd: RawFd, level: i32, name: i32, value: &[u8]) -> io::Result<()> {
+    if value.len() > SOCKOPT_MAX {
+        return Err(invalid());
+    }
+    // SAFETY: `value` is readable for `value.len()` bytes for the whole synchronous
+    // call, and the kernel reads at most that many.
+    check(unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            value.as_ptr().cast(),
+            value.len() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+/// getsockopt(2) (it never blocks): the option's bytes, at most `SOCKOPT_MAX`. Where
+/// the kernel lacks SOCKET_URING_OP_GETSOCKOPT (6.7), and for levels other than
+/// SOL_SOCKET, which that command refuses.
+pub fn getsockopt_now(fd: RawFd, level: i32, name: i32) -> io::Result<Vec<u8>> {
+    let mut value = [0u8; SOCKOPT_MAX];
+    let mut len = SOCKOPT_MAX as libc::socklen_t;
+    // SAFETY: `value` is writable for `len` bytes and `len` is a valid socklen_t; the
+    // kernel writes at most `len` bytes and the real length into `len`. Both live on
+    // this stack frame for the whole (synchronous) call.
+    check(unsafe { libc::getsockopt(fd, level, name, value.as_mut_ptr().cast(), &mut len) })?;
+    Ok(value[..(len as usize).min(SOCKOPT_MAX)].to_vec())
+}
+
+/// What node:net does before binding a TCP socket (libuv's `uv__tcp_bind`): sets
+/// SO_REUSEADDR, so that a server restarted while connections of the last one sit in
+/// TIME_WAIT gets its port back (`reuse_addr`); `reuse_port` sets SO_REUSEPORT too
+/// (several sockets share the port, the kernel spreads connections over them). Only
+/// stream sockets take SO_REUSEADDR here: on a datagram socket it would let two
+/// sockets bind one port (node:dgram sets it only when asked).
+pub fn before_bind(fd: RawFd, reuse_addr: bool, reuse_port: bool) -> io::Result<()> {
+    let on = 1i32.to_ne_bytes();
+    if reuse_addr {
+        let kind = getsockopt_now(fd, libc::SOL_SOCKET, libc::SO_TYPE)?;
+        if kind.get(..4) == Some(&libc::SOCK_STREAM.to_ne_bytes()[..]) {
+            setsockopt_now(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &on)?;
+        }
+    }
+    if reuse_port {
+        setsockopt_now(fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, &on)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +332,32 @@ mod tests {
         );
         // SAFETY: fd is ours, closed once.
         unsafe { libc::close(fd) };
+    }
+
+    #[test]
+    fn socket_options_set_and_read_back() {
+        let fd = socket_now(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0).unwrap();
+        let reuse = |fd| getsockopt_now(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR).unwrap();
+        assert_eq!(reuse(fd), 0i32.to_ne_bytes());
+        before_bind(fd, true, false).unwrap();
+        assert_eq!(reuse(fd), 1i32.to_ne_bytes());
+        let udp = socket_now(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0).unwrap();
+        before_bind(udp, true, false).unwrap();
+        assert_eq!(
+            reuse(udp),
+            0i32.to_ne_bytes(),
+            "a datagram socket is left alone"
+        );
+        assert_eq!(
+            setsockopt_now(fd, libc::SOL_SOCKET, libc::SO_LINGER, &[0; SOCKOPT_MAX + 1])
+                .unwrap_err()
+                .raw_os_error(),
+            Some(libc::EINVAL)
+        );
+        // SAFETY: both fds are ours, closed once.
+        unsafe {
+            libc::close(fd);
+            libc::close(udp);
+        }
     }
 }
