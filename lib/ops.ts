@@ -1668,7 +1668,7 @@ export const OPS = {
    * waits for its last completion; `ring.close(fd)` ends it; `signal` ends it with
    * an AbortError.
    */
-  acceptMultishot: multishotEntry('io_uring_prep_multishot_accept', 'acceptMultishot', true, (fd: number, options?: AcceptMultishotOptions) => {
+  acceptMultishot: { ...multishotEntry('io_uring_prep_multishot_accept', 'acceptMultishot', true, (fd: number, options?: AcceptMultishotOptions) => {
     validateFd(fd);
     const p = common(options as RingOpOptions, 'accept') as Prepared<Accepted>;
     p.nums = [fd, acceptFlags(options)];
@@ -1684,6 +1684,8 @@ export const OPS = {
     };
     return p;
   }, '5.19'),
+    // liburing's (fd, addr, addrlen, flags): the peer comes from getpeername(2), not `addr`.
+    fromLiburing: (fd: number, _addr: unknown, _addrlen: unknown, flags = 0) => [fd, { flags }] },
 
   /** Connects socket `fd` to `address` (IORING_OP_CONNECT, 5.5), as `bind` writes it. */
   connect: entry('io_uring_prep_connect', 'connect', (fd: number, address: SocketAddressInput, options?: RingOpOptions) => {
@@ -1862,7 +1864,9 @@ type ResultOf<E> = E extends OpEntry<any, infer R> ? R : never;
  * async iterable of results for a multishot entry).
  */
 export type RingOps = {
-  [K in OpName]: OpTable[K] extends { multishot: object }
+  // `keyof OpTable` written out (not `OpName`): a mapped type over `keyof` keeps each
+  // entry's doc comment, so an editor shows it on hover over `ring.read`.
+  [K in keyof OpTable]: OpTable[K] extends { multishot: object }
     ? (...args: ArgsOf<OpTable[K]>) => AsyncIterableIterator<ResultOf<OpTable[K]>>
     : (...args: ArgsOf<OpTable[K]>) => Promise<ResultOf<OpTable[K]>>;
 };
@@ -1870,4 +1874,6 @@ export type RingOps = {
 export type SingleShotName = { [K in OpName]: OpTable[K] extends { multishot: object } ? never : K }[OpName];
 
 /** The `ring.chain()` method of each single-shot entry: the same arguments, the builder back. */
-export type ChainOps<C> = { [K in SingleShotName]: (...args: ArgsOf<OpTable[K]>) => C };
+export type ChainOps<C> = {
+  [K in keyof OpTable as OpTable[K] extends { multishot: object } ? never : K]: (...args: ArgsOf<OpTable[K]>) => C;
+};
