@@ -1,0 +1,35 @@
+// The TypeScript blocks of the documentation, for scripts/check-snippets.mjs (which
+// type-checks them) and scripts/run-snippets.mjs (which runs them): every ```ts block of
+// README.md and of the pages under docs/, in that order. docs/ARCHITECTURE.md is left
+// out: its one block is an excerpt of lib/ops.ts, not a program.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The pages, relative to the package root. */
+export function docPages() {
+  const docs = fs.readdirSync(path.join(root, 'docs'))
+    .filter((name) => name.endsWith('.md') && name !== 'ARCHITECTURE.md')
+    .sort()
+    .map((name) => `docs/${name}`);
+  return ['README.md', ...docs];
+}
+
+/**
+ * Every block as { page, line, code, name }: `name` (`README-03`, `docs-ring-12`) names
+ * the file a block is written to, `line` is where it starts in its page.
+ */
+export function docBlocks() {
+  return docPages().flatMap((page) => {
+    const text = fs.readFileSync(path.join(root, page), 'utf8');
+    const stem = page.replace(/\.md$/, '').replace('/', '-');
+    return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m, i) => ({
+      page,
+      line: text.slice(0, m.index).split('\n').length,
+      code: m[1],
+      name: `${stem}-${String(i + 1).padStart(2, '0')}`,
+    }));
+  });
+}
