@@ -20,7 +20,9 @@ export class IoError extends Error {
   readonly errno: number;
   /** The kernel operation that failed ('openat', 'read', 'statx', ...). */
   readonly syscall: string;
+  /** The path the operation named, if any (a byte path decoded as UTF-8). */
   declare readonly path?: string;
+  /** The second path of a rename, link or symlink. */
   declare readonly dest?: string;
 
   constructor(errno: number, syscall: string, path?: string, dest?: string, detail?: string) {
@@ -42,6 +44,7 @@ export class IoError extends Error {
 
 /** Node's AbortError: name 'AbortError', code 'ABORT_ERR', the signal's reason as cause. */
 export class AbortError extends Error {
+  /** 'ABORT_ERR', as Node's AbortError. */
   readonly code = 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);

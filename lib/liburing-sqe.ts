@@ -27,10 +27,20 @@ export function checkSqe(sqe: io_uring_sqe): io_uring_sqe {
 export type Prep = (sqe: io_uring_sqe, ...args: any[]) => void;
 
 /** liburing's `struct iovec`: a view, or `{ iov_base, iov_len }` (the first `iov_len` bytes of `iov_base`). */
-export type io_uring_iovec = ArrayBufferView | { iov_base: ArrayBufferView; iov_len: number };
+export type io_uring_iovec = ArrayBufferView | {
+  /** The memory. */
+  iov_base: ArrayBufferView;
+  /** How many of its bytes. */
+  iov_len: number;
+};
 
 /** liburing's `struct __kernel_timespec`, or a number of milliseconds. */
-export type __kernel_timespec = { tv_sec?: number; tv_nsec?: number } | number;
+export type __kernel_timespec = {
+  /** Seconds. */
+  tv_sec?: number;
+  /** Nanoseconds, below 1,000,000,000. */
+  tv_nsec?: number;
+} | number;
 
 /** liburing's `struct msghdr`: the data (`msg_iov`, its first `msg_iovlen`) and the peer's address. */
 export interface msghdr {

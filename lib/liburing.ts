@@ -18,34 +18,74 @@ export type { Prep };
 // io_uring_prep_nop, io_uring_prep_read, ...: one per liburing name of the opcode table.
 export * from './liburing-preps';
 
-/** IOSQE_* flags for io_uring_sqe_set_flags (the ones uring-aio supports). */
+// IOSQE_* flags for io_uring_sqe_set_flags (the ones uring-aio supports).
+/** Start only after every SQE submitted before it has completed (5.2). */
 export const IOSQE_IO_DRAIN = 1 << 1;
+/** The next SQE starts only after this one succeeded (5.3). */
 export const IOSQE_IO_LINK = 1 << 2;
+/** The next SQE starts after this one, whatever its result (5.5). */
 export const IOSQE_IO_HARDLINK = 1 << 3;
+/** Go to a kernel worker at once, without a non-blocking attempt (5.6). */
 export const IOSQE_ASYNC = 1 << 4;
+/** io_uring_prep_fsync `fsync_flags`: fdatasync(2) semantics. */
 export const IORING_FSYNC_DATASYNC = 1;
+/** CQE flag: more CQEs of this (multishot) operation follow. */
 export const IORING_CQE_F_MORE = 1 << 1;
 /** A zero-copy send's notification: the kernel no longer uses the memory sent (6.0). */
 export const IORING_CQE_F_NOTIF = 1 << 3;
+/** io_uring_prep_timeout flag: `ts` is an absolute time. */
 export const IORING_TIMEOUT_ABS = 1;
+/** io_uring_prep_timeout flag: CLOCK_BOOTTIME (5.15). */
 export const IORING_TIMEOUT_BOOTTIME = 1 << 2;
+/** io_uring_prep_timeout flag: CLOCK_REALTIME (5.15). */
 export const IORING_TIMEOUT_REALTIME = 1 << 3;
+/** io_uring_prep_timeout flag: firing counts as success for a link (5.16). */
 export const IORING_TIMEOUT_ETIME_SUCCESS = 1 << 5;
+/** io_uring_prep_timeout flag: fire every `ts`, `count` times (0: until cancelled) (6.4). */
 export const IORING_TIMEOUT_MULTISHOT = 1 << 6;
+/** Poll flag: multishot (5.13). */
 export const IORING_POLL_ADD_MULTI = 1;
+/** io_uring_prep_poll_update flag: change the poll's events. */
 export const IORING_POLL_UPDATE_EVENTS = 1 << 1;
+/** io_uring_prep_poll_update flag: change the user_data its CQEs carry. */
 export const IORING_POLL_UPDATE_USER_DATA = 1 << 2;
+/** io_uring_prep_cancel_fd flag: cancel every request on the fd, not the first (5.19). */
 export const IORING_ASYNC_CANCEL_ALL = 1;
+/** Cancel by fd (set by io_uring_prep_cancel_fd itself) (5.19). */
 export const IORING_ASYNC_CANCEL_FD = 1 << 1;
+/** Cancel any request (refused by this layer: it would reach the ring's own requests). */
 export const IORING_ASYNC_CANCEL_ANY = 1 << 2;
+/** io_uring_prep_cancel_fd flag: `fd` is a registered file (6.0). */
 export const IORING_ASYNC_CANCEL_FD_FIXED = 1 << 3;
+/** io_uring_prep_cmd_sock command: bytes received and not yet read (6.7). */
 export const SOCKET_URING_OP_SIOCINQ = 0;
+/** io_uring_prep_cmd_sock command: bytes not yet sent (6.7). */
 export const SOCKET_URING_OP_SIOCOUTQ = 1;
+/** io_uring_prep_unlinkat flag: remove a directory. */
 export const AT_REMOVEDIR = 0x200;
+/** io_uring_prep_linkat flag: follow `oldpath` if it is a symlink. */
 export const AT_SYMLINK_FOLLOW = 0x400;
+/** io_uring_prep_statx flag: do not follow a final symlink. */
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export { AT_FDCWD };
-export const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECT, O_NONBLOCK } = fsConstants;
+/** open(2) flag O_RDONLY, as `node:fs` `constants.O_RDONLY`. */
+export const O_RDONLY = fsConstants.O_RDONLY;
+/** open(2) flag O_WRONLY, as `node:fs` `constants.O_WRONLY`. */
+export const O_WRONLY = fsConstants.O_WRONLY;
+/** open(2) flag O_RDWR, as `node:fs` `constants.O_RDWR`. */
+export const O_RDWR = fsConstants.O_RDWR;
+/** open(2) flag O_CREAT, as `node:fs` `constants.O_CREAT`. */
+export const O_CREAT = fsConstants.O_CREAT;
+/** open(2) flag O_EXCL, as `node:fs` `constants.O_EXCL`. */
+export const O_EXCL = fsConstants.O_EXCL;
+/** open(2) flag O_TRUNC, as `node:fs` `constants.O_TRUNC`. */
+export const O_TRUNC = fsConstants.O_TRUNC;
+/** open(2) flag O_APPEND, as `node:fs` `constants.O_APPEND`. */
+export const O_APPEND = fsConstants.O_APPEND;
+/** open(2) flag O_DIRECT, as `node:fs` `constants.O_DIRECT`. */
+export const O_DIRECT = fsConstants.O_DIRECT;
+/** open(2) flag O_NONBLOCK, as `node:fs` `constants.O_NONBLOCK`. */
+export const O_NONBLOCK = fsConstants.O_NONBLOCK;
 
 const SQE_FLAGS: ReadonlyArray<[number, number]> = [
   [IOSQE_IO_DRAIN, SQE_DRAIN],
@@ -110,8 +150,16 @@ function checkCqes(cqes: unknown): asserts cqes is io_uring_cqe[] {
   if (!Array.isArray(cqes)) throw invalidArgType('cqes', 'an instance of Array (io_uring_cqes())', cqes);
 }
 
+/** One entry of an `iovec`. */
+export interface iovec_entry {
+  /** The bytes, a view of the buffer given to `new iovec()`. */
+  iov_base: Uint8Array;
+  /** Their length. */
+  iov_len: number;
+}
+
 /** An iovec array: `iov[i].iov_base` (a Uint8Array) and `iov[i].iov_len`, as Python's `iovec`. */
-export class iovec extends Array<{ iov_base: Uint8Array; iov_len: number }> {
+export class iovec extends Array<iovec_entry> {
   /** One entry per view, in order. */
   constructor(...buffers: ArrayBufferView[]) {
     super();
@@ -121,6 +169,7 @@ export class iovec extends Array<{ iov_base: Uint8Array; iov_len: number }> {
     }
   }
 
+  /** Array methods that make a new array (`map`, `slice`, ...) make a plain one. */
   static override get [Symbol.species](): ArrayConstructor {
     return Array;
   }
@@ -132,14 +181,22 @@ function live(ring: io_uring): Ring {
   return ring.ring;
 }
 
-/** IORING_SETUP_* flags io_uring_queue_init takes (uapi values). */
+// IORING_SETUP_* flags io_uring_queue_init takes (uapi values).
+/** io_uring_queue_init flag: busy-poll for completions (O_DIRECT on poll queues). */
 export const IORING_SETUP_IOPOLL = 1 << 0;
+/** io_uring_queue_init flag: a kernel thread polls the submission queue. */
 export const IORING_SETUP_SQPOLL = 1 << 1;
+/** io_uring_queue_init flag: clamp `entries` to the maximum (always on here). */
 export const IORING_SETUP_CLAMP = 1 << 4;
+/** io_uring_queue_init flag: keep submitting past a failing SQE (always on here, 5.18). */
 export const IORING_SETUP_SUBMIT_ALL = 1 << 7;
+/** io_uring_queue_init flag: no interrupting the thread to post completions (5.19). */
 export const IORING_SETUP_COOP_TASKRUN = 1 << 8;
+/** io_uring_queue_init flag: flag pending completion work (always on here with COOP_TASKRUN). */
 export const IORING_SETUP_TASKRUN_FLAG = 1 << 9;
+/** io_uring_queue_init flag: one thread submits (6.0). */
 export const IORING_SETUP_SINGLE_ISSUER = 1 << 12;
+/** io_uring_queue_init flag: completion work runs when the ring asks for completions (6.1). */
 export const IORING_SETUP_DEFER_TASKRUN = 1 << 13;
 
 /** Each flag as a `RingOptions` field; CLAMP, SUBMIT_ALL and TASKRUN_FLAG are what every Ring sets anyway. */

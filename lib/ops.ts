@@ -222,6 +222,7 @@ export interface FutexWaiter {
 export interface FixedRange {
   /** Byte offset inside registered buffer `index`. */
   offset: number;
+  /** Bytes from `offset`. */
   length: number;
 }
 
@@ -754,6 +755,7 @@ export interface SendmsgOptions extends SendRecvOptions {
 
 /** What `accept` and `acceptMultishot` give: the new socket and its peer. */
 export interface Accepted {
+  /** The new connection's socket. */
   fd: number;
   /** The peer's address (undefined if the peer was gone before it could be read). */
   address: SocketAddress | undefined;
@@ -1859,14 +1861,18 @@ type ArgsOf<E> = E extends OpEntry<infer A, unknown> ? A : never;
 // `any` for the arguments: `prepare` is compared contravariantly, so `unknown[]` never matches.
 type ResultOf<E> = E extends OpEntry<any, infer R> ? R : never;
 
+/** An entry whose method yields many results (its `multishot` part). */
+type Multishot = { multishot: object };
+
 /**
  * The `Ring` method of each entry: its arguments, and a promise of its result (an
  * async iterable of results for a multishot entry).
  */
+
 export type RingOps = {
   // `keyof OpTable` written out (not `OpName`): a mapped type over `keyof` keeps each
   // entry's doc comment, so an editor shows it on hover over `ring.read`.
-  [K in keyof OpTable]: OpTable[K] extends { multishot: object }
+  [K in keyof OpTable]: OpTable[K] extends Multishot
     ? (...args: ArgsOf<OpTable[K]>) => AsyncIterableIterator<ResultOf<OpTable[K]>>
     : (...args: ArgsOf<OpTable[K]>) => Promise<ResultOf<OpTable[K]>>;
 };
@@ -1875,5 +1881,5 @@ export type SingleShotName = { [K in OpName]: OpTable[K] extends { multishot: ob
 
 /** The `ring.chain()` method of each single-shot entry: the same arguments, the builder back. */
 export type ChainOps<C> = {
-  [K in keyof OpTable as OpTable[K] extends { multishot: object } ? never : K]: (...args: ArgsOf<OpTable[K]>) => C;
+  [K in keyof OpTable as OpTable[K] extends Multishot ? never : K]: (...args: ArgsOf<OpTable[K]>) => C;
 };
