@@ -3,11 +3,12 @@
 // scripts/doc-blocks.mjs lists them) under `strict`, as a user's module that imports
 // 'uring-aio' would be: each block is written to .snippets/<page>-NN.mts (inside the
 // package, so 'uring-aio' resolves to this package's own exports) and compiled with
-// the TypeScript given by --tsc (default: the project's). Exits non-zero on an error.
+// the TypeScript given by --tsc (default: the project's). Also checks that every relative
+// link of the pages leads to a file and heading that exist. Exits non-zero on an error.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { docBlocks, root } from './doc-blocks.mjs';
+import { brokenLinks, docBlocks, root } from './doc-blocks.mjs';
 
 const tscArg = process.argv.indexOf('--tsc');
 const tsc = tscArg > 0 ? path.resolve(process.argv[tscArg + 1]) : path.join(root, 'node_modules/typescript/bin/tsc');
@@ -47,3 +48,8 @@ try {
   process.exit(1);
 }
 console.log(`${blocks.length} documentation TypeScript blocks (README.md, docs/*.md) compile under strict with ${version}`);
+const broken = brokenLinks();
+if (broken.length > 0) {
+  console.error(`documentation links that lead nowhere:\n${broken.join('\n')}`);
+  process.exit(1);
+}

@@ -33,3 +33,38 @@ export function docBlocks() {
     }));
   });
 }
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function slug(heading) {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+/**
+ * Relative links of the pages that lead nowhere: a file that does not exist, or an
+ * anchor no heading of the target page makes. Generated output (docs/api/) and
+ * external links are not checked.
+ */
+export function brokenLinks() {
+  const anchorsOf = new Map();
+  const anchors = (file) => {
+    if (!anchorsOf.has(file)) {
+      const text = fs.readFileSync(file, 'utf8').replace(/^```[\s\S]*?^```$/gm, '');
+      anchorsOf.set(file, new Set([...text.matchAll(/^#{1,6} (.*)$/gm)].map((m) => slug(m[1]))));
+    }
+    return anchorsOf.get(file);
+  };
+  const broken = [];
+  for (const page of [...docPages(), 'docs/ARCHITECTURE.md']) {
+    const file = path.join(root, page);
+    const text = fs.readFileSync(file, 'utf8').replace(/^```[\s\S]*?^```$/gm, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const [rel, anchor] = target.split('#');
+      const dest = rel === '' ? file : path.resolve(path.dirname(file), rel);
+      if (path.relative(root, dest).startsWith(`docs${path.sep}api`)) continue;
+      if (!fs.existsSync(dest)) broken.push(`${page}: ${target} (no such file)`);
+      else if (anchor !== undefined && dest.endsWith('.md') && !anchors(dest).has(anchor)) broken.push(`${page}: ${target} (no such heading)`);
+    }
+  }
+  return broken;
+}
