@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run pack:local -- <dir> [--build | --no-build] [--readme]
+// npm run pack:local -- <dir> [--build | --no-build] [--readme] [--dry-run]
 //
 // Writes two tarballs into <dir>: the main package (uring-aio-<version>.tgz, JS and
 // types only) and the host's platform package (uring-aio-linux-x64-gnu-<version>.tgz,
@@ -11,7 +11,8 @@
 // than every file of lib/. Otherwise it says which source is newer and runs
 // `npm run build` first. --build always builds; --no-build never does (it fails if there
 // is no binary). With --readme it also writes the three sizes into README.md (between
-// <!-- sizes --> markers), so the README quotes what a real pack gave.
+// <!-- sizes --> markers), so the README quotes what a real pack gave. --dry-run only
+// says whether it would reuse the build or build, and why.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +23,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const dir = args.find((a) => !a.startsWith('--'));
 if (dir === undefined || args.includes('--help')) {
-  console.error('Usage: npm run pack:local -- <dir> [--build | --no-build] [--readme]');
+  console.error('Usage: npm run pack:local -- <dir> [--build | --no-build] [--readme] [--dry-run]');
   process.exit(dir === undefined ? 2 : 0);
 }
 const out = path.resolve(dir);
@@ -61,7 +62,10 @@ function staleBuild(binary) {
 const { runningLibc: libcOfHost } = await import(path.join(root, 'dist', 'loader.js')).then((m) => m.default ?? m).catch(() => ({ runningLibc: () => 'gnu' }));
 const hostBinary = path.join(root, `uring-aio.linux-${{ x64: 'x64', arm64: 'arm64' }[process.arch]}-${libcOfHost()}.node`);
 const stale = args.includes('--build') ? '--build was given' : staleBuild(hostBinary);
-if (args.includes('--no-build')) {
+if (args.includes('--dry-run')) {
+  console.error(stale === undefined ? 'pack:local: would reuse the build in the checkout' : `pack:local: would build first: ${stale}`);
+  process.exit(0);
+} else if (args.includes('--no-build')) {
   if (stale !== undefined) console.error(`pack:local: --no-build: packing the build as it is, although ${stale}`);
 } else if (stale === undefined) {
   console.error('pack:local: reusing the build in the checkout (the binary and dist/ are newer than their sources; --build rebuilds)');
