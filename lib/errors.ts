@@ -1,5 +1,6 @@
 // Error objects shaped like Node's own: IoError for kernel results, and the
 // ERR_* TypeError/RangeError family for bad arguments.
+import { join, sep } from 'node:path';
 import * as util from 'node:util';
 
 const systemErrors: Map<number, [string, string]> = util.getSystemErrorMap();
@@ -19,7 +20,9 @@ export class IoError extends Error {
   readonly errno: number;
   /** The kernel operation that failed ('openat', 'read', 'statx', ...). */
   readonly syscall: string;
+  /** The path the operation named, if any (a byte path decoded as UTF-8). */
   declare readonly path?: string;
+  /** The second path of a rename, link or symlink. */
   declare readonly dest?: string;
 
   constructor(errno: number, syscall: string, path?: string, dest?: string, detail?: string) {
@@ -41,6 +44,7 @@ export class IoError extends Error {
 
 /** Node's AbortError: name 'AbortError', code 'ABORT_ERR', the signal's reason as cause. */
 export class AbortError extends Error {
+  /** 'ABORT_ERR', as Node's AbortError. */
   readonly code = 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);
@@ -50,12 +54,47 @@ export class AbortError extends Error {
 
 type Coded<E extends Error> = E & { code: string };
 
+/**
+ * Where this library's own modules are: dist/ and esm/, and lib/ where source maps
+ * (`--enable-source-maps`) show the TypeScript files. Their frames are not the caller's.
+ */
+const libraryDirs = ['dist', 'esm', 'lib'].map((dir) => join(__dirname, '..', dir) + sep);
+const isLibraryFrame = (line: string): boolean => libraryDirs.some((dir) => line.includes(dir));
+
+/**
+ * Gives `error` the stack Node's own argument errors have: starting at the code that
+ * called the library, not at the library's checks (errors.js, validate.js, ops.js,
+ * ring.js...). The stack is captured again here with room for the library's frames,
+ * which are then dropped from its top.
+ */
+function callerFirst(error: Error): void {
+  const limit = Error.stackTraceLimit;
+  if (typeof limit !== 'number' || !(limit > 0)) return;
+  Error.stackTraceLimit = limit + LIBRARY_FRAMES;
+  try {
+    Error.captureStackTrace(error, callerFirst);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  const lines = (error.stack ?? '').split('\n');
+  const first = lines.findIndex((line) => line.startsWith('    at '));
+  if (first < 0) return;
+  let caller = first;
+  while (caller < lines.length && isLibraryFrame(lines[caller]!)) caller++;
+  // Nothing but library frames (a completion delivered from native code): keep them.
+  if (caller === lines.length) return;
+  error.stack = [...lines.slice(0, first), ...lines.slice(caller, caller + limit)].join('\n');
+}
+
+/** The most frames the library stacks between an API call and an error it builds. */
+const LIBRARY_FRAMES = 16;
+
 function coded<E extends Error>(error: E, code: string): Coded<E> {
   Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: true, configurable: true });
   // Node prints these as "TypeError [ERR_X]: message".
   const original = error.name;
   error.name = `${original} [${code}]`;
-  void error.stack;
+  callerFirst(error);
   error.name = original;
   return error as Coded<E>;
 }

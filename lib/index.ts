@@ -5,7 +5,7 @@ import { native } from './native';
 import { constants as osConstants } from 'node:os';
 
 export { Ring, Chain } from './ring';
-export type { RingOptions, ChainSubmitOptions } from './ring';
+export type { RingOptions, ChainSubmitOptions, RingMessage } from './ring';
 export type {
   RingOpOptions,
   PathOpOptions,
@@ -68,7 +68,22 @@ export function epollCreate(): number {
   }
 }
 
-export type Support = { ok: true } | { ok: false; code: string; errno?: number; reason: string };
+/** What `isSupported()` found: io_uring works here, or why not. */
+export type Support =
+  | {
+    /** io_uring works here. */
+    ok: true;
+  }
+  | {
+    /** io_uring cannot be used here. */
+    ok: false;
+    /** `EPERM` (seccomp, io_uring_disabled), `ENOSYS`, `ENOMEM`, or an `ERR_URING_AIO_*` loader code. */
+    code: string;
+    /** The negative errno, when a system call failed. */
+    errno?: number;
+    /** Why, and what to do about it. */
+    reason: string;
+  };
 
 let support: Support | undefined;
 

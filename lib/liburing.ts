@@ -6,6 +6,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { IoError, invalidArgType, invalidArgValue, invalidState } from './errors';
 import { checkSqe, io_uring_sqe, preps, type Prep } from './liburing-sqe';
+export type { __kernel_timespec, epoll_event, futex_waitv, io_uring_iovec, msghdr, open_how } from './liburing-sqe';
 import { LiburingTarget, OPS, SQE_ASYNC, SQE_DRAIN, SQE_HARDLINK, SQE_LINK, type Prepared } from './ops';
 import { Ring, ringInternals, type RingOptions } from './ring';
 import type { TrackExtra } from './source';
@@ -17,34 +18,74 @@ export type { Prep };
 // io_uring_prep_nop, io_uring_prep_read, ...: one per liburing name of the opcode table.
 export * from './liburing-preps';
 
-/** IOSQE_* flags for io_uring_sqe_set_flags (the ones uring-aio supports). */
+// IOSQE_* flags for io_uring_sqe_set_flags (the ones uring-aio supports).
+/** Start only after every SQE submitted before it has completed (5.2). */
 export const IOSQE_IO_DRAIN = 1 << 1;
+/** The next SQE starts only after this one succeeded (5.3). */
 export const IOSQE_IO_LINK = 1 << 2;
+/** The next SQE starts after this one, whatever its result (5.5). */
 export const IOSQE_IO_HARDLINK = 1 << 3;
+/** Go to a kernel worker at once, without a non-blocking attempt (5.6). */
 export const IOSQE_ASYNC = 1 << 4;
+/** io_uring_prep_fsync `fsync_flags`: fdatasync(2) semantics. */
 export const IORING_FSYNC_DATASYNC = 1;
+/** CQE flag: more CQEs of this (multishot) operation follow. */
 export const IORING_CQE_F_MORE = 1 << 1;
 /** A zero-copy send's notification: the kernel no longer uses the memory sent (6.0). */
 export const IORING_CQE_F_NOTIF = 1 << 3;
+/** io_uring_prep_timeout flag: `ts` is an absolute time. */
 export const IORING_TIMEOUT_ABS = 1;
+/** io_uring_prep_timeout flag: CLOCK_BOOTTIME (5.15). */
 export const IORING_TIMEOUT_BOOTTIME = 1 << 2;
+/** io_uring_prep_timeout flag: CLOCK_REALTIME (5.15). */
 export const IORING_TIMEOUT_REALTIME = 1 << 3;
+/** io_uring_prep_timeout flag: firing counts as success for a link (5.16). */
 export const IORING_TIMEOUT_ETIME_SUCCESS = 1 << 5;
+/** io_uring_prep_timeout flag: fire every `ts`, `count` times (0: until cancelled) (6.4). */
 export const IORING_TIMEOUT_MULTISHOT = 1 << 6;
+/** Poll flag: multishot (5.13). */
 export const IORING_POLL_ADD_MULTI = 1;
+/** io_uring_prep_poll_update flag: change the poll's events. */
 export const IORING_POLL_UPDATE_EVENTS = 1 << 1;
+/** io_uring_prep_poll_update flag: change the user_data its CQEs carry. */
 export const IORING_POLL_UPDATE_USER_DATA = 1 << 2;
+/** io_uring_prep_cancel_fd flag: cancel every request on the fd, not the first (5.19). */
 export const IORING_ASYNC_CANCEL_ALL = 1;
+/** Cancel by fd (set by io_uring_prep_cancel_fd itself) (5.19). */
 export const IORING_ASYNC_CANCEL_FD = 1 << 1;
+/** Cancel any request (refused by this layer: it would reach the ring's own requests). */
 export const IORING_ASYNC_CANCEL_ANY = 1 << 2;
+/** io_uring_prep_cancel_fd flag: `fd` is a registered file (6.0). */
 export const IORING_ASYNC_CANCEL_FD_FIXED = 1 << 3;
+/** io_uring_prep_cmd_sock command: bytes received and not yet read (6.7). */
 export const SOCKET_URING_OP_SIOCINQ = 0;
+/** io_uring_prep_cmd_sock command: bytes not yet sent (6.7). */
 export const SOCKET_URING_OP_SIOCOUTQ = 1;
+/** io_uring_prep_unlinkat flag: remove a directory. */
 export const AT_REMOVEDIR = 0x200;
+/** io_uring_prep_linkat flag: follow `oldpath` if it is a symlink. */
 export const AT_SYMLINK_FOLLOW = 0x400;
+/** io_uring_prep_statx flag: do not follow a final symlink. */
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export { AT_FDCWD };
-export const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECT, O_NONBLOCK } = fsConstants;
+/** open(2) flag O_RDONLY, as `node:fs` `constants.O_RDONLY`. */
+export const O_RDONLY = fsConstants.O_RDONLY;
+/** open(2) flag O_WRONLY, as `node:fs` `constants.O_WRONLY`. */
+export const O_WRONLY = fsConstants.O_WRONLY;
+/** open(2) flag O_RDWR, as `node:fs` `constants.O_RDWR`. */
+export const O_RDWR = fsConstants.O_RDWR;
+/** open(2) flag O_CREAT, as `node:fs` `constants.O_CREAT`. */
+export const O_CREAT = fsConstants.O_CREAT;
+/** open(2) flag O_EXCL, as `node:fs` `constants.O_EXCL`. */
+export const O_EXCL = fsConstants.O_EXCL;
+/** open(2) flag O_TRUNC, as `node:fs` `constants.O_TRUNC`. */
+export const O_TRUNC = fsConstants.O_TRUNC;
+/** open(2) flag O_APPEND, as `node:fs` `constants.O_APPEND`. */
+export const O_APPEND = fsConstants.O_APPEND;
+/** open(2) flag O_DIRECT, as `node:fs` `constants.O_DIRECT`. */
+export const O_DIRECT = fsConstants.O_DIRECT;
+/** open(2) flag O_NONBLOCK, as `node:fs` `constants.O_NONBLOCK`. */
+export const O_NONBLOCK = fsConstants.O_NONBLOCK;
 
 const SQE_FLAGS: ReadonlyArray<[number, number]> = [
   [IOSQE_IO_DRAIN, SQE_DRAIN],
@@ -59,7 +100,8 @@ export class io_uring {
   /** @internal */ ring: Ring | undefined;
   /** @internal */ readonly sqes: io_uring_sqe[] = [];
   /** @internal */ readonly cqes: io_uring_cqe[] = [];
-  /** @internal */ readonly waiters: Array<() => void> = [];
+  /** @internal io_uring_wait_cqe and io_uring_submit_and_wait calls waiting for a CQE. */
+  readonly waiters: Array<{ wake: () => void; fail: (e: Error) => void }> = [];
   /** @internal */ entries = 0;
   /**
    * @internal The submitted SQEs not yet completed, by user_data: what
@@ -70,17 +112,55 @@ export class io_uring {
 
 /** A completion: `res` as the kernel gave it (negative errno on failure), `user_data` as set. */
 export class io_uring_cqe {
+  /** @internal The io_uring whose queue it was posted to (io_uring_cqe_seen checks it). */
+  owner: io_uring | undefined;
+
   constructor(
+    /** The value io_uring_sqe_set_data gave the SQE. */
     readonly user_data: unknown,
+    /** The kernel's result: -errno on failure (a timeout that fired: -62, -ETIME). */
     readonly res: number,
+    /** IORING_CQE_F_MORE (more CQEs of a multishot operation follow), IORING_CQE_F_NOTIF, or 0. */
     readonly flags: number,
-    /** The result as `Ring` gives it (a Stats for statx, a Buffer for getxattr, [r, w] for pipe). */
+    /**
+     * The result as `Ring` gives it (a Stats for statx, a Buffer for getxattr, [r, w]
+     * for pipe), or for a failed operation its full error (an IoError with path and
+     * syscall), which `trap_error(cqe)` throws.
+     */
     readonly value: unknown,
   ) {}
 }
 
+/**
+ * What `io_uring_cqes()` returns: slots for CQEs, which `io_uring_wait_cqe(ring, cqes)`,
+ * `io_uring_peek_cqe(ring, cqes)` and `io_uring_peek_batch_cqe(ring, cqes, count)` fill
+ * from `cqes[0]` on, as the Python package's `io_uring_cqes` array of CQE pointers.
+ */
+export type io_uring_cqes = io_uring_cqe[];
+
+/** io_uring_cqes(no = 1): an array of `no` CQE slots, empty until a wait or a peek fills them (Python's `io_uring_cqes`). */
+export function io_uring_cqes(no = 1): io_uring_cqes {
+  validateInteger(no, 'no', 1, 2 ** 32 - 1);
+  const cqes: io_uring_cqe[] = [];
+  cqes.length = no;
+  return cqes;
+}
+
+function checkCqes(cqes: unknown): asserts cqes is io_uring_cqe[] {
+  if (!Array.isArray(cqes)) throw invalidArgType('cqes', 'an instance of Array (io_uring_cqes())', cqes);
+}
+
+/** One entry of an `iovec`. */
+export interface iovec_entry {
+  /** The bytes, a view of the buffer given to `new iovec()`. */
+  iov_base: Uint8Array;
+  /** Their length. */
+  iov_len: number;
+}
+
 /** An iovec array: `iov[i].iov_base` (a Uint8Array) and `iov[i].iov_len`, as Python's `iovec`. */
-export class iovec extends Array<{ iov_base: Uint8Array; iov_len: number }> {
+export class iovec extends Array<iovec_entry> {
+  /** One entry per view, in order. */
   constructor(...buffers: ArrayBufferView[]) {
     super();
     for (const [i, b] of buffers.entries()) {
@@ -89,6 +169,7 @@ export class iovec extends Array<{ iov_base: Uint8Array; iov_len: number }> {
     }
   }
 
+  /** Array methods that make a new array (`map`, `slice`, ...) make a plain one. */
   static override get [Symbol.species](): ArrayConstructor {
     return Array;
   }
@@ -100,14 +181,22 @@ function live(ring: io_uring): Ring {
   return ring.ring;
 }
 
-/** IORING_SETUP_* flags io_uring_queue_init takes (uapi values). */
+// IORING_SETUP_* flags io_uring_queue_init takes (uapi values).
+/** io_uring_queue_init flag: busy-poll for completions (O_DIRECT on poll queues). */
 export const IORING_SETUP_IOPOLL = 1 << 0;
+/** io_uring_queue_init flag: a kernel thread polls the submission queue. */
 export const IORING_SETUP_SQPOLL = 1 << 1;
+/** io_uring_queue_init flag: clamp `entries` to the maximum (always on here). */
 export const IORING_SETUP_CLAMP = 1 << 4;
+/** io_uring_queue_init flag: keep submitting past a failing SQE (always on here, 5.18). */
 export const IORING_SETUP_SUBMIT_ALL = 1 << 7;
+/** io_uring_queue_init flag: no interrupting the thread to post completions (5.19). */
 export const IORING_SETUP_COOP_TASKRUN = 1 << 8;
+/** io_uring_queue_init flag: flag pending completion work (always on here with COOP_TASKRUN). */
 export const IORING_SETUP_TASKRUN_FLAG = 1 << 9;
+/** io_uring_queue_init flag: one thread submits (6.0). */
 export const IORING_SETUP_SINGLE_ISSUER = 1 << 12;
+/** io_uring_queue_init flag: completion work runs when the ring asks for completions (6.1). */
 export const IORING_SETUP_DEFER_TASKRUN = 1 << 13;
 
 /** Each flag as a `RingOptions` field; CLAMP, SUBMIT_ALL and TASKRUN_FLAG are what every Ring sets anyway. */
@@ -141,11 +230,19 @@ export function io_uring_queue_init(entries: number, ring: io_uring = new io_uri
   return ring;
 }
 
-/** io_uring_queue_exit(ring): cancels what is in flight, waits for it, and frees the ring. */
+/**
+ * io_uring_queue_exit(ring): cancels what is in flight, waits for it, and frees the
+ * ring. An io_uring_wait_cqe or io_uring_submit_and_wait still waiting rejects
+ * (ERR_INVALID_STATE): no CQE will come.
+ */
 export function io_uring_queue_exit(ring: io_uring): Promise<void> {
   const r = live(ring);
   ring.ring = undefined;
   ring.sqes.length = 0;
+  ring.cqes.length = 0;
+  ring.inFlight.clear();
+  const exited = invalidState('io_uring_queue_exit ran while this wait was pending');
+  for (const waiter of ring.waiters.splice(0)) waiter.fail(exited);
   return r.destroy();
 }
 
@@ -173,6 +270,7 @@ export function io_uring_cqe_get_data(cqe: io_uring_cqe): unknown {
 
 /** io_uring_sqe_set_flags(sqe, flags): IOSQE_IO_DRAIN, IOSQE_IO_LINK, IOSQE_IO_HARDLINK, IOSQE_ASYNC. */
 export function io_uring_sqe_set_flags(sqe: io_uring_sqe, flags: number): void {
+  checkSqe(sqe);
   validateInteger(flags, 'flags', 0, 0xff);
   if ((flags & ~SUPPORTED_SQE_FLAGS) !== 0) {
     throw invalidArgValue('flags', flags, 'may hold only IOSQE_IO_DRAIN, IOSQE_IO_LINK, IOSQE_IO_HARDLINK and IOSQE_ASYNC');
@@ -190,13 +288,14 @@ export function io_uring_submit(ring: io_uring): number {
   const sqes = ring.sqes.splice(0);
   let linkOpen = false;
   for (const sqe of sqes) {
+    sqe.submitted = true;
     const prepared = sqe.prepared ?? prepareNop();
     for (const [flag, bit] of SQE_FLAGS) if ((sqe.sqeFlags & flag) !== 0) prepared.flags |= bit;
     linkOpen = (sqe.sqeFlags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) !== 0;
     const map = prepared.map;
     const relabel = resolveTarget(ring, prepared);
     // A multishot op's intermediate CQEs carry IORING_CQE_F_MORE, as in liburing.
-    const onMore = (res: number): void => complete(ring, new io_uring_cqe(sqe.user_data, res, IORING_CQE_F_MORE, map === undefined ? res : map(res)));
+    const onMore = (res: number): void => complete(ring, r, new io_uring_cqe(sqe.user_data, res, IORING_CQE_F_MORE, map === undefined ? res : map(res)));
     const extra: TrackExtra = { onMore };
     prepared.map = (res: number) => {
       // In completion order, before any later CQE is made: the target's later CQEs
@@ -215,11 +314,11 @@ export function io_uring_submit(ring: io_uring): number {
     target.then(
       (cqe) => {
         done();
-        complete(ring, cqe as io_uring_cqe);
+        complete(ring, r, cqe as io_uring_cqe);
       },
       (e: unknown) => {
         done();
-        complete(ring, new io_uring_cqe(sqe.user_data, errnoOf(e), 0, e));
+        complete(ring, r, new io_uring_cqe(sqe.user_data, errnoOf(e), 0, e));
       },
     );
   }
@@ -249,7 +348,10 @@ function resolveTarget(ring: io_uring, prepared: Prepared<unknown>): (() => void
   };
 }
 
-/** io_uring_submit_and_wait(ring, waitNr): submits, then resolves once `waitNr` CQEs are ready. */
+/**
+ * io_uring_submit_and_wait(ring, waitNr): submits, then resolves once `waitNr` CQEs are
+ * ready. Rejects (ERR_INVALID_STATE) if io_uring_queue_exit runs first.
+ */
 export async function io_uring_submit_and_wait(ring: io_uring, waitNr: number): Promise<number> {
   validateInteger(waitNr, 'waitNr', 0, 2 ** 31 - 1);
   const submitted = io_uring_submit(ring);
@@ -257,40 +359,99 @@ export async function io_uring_submit_and_wait(ring: io_uring, waitNr: number): 
   return submitted;
 }
 
-/** io_uring_wait_cqe(ring): resolves to the oldest CQE not yet seen, waiting for one if needed. */
-export async function io_uring_wait_cqe(ring: io_uring): Promise<io_uring_cqe> {
+/**
+ * io_uring_wait_cqe(ring[, cqes]): resolves to the oldest CQE not yet seen, waiting for
+ * one if needed; given `cqes` (from `io_uring_cqes()`), also puts it in `cqes[0]`, as
+ * the Python package does. Await it: nothing blocks the thread. Rejects
+ * (ERR_INVALID_STATE) if io_uring_queue_exit runs first.
+ */
+export async function io_uring_wait_cqe(ring: io_uring, cqes?: io_uring_cqes): Promise<io_uring_cqe> {
   live(ring);
+  if (cqes !== undefined) checkCqes(cqes);
   while (ring.cqes.length === 0) await nextCompletion(ring);
-  return ring.cqes[0]!;
+  const cqe = ring.cqes[0]!;
+  if (cqes !== undefined) cqes[0] = cqe;
+  return cqe;
 }
 
-/** io_uring_peek_cqe(ring): the oldest CQE not yet seen, or null. */
-export function io_uring_peek_cqe(ring: io_uring): io_uring_cqe | null {
+/** io_uring_peek_cqe(ring[, cqes]): the oldest CQE not yet seen (also put in `cqes[0]`), or null. */
+export function io_uring_peek_cqe(ring: io_uring, cqes?: io_uring_cqes): io_uring_cqe | null {
   live(ring);
-  return ring.cqes[0] ?? null;
+  if (cqes !== undefined) checkCqes(cqes);
+  const cqe = ring.cqes[0] ?? null;
+  if (cqe !== null && cqes !== undefined) cqes[0] = cqe;
+  return cqe;
 }
 
-/** io_uring_cqe_seen(ring, cqe): marks `cqe` consumed. */
+/**
+ * io_uring_peek_batch_cqe(ring, cqes, count): puts up to `count` CQEs not yet seen, oldest
+ * first, in `cqes[0]`, `cqes[1]`, ..., without waiting; returns how many. Mark them
+ * consumed with io_uring_cq_advance(ring, n) or io_uring_cqe_seen for each.
+ */
+export function io_uring_peek_batch_cqe(ring: io_uring, cqes: io_uring_cqes, count: number): number {
+  live(ring);
+  checkCqes(cqes);
+  validateInteger(count, 'count', 0, 2 ** 32 - 1);
+  const n = Math.min(count, ring.cqes.length);
+  for (let i = 0; i < n; i++) cqes[i] = ring.cqes[i]!;
+  return n;
+}
+
+/** io_uring_cq_ready(ring): how many CQEs wait to be seen. */
+export function io_uring_cq_ready(ring: io_uring): number {
+  live(ring);
+  return ring.cqes.length;
+}
+
+/** io_uring_cq_advance(ring, nr): marks the `nr` oldest CQEs consumed (at most those waiting). */
+export function io_uring_cq_advance(ring: io_uring, nr: number): void {
+  live(ring);
+  validateInteger(nr, 'nr', 0, 2 ** 32 - 1);
+  ring.cqes.splice(0, nr);
+}
+
+/**
+ * io_uring_cqe_seen(ring, cqe): marks `cqe` consumed. A CQE another io_uring posted is
+ * refused (ERR_INVALID_ARG_VALUE); one already seen is left as it is.
+ */
 export function io_uring_cqe_seen(ring: io_uring, cqe: io_uring_cqe): void {
+  if (!(ring instanceof io_uring)) throw invalidArgType('ring', 'an instance of io_uring', ring);
+  if (!(cqe instanceof io_uring_cqe)) throw invalidArgType('cqe', 'an instance of io_uring_cqe', cqe);
+  if (cqe.owner !== ring) throw invalidArgValue('cqe', cqe, 'is not a CQE of this ring');
   const i = ring.cqes.indexOf(cqe);
   if (i >= 0) ring.cqes.splice(i, 1);
 }
 
-/** trap_error(res): returns `res`, or throws the IoError for a negative result (Python's `trap_error`). */
-export function trap_error(res: number, syscall = 'io_uring'): number {
-  if (typeof res !== 'number') throw invalidArgType('res', 'of type number', res);
-  if (res < 0) throw new IoError(res, syscall);
-  return res;
+/**
+ * trap_error(cqe) or trap_error(res[, syscall]): returns the result, or throws the
+ * error of a failed one (Python's `trap_error`). Given the CQE, it throws the
+ * operation's own IoError, with its syscall and path (`ENOENT: ..., openat 'x'`);
+ * given `res` alone, an IoError made from the errno, naming `syscall` (default
+ * 'io_uring') and no path.
+ */
+export function trap_error(cqe: io_uring_cqe): number;
+export function trap_error(res: number, syscall?: string): number;
+export function trap_error(result: number | io_uring_cqe, syscall = 'io_uring'): number {
+  if (result instanceof io_uring_cqe) {
+    if (result.res >= 0) return result.res;
+    throw result.value instanceof Error ? result.value : new IoError(result.res, syscall);
+  }
+  if (typeof result !== 'number') throw invalidArgType('res', 'of type number or an instance of io_uring_cqe', result);
+  if (result < 0) throw new IoError(result, syscall);
+  return result;
 }
 
-function complete(ring: io_uring, cqe: io_uring_cqe): void {
+/** Posts `cqe` for `ring`, unless `ring` was exited (or set up again) since `r` made it. */
+function complete(ring: io_uring, r: Ring, cqe: io_uring_cqe): void {
+  if (ring.ring !== r) return;
+  cqe.owner = ring;
   ring.cqes.push(cqe);
-  for (const wake of ring.waiters.splice(0)) wake();
+  for (const waiter of ring.waiters.splice(0)) waiter.wake();
 }
 
 function nextCompletion(ring: io_uring): Promise<void> {
   live(ring);
-  return new Promise((resolve) => ring.waiters.push(resolve));
+  return new Promise((wake, fail) => ring.waiters.push({ wake, fail }));
 }
 
 function errnoOf(e: unknown): number {

@@ -221,6 +221,7 @@ export interface FutexWaiter {
 export interface FixedRange {
   /** Byte offset inside registered buffer `index`. */
   offset: number;
+  /** Bytes from `offset`. */
   length: number;
 }
 
@@ -787,6 +788,7 @@ export interface SendmsgOptions extends SendRecvOptions {
 
 /** What `accept` and `acceptMultishot` give: the new socket and its peer. */
 export interface Accepted {
+  /** The new connection's socket. */
   fd: number;
   /** The peer's address (undefined if the peer was gone before it could be read). */
   address: SocketAddress | undefined;
@@ -1801,7 +1803,7 @@ export const OPS = {
    * an AbortError. Running out of descriptors (EMFILE) does not end it: see
    * `options.onError`.
    */
-  acceptMultishot: multishotEntry('io_uring_prep_multishot_accept', 'acceptMultishot', true, (fd: number, options?: AcceptMultishotOptions) => {
+  acceptMultishot: { ...multishotEntry('io_uring_prep_multishot_accept', 'acceptMultishot', true, (fd: number, options?: AcceptMultishotOptions) => {
     validateFd(fd);
     const onError = options?.onError;
     if (onError !== undefined && typeof onError !== 'function') throw invalidArgType('options.onError', 'of type function', onError);
@@ -1828,6 +1830,8 @@ export const OPS = {
     };
     return p;
   }, '5.19'),
+    // liburing's (fd, addr, addrlen, flags): the peer comes from getpeername(2), not `addr`.
+    fromLiburing: (fd: number, _addr: unknown, _addrlen: unknown, flags = 0) => [fd, { flags }] },
 
   /** Connects socket `fd` to `address` (IORING_OP_CONNECT, 5.5), as `bind` writes it. */
   connect: entry('io_uring_prep_connect', 'connect', (fd: number, address: SocketAddressInput, options?: RingOpOptions) => {
@@ -2009,12 +2013,18 @@ type ArgsOf<E> = E extends OpEntry<infer A, unknown> ? A : never;
 // `any` for the arguments: `prepare` is compared contravariantly, so `unknown[]` never matches.
 type ResultOf<E> = E extends OpEntry<any, infer R> ? R : never;
 
+/** An entry whose method yields many results (its `multishot` part). */
+type Multishot = { multishot: object };
+
 /**
  * The `Ring` method of each entry: its arguments, and a promise of its result (an
  * async iterable of results for a multishot entry).
  */
+
 export type RingOps = {
-  [K in OpName]: OpTable[K] extends { multishot: object }
+  // `keyof OpTable` written out (not `OpName`): a mapped type over `keyof` keeps each
+  // entry's doc comment, so an editor shows it on hover over `ring.read`.
+  [K in keyof OpTable]: OpTable[K] extends Multishot
     ? (...args: ArgsOf<OpTable[K]>) => AsyncIterableIterator<ResultOf<OpTable[K]>>
     : (...args: ArgsOf<OpTable[K]>) => Promise<ResultOf<OpTable[K]>>;
 };
@@ -2022,4 +2032,6 @@ export type RingOps = {
 export type SingleShotName = { [K in OpName]: OpTable[K] extends { multishot: object } ? never : K }[OpName];
 
 /** The `ring.chain()` method of each single-shot entry: the same arguments, the builder back. */
-export type ChainOps<C> = { [K in SingleShotName]: (...args: ArgsOf<OpTable[K]>) => C };
+export type ChainOps<C> = {
+  [K in keyof OpTable as OpTable[K] extends Multishot ? never : K]: (...args: ArgsOf<OpTable[K]>) => C;
+};

@@ -81,6 +81,15 @@ function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
   return ac.signal;
 }
 
+/** A message another ring posted with `msgRing`, as `ring.messages()` yields it. */
+export interface RingMessage {
+  /** The `data` the sender gave (an integer below 2^52). */
+  data: number;
+  /** The `result` the sender gave. */
+  result: number;
+}
+
+/** What `new Ring(options)` takes. */
 export interface RingOptions {
   /** Submission queue entries (default 256; the kernel rounds up to a power of two). */
   entries?: number;
@@ -112,7 +121,12 @@ export interface RingOptions {
    * submission, pinned to `cpu` if given (IORING_SETUP_SQ_AFF). Worth it only for
    * sustained high rates on a machine with a core to spare; `true` takes the defaults.
    */
-  sqpoll?: boolean | { idleMs?: number; cpu?: number };
+  sqpoll?: boolean | {
+    /** Milliseconds the kernel thread keeps polling after the last submission (default 1000). */
+    idleMs?: number;
+    /** The CPU to pin the kernel thread to (IORING_SETUP_SQ_AFF). */
+    cpu?: number;
+  };
   /**
    * Only this thread submits (IORING_SETUP_SINGLE_ISSUER, kernel 6.0), which lets the
    * kernel skip some locking. Always true of a Ring (it belongs to the thread that made it).
@@ -182,6 +196,8 @@ export let ringInternals: {
   endChain: (ring: Ring) => void;
 };
 
+/** Every io_uring operation of the opcode table, as a `Ring` method (lib/ops.ts). */
+export interface Ring extends Omit<RingOps, 'setsockopt' | 'getsockopt'>, SocketOptionMethods {}
 /**
  * An io_uring instance bound to the current thread's event loop.
  *
@@ -192,7 +208,6 @@ export let ringInternals: {
  * reaped: plain Buffers are copied in (writes) or copied out (reads); `alignedBuffer`
  * memory is used in place.
  */
-export interface Ring extends Omit<RingOps, 'setsockopt' | 'getsockopt'>, SocketOptionMethods {}
 export class Ring extends CompletionSource<NativeRing> {
   /** @internal */
   protected override readonly moreFlag = IORING_CQE_F_MORE;
@@ -276,7 +291,7 @@ export class Ring extends CompletionSource<NativeRing> {
    * before the loop started are kept for it. While a loop waits, the process stays
    * alive. Leaving the loop, `signal` or `destroy()` ends it.
    */
-  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<{ data: number; result: number }> {
+  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<RingMessage> {
     const signal = options?.signal;
     validateSignal(signal);
     const onAbort = (): void => feed.end({ error: new AbortError(undefined, { cause: signal!.reason }) });
@@ -970,6 +985,7 @@ export class Ring extends CompletionSource<NativeRing> {
   }
 }
 
+/** What `chain.submit(options)` takes. */
 export interface ChainSubmitOptions {
   /** Aborts every operation of the chain still pending. */
   signal?: AbortSignal;
@@ -982,6 +998,8 @@ export interface ChainSubmitOptions {
   hardlink?: boolean;
 }
 
+/** Every single-shot `Ring` method, on a chain: the same arguments, the builder back. */
+export interface Chain extends ChainOps<Chain> {}
 /**
  * Linked operations (IOSQE_IO_LINK, kernel 5.3) built with the same methods as
  * `Ring`, each returning the builder. `submit()` queues them in order, together, and
@@ -989,7 +1007,6 @@ export interface ChainSubmitOptions {
  * fails, or reads or writes fewer bytes than asked, the ones after it reject with
  * ECANCELED (unless `{ hardlink: true }`).
  */
-export interface Chain extends ChainOps<Chain> {}
 export class Chain {
   readonly #ops: Prepared<unknown>[] = [];
   readonly #submitOps: (ops: Prepared<unknown>[], options: ChainSubmitOptions | undefined) => Promise<PromiseSettledResult<unknown>[]>;

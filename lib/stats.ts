@@ -7,6 +7,7 @@ export const STATX_SIZE = 256;
 export const STATX_MASK = 0x7ff | 0x800;
 export const AT_EMPTY_PATH = 0x1000;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
+/** The `dfd` that means "the working directory" (dirfd of the *at(2) calls). */
 export const AT_FDCWD = -100;
 
 const S_IFMT = 0o170000;
@@ -33,23 +34,41 @@ function timeMs(view: DataView, at: number): number {
 
 /** File metadata from statx(2), with the fields and predicates of fs.Stats. */
 export class Stats {
+  /** The device the file is on. */
   dev: number;
+  /** The inode number. */
   ino: number;
+  /** File type and permission bits (S_IFMT, 0o777, ...). */
   mode: number;
+  /** Hard links to the file. */
   nlink: number;
+  /** Owner user id. */
   uid: number;
+  /** Owner group id. */
   gid: number;
+  /** The device a device file stands for. */
   rdev: number;
+  /** Size in bytes. */
   size: number;
+  /** Preferred I/O block size. */
   blksize: number;
+  /** 512-byte blocks allocated. */
   blocks: number;
+  /** Last access, in milliseconds since the epoch (fractional). */
   atimeMs: number;
+  /** Last modification, in milliseconds since the epoch. */
   mtimeMs: number;
+  /** Last status change, in milliseconds since the epoch. */
   ctimeMs: number;
+  /** Creation, in milliseconds since the epoch (0 where the file system does not record it). */
   birthtimeMs: number;
+  /** Last access, as a Date (rounded to the millisecond). */
   atime: Date;
+  /** Last modification, as a Date. */
   mtime: Date;
+  /** Last status change, as a Date. */
   ctime: Date;
+  /** Creation, as a Date. */
   birthtime: Date;
 
   /** Decodes a raw `struct statx`. */
@@ -93,11 +112,18 @@ export class Stats {
   /** Modification time in nanoseconds since the epoch. */
   get mtimeNs(): bigint { return this.#ns(3); }
 
+  /** Whether it is a regular file. */
   isFile(): boolean { return (this.mode & S_IFMT) === 0o100000; }
+  /** Whether it is a directory. */
   isDirectory(): boolean { return (this.mode & S_IFMT) === 0o040000; }
+  /** Whether it is a symbolic link (from `lstat`). */
   isSymbolicLink(): boolean { return (this.mode & S_IFMT) === 0o120000; }
+  /** Whether it is a FIFO (named pipe). */
   isFIFO(): boolean { return (this.mode & S_IFMT) === 0o010000; }
+  /** Whether it is a socket. */
   isSocket(): boolean { return (this.mode & S_IFMT) === 0o140000; }
+  /** Whether it is a block device. */
   isBlockDevice(): boolean { return (this.mode & S_IFMT) === 0o060000; }
+  /** Whether it is a character device. */
   isCharacterDevice(): boolean { return (this.mode & S_IFMT) === 0o020000; }
 }

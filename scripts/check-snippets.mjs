@@ -1,23 +1,23 @@
 #!/usr/bin/env node
-// Type-checks every ```ts block of the README under `strict`, as a user's module that
-// imports 'uring-aio' would be: each block is written to .snippets/NN.mts (inside the
+// Type-checks every ```ts block of the documentation (README.md and docs/*.md, as
+// scripts/doc-blocks.mjs lists them) under `strict`, as a user's module that imports
+// 'uring-aio' would be: each block is written to .snippets/<page>-NN.mts (inside the
 // package, so 'uring-aio' resolves to this package's own exports) and compiled with
-// the TypeScript given by --tsc (default: the project's). Exits non-zero on an error.
+// the TypeScript given by --tsc (default: the project's). Also checks that every relative
+// link of the pages leads to a file and heading that exist. Exits non-zero on an error.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { brokenLinks, docBlocks, root } from './doc-blocks.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tscArg = process.argv.indexOf('--tsc');
 const tsc = tscArg > 0 ? path.resolve(process.argv[tscArg + 1]) : path.join(root, 'node_modules/typescript/bin/tsc');
 const dir = path.join(root, '.snippets');
 fs.rmSync(dir, { recursive: true, force: true });
 fs.mkdirSync(dir);
-const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
-const files = blocks.map((code, i) => {
-  const file = path.join(dir, `${String(i + 1).padStart(2, '0')}.mts`);
+const blocks = docBlocks();
+const files = blocks.map(({ code, name }) => {
+  const file = path.join(dir, `${name}.mts`);
   // `export {}` keeps each block a module of its own even without imports.
   fs.writeFileSync(file, `${code}\nexport {};\n`);
   return file;
@@ -43,8 +43,13 @@ fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
 try {
   execFileSync(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], { encoding: 'utf8', stdio: 'pipe' });
 } catch (e) {
-  console.error(`README snippets fail to compile under ${version}:\n${e.stdout}${e.stderr}`);
-  console.error(`(block N is .snippets/NN.mts; ${blocks.length} blocks)`);
+  console.error(`documentation snippets fail to compile under ${version}:\n${e.stdout}${e.stderr}`);
+  console.error(`(.snippets/<page>-NN.mts is block NN of that page; ${blocks.length} blocks)`);
   process.exit(1);
 }
-console.log(`${blocks.length} README TypeScript blocks compile under strict with ${version}`);
+console.log(`${blocks.length} documentation TypeScript blocks (README.md, docs/*.md) compile under strict with ${version}`);
+const broken = brokenLinks();
+if (broken.length > 0) {
+  console.error(`documentation links that lead nowhere:\n${broken.join('\n')}`);
+  process.exit(1);
+}

@@ -5,7 +5,7 @@
 // row per opcode in opcode order: which `Ring` method(s) reach it, whether `ring.chain()`
 // has it, the liburing-style name, the first Linux release with it, and whether the
 // running kernel supports it (IORING_REGISTER_PROBE through `ring.supports()`).
-// The table in docs/ARCHITECTURE.md is this script's output.
+// The table in docs/opcodes.md is this script's output.
 //
 // The uapi list and the first releases are hard-coded below. Everything else comes from
 // the project: `OPS` in lib/ops.ts (dist/ops.js) and the native opcode table
@@ -13,13 +13,15 @@
 //
 // --check: prints no table and creates no ring; exits 1 if an `OPS` entry's `op` is
 // missing from the native table, or if a native entry's code is not in the uapi list
-// below (then this script is out of date), or if README.md or docs/ARCHITECTURE.md
-// quote other counts between their <!-- opcodes:count --> markers.
-// --write: writes the table and the counts into README.md and docs/ARCHITECTURE.md.
+// below (then this script is out of date), or if a documentation page (README.md,
+// docs/*.md) quotes other counts between its <!-- opcodes:count --> markers.
+// --write: writes the table and the counts into every page that has them.
 //
 // Needs the built package: dist/ and the native addon (`npm run build`).
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { docPages, root } from './doc-blocks.mjs';
 import { Ring } from '../dist/index.js';
 import { OPS } from '../dist/ops.js';
 import { native } from '../dist/native.js';
@@ -128,16 +130,16 @@ for (const [method, entry] of Object.entries(OPS)) {
 }
 const unknownCodes = nativeRows.filter((row) => UAPI[row.code] === undefined);
 
-// The counts the README and ARCHITECTURE quote, between <!-- opcodes:count --> markers.
+// The counts the pages quote, between <!-- opcodes:count --> markers.
 const countText = `${Object.keys(OPS).length} methods over ${methodsByCode.size} of io_uring's ${UAPI.length} opcodes`;
 const COUNT = /<!-- opcodes:count -->[\s\S]*?<!-- \/opcodes:count -->/g;
-const docs = ['README.md', 'docs/ARCHITECTURE.md'].map((f) => new URL(`../${f}`, import.meta.url));
+const docs = [...docPages(), 'docs/ARCHITECTURE.md'].map((f) => path.join(root, f));
 
 if (check) {
   for (const m of missing) console.error(`opcodes: OPS.${m} is not in the native table (opTable())`);
   for (const row of unknownCodes) console.error(`opcodes: native entry '${row.name}' has code ${row.code}, which is not in this script's uapi list`);
   const stale = docs.filter((f) => [...fs.readFileSync(f, 'utf8').matchAll(COUNT)].some((m) => !m[0].includes(`-->${countText}<!--`)));
-  for (const f of stale) console.error(`opcodes: ${f.pathname} quotes other counts than "${countText}" (run node scripts/opcodes.mjs --write)`);
+  for (const f of stale) console.error(`opcodes: ${f} quotes other counts than "${countText}" (run node scripts/opcodes.mjs --write)`);
   if (missing.length > 0 || unknownCodes.length > 0 || stale.length > 0) process.exit(1);
   console.log(`opcodes: all ${Object.keys(OPS).length} OPS entries are in the native table (${nativeRows.length} entries)`);
   process.exit(0);
@@ -178,14 +180,15 @@ UAPI.forEach((name, number) => {
   lines.push(`| \`IORING_OP_${name}\` (${number}) | ${how} | ${chain} | ${liburing} | ${kernel} | ${here} |`);
 });
 if (write) {
-  // The table and the counts, in place, in both documents.
+  // The table and the counts, in place, in every page that has them.
   for (const f of docs) {
     const text = fs.readFileSync(f, 'utf8');
     const out = text
       .replace(COUNT, `<!-- opcodes:count -->${countText}<!-- /opcodes:count -->`)
       .replace(/^\| `IORING_OP_\*` \|.*\n\|---.*\n(?:\| `IORING_OP_.*\n)+/m, `${lines.join('\n')}\n`);
+    if (out === text) continue;
     fs.writeFileSync(f, out);
-    console.log(`opcodes: wrote the table and counts into ${f.pathname}`);
+    console.log(`opcodes: wrote the table and counts into ${path.relative(root, f)}`);
   }
 } else {
   console.log(lines.join('\n'));

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
-// npm run pack:local -- <dir> [--no-build] [--readme]
+// npm run pack:local -- <dir> [--build | --no-build] [--readme] [--dry-run]
 //
-// Builds the host's release binary and writes two tarballs into <dir>: the main
-// package (uring-aio-<version>.tgz, JS and types only) and the host's platform package
-// (uring-aio-linux-x64-gnu-<version>.tgz, the .node file). Installing both is what
-// `npm install uring-aio` does on this platform once they are published. With --readme
-// it also writes the three sizes into README.md (between <!-- sizes --> markers), so the
-// README quotes what a real pack gave.
+// Writes two tarballs into <dir>: the main package (uring-aio-<version>.tgz, JS and
+// types only) and the host's platform package (uring-aio-linux-x64-gnu-<version>.tgz,
+// the .node file). Installing both is what `npm install uring-aio` does on this
+// platform once they are published.
+//
+// It reuses the build in the checkout when it is current: the release binary newer than
+// every Rust source (src/, crates/, Cargo.toml, Cargo.lock, build.rs) and dist/ newer
+// than every file of lib/. Otherwise it says which source is newer and runs
+// `npm run build` first. --build always builds; --no-build never does (it fails if there
+// is no binary). With --readme it also writes the three sizes into README.md (between
+// <!-- sizes --> markers), so the README quotes what a real pack gave. --dry-run only
+// says whether it would reuse the build or build, and why.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,15 +23,54 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const dir = args.find((a) => !a.startsWith('--'));
 if (dir === undefined || args.includes('--help')) {
-  console.error('Usage: npm run pack:local -- <dir> [--no-build]');
+  console.error('Usage: npm run pack:local -- <dir> [--build | --no-build] [--readme] [--dry-run]');
   process.exit(dir === undefined ? 2 : 0);
 }
 const out = path.resolve(dir);
 fs.mkdirSync(out, { recursive: true });
 const run = (cmd, argv, cwd = root) => execFileSync(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
-if (!args.includes('--no-build')) {
-  console.error('pack:local: building the release binary and dist/...');
+/** The newest file under `paths` (files or directories), as [mtimeMs, path]. */
+function newest(paths) {
+  let best = [0, undefined];
+  const visit = (p) => {
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    if (st === undefined) return;
+    if (st.isDirectory()) {
+      for (const name of fs.readdirSync(p)) if (name !== 'target' && name !== 'node_modules') visit(path.join(p, name));
+    } else if (st.mtimeMs > best[0]) {
+      best = [st.mtimeMs, p];
+    }
+  };
+  for (const p of paths) visit(path.join(root, p));
+  return best;
+}
+
+/** Why the build in the checkout is not current for `binary`, or undefined when it is. */
+function staleBuild(binary) {
+  const built = fs.statSync(binary, { throwIfNoEntry: false });
+  if (built === undefined) return `there is no ${path.basename(binary)} yet`;
+  const [rustTime, rustFile] = newest(['src', 'crates', 'Cargo.toml', 'Cargo.lock', 'build.rs']);
+  if (rustTime > built.mtimeMs) return `${path.relative(root, rustFile)} is newer than ${path.basename(binary)}`;
+  const [libTime, libFile] = newest(['lib']);
+  const [distTime] = newest(['dist']);
+  if (distTime === 0) return 'there is no dist/ yet';
+  if (libTime > distTime) return `${path.relative(root, libFile)} is newer than dist/`;
+  return undefined;
+}
+
+const { runningLibc: libcOfHost } = await import(path.join(root, 'dist', 'loader.js')).then((m) => m.default ?? m).catch(() => ({ runningLibc: () => 'gnu' }));
+const hostBinary = path.join(root, `uring-aio.linux-${{ x64: 'x64', arm64: 'arm64' }[process.arch]}-${libcOfHost()}.node`);
+const stale = args.includes('--build') ? '--build was given' : staleBuild(hostBinary);
+if (args.includes('--dry-run')) {
+  console.error(stale === undefined ? 'pack:local: would reuse the build in the checkout' : `pack:local: would build first: ${stale}`);
+  process.exit(0);
+} else if (args.includes('--no-build')) {
+  if (stale !== undefined) console.error(`pack:local: --no-build: packing the build as it is, although ${stale}`);
+} else if (stale === undefined) {
+  console.error('pack:local: reusing the build in the checkout (the binary and dist/ are newer than their sources; --build rebuilds)');
+} else {
+  console.error(`pack:local: building the release binary and dist/ first: ${stale}`);
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 'inherit'] });
 }
 

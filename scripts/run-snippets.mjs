@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every ```ts block of the README as a user would: transpiled to JavaScript
+// Runs every ```ts block of the documentation (README.md and docs/*.md, as
+// scripts/doc-blocks.mjs lists them) as a user would: transpiled to JavaScript
 // (TypeScript's transpileModule; scripts/check-snippets.mjs type-checks them), written
 // into .snippets/ inside the package (so 'uring-aio' resolves to this package), and run
 // with node in a fresh directory holding the files the examples open (data.bin,
@@ -8,18 +9,16 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { docBlocks, root } from './doc-blocks.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+const blocks = docBlocks();
 const out = path.join(root, '.snippets');
 fs.mkdirSync(out, { recursive: true });
 
 let failed = 0;
-for (const [i, code] of blocks.entries()) {
-  const name = `run-${String(i + 1).padStart(2, '0')}.mjs`;
+for (const { page, line, code, name: blockName } of blocks) {
+  const name = `run-${blockName}.mjs`;
   const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
   fs.writeFileSync(path.join(out, name), js);
   // A directory of its own, on the file system of the package (O_DIRECT needs a real one).
@@ -36,11 +35,11 @@ for (const [i, code] of blocks.entries()) {
   fs.rmSync(cwd, { recursive: true, force: true });
   const first = code.split('\n').find((l) => l.trim() && !l.startsWith('import'))?.trim();
   if (r.status === 0) {
-    console.log(`ok   block ${i + 1}: ${first}`);
+    console.log(`ok   ${page}:${line}: ${first}`);
   } else {
     failed++;
-    console.log(`FAIL block ${i + 1}: ${first}\n${(r.stderr || r.stdout || `killed by ${r.signal}`).trim().split('\n').slice(0, 8).join('\n')}`);
+    console.log(`FAIL ${page}:${line}: ${first}\n${(r.stderr || r.stdout || `killed by ${r.signal}`).trim().split('\n').slice(0, 8).join('\n')}`);
   }
 }
-console.log(`${blocks.length - failed} of ${blocks.length} README TypeScript blocks ran`);
+console.log(`${blocks.length - failed} of ${blocks.length} documentation TypeScript blocks ran`);
 process.exit(failed > 0 ? 1 : 0);
