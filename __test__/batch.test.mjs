@@ -155,9 +155,10 @@ ringTest('batch-state: a submitted batch cannot change or resubmit until it sett
   const batch = ring.batch(2);
   batch.read(fd, 0, 0);
   const pending = batch.submit();
+  // Checked before any await: a cached read can settle at the end of this turn.
   t.throws(() => batch.read(fd, 1, 0), { code: 'ERR_INVALID_STATE' });
-  await t.throwsAsync(batch.submit(), { code: 'ERR_INVALID_STATE' });
   t.throws(() => batch.clear(), { code: 'ERR_INVALID_STATE' });
+  await t.throwsAsync(batch.submit(), { code: 'ERR_INVALID_STATE' });
   await pending;
   batch.read(fd, 1, 0);
   t.throws(() => batch.read(fd, 1, 0), { code: 'ERR_OUT_OF_RANGE' });
