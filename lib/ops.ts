@@ -279,6 +279,12 @@ export interface Prepared<R = number> {
    */
   zeroCopy?: boolean;
   /**
+   * The views in `objs` are the operation's own (statx's output), made for it and
+   * never seen by the caller before it settles: it may wait in the turn's rows like an
+   * operation whose objects are all strings.
+   */
+  ownViews?: boolean;
+  /**
    * The plain system call to make on the JS thread where the kernel lacks the opcode
    * (socket, bind, listen: none of them blocks); its result goes through `map`.
    */
@@ -640,6 +646,7 @@ function statxPrepared(options: PathOpOptions | undefined, dirfd: number, path: 
   const p = common(options, 'statx') as Prepared<Stats>;
   p.nums = [dirfd, flags, mask];
   p.objs = [path, raw];
+  p.ownViews = true;
   p.path = shown;
   p.map = () => new Stats(raw);
   return p;

@@ -178,10 +178,17 @@ export interface RingOptions {
 const INLINE_MAX_BYTES = 256 * 1024;
 /** Rows of the turn's queue (see `Ring.#turnRows`): at most this many before they are handed over mid-turn. */
 const TURN_ROWS = 256;
-/** Fields of a turn row (kind, fd, position, length), and its kinds (src/ring.rs `push_rows`). */
-const TURN_ROW = 4;
+/**
+ * Fields of a turn row and its kinds (src/ring.rs `push_rows`): a nop; a read (fd,
+ * position, length); an opcode-table entry (index, SQE flags, timeout, its numbers'
+ * and objects' places in the turn's `nums` and `objs`).
+ */
+const TURN_ROW = 8;
 const TURN_NOP = 0;
 const TURN_READ = 1;
+const TURN_TABLE = 2;
+/** Numbers the turn's table rows hold at most before they are handed over mid-turn. */
+const TURN_NUMS = TURN_ROWS * 8;
 
 /** `read_now`/`write_now` flag a short count on a regular file by adding this (negated). */
 const SHORT_ON_REGULAR_FILE = 2 ** 32;
@@ -555,6 +562,10 @@ export class Ring extends CompletionSource<NativeRing> {
   readonly #turnViews: (ArrayBufferView | undefined)[] = [];
   readonly #turnOps: (Pending | undefined)[] = [];
   #turnCount = 0;
+  /** The numbers and objects of the turn's table rows. */
+  readonly #turnNums = new Float64Array(TURN_NUMS);
+  #turnNumCount = 0;
+  readonly #turnObjs: unknown[] = [];
 
   /**
    * @internal Completions the kernel posted inside the turn's submission (nops, cached
@@ -590,17 +601,22 @@ export class Ring extends CompletionSource<NativeRing> {
    */
   #pushRows(submit: boolean): number {
     const count = this.#turnCount;
+    const numCount = this.#turnNumCount;
     this.#turnCount = 0;
+    this.#turnNumCount = 0;
     const rows = this.#turnRows;
     const ops = this.#turnOps;
     const views = this.#turnViews;
+    const objs = this.#turnObjs;
     let failure: unknown;
     let settled = 0;
     try {
-      settled = this.native!.pushRows(rows, count, views, submit);
+      settled = this.native!.pushRows(rows, count, views, submit, this.#turnNums, numCount, objs);
     } catch (e) {
       failure = e;
     }
+    // The objects are referenced by their ops from here on (or were refused with them).
+    objs.length = 0;
     for (let i = 0; i < count; i++) {
       const op = ops[i]!;
       ops[i] = undefined;
@@ -609,6 +625,33 @@ export class Ring extends CompletionSource<NativeRing> {
       else op.reject(fromNative(failure, op.syscall));
     }
     return settled;
+  }
+
+  /**
+   * Queues opcode-table entry `index` with `p`'s arguments as a turn row, with the
+   * promise `track` would give. Only for an operation whose objects the turn may hand
+   * over later: strings, or its own views (`ownViews`).
+   */
+  #queueTableRow<R>(p: Prepared<R>, index: number): Promise<R> {
+    if (p.signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: p.signal.reason }));
+    if (this.#turnNumCount + p.nums.length > TURN_NUMS) this.pushQueued();
+    const i = this.#turnCount++;
+    const rows = this.#turnRows;
+    const at = i * TURN_ROW;
+    rows[at] = TURN_TABLE;
+    rows[at + 1] = index;
+    rows[at + 2] = p.flags;
+    rows[at + 3] = p.timeout;
+    rows[at + 4] = this.#turnNumCount;
+    rows[at + 5] = p.nums.length;
+    rows[at + 6] = this.#turnObjs.length;
+    rows[at + 7] = p.objs.length;
+    for (const n of p.nums) this.#turnNums[this.#turnNumCount++] = n;
+    for (const o of p.objs) this.#turnObjs.push(o);
+    const { promise, op } = this.deferred<R>(p.syscall, p.signal, p.path, p.map, p.dest);
+    this.#turnOps[i] = op;
+    if (this.#turnCount === TURN_ROWS) this.pushQueued();
+    return promise;
   }
 
   /** Queues a turn row (see `#turnRows`); rejects (never throws) on a destroyed ring or an aborted signal. */
@@ -759,8 +802,14 @@ export class Ring extends CompletionSource<NativeRing> {
         },
       };
     }
-    const tracked = extra ?? {};
     const bufRing = p.bufRing?.native;
+    if (extra === undefined && this.#turnQueue && !this.destroyed && p.memory === undefined && bufRing === undefined
+      && (p.flags & (SQE_LINK | SQE_HARDLINK)) === 0 && !TARGET_OPS.has(p.op)
+      && (p.ownViews === true || p.objs.every((o) => typeof o === 'string'))) {
+      // Handed over with the turn's rows: no native call of its own.
+      return this.#queueTableRow(p, row!.index);
+    }
+    const tracked = extra ?? {};
     const start = (r: NativeRing) => r.submit(row!.index, p.flags, p.timeout, p.nums, p.objs, p.memory, bufRing);
     const promise = this.track(p.syscall, p.signal, start, p.path, p.map, p.dest, tracked);
     // Only ops that others can target are remembered: a WeakMap entry per op would cost

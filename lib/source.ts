@@ -246,10 +246,10 @@ export abstract class CompletionSource<N extends NativeSource> {
    * @internal An operation whose id comes later (`adopt`), and its promise: for ops
    * queued on the JS side and handed to the native side together at the end of the turn.
    */
-  protected deferred<T>(syscall: string, signal: AbortSignal | undefined): { promise: Promise<T>; op: Pending } {
+  protected deferred<T>(syscall: string, signal: AbortSignal | undefined, path?: string, map?: (result: number) => T, dest?: string): { promise: Promise<T>; op: Pending } {
     let op!: Pending;
     const promise = new Promise<T>((resolve) => {
-      op = { resolve, reject: (e) => rejectAtCaller(resolve as (value: unknown) => void, e), syscall, path: undefined, dest: undefined, map: undefined, signal, id: -1, aborted: false, extra: undefined };
+      op = { resolve, reject: (e) => rejectAtCaller(resolve as (value: unknown) => void, e), syscall, path, dest, map, signal, id: -1, aborted: false, extra: undefined };
     });
     this.#enrol();
     return { promise, op };

@@ -18,7 +18,7 @@ use crate::memory::NativeMemory;
 use crate::net::NativeBufRing;
 use crate::source::{closed_error, errno_error, Backend, Delivered, Shared, Targets};
 use crate::views::{
-    copy_of_view, deferred_landing_for_view, f64_rows_mut, position, shared_window,
+    copy_of_view, deferred_landing_for_view, f64_rows, f64_rows_mut, position, shared_window,
 };
 
 impl Delivered for Completion<Targets> {
@@ -103,11 +103,63 @@ impl Backend for Ring<Targets> {
     }
 }
 
-/// Fields of a row of `push_rows`: kind (or, on return, the op's id), fd, position,
-/// length.
-const TURN_ROW: usize = 4;
+/// Fields of a row of `push_rows`: kind (or, on return, the op's id) and its
+/// arguments.
+const TURN_ROW: usize = 8;
 const TURN_NOP: u32 = 0;
 const TURN_READ: u32 = 1;
+const TURN_TABLE: u32 = 2;
+
+/// A `push_rows` row of kind `TURN_TABLE`: the opcode-table entry with its numbers and
+/// objects, pushed as `NativeRing::submit` pushes it; its id, or -errno if refused.
+fn push_table_row(
+    env: napi::sys::napi_env,
+    ring: &mut Ring<Targets>,
+    row: &[f64],
+    nums: &[f64],
+    objs: napi::sys::napi_value,
+) -> f64 {
+    let einval = -f64::from(libc::EINVAL);
+    let (index, flags, timeout) = (row[1] as usize, row[2] as u32, row[3]);
+    let (num_start, num_count) = (row[4] as usize, row[5] as usize);
+    let (obj_start, obj_count) = (row[6] as u32, row[7] as u32);
+    let Some(nums) = nums.get(num_start..num_start + num_count) else {
+        return einval;
+    };
+    let values: Option<Vec<Unknown>> = (obj_start..obj_start + obj_count)
+        .map(|j| {
+            // SAFETY: each element is a live handle of this call's scope.
+            js::element(env, objs, j).map(|v| unsafe { Unknown::from_raw_unchecked(env, v) })
+        })
+        .collect();
+    let Some(values) = values else {
+        return einval;
+    };
+    let mut args = JsArgs::new(env, nums, &values, None, None);
+    match Op::from_args(index, &mut args) {
+        Ok(op) => {
+            let targets = Targets(std::mem::take(&mut args.targets));
+            ring.push_with(op, targets, sqe_options(flags, timeout)) as f64
+        }
+        Err(e) => {
+            args.release();
+            -f64::from(e.raw_os_error().unwrap_or(libc::EINVAL))
+        }
+    }
+}
+
+/// `submit`'s SQE flags (1 drain, 2 async, 4 link, 8 hardlink, 16 fixed file) and
+/// linked timeout (>= 0 ms) as ring-core options.
+fn sqe_options(sqe_flags: u32, timeout_ms: f64) -> SqeOptions {
+    SqeOptions {
+        drain: sqe_flags & 1 != 0,
+        force_async: sqe_flags & 2 != 0,
+        link: sqe_flags & 4 != 0,
+        hardlink: sqe_flags & 8 != 0,
+        fixed_file: sqe_flags & 16 != 0,
+        timeout_ms: (timeout_ms >= 0.0).then_some(timeout_ms),
+    }
+}
 
 /// IORING_OP_READ or IORING_OP_WRITE of `buf` at the JS position `pos`: the fast
 /// path of plain reads and writes (the table's entries serve every other form).
@@ -272,15 +324,22 @@ impl NativeRing {
         self.push(rw_op(false, fd, buf, pos), Targets(vec![target]))
     }
 
-    /// Queues the first `count` rows of `rows` (a Float64Array of `TURN_ROW` fields:
-    /// kind, fd, position, length) in order, the view of row `i` being `views[i]`: kind
-    /// 0 a nop, 1 a read of `length` bytes (the view's size when the call was made)
-    /// through a landing zone, copied back into the view as far as it then reaches.
+    /// Queues the first `count` rows of `rows` (a Float64Array of `TURN_ROW` fields) in
+    /// order, the view of row `i` being `views[i]`:
+    /// - kind 0 (fd, position, length unused): a nop;
+    /// - kind 1 (fd, position, length): a read of `length` bytes (the view's size when
+    ///   the call was made) through a landing zone, copied back into the view as far as
+    ///   it then reaches;
+    /// - kind 2 (table index, SQE flags, timeout ms, first number, numbers, first
+    ///   object, objects): opcode-table entry `index` with its arguments taken from
+    ///   `nums` (a Float64Array) and `objs` (an array) at those places, as `submit`.
+    ///
     /// Each row's first field is overwritten with the op's id, or -errno where its
     /// arguments were refused. lib/ fills the rows during a JS turn and queues them all
     /// with this one call, before anything else reaches this ring. With `submit`, it
     /// then submits and takes the completions already posted, as `flush_and_take`, and
     /// returns their count (0 otherwise).
+    #[allow(clippy::too_many_arguments)]
     #[napi]
     pub fn push_rows(
         &self,
@@ -289,12 +348,22 @@ impl NativeRing {
         count: u32,
         views: Unknown,
         submit: bool,
+        nums: Unknown,
+        num_count: u32,
+        objs: Unknown,
     ) -> napi::Result<u32> {
         let env = env.raw();
-        // SAFETY: no JS runs during this call, so the Float64Array cannot be detached
-        // or resized while the slice lives, and nothing else borrows it.
-        let rows = unsafe { f64_rows_mut(env, &rows, count, TURN_ROW) }?;
+        // SAFETY: no JS runs during this call, so neither Float64Array can be detached
+        // or resized while its slice lives; they are distinct arrays (lib/), and
+        // nothing else borrows them.
+        let (rows, nums) = unsafe {
+            (
+                f64_rows_mut(env, &rows, count, TURN_ROW)?,
+                f64_rows(env, &nums, num_count, 1)?,
+            )
+        };
         let views = views.raw();
+        let objs = objs.raw();
         let mut ids = vec![0.0; count as usize];
         self.state.push_many(
             count as usize,
@@ -307,6 +376,7 @@ impl NativeRing {
                     pos as u64
                 };
                 let made = match kind as u32 {
+                    TURN_TABLE => return push_table_row(env, ring, row, nums, objs),
                     TURN_NOP => Some((Op::Nop {}, Targets::NONE)),
                     TURN_READ => js::element(env, views, i as u32)
                         .and_then(|view| js::new_ref(env, view, 1).ok())
@@ -395,14 +465,7 @@ impl NativeRing {
             }
         };
         let targets = Targets(std::mem::take(&mut args.targets));
-        let options = SqeOptions {
-            drain: sqe_flags & 1 != 0,
-            force_async: sqe_flags & 2 != 0,
-            link: sqe_flags & 4 != 0,
-            hardlink: sqe_flags & 8 != 0,
-            fixed_file: sqe_flags & 16 != 0,
-            timeout_ms: (timeout_ms >= 0.0).then_some(timeout_ms),
-        };
+        let options = sqe_options(sqe_flags, timeout_ms);
         self.state.push(targets, |ring, targets| {
             ring.push_with(op, targets, options)
         })
