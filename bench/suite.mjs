@@ -267,6 +267,9 @@ async function measureBatch(w, fd, sync, aio = false) {
   return { ...r, latencyOf: 'batch' };
 }
 
+/** Clock ticks per second of /proc's CPU times (getconf CLK_TCK; 100 on Linux). */
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
 /** fio with `engine`; `batched` submits and reaps up to `depth` per call. */
 function runFio(w, engine, batched) {
   if (!fioVersion) return { skipped: 'fio not installed' };
@@ -277,17 +280,27 @@ function runFio(w, engine, batched) {
     `--size=${fs.statSync(w.file).size}`,
   ];
   if (batched) args.push(`--iodepth_batch_submit=${w.depth}`, '--iodepth_batch_complete_min=1', `--iodepth_batch_complete_max=${w.depth}`);
-  const r = spawnSync('fio', args, { encoding: 'utf8' });
-  if (r.status !== 0) return { skipped: `fio failed: ${r.stderr.trim().split('\n').pop()}` };
+  // fio's own CPU figures count its job thread only; the kernel's io-wq workers that
+  // run its punted writes are threads of the process too. A shell that waited for fio
+  // reads the whole process's CPU time from its own /proc stat (children's user and
+  // system time, fields 16 and 17, in clock ticks), as the other rows count theirs.
+  const r = spawnSync('sh', ['-c', 'fio "$@"; s=$?; cat /proc/$$/stat >&2; exit $s', 'sh', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) return { skipped: `fio failed: ${r.stderr.trim().split('\n').slice(-2, -1)[0] ?? r.status}` };
   const job = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).jobs[0];
   const io = w.kind === 'write' ? job.write : job.read;
   const seconds = io.runtime / 1000;
   const pct = io.lat_ns?.percentile ?? {};
+  const stat = r.stderr.trim().split('\n').pop().split(') ').pop().split(' ');
+  // Fields 16 and 17 of /proc/PID/stat; after "comm) " the list starts at field 3.
+  const childTicks = Number(stat[16 - 3]) + Number(stat[17 - 3]);
+  const wholeProcessUs = (childTicks * 1e6) / clockTicks;
   return {
     ops: io.total_ios,
     seconds,
     opsPerSec: io.iops,
-    cpuUsPerOp: (((job.usr_cpu + job.sys_cpu) / 100) * seconds * 1e6) / io.total_ios,
+    cpuUsPerOp: Number.isFinite(wholeProcessUs) && wholeProcessUs > 0
+      ? wholeProcessUs / io.total_ios
+      : (((job.usr_cpu + job.sys_cpu) / 100) * seconds * 1e6) / io.total_ios,
     p50Us: pct['50.000000'] / 1000,
     p99Us: pct['99.000000'] / 1000,
   };
@@ -955,7 +968,12 @@ for (const w of plan) {
     ]));
   lines.push(...markdownTable(w.title, header, rows));
 }
-lines.push('¹ batch rows time whole batches: their p50/p99 is the latency of a batch of `depth` operations.', '', 'Ratios (goal):', '');
+lines.push(
+  '¹ batch rows time whole batches: their p50/p99 is the latency of a batch of `depth` operations.',
+  'CPU µs/op counts every thread of the measured process (getrusage(RUSAGE_SELF): io-wq and SQPOLL kernel threads',
+  'included; for fio, the whole fio process, read from /proc by the shell that waited for it).',
+  '', 'Ratios (goal):', '',
+);
 for (const [key, r] of Object.entries(ratios)) {
   // Absolute values (ops/s, µs) print as numbers, ratios with an x.
   const unit = r.absolute ? '' : 'x';
