@@ -277,3 +277,81 @@ opTest(['socket', 'bind', 'listen', 'acceptMultishot'], 'accept-multishot-emfile
   t.is(r.status, 0, r.stderr);
   t.deepEqual(JSON.parse(r.stdout), { errors: ['EMFILE'], accepted: 5 });
 });
+
+/** Fills `fd`'s send path (its buffer and the peer's receive buffer) until a send would block. */
+async function fillSendPath(ring, fd) {
+  const block = Buffer.alloc(65536, 7);
+  for (;;) {
+    try {
+      await ring.send(fd, block, { flags: c.MSG_DONTWAIT });
+    } catch (e) {
+      if (e.code === 'EAGAIN') return;
+      throw e;
+    }
+  }
+}
+
+/** `promise`'s outcome, or 'pending' after `ms`. */
+function within(promise, ms) {
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve('pending'), ms); });
+  return Promise.race([promise.then((value) => ({ value }), (error) => ({ error })), late]).finally(() => clearTimeout(timer));
+}
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'send', 'sendZc'], 'send-zc-stuck-timeout-abort: a zero-copy send behind a peer that never reads rejects at its timeout and at an abort, and destroy() does not wait for its notification', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  // Fixed buffer sizes: the kernel does not grow them while the test waits.
+  await ring.setsockopt(client, c.SOL_SOCKET, c.SO_SNDBUF, 16384);
+  await ring.setsockopt(server, c.SOL_SOCKET, c.SO_RCVBUF, 16384);
+  await fillSendPath(ring, client);
+  const timed = await within(ring.sendZc(client, Buffer.alloc(1 << 20), { timeout: 100 }), 3000);
+  t.not(timed, 'pending', 'settled at the timeout');
+  t.is(timed.error?.code, 'ETIME');
+  await fillSendPath(ring, client);
+  const ac = new AbortController();
+  const aborted = ring.sendZc(client, Buffer.alloc(1 << 20), { signal: ac.signal });
+  setTimeout(() => ac.abort(), 100);
+  const outcome = await within(aborted, 3000);
+  t.not(outcome, 'pending', 'settled at the abort');
+  t.is(outcome.error?.name, 'AbortError', JSON.stringify(outcome));
+  // One more, never cancelled, with room for a part of it: the peer's queue holds
+  // that part (its notification with it); destroy() does not wait on the peer.
+  await ring.setsockopt(client, c.SOL_SOCKET, c.SO_SNDBUF, 1 << 20);
+  await ring.setsockopt(server, c.SOL_SOCKET, c.SO_RCVBUF, 1 << 20);
+  const stuck = ring.sendZc(client, Buffer.alloc(8 << 20));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = performance.now();
+  t.not(await within(ring.destroy(), 5000), 'pending', 'destroy() settled');
+  t.true(performance.now() - started < 3000, `destroy took ${Math.round(performance.now() - started)} ms`);
+  const last = await within(stuck, 100);
+  t.not(last, 'pending');
+  t.true(last.value < 8 << 20 || last.error?.code === 'ECANCELED', JSON.stringify(last));
+  const { closeSync } = await import('node:fs');
+  closeSync(server);
+  closeSync(client);
+});
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'send', 'sendZc'], 'send-zc-stuck-worker-exit: Worker.terminate() with a zero-copy send stuck behind a peer that never reads takes well under the teardown deadline', async (t) => {
+  const { Worker } = await import('node:worker_threads');
+  const { distUrl } = await import('./helpers.mjs');
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(distUrl)}).then(async ({ Ring, constants: c, localAddress }) => {
+      const ring = new Ring();
+      const listener = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+      await ring.bind(listener, { address: '127.0.0.1', port: 0 });
+      await ring.listen(listener);
+      const client = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+      await Promise.all([ring.accept(listener), ring.connect(client, localAddress(listener))]);
+      // Part of it reaches the peer's queue, which holds its notification back.
+      ring.sendZc(client, Buffer.alloc(8 << 20)).catch(() => {});
+      setTimeout(() => parentPort.postMessage('stuck'), 100);
+    });
+  `, { eval: true });
+  await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+  const started = performance.now();
+  await worker.terminate();
+  const ms = performance.now() - started;
+  t.true(ms < 3000, `terminate took ${Math.round(ms)} ms`);
+});
