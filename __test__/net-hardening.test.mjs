@@ -355,3 +355,31 @@ opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'send', 'sendZc'], 'sen
   const ms = performance.now() - started;
   t.true(ms < 3000, `terminate took ${Math.round(ms)} ms`);
 });
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recv', 'nop', 'cancelFd'], 'drain-blocked-cancel-fd: behind nop({ drain }) waiting on a blocked recv, cancelFd(fd) settles and ends the recv and the nop', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  const read = ring.recv(server, Buffer.alloc(16));
+  const drained = ring.nop({ drain: true });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const cancelled = await within(ring.cancelFd(server), 3000);
+  t.not(cancelled, 'pending', 'cancelFd settled');
+  t.is(cancelled.value, 0);
+  t.is((await within(read, 3000)).error?.code, 'ECANCELED');
+  t.deepEqual(await within(drained, 3000), { value: 0 });
+  for (const fd of [server, client]) await ring.close(fd);
+  await ring.destroy();
+});
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recv', 'nop', 'close'], 'drain-blocked-close: behind nop({ drain }) waiting on a blocked recv, close(fd) ends the recv and settles', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  const read = ring.recv(server, Buffer.alloc(16));
+  const drained = ring.nop({ drain: true });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.deepEqual(await within(ring.close(server), 3000), { value: undefined }, 'close settled');
+  t.is((await within(read, 3000)).error?.code, 'ECANCELED');
+  t.deepEqual(await within(drained, 3000), { value: 0 });
+  await ring.close(client);
+  await ring.destroy();
+});

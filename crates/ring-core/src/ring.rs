@@ -759,6 +759,50 @@ impl<T> Ring<T> {
             .insert(Entry::new(Op::Cancel { target: id }), Owner::Internal, true);
     }
 
+    /// A `cancelFd` or `close` queued while an IOSQE_IO_DRAIN op is in the kernel
+    /// would wait behind the drain, which waits for every op before it: one blocked
+    /// read of that fd would hold all three for ever. Their cancels go through
+    /// IORING_REGISTER_SYNC_CANCEL (6.0), which takes no SQE, before they are queued:
+    /// a `cancelFd` settles here (0, or the kernel's error: ENOENT if nothing matched),
+    /// a `close` goes on once the ops on its fd ended. Ops in a chain are left alone.
+    fn unblock_behind_drain(&mut self) {
+        let table = &self.table;
+        let about_fds: Vec<u64> = table
+            .backlog()
+            .iter()
+            .copied()
+            .filter(|&id| {
+                table
+                    .slot(id)
+                    .is_some_and(|s| s.payload.chain == 0 && s.payload.op.fd_cancel().is_some())
+            })
+            .collect();
+        if about_fds.is_empty()
+            || !table.any_in_kernel(|_, s| s.payload.flags.contains(squeue::Flags::IO_DRAIN))
+        {
+            return;
+        }
+        for id in about_fds {
+            let Some((cancel, whole)) = self.table.slot(id).and_then(|s| s.payload.op.fd_cancel())
+            else {
+                continue;
+            };
+            let now = io_uring::types::Timespec::new();
+            let result = match self
+                .uring
+                .submitter()
+                .register_sync_cancel(Some(now), cancel)
+            {
+                Ok(()) => 0,
+                Err(e) => -e.raw_os_error().unwrap_or(libc::EINVAL),
+            };
+            if whole {
+                self.table.unqueue(id);
+                self.settle_locally(id, result);
+            }
+        }
+    }
+
     /// Settles the queued ops of `chain` from id `from` on with `result`, without the
     /// kernel; the last op left before them no longer links past the chain.
     fn settle_chain_locally(&mut self, chain: u64, from: u64, result: i32) {
@@ -863,6 +907,7 @@ impl<T> Ring<T> {
             self.fail_backlog(errno);
             return Err(io::Error::from_raw_os_error(errno));
         }
+        self.unblock_behind_drain();
         let mut refused = Vec::new();
         let mut unready_ops: Vec<(u64, i32)> = Vec::new();
         {
