@@ -383,3 +383,45 @@ opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recv', 'nop', 'close']
   await ring.close(client);
   await ring.destroy();
 });
+
+opTest(['socket', 'bind', 'listen', 'acceptMultishot', 'recvMultishot'], 'worker-exit-closes-sockets: Worker.terminate() with 200 live connections closes the sockets its ring made, and every peer sees the end', async (t) => {
+  const fs = await import('node:fs');
+  const { Worker } = await import('node:worker_threads');
+  const { distUrl } = await import('./helpers.mjs');
+  const openFds = () => fs.readdirSync('/proc/self/fd').length;
+  const before = openFds();
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(distUrl)}).then(async ({ Ring, constants: c, localAddress }) => {
+      const ring = new Ring();
+      const bufferRing = ring.bufferRing({ count: 64, size: 4096 });
+      const listener = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+      await ring.bind(listener, { address: '127.0.0.1', port: 0 });
+      await ring.listen(listener);
+      parentPort.postMessage(localAddress(listener).port);
+      let n = 0;
+      for await (const { fd } of ring.acceptMultishot(listener)) {
+        (async () => { for await (const chunk of ring.recvMultishot(fd, { bufferRing })) chunk.release(); })();
+        if (++n === 200) parentPort.postMessage('all');
+      }
+    });
+  `, { eval: true });
+  const port = await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+  const all = new Promise((resolve) => worker.on('message', (m) => m === 'all' && resolve()));
+  const clients = [];
+  const ended = [];
+  for (let i = 0; i < 200; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    ended.push(new Promise((resolve) => socket.once('end', resolve).once('close', resolve)));
+    socket.resume();
+    clients.push(socket);
+  }
+  await all;
+  await worker.terminate();
+  const seen = await within(Promise.all(ended), 3000);
+  t.not(seen, 'pending', 'every peer saw the connection end');
+  for (const socket of clients) socket.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.true(openFds() <= before + 5, `${openFds() - before} descriptors more than before`);
+});

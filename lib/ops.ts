@@ -878,6 +878,16 @@ function acceptFlags(options: AcceptOptions | AcceptMultishotOptions | undefined
   return flags | SOCK_CLOEXEC;
 }
 
+/**
+ * Socket `fd`, made by the ring (socket, accept), remembered so that it is closed when
+ * this thread ends (a Worker's exit: its peers see the connection end, as node:net's
+ * handles close) unless `ring.close(fd)` closed it first.
+ */
+function adopted(fd: number): number {
+  native().adoptSocket(fd);
+  return fd;
+}
+
 /** The peer of accepted socket `fd` (getpeername(2): a multishot accept writes no address). */
 function peerOf(fd: number): SocketAddress | undefined {
   try {
@@ -960,7 +970,11 @@ export const OPS = {
     p.map = toVoid;
     // A multishot accept or receive holds its socket open in the kernel: end the
     // loops reading `fd` first (their cancels reach the kernel before this close).
-    p.resolve = (ring) => ring.closing(fd);
+    // A socket the ring made is no longer its to close when the thread ends.
+    p.resolve = (ring) => {
+      native().releaseSocket(fd);
+      ring.closing(fd);
+    };
     return p;
   }),
 
@@ -1722,6 +1736,7 @@ export const OPS = {
     const p = common(options, 'socket') as Prepared;
     p.nums = [domain, type | SOCK_CLOEXEC, protocol];
     p.fallback = () => native().socketNow(domain, type | SOCK_CLOEXEC, protocol);
+    p.map = adopted;
     return p;
   }, (domain: number, type: number, protocol: number) => [domain, type, protocol]),
 
@@ -1787,7 +1802,7 @@ export const OPS = {
     const p = common(options, 'accept') as Prepared<Accepted>;
     p.nums = [fd, acceptFlags(options)];
     p.objs = [out];
-    p.map = (newFd) => ({ fd: newFd, address: addressIn(out) });
+    p.map = (newFd) => ({ fd: adopted(newFd), address: addressIn(out) });
     return p;
   }, (fd: number, _addr: unknown, _addrlen: unknown, flags = 0) => [fd, { flags }]),
 
@@ -1807,7 +1822,7 @@ export const OPS = {
     if (onError !== undefined && typeof onError !== 'function') throw invalidArgType('options.onError', 'of type function', onError);
     const p = common(options as RingOpOptions, 'accept') as Prepared<Accepted>;
     p.nums = [fd, acceptFlags(options)];
-    p.map = (newFd) => ({ fd: newFd, address: peerOf(newFd) });
+    p.map = (newFd) => ({ fd: adopted(newFd), address: peerOf(newFd) });
     p.fd = fd;
     p.stream = {
       value: (newFd) => p.map!(newFd),
@@ -1824,7 +1839,10 @@ export const OPS = {
         return new Promise<void>((resolve) => setTimeout(resolve, ACCEPT_PAUSE_MS));
       },
       // A connection accepted after the loop was left: nobody will close it.
-      discard: (conn) => closeSync((conn as Accepted).fd),
+      discard: (conn) => {
+        native().releaseSocket((conn as Accepted).fd);
+        closeSync((conn as Accepted).fd);
+      },
     };
     return p;
   }, '5.19'),
