@@ -388,8 +388,21 @@ opTest(['socket', 'bind', 'listen', 'acceptMultishot', 'recvMultishot'], 'worker
   const fs = await import('node:fs');
   const { Worker } = await import('node:worker_threads');
   const { distUrl } = await import('./helpers.mjs');
-  const openFds = () => fs.readdirSync('/proc/self/fd').length;
-  const before = openFds();
+  // This process's descriptors of TCP sockets on `port` (by inode, from /proc).
+  const socketsOn = (port) => {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    const inodes = new Set(fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[1]?.endsWith(`:${hex}`))
+      .map((f) => f[9]));
+    return fs.readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`))?.[1]);
+      } catch {
+        return false;
+      }
+    }).length;
+  };
   const worker = new Worker(`
     const { parentPort } = require('node:worker_threads');
     import(${JSON.stringify(distUrl)}).then(async ({ Ring, constants: c, localAddress }) => {
@@ -418,10 +431,10 @@ opTest(['socket', 'bind', 'listen', 'acceptMultishot', 'recvMultishot'], 'worker
     clients.push(socket);
   }
   await all;
+  t.true(socketsOn(port) >= 201, 'the listener and 200 connections are open');
   await worker.terminate();
   const seen = await within(Promise.all(ended), 3000);
   t.not(seen, 'pending', 'every peer saw the connection end');
+  t.is(socketsOn(port), 0, 'none of the worker\'s sockets is left open');
   for (const socket of clients) socket.destroy();
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  t.true(openFds() <= before + 5, `${openFds() - before} descriptors more than before`);
 });

@@ -688,7 +688,8 @@ export class Ring extends CompletionSource<NativeRing> {
         }
       },
       discard: (value) => {
-        const hooks = stream!;
+        const hooks = stream;
+        if (hooks === undefined) return;
         // Left early: kept for the socket's next loop, unless the socket is closing.
         if (hooks.keepsUnread === true && readFd !== undefined && !fdClosed && !this.destroyed) this.#keepUnread(readFd, value, (v) => hooks.discard(v));
         else hooks.discard(value);
