@@ -122,6 +122,8 @@ impl RingOptions {
 pub const IORING_CQE_F_MORE: u32 = 1 << 1;
 /// CQE flag: a zero-copy send's notification (the kernel released its memory; 6.0).
 const IORING_CQE_F_NOTIF: u32 = 1 << 3;
+/// CQE flag: the CQE names a provided buffer (a receive's chunk; 5.7).
+const IORING_CQE_F_BUFFER: u32 = 1;
 
 /// What `reap_all` hands back, in completion order.
 #[derive(Debug)]
@@ -840,10 +842,12 @@ impl<T> Ring<T> {
     /// at a notification that a peer which never reads holds back for ever. The op
     /// keeps its slot, and its memory, until the notification.
     fn zero_copy_sent(&mut self, id: u64, result: i32, flags: u32) -> Option<Completion<T>> {
+        // A receive's chunk (a provided buffer) is never a send: no lookup for it.
+        if flags & (IORING_CQE_F_NOTIF | IORING_CQE_F_BUFFER) != 0 {
+            return None;
+        }
         let slot = self.table.slot_mut(id)?;
-        if flags & IORING_CQE_F_NOTIF != 0
-            || !matches!(slot.payload.op, Op::SendZc { .. } | Op::SendMsgZc { .. })
-        {
+        if !matches!(slot.payload.op, Op::SendZc { .. } | Op::SendMsgZc { .. }) {
             return None;
         }
         slot.payload.zc_result = Some(result);
