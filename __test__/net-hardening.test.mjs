@@ -277,3 +277,164 @@ opTest(['socket', 'bind', 'listen', 'acceptMultishot'], 'accept-multishot-emfile
   t.is(r.status, 0, r.stderr);
   t.deepEqual(JSON.parse(r.stdout), { errors: ['EMFILE'], accepted: 5 });
 });
+
+/** Fills `fd`'s send path (its buffer and the peer's receive buffer) until a send would block. */
+async function fillSendPath(ring, fd) {
+  const block = Buffer.alloc(65536, 7);
+  for (;;) {
+    try {
+      await ring.send(fd, block, { flags: c.MSG_DONTWAIT });
+    } catch (e) {
+      if (e.code === 'EAGAIN') return;
+      throw e;
+    }
+  }
+}
+
+/** `promise`'s outcome, or 'pending' after `ms`. */
+function within(promise, ms) {
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve('pending'), ms); });
+  return Promise.race([promise.then((value) => ({ value }), (error) => ({ error })), late]).finally(() => clearTimeout(timer));
+}
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'send', 'sendZc'], 'send-zc-stuck-timeout-abort: a zero-copy send behind a peer that never reads rejects at its timeout and at an abort, and destroy() does not wait for its notification', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  // Fixed buffer sizes: the kernel does not grow them while the test waits.
+  await ring.setsockopt(client, c.SOL_SOCKET, c.SO_SNDBUF, 16384);
+  await ring.setsockopt(server, c.SOL_SOCKET, c.SO_RCVBUF, 16384);
+  await fillSendPath(ring, client);
+  const timed = await within(ring.sendZc(client, Buffer.alloc(1 << 20), { timeout: 100 }), 3000);
+  t.not(timed, 'pending', 'settled at the timeout');
+  t.is(timed.error?.code, 'ETIME');
+  await fillSendPath(ring, client);
+  const ac = new AbortController();
+  const aborted = ring.sendZc(client, Buffer.alloc(1 << 20), { signal: ac.signal });
+  setTimeout(() => ac.abort(), 100);
+  const outcome = await within(aborted, 3000);
+  t.not(outcome, 'pending', 'settled at the abort');
+  t.is(outcome.error?.name, 'AbortError', JSON.stringify(outcome));
+  // One more, never cancelled, with room for a part of it: the peer's queue holds
+  // that part (its notification with it); destroy() does not wait on the peer.
+  await ring.setsockopt(client, c.SOL_SOCKET, c.SO_SNDBUF, 1 << 20);
+  await ring.setsockopt(server, c.SOL_SOCKET, c.SO_RCVBUF, 1 << 20);
+  const stuck = ring.sendZc(client, Buffer.alloc(8 << 20));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = performance.now();
+  t.not(await within(ring.destroy(), 5000), 'pending', 'destroy() settled');
+  t.true(performance.now() - started < 3000, `destroy took ${Math.round(performance.now() - started)} ms`);
+  const last = await within(stuck, 100);
+  t.not(last, 'pending');
+  t.true(last.value < 8 << 20 || last.error?.code === 'ECANCELED', JSON.stringify(last));
+  const { closeSync } = await import('node:fs');
+  closeSync(server);
+  closeSync(client);
+});
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'send', 'sendZc'], 'send-zc-stuck-worker-exit: Worker.terminate() with a zero-copy send stuck behind a peer that never reads takes well under the teardown deadline', async (t) => {
+  const { Worker } = await import('node:worker_threads');
+  const { distUrl } = await import('./helpers.mjs');
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(distUrl)}).then(async ({ Ring, constants: c, localAddress }) => {
+      const ring = new Ring();
+      const listener = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+      await ring.bind(listener, { address: '127.0.0.1', port: 0 });
+      await ring.listen(listener);
+      const client = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+      await Promise.all([ring.accept(listener), ring.connect(client, localAddress(listener))]);
+      // Part of it reaches the peer's queue, which holds its notification back.
+      ring.sendZc(client, Buffer.alloc(8 << 20)).catch(() => {});
+      setTimeout(() => parentPort.postMessage('stuck'), 100);
+    });
+  `, { eval: true });
+  await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+  const started = performance.now();
+  await worker.terminate();
+  const ms = performance.now() - started;
+  t.true(ms < 3000, `terminate took ${Math.round(ms)} ms`);
+});
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recv', 'nop', 'cancelFd'], 'drain-blocked-cancel-fd: behind nop({ drain }) waiting on a blocked recv, cancelFd(fd) settles and ends the recv and the nop', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  const read = ring.recv(server, Buffer.alloc(16));
+  const drained = ring.nop({ drain: true });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const cancelled = await within(ring.cancelFd(server), 3000);
+  t.not(cancelled, 'pending', 'cancelFd settled');
+  t.is(cancelled.value, 0);
+  t.is((await within(read, 3000)).error?.code, 'ECANCELED');
+  t.deepEqual(await within(drained, 3000), { value: 0 });
+  for (const fd of [server, client]) await ring.close(fd);
+  await ring.destroy();
+});
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recv', 'nop', 'close'], 'drain-blocked-close: behind nop({ drain }) waiting on a blocked recv, close(fd) ends the recv and settles', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  const read = ring.recv(server, Buffer.alloc(16));
+  const drained = ring.nop({ drain: true });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.deepEqual(await within(ring.close(server), 3000), { value: undefined }, 'close settled');
+  t.is((await within(read, 3000)).error?.code, 'ECANCELED');
+  t.deepEqual(await within(drained, 3000), { value: 0 });
+  await ring.close(client);
+  await ring.destroy();
+});
+
+opTest(['socket', 'bind', 'listen', 'acceptMultishot', 'recvMultishot'], 'worker-exit-closes-sockets: Worker.terminate() with 200 live connections closes the sockets its ring made, and every peer sees the end', async (t) => {
+  const fs = await import('node:fs');
+  const { Worker } = await import('node:worker_threads');
+  const { distUrl } = await import('./helpers.mjs');
+  // This process's descriptors of TCP sockets on `port` (by inode, from /proc).
+  const socketsOn = (port) => {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    const inodes = new Set(fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[1]?.endsWith(`:${hex}`))
+      .map((f) => f[9]));
+    return fs.readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`))?.[1]);
+      } catch {
+        return false;
+      }
+    }).length;
+  };
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(distUrl)}).then(async ({ Ring, constants: c, localAddress }) => {
+      const ring = new Ring();
+      const bufferRing = ring.bufferRing({ count: 64, size: 4096 });
+      const listener = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+      await ring.bind(listener, { address: '127.0.0.1', port: 0 });
+      await ring.listen(listener);
+      parentPort.postMessage(localAddress(listener).port);
+      let n = 0;
+      for await (const { fd } of ring.acceptMultishot(listener)) {
+        (async () => { for await (const chunk of ring.recvMultishot(fd, { bufferRing })) chunk.release(); })();
+        if (++n === 200) parentPort.postMessage('all');
+      }
+    });
+  `, { eval: true });
+  const port = await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+  const all = new Promise((resolve) => worker.on('message', (m) => m === 'all' && resolve()));
+  const clients = [];
+  const ended = [];
+  for (let i = 0; i < 200; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    ended.push(new Promise((resolve) => socket.once('end', resolve).once('close', resolve)));
+    socket.resume();
+    clients.push(socket);
+  }
+  await all;
+  t.true(socketsOn(port) >= 201, 'the listener and 200 connections are open');
+  await worker.terminate();
+  const seen = await within(Promise.all(ended), 3000);
+  t.not(seen, 'pending', 'every peer saw the connection end');
+  t.is(socketsOn(port), 0, 'none of the worker\'s sockets is left open');
+  for (const socket of clients) socket.destroy();
+});

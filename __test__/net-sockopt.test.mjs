@@ -182,3 +182,19 @@ opTest(['socket', 'bind'], 'bind-udp-no-reuseaddr: a datagram socket does not ge
   await ring.destroy();
 });
 
+
+opTest(sockopts, 'sockopt-chain: setsockopt at SOL_SOCKET links in a chain; getsockopt below it (a system call) rejects there with EOPNOTSUPP (ENOTSUP) saying why', async (t) => {
+  const ring = new Ring();
+  const fd = await ring.socket(c.AF_INET, c.SOCK_STREAM);
+  const [set, get] = await ring.chain()
+    .setsockopt(fd, c.SOL_SOCKET, c.SO_KEEPALIVE, true)
+    .getsockopt(fd, c.IPPROTO_TCP, c.TCP_NODELAY)
+    .submit();
+  t.is(set.status, 'fulfilled');
+  t.is(get.status, 'rejected');
+  t.is(get.reason.code, 'ENOTSUP'); // errno 95, as Node names it
+  t.regex(get.reason.message, /plain system call here/);
+  t.true(await ring.getsockopt(fd, c.SOL_SOCKET, c.SO_KEEPALIVE));
+  await ring.close(fd);
+  await ring.destroy();
+});

@@ -38,6 +38,10 @@ Workloads (one thread each; the file workloads give every contender the same fil
              with cargo when this workload runs) at 64 connections x 64 B, 64 x 16 KiB
              and 1 x 64 B, one message in flight per connection; requests/s, p50/p99
              round-trip latency, server CPU per request, and echo_vs_node_net
+  http       HTTP/1.1 keep-alive "Hello, world!": examples/http-hello.ts (Ring) against
+             the same responder on node:http and on node:net, each in a process of its
+             own, loaded by bench/echo-client --http at 64 connections, one request in
+             flight per connection; requests/s, latency, server CPU, http_vs_node_http
 
 Contenders where the machine has them: fs.readSync/writeSync, fs.read/write (callback),
 fs.promises FileHandle, Ring (one promise per op), the Ring batch path (await submit()
@@ -56,7 +60,8 @@ Options:
   --workload <list> comma-separated workloads above, or all (default all)
   --only <list>     comma-separated contenders to run, by name prefix (ratios whose
                     contenders did not run are n/a), e.g. --only "Aio.read,fio libaio";
-                    the echo rows are "node:net (...)" and "Ring (...)"
+                    the echo rows are "node:net (...)" and "Ring (...)", the http rows
+                    "node:http (...)", "node:net (...)" and "Ring (...)"
   --out <dir>       where results.md, results.json and results.svg go (default bench/results)
   --json            print one JSON object as the last line
   --help            this text
@@ -103,11 +108,11 @@ const depth = numberOption('depth', 1);
 const bs = numberOption('bs', 512);
 const seqBs = numberOption('seq-bs', 512);
 const sizeMiB = numberOption('size', 1);
-const ALL = ['nop', 'pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog', 'fs-small', 'fs-stat', 'fs-1g', 'echo'];
+const ALL = ['nop', 'pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog', 'fs-small', 'fs-stat', 'fs-1g', 'echo', 'http'];
 const chosen = opt.workload === 'all' ? ALL : opt.workload.split(',');
 for (const w of chosen) if (!ALL.includes(w)) fail(`unknown workload '${w}'`);
-/** Whether a workload that reads or writes the benchmark's files runs (echo needs none). */
-const usesFiles = chosen.some((w) => !['nop', 'echo', 'fs-small', 'fs-stat', 'fs-1g'].includes(w));
+/** Whether a workload that reads or writes the benchmark's files runs (nop, echo and http need none). */
+const usesFiles = chosen.some((w) => !['nop', 'echo', 'http', 'fs-small', 'fs-stat', 'fs-1g'].includes(w));
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.resolve(opt.out ?? path.join(here, 'results'));
@@ -356,7 +361,10 @@ const ECHO_SHAPES = [
   { connections: 64, size: 16384 },
   { connections: 1, size: 64 },
 ];
-const echoShape = ({ connections, size }) => `${connections} conn × ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`;
+/** The http workload's servers (the first is its baseline) and its one shape (`http`: echo-client --http). */
+const HTTP_SERVERS = [['node:http', 'http-node-http.mjs'], ['node:net', 'http-node-net.mjs'], ['Ring', 'http-uring.mjs']];
+const HTTP_SHAPES = [{ connections: 64, size: 0, http: true }];
+const echoShape = ({ connections, size, http }) => (http ? `${connections} conn, keep-alive` : `${connections} conn × ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`);
 const echoRow = (server, shape) => `${server} (${echoShape(shape)})`;
 /** Seconds each echo run warms up before measuring (connections open, JIT warm). */
 const echoWarmup = Math.min(0.5, Math.max(0.1, slice / 4));
@@ -444,7 +452,7 @@ async function runEcho(client, script, shape) {
       return { skipped: echoUnavailable.get(script) };
     }
     generator = spawn(client.path, [
-      '--port', String(ready.port), '--connections', String(shape.connections), '--size', String(shape.size),
+      '--port', String(ready.port), '--connections', String(shape.connections), ...(shape.http ? ['--http'] : ['--size', String(shape.size)]),
       '--warmup', String(echoWarmup), '--duration', String(slice), '--max-requests', String(Math.ceil(slice * 1e6)),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     let clientErr = '';
@@ -484,11 +492,11 @@ async function runEcho(client, script, shape) {
   }
 }
 
-/** The echo workload's rows: every shape, node:net then Ring, so each pair runs back to back. */
+/** The echo (or http) workload's rows: every shape, the baseline first, so each set runs back to back. */
 function echoContenders(w) {
   const list = [];
   for (const shape of w.shapes) {
-    for (const [server, script] of ECHO_SERVERS) {
+    for (const [server, script] of w.servers) {
       list.push([echoRow(server, shape), () => {
         w.echoClient ??= buildEchoClient();
         return runEcho(w.echoClient, script, shape);
@@ -762,12 +770,20 @@ const WORKLOADS = {
     },
   },
   echo: {
-    title: 'loopback TCP echo, one message in flight per connection', kind: 'echo', shapes: ECHO_SHAPES,
+    title: 'loopback TCP echo, one message in flight per connection', kind: 'echo', shapes: ECHO_SHAPES, servers: ECHO_SERVERS,
     ratios: {
       echo_vs_node_net: { a: echoRow('Ring', ECHO_SHAPES[0]), b: echoRow('node:net', ECHO_SHAPES[0]), goal: 1.5 },
       echo_16k_vs_node_net: { a: echoRow('Ring', ECHO_SHAPES[1]), b: echoRow('node:net', ECHO_SHAPES[1]) },
       echo_cpu_vs_node_net: { a: echoRow('Ring', ECHO_SHAPES[0]), b: echoRow('node:net', ECHO_SHAPES[0]), metric: 'cpuUsPerOp', lowerIsBetter: true },
       echo_latency_vs_node_net: { a: echoRow('Ring', ECHO_SHAPES[2]), b: echoRow('node:net', ECHO_SHAPES[2]), metric: 'p50Us', lowerIsBetter: true },
+    },
+  },
+  http: {
+    title: 'loopback HTTP/1.1 keep-alive hello, one request in flight per connection', kind: 'echo', shapes: HTTP_SHAPES, servers: HTTP_SERVERS,
+    ratios: {
+      http_vs_node_http: { a: echoRow('Ring', HTTP_SHAPES[0]), b: echoRow('node:http', HTTP_SHAPES[0]), goal: 1.3 },
+      http_vs_node_net: { a: echoRow('Ring', HTTP_SHAPES[0]), b: echoRow('node:net', HTTP_SHAPES[0]) },
+      http_cpu_vs_node_http: { a: echoRow('Ring', HTTP_SHAPES[0]), b: echoRow('node:http', HTTP_SHAPES[0]), metric: 'cpuUsPerOp', lowerIsBetter: true },
     },
   },
 };
@@ -808,6 +824,7 @@ function mergeRounds(runs) {
       errors: runs.reduce((n, r) => n + r.errors, 0),
       connections: runs[0].connections,
       size: runs[0].size,
+      http: runs[0].http,
     } : {}),
   };
 }
@@ -919,12 +936,13 @@ function markdownTable(title, header, rows) {
   return [`### ${title}`, '', row(header), `|${widths.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : `${'-'.repeat(n + 1)}:`)).join('|')}|`, ...rows.map(row), ''];
 }
 
-/** The echo workload's table: each row against the node:net row of the same shape. */
+/** The echo (or http) workload's table: each row against the baseline server's row of the same shape. */
 function echoTable(w) {
-  const header = ['contender', 'requests/s', 'MiB/s', 'p50 µs', 'p99 µs', 'server CPU µs/req', 'server cores', 'client cores', 'errors', 'vs node:net'];
+  const [baseline] = w.servers[0];
+  const header = ['contender', 'requests/s', 'MiB/s', 'p50 µs', 'p99 µs', 'server CPU µs/req', 'server cores', 'client cores', 'errors', `vs ${baseline}`];
   const rows = Object.entries(w.results).map(([name, r]) => {
     if (r.skipped) return [name, `skipped: ${r.skipped}`, ...header.slice(2).map(() => '')];
-    const base = w.results[echoRow('node:net', r)]?.opsPerSec;
+    const base = w.results[echoRow(baseline, r)]?.opsPerSec;
     return [
       name, fmt(r.opsPerSec), fmt((r.opsPerSec * r.size) / 2 ** 20), fmt(r.p50Us, 1), fmt(r.p99Us, 1), fmt(r.cpuUsPerOp, 2),
       fmt(r.serverCores, 2), fmt(r.clientCores, 2), fmt(r.errors), base ? `${(r.opsPerSec / base).toFixed(2)}x` : '',
@@ -932,7 +950,7 @@ function echoTable(w) {
   });
   return [
     ...markdownTable(w.title, header, rows),
-    'Latency is the client\'s round trip of one message. MiB/s counts one direction. Server CPU is the server',
+    'Latency is the client\'s round trip of one message (http: request to whole response). MiB/s counts one direction (http: none). Server CPU is the server',
     'process\'s CPU time over the measured window; cores is CPU time over wall time: a Node server saturates',
     'near 1.0, and a client near 1.0 would mean the load generator, not the server, set the pace.',
     '',
@@ -1008,7 +1026,7 @@ fs.writeFileSync(path.join(outDir, 'results.md'), `${table}\n`);
 fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(record, null, 2)}\n`);
 // The echo rows of different shapes differ by orders of magnitude: one panel per shape.
 const panels = plan.filter((w) => !w.skipped).flatMap((w) => (w.kind !== 'echo' ? [w] : w.shapes.map((shape) => ({
-  title: `loopback TCP echo, ${echoShape(shape)}`,
+  title: `loopback ${shape.http ? 'HTTP' : 'TCP echo'}, ${echoShape(shape)}`,
   unit: 'requests/s',
   results: Object.fromEntries(Object.entries(w.results).filter(([name]) => name.endsWith(`(${echoShape(shape)})`))),
 })).filter((panel) => Object.values(panel.results).some((r) => !r.skipped))));

@@ -12,7 +12,11 @@ import { Ring, constants, localAddress, type BufferRing, type IoError } from 'ur
 
 const { AF_INET, AF_INET6, SOCK_STREAM } = constants;
 
-/** Sends every byte of `data` (a send may take fewer than given). */
+/**
+ * Sends every byte of `data`. A send on a stream socket settles with all of it (the
+ * library adds MSG_WAITALL) unless the connection failed midway: then it settles with
+ * what went, and the next send rejects with the error.
+ */
 async function sendAll(ring: Ring, fd: number, data: Uint8Array): Promise<void> {
   for (let sent = 0; sent < data.length;) sent += await ring.send(fd, data.subarray(sent));
 }

@@ -10,7 +10,7 @@
 // bodies, no limits beyond a 64 KiB header block.
 import { Ring, constants, localAddress, type BufferRing } from 'uring-aio';
 
-const { AF_INET, AF_INET6, SOCK_STREAM } = constants;
+const { AF_INET, AF_INET6, SOCK_STREAM, IPPROTO_TCP, TCP_NODELAY } = constants;
 const BODY = 'Hello, world!\n';
 const HEADERS_MAX = 65536;
 
@@ -106,6 +106,9 @@ async function main(): Promise<void> {
   try {
     for await (const { fd } of ring.acceptMultishot(listener, { signal: stop.signal })) {
       open.add(fd);
+      // Each response is one small send: no waiting for Nagle's algorithm (node:http
+      // sets TCP_NODELAY too). Not awaited: it is queued before the first send.
+      ring.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, true).catch(() => {});
       const task = serve(ring, fd, bufferRing, open);
       serving.add(task);
       void task.finally(() => serving.delete(task));

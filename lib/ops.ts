@@ -887,6 +887,16 @@ function acceptFlags(options: AcceptOptions | AcceptMultishotOptions | undefined
   return flags | SOCK_CLOEXEC;
 }
 
+/**
+ * Socket `fd`, made by the ring (socket, accept), remembered so that it is closed when
+ * this thread ends (a Worker's exit: its peers see the connection end, as node:net's
+ * handles close) unless `ring.close(fd)` closed it first.
+ */
+function adopted(fd: number): number {
+  native().adoptSocket(fd);
+  return fd;
+}
+
 /** The peer of accepted socket `fd` (getpeername(2): a multishot accept writes no address). */
 function peerOf(fd: number): SocketAddress | undefined {
   try {
@@ -969,7 +979,11 @@ export const OPS = {
     p.map = toVoid;
     // A multishot accept or receive holds its socket open in the kernel: end the
     // loops reading `fd` first (their cancels reach the kernel before this close).
-    p.resolve = (ring) => ring.closing(fd);
+    // A socket the ring made is no longer its to close when the thread ends.
+    p.resolve = (ring) => {
+      native().releaseSocket(fd);
+      ring.closing(fd);
+    };
     return p;
   }),
 
@@ -1731,6 +1745,7 @@ export const OPS = {
     const p = common(options, 'socket') as Prepared;
     p.nums = [domain, type | SOCK_CLOEXEC, protocol];
     p.fallback = () => native().socketNow(domain, type | SOCK_CLOEXEC, protocol);
+    p.map = adopted;
     return p;
   }, (domain: number, type: number, protocol: number) => [domain, type, protocol]),
 
@@ -1796,7 +1811,7 @@ export const OPS = {
     const p = common(options, 'accept') as Prepared<Accepted>;
     p.nums = [fd, acceptFlags(options)];
     p.objs = [out];
-    p.map = (newFd) => ({ fd: newFd, address: addressIn(out) });
+    p.map = (newFd) => ({ fd: adopted(newFd), address: addressIn(out) });
     return p;
   }, (fd: number, _addr: unknown, _addrlen: unknown, flags = 0) => [fd, { flags }]),
 
@@ -1816,7 +1831,7 @@ export const OPS = {
     if (onError !== undefined && typeof onError !== 'function') throw invalidArgType('options.onError', 'of type function', onError);
     const p = common(options as RingOpOptions, 'accept') as Prepared<Accepted>;
     p.nums = [fd, acceptFlags(options)];
-    p.map = (newFd) => ({ fd: newFd, address: peerOf(newFd) });
+    p.map = (newFd) => ({ fd: adopted(newFd), address: peerOf(newFd) });
     p.fd = fd;
     p.stream = {
       value: (newFd) => p.map!(newFd),
@@ -1833,7 +1848,10 @@ export const OPS = {
         return new Promise<void>((resolve) => setTimeout(resolve, ACCEPT_PAUSE_MS));
       },
       // A connection accepted after the loop was left: nobody will close it.
-      discard: (conn) => closeSync((conn as Accepted).fd),
+      discard: (conn) => {
+        native().releaseSocket((conn as Accepted).fd);
+        closeSync((conn as Accepted).fd);
+      },
     };
     return p;
   }, '5.19'),
@@ -1959,7 +1977,12 @@ export const OPS = {
    * Zero-copy send (IORING_OP_SEND_ZC, 6.0): as `send`, but the network stack sends
    * from the library's copy of `data` in place instead of copying it again. Resolves
    * to the bytes sent only once the kernel's notification (IORING_CQE_F_NOTIF) says
-   * it no longer uses the memory. Worth it for large sends (tens of KiB and up).
+   * it no longer uses the memory; but a send that failed, timed out (`timeout`), was
+   * aborted or was ended by `destroy()` settles at its first completion (ETIME, an
+   * AbortError, ECANCELED, or the bytes that went before it), since a peer that never
+   * reads can hold the notification back for ever: the library keeps the memory until
+   * the notification comes (or, past `destroy()`, never frees it). Worth it for large
+   * sends (tens of KiB and up).
    */
   sendZc: entry('io_uring_prep_send_zc', 'sendZc', (fd: number, data: ArrayBufferView | string, options?: SendRecvOptions) => {
     validateFd(fd);

@@ -771,7 +771,8 @@ export class Ring extends CompletionSource<NativeRing> {
       // socket, bind, listen, setsockopt and getsockopt never block: on an older kernel,
       // the system call itself (not inside a linked chain, whose order it could not keep).
       if (p.fallback !== undefined && extra === undefined && (p.flags & (SQE_LINK | SQE_HARDLINK)) === 0) return this.#fallback(p);
-      return Promise.reject(new IoError(-EOPNOTSUPP, p.syscall, p.path, p.dest, `IORING_OP code ${row.code} ('${p.op}') needs Linux ${row.kernel}`));
+      const why = p.syscallFirst === true ? `'${p.op}' is a plain system call here, which a linked chain cannot hold` : `IORING_OP code ${row.code} ('${p.op}') needs Linux ${row.kernel}`;
+      return Promise.reject(new IoError(-EOPNOTSUPP, p.syscall, p.path, p.dest, why));
     }
     if (p.resolve !== undefined && !this.destroyed) {
       try {
@@ -948,7 +949,8 @@ export class Ring extends CompletionSource<NativeRing> {
         }
       },
       discard: (value) => {
-        const hooks = stream!;
+        const hooks = stream;
+        if (hooks === undefined) return;
         // Left early: kept for the socket's next loop, unless the socket is closing.
         if (hooks.keepsUnread === true && readFd !== undefined && !fdClosed && !this.destroyed) this.#keepUnread(readFd, value, (v) => hooks.discard(v));
         else hooks.discard(value);

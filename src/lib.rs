@@ -16,8 +16,9 @@ use napi_derive::napi;
 pub use aio::NativeAio;
 pub use memory::NativeMemory;
 pub use net::{
-    before_bind, bind_now, getsockopt_now, listen_now, local_address, peer_address, setsockopt_now,
-    sockaddr_decode, sockaddr_inet, sockaddr_unix, socket_now, NativeBufRing, SocketAddress,
+    adopt_socket, before_bind, bind_now, getsockopt_now, listen_now, local_address, peer_address,
+    release_socket, setsockopt_now, sockaddr_decode, sockaddr_inet, sockaddr_unix, socket_now,
+    NativeBufRing, SocketAddress,
 };
 pub use ring::{
     epoll_create, op_table, read_now, send_now, write_now, NativeRing, NativeRingOptions, OpRow,

@@ -159,6 +159,53 @@ pub fn before_bind(env: Env, fd: i32, reuse_addr: bool, reuse_port: bool) -> nap
     sockaddr::before_bind(fd, reuse_addr, reuse_port).map_err(|e| errno_error(env.raw(), e))
 }
 
+thread_local! {
+    /// The sockets this thread's rings made (socket, accept) and did not close.
+    static OWNED_SOCKETS: std::cell::RefCell<Option<sockaddr::OwnedSockets>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Closes the sockets this thread's rings made and nothing closed: the environment
+/// (a Worker's, or the main one at exit) is ending.
+unsafe extern "C" fn close_owned_sockets(_arg: *mut c_void) {
+    if let Some(mut owned) = OWNED_SOCKETS.with(|o| o.borrow_mut().take()) {
+        owned.close_all();
+    }
+}
+
+/// Remembers socket `fd`, made by a ring (socket, accept), so that it is closed when
+/// the thread's environment ends unless `release_socket` forgot it first.
+#[napi]
+pub fn adopt_socket(env: Env, fd: i32) {
+    OWNED_SOCKETS.with(|o| {
+        let mut owned = o.borrow_mut();
+        owned
+            .get_or_insert_with(|| {
+                // SAFETY: the hook is a plain function without data; it runs once, on
+                // this thread, when the environment ends.
+                unsafe {
+                    sys::napi_add_env_cleanup_hook(
+                        env.raw(),
+                        Some(close_owned_sockets),
+                        std::ptr::null_mut(),
+                    )
+                };
+                sockaddr::OwnedSockets::default()
+            })
+            .adopt(fd);
+    });
+}
+
+/// Forgets socket `fd` (a ring is closing it).
+#[napi]
+pub fn release_socket(fd: i32) {
+    OWNED_SOCKETS.with(|o| {
+        if let Some(owned) = o.borrow_mut().as_mut() {
+            owned.release(fd);
+        }
+    });
+}
+
 /// A provided buffer ring registered with a ring (`NativeRing::register_buf_ring`).
 #[napi]
 pub struct NativeBufRing {

@@ -1,5 +1,5 @@
 // Type test of the socket surface (tsconfig.examples.json compiles it under strict).
-import { Ring, constants, localAddress, type Accepted, type BufferRing, type RecvmsgResult, type RingChunk, type SocketAddress } from 'uring-aio';
+import { Ring, constants, localAddress, type Accepted, type BufferRing, type IoError, type Linger, type RecvmsgResult, type RingChunk, type SocketAddress } from 'uring-aio';
 
 export async function types(ring: Ring): Promise<void> {
   const fd: number = await ring.socket(constants.AF_INET6, constants.SOCK_STREAM);
@@ -29,6 +29,21 @@ export async function types(ring: Ring): Promise<void> {
     }
   }
   void [sent, got, message.bytesRead, message.address, message.flags, zc, bufferRing.available];
+  // Socket options: the value's type follows the option.
+  await ring.setsockopt(fd, constants.IPPROTO_TCP, constants.TCP_NODELAY, true);
+  await ring.setsockopt(fd, constants.SOL_SOCKET, constants.SO_RCVBUF, 1 << 20);
+  await ring.setsockopt(fd, constants.SOL_SOCKET, constants.SO_LINGER, { onoff: true, linger: 5 });
+  const reuse: boolean = await ring.getsockopt(fd, constants.SOL_SOCKET, constants.SO_REUSEADDR);
+  const idle: number = await ring.getsockopt(fd, constants.IPPROTO_TCP, constants.TCP_KEEPIDLE);
+  const linger: Linger = await ring.getsockopt(fd, constants.SOL_SOCKET, constants.SO_LINGER);
+  const raw: Buffer = await ring.getsockopt(fd, constants.SOL_SOCKET, 3);
+  void [reuse, idle, linger, raw];
+  // @ts-expect-error: TCP_NODELAY is on or off
+  await ring.setsockopt(fd, constants.IPPROTO_TCP, constants.TCP_NODELAY, 1);
+  // @ts-expect-error: SO_LINGER takes { onoff, linger }
+  await ring.setsockopt(fd, constants.SOL_SOCKET, constants.SO_LINGER, 5);
+  await ring.bind(fd, { address: '::1', port: 0 }, { reusePort: true, reuseAddress: false });
+  for await (const conn of ring.acceptMultishot(fd, { onError: (e: IoError) => void e.code })) void conn;
   // @ts-expect-error: recvMultishot needs its buffer ring
   ring.recvMultishot(fd);
   // @ts-expect-error: a host name is not an address object

@@ -7,6 +7,11 @@
 //! Before that it prints `{"phase":"measure"}` when the warmup ends, so the harness can
 //! sample the server's CPU time over the measured window only.
 //!
+//! With `--http` it is an HTTP/1.1 keep-alive load generator instead (the benchmark's
+//! `http` workload): each connection sends `GET / HTTP/1.1` and reads one whole
+//! response (its head, then `Content-Length` bytes of body; a status other than 200 is
+//! an error) before the next request.
+//!
 //! One epoll loop per thread (one thread by default): the client spends a few syscalls
 //! per request, far less than a Node server, so it is not the bottleneck.
 
@@ -27,6 +32,8 @@ Drives a loopback TCP echo server and prints one JSON line of results.
   --duration <s>       seconds measured (default 2)
   --max-requests <n>   stop measuring after this many requests (default 10000000)
   --threads <n>        epoll threads sharing the connections (default 1)
+  --http               HTTP/1.1 keep-alive: GET / and one whole response per request
+                       (--size is ignored)
   --help               this text
 ";
 
@@ -40,6 +47,7 @@ struct Options {
     duration: Duration,
     max_requests: u64,
     threads: usize,
+    http: bool,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
@@ -51,10 +59,15 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
     let mut duration = 2.0f64;
     let mut max_requests = 10_000_000u64;
     let mut threads = 1usize;
+    let mut http = false;
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             return Ok(None);
+        }
+        if flag == "--http" {
+            http = true;
+            continue;
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let bad = |what: &str| format!("{flag}: {what}, got '{value}'");
@@ -101,6 +114,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         duration,
         max_requests,
         threads: threads.min(connections),
+        http,
     }))
 }
 
@@ -164,6 +178,38 @@ fn process_cpu() -> (Duration, Duration) {
 /// connection or an older request cannot pass the check.
 const PATTERN_SHIFTS: usize = 251;
 
+/// The request of `--http` (keep-alive is HTTP/1.1's default).
+const HTTP_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+/// The most bytes of a response head `--http` reads.
+const HTTP_HEAD_MAX: usize = 16384;
+
+/// Whether `bytes` hold one whole HTTP/1.1 200 response (Some(true)), need more
+/// (Some(false)), or are not one (None: another status, a missing or bad
+/// Content-Length, more bytes than the response, or a head past `HTTP_HEAD_MAX`).
+fn http_response_complete(bytes: &[u8]) -> Option<bool> {
+    let Some(head_end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return (bytes.len() <= HTTP_HEAD_MAX).then_some(false);
+    };
+    let head = std::str::from_utf8(&bytes[..head_end]).ok()?;
+    let mut lines = head.split("\r\n");
+    if !lines.next()?.starts_with("HTTP/1.1 200 ") {
+        return None;
+    }
+    let length: usize = lines
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))?
+        .1
+        .trim()
+        .parse()
+        .ok()?;
+    let total = head_end + 4 + length;
+    match bytes.len().cmp(&total) {
+        std::cmp::Ordering::Less => Some(false),
+        std::cmp::Ordering::Equal => Some(true),
+        std::cmp::Ordering::Greater => None,
+    }
+}
+
 /// One connection and its single message in flight.
 struct Connection {
     stream: TcpStream,
@@ -177,36 +223,53 @@ struct Connection {
     started: Instant,
     /// Whether EPOLLOUT is registered (only while a send could not complete).
     wants_write: bool,
+    /// `--http`: the message is `HTTP_REQUEST`, the reply one whole response.
+    http: bool,
 }
 
 impl Connection {
-    fn new(stream: TcpStream, index: usize, size: usize) -> Self {
+    fn new(stream: TcpStream, index: usize, size: usize, http: bool) -> Self {
+        let size = if http { HTTP_REQUEST.len() } else { size };
         let mut state =
             0x9e37_79b9_7f4a_7c15u64 ^ (index as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        let pattern = (0..size + PATTERN_SHIFTS)
-            .map(|_| {
-                // xorshift64: cheap bytes that differ between connections.
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 24) as u8
-            })
-            .collect();
+        let pattern = if http {
+            HTTP_REQUEST.repeat(2)
+        } else {
+            (0..size + PATTERN_SHIFTS)
+                .map(|_| {
+                    // xorshift64: cheap bytes that differ between connections.
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 24) as u8
+                })
+                .collect()
+        };
         Self {
             stream,
             pattern,
-            reply: vec![0; size],
+            reply: vec![0; if http { HTTP_HEAD_MAX } else { size }],
             size,
             request: 0,
             sent: 0,
             received: 0,
             started: Instant::now(),
             wants_write: false,
+            http,
+        }
+    }
+
+    /// Where request k's bytes start in `pattern` (the same request every time with `--http`).
+    fn shift(&self) -> usize {
+        if self.http {
+            0
+        } else {
+            self.request % PATTERN_SHIFTS
         }
     }
 
     fn message(&self) -> &[u8] {
-        let shift = self.request % PATTERN_SHIFTS;
+        let shift = self.shift();
         &self.pattern[shift..shift + self.size]
     }
 
@@ -222,7 +285,7 @@ impl Connection {
     /// Sends what the socket takes; true when the whole message is out.
     fn send_more(&mut self) -> io::Result<bool> {
         while self.sent < self.size {
-            let shift = self.request % PATTERN_SHIFTS;
+            let shift = self.shift();
             let rest = &self.pattern[shift + self.sent..shift + self.size];
             match self.stream.write(rest) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
@@ -237,6 +300,9 @@ impl Connection {
 
     /// Reads what has arrived; true when the whole reply is in and matches.
     fn receive_more(&mut self) -> io::Result<bool> {
+        if self.http {
+            return self.receive_response();
+        }
         while self.received < self.size {
             // Never past this message: the server must not send more than it got.
             match self.stream.read(&mut self.reply[self.received..]) {
@@ -259,6 +325,39 @@ impl Connection {
             ));
         }
         Ok(true)
+    }
+}
+
+impl Connection {
+    /// `--http`: reads what has arrived; true once one whole 200 response is in.
+    fn receive_response(&mut self) -> io::Result<bool> {
+        loop {
+            if self.received == self.reply.len() {
+                self.reply.resize(self.reply.len() * 2, 0);
+            }
+            match self.stream.read(&mut self.reply[self.received..]) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        ErrorKind::UnexpectedEof,
+                        "server closed the connection",
+                    ))
+                }
+                Ok(n) => self.received += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            match http_response_complete(&self.reply[..self.received]) {
+                Some(true) => return Ok(true),
+                Some(false) => {}
+                None => {
+                    return Err(io::Error::new(
+                        ErrorKind::InvalidData,
+                        "not one HTTP/1.1 200 response",
+                    ))
+                }
+            }
+        }
     }
 }
 
@@ -452,7 +551,7 @@ fn run(options: &Options, on_measure: impl FnOnce()) -> io::Result<Report> {
         // One small message at a time: Nagle's algorithm would hold it back.
         stream.set_nodelay(true)?;
         stream.set_nonblocking(true)?;
-        groups[i % options.threads].push(Connection::new(stream, i, options.size));
+        groups[i % options.threads].push(Connection::new(stream, i, options.size, options.http));
     }
     let start = Instant::now();
     let warm_end = start + options.warmup;
@@ -577,7 +676,62 @@ mod tests {
             duration: Duration::from_millis(150),
             max_requests: 1_000_000,
             threads: 2,
+            http: false,
         }
+    }
+
+    #[test]
+    fn http_responses_are_read_whole() {
+        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        assert_eq!(http_response_complete(ok), Some(true));
+        assert_eq!(http_response_complete(&ok[..20]), Some(false));
+        assert_eq!(http_response_complete(&ok[..ok.len() - 1]), Some(false));
+        assert_eq!(
+            http_response_complete(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+            None
+        );
+        assert_eq!(
+            http_response_complete(b"HTTP/1.1 200 OK\r\n\r\n"),
+            None,
+            "no length"
+        );
+        let mut two = ok.to_vec();
+        two.extend_from_slice(ok);
+        assert_eq!(http_response_complete(&two), None, "more than one response");
+    }
+
+    #[test]
+    fn http_server_is_measured_without_errors() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    // One request per read: the client sends one at a time.
+                    while let Ok(n) = stream.read(&mut buf) {
+                        if n == 0
+                            || stream
+                                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+                                .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let report = run(
+            &Options {
+                http: true,
+                ..options(port, 4, 64)
+            },
+            || {},
+        )
+        .unwrap();
+        assert_eq!(report.errors, 0, "{:?}", report.first_error);
+        assert!(report.requests > 0);
     }
 
     #[test]

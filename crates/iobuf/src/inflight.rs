@@ -326,6 +326,22 @@ impl<P, T> InFlight<P, T> {
         }
     }
 
+    /// Hands op `id`'s caller part back while the op stays in the table: its slot (and
+    /// so its memory) becomes internal, freed when its last completion is reaped. For
+    /// an op whose caller has its result before the kernel is done with its memory (a
+    /// zero-copy send awaiting its notification). `None` if it is not a caller's op.
+    pub fn detach_caller(&mut self, id: u64) -> Option<T> {
+        let slot = self.slots.get_mut(&id)?;
+        if !matches!(slot.owner, Owner::Caller(_)) {
+            return None;
+        }
+        let Owner::Caller(user) = std::mem::replace(&mut slot.owner, Owner::Internal) else {
+            return None;
+        };
+        self.user_pending -= 1;
+        Some(user)
+    }
+
     /// Whether `id` is a batch (not an op).
     pub fn is_batch(&self, id: u64) -> bool {
         self.batches.contains(id)
@@ -422,6 +438,20 @@ impl<P, T> Drop for InFlight<P, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_detached_op_keeps_its_slot_and_settles_for_no_one() {
+        let mut table: InFlight<u8, &str> = InFlight::default();
+        let id = table.insert(1, Owner::Caller("caller"), false);
+        table.pop_queued();
+        table.to_kernel(id);
+        assert_eq!(table.detach_caller(id), Some("caller"));
+        assert_eq!(table.pending(), 0);
+        assert_eq!(table.detach_caller(id), None, "internal now");
+        let finished = table.reaped(id, true).expect("still in the table");
+        assert!(!table.settle(finished, 0, 0.0, |_, _, _| panic!("delivered")));
+        assert!(table.is_empty());
+    }
 
     #[test]
     fn a_table_dropped_with_an_op_in_the_kernel_leaks_its_payloads() {

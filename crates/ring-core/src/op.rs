@@ -525,7 +525,32 @@ fn msg_flags(a: &mut dyn OpArgs) -> io::Result<i32> {
     Ok(bits(a)? as i32)
 }
 
+/// What a cancel by `fd` (CancelFd's `flags`) matches.
+fn cancel_fd_builder(fd: RawFd, flags: u32) -> types::CancelBuilder {
+    let by_fd = if flags & IORING_ASYNC_CANCEL_FD_FIXED != 0 {
+        types::CancelBuilder::fd(types::Fixed(fd as u32))
+    } else {
+        types::CancelBuilder::fd(types::Fd(fd))
+    };
+    if flags & IORING_ASYNC_CANCEL_ALL != 0 {
+        by_fd.all()
+    } else {
+        by_fd
+    }
+}
+
 impl Op {
+    /// For an op about descriptor `fd` that must not wait behind an IOSQE_IO_DRAIN op
+    /// (`Ring::unblock_behind_drain`): the ops on `fd` to cancel without an SQE, and
+    /// whether that cancel is the op's whole work (`cancelFd`; a `close` still runs).
+    pub(crate) fn fd_cancel(&self) -> Option<(types::CancelBuilder, bool)> {
+        match self {
+            Op::CancelFd { fd, flags } => Some((cancel_fd_builder(*fd, *flags), true)),
+            Op::Close { fd } => Some((types::CancelBuilder::fd(types::Fd(*fd)).all(), false)),
+            _ => None,
+        }
+    }
+
     /// An op that posts completions until it is cancelled (IORING_CQE_F_MORE) rather
     /// than once: multishot poll, accept and receive, and a timeout repeating forever
     /// or `count` times (IORING_TIMEOUT_MULTISHOT).
@@ -1094,15 +1119,7 @@ ops! {
         fd: RawFd = int(a)?,
         flags: u32 = cancel_fd_flags(a)?,
     }
-    build {
-        let by_fd = if *flags & IORING_ASYNC_CANCEL_FD_FIXED != 0 {
-            types::CancelBuilder::fd(types::Fixed(*fd as u32))
-        } else {
-            types::CancelBuilder::fd(types::Fd(*fd))
-        };
-        let builder = if *flags & IORING_ASYNC_CANCEL_ALL != 0 { by_fd.all() } else { by_fd };
-        opcode::AsyncCancel2::new(builder).build()
-    };
+    build opcode::AsyncCancel2::new(cancel_fd_builder(*fd, *flags)).build();
 
     /// IORING_OP_URING_CMD, kernel 5.19, with a socket command (6.7): SIOCINQ or
     /// SIOCOUTQ of socket `fd` (the unread or unsent byte count). 16-byte commands

@@ -120,6 +120,10 @@ impl RingOptions {
 
 /// CQE flag: the op goes on and more completions will come (multishot, uapi 5.13).
 pub const IORING_CQE_F_MORE: u32 = 1 << 1;
+/// CQE flag: a zero-copy send's notification (the kernel released its memory; 6.0).
+const IORING_CQE_F_NOTIF: u32 = 1 << 3;
+/// CQE flag: the CQE names a provided buffer (a receive's chunk; 5.7).
+const IORING_CQE_F_BUFFER: u32 = 1;
 
 /// What `reap_all` hands back, in completion order.
 #[derive(Debug)]
@@ -209,6 +213,8 @@ impl<T> Completion<T> {
 enum Ready<T> {
     Final(Finished<Entry, T>, i32, u32),
     More(u64, i32, u32),
+    /// A zero-copy send settled for its caller before its notification (`settle_sent`).
+    Sent(Completion<T>),
     Message(u64, i32, u32),
 }
 
@@ -231,6 +237,10 @@ struct Entry {
     /// When a cancel first found this op not started yet (-ENOENT) with nothing else
     /// in the kernel: retries at once stop some time after it.
     first_miss: Option<Instant>,
+    /// A zero-copy send's first result, once its CQE (IORING_CQE_F_MORE) was reaped:
+    /// only its notification is left, which a peer that never reads can hold back
+    /// for ever.
+    zc_result: Option<i32>,
 }
 
 impl Entry {
@@ -242,6 +252,7 @@ impl Entry {
             timer: 0,
             timer_result: 0,
             first_miss: None,
+            zc_result: None,
         }
     }
 }
@@ -696,6 +707,15 @@ impl<T> Ring<T> {
             return;
         }
         slot.cancel_requested = true;
+        if let Some(first) = slot.payload.zc_result {
+            // A zero-copy send that did its part: nothing to cancel but the wait for
+            // its notification. Its caller gets the result now (at the next reap).
+            if let Some(sent) = self.settle_sent(id, first) {
+                self.stash.push(Reaped::Done(sent));
+                self.notify();
+            }
+            return;
+        }
         let chain = slot.payload.chain;
         match slot.state() {
             SlotState::Queued if chain != 0 => {
@@ -741,6 +761,50 @@ impl<T> Ring<T> {
             .insert(Entry::new(Op::Cancel { target: id }), Owner::Internal, true);
     }
 
+    /// A `cancelFd` or `close` queued while an IOSQE_IO_DRAIN op is in the kernel
+    /// would wait behind the drain, which waits for every op before it: one blocked
+    /// read of that fd would hold all three for ever. Their cancels go through
+    /// IORING_REGISTER_SYNC_CANCEL (6.0), which takes no SQE, before they are queued:
+    /// a `cancelFd` settles here (0, or the kernel's error: ENOENT if nothing matched),
+    /// a `close` goes on once the ops on its fd ended. Ops in a chain are left alone.
+    fn unblock_behind_drain(&mut self) {
+        let table = &self.table;
+        let about_fds: Vec<u64> = table
+            .backlog()
+            .iter()
+            .copied()
+            .filter(|&id| {
+                table
+                    .slot(id)
+                    .is_some_and(|s| s.payload.chain == 0 && s.payload.op.fd_cancel().is_some())
+            })
+            .collect();
+        if about_fds.is_empty()
+            || !table.any_in_kernel(|_, s| s.payload.flags.contains(squeue::Flags::IO_DRAIN))
+        {
+            return;
+        }
+        for id in about_fds {
+            let Some((cancel, whole)) = self.table.slot(id).and_then(|s| s.payload.op.fd_cancel())
+            else {
+                continue;
+            };
+            let now = io_uring::types::Timespec::new();
+            let result = match self
+                .uring
+                .submitter()
+                .register_sync_cancel(Some(now), cancel)
+            {
+                Ok(()) => 0,
+                Err(e) => -e.raw_os_error().unwrap_or(libc::EINVAL),
+            };
+            if whole {
+                self.table.unqueue(id);
+                self.settle_locally(id, result);
+            }
+        }
+    }
+
     /// Settles the queued ops of `chain` from id `from` on with `result`, without the
     /// kernel; the last op left before them no longer links past the chain.
     fn settle_chain_locally(&mut self, chain: u64, from: u64, result: i32) {
@@ -772,6 +836,56 @@ impl<T> Ring<T> {
         }
     }
 
+    /// A zero-copy send's first completion (`IORING_CQE_F_MORE`, not the
+    /// notification): records its result, and if the send failed, was cancelled (an
+    /// abort, `destroy`) or its timer fired, settles it for its caller now rather than
+    /// at a notification that a peer which never reads holds back for ever. The op
+    /// keeps its slot, and its memory, until the notification.
+    fn zero_copy_sent(&mut self, id: u64, result: i32, flags: u32) -> Option<Completion<T>> {
+        // A receive's chunk (a provided buffer) is never a send: no lookup for it.
+        if flags & (IORING_CQE_F_NOTIF | IORING_CQE_F_BUFFER) != 0 {
+            return None;
+        }
+        let slot = self.table.slot_mut(id)?;
+        if !matches!(slot.payload.op, Op::SendZc { .. } | Op::SendMsgZc { .. }) {
+            return None;
+        }
+        slot.payload.zc_result = Some(result);
+        let timed_out = slot.payload.timer_result == -libc::ETIME;
+        if result >= 0 && !slot.cancel_requested && !timed_out {
+            return None;
+        }
+        let result = timed_result(result, slot.payload.timer_result);
+        self.settle_sent(id, result)
+    }
+
+    /// Op `id`'s caller settles with `result` while the op stays in the table as an
+    /// internal one (see `InFlight::detach_caller`).
+    fn settle_sent(&mut self, id: u64, result: i32) -> Option<Completion<T>> {
+        let user = self.table.detach_caller(id)?;
+        Some(Completion {
+            id,
+            result,
+            flags: 0,
+            op: None,
+            user,
+            batch: None,
+        })
+    }
+
+    /// Whether all that is left in the kernel are zero-copy sends whose callers have
+    /// their result and whose notification a peer can hold back for ever: teardown
+    /// does not wait for them (the table leaks their memory when dropped, never
+    /// freeing it under the kernel).
+    fn only_notifications_left(&self) -> bool {
+        self.table.pending() == 0
+            && self.table.backlog().is_empty()
+            && !self.table.has_local()
+            && !self
+                .table
+                .any_in_kernel(|_, s| !(s.is_internal() && s.payload.zc_result.is_some()))
+    }
+
     /// Cancels every caller op and batch.
     pub fn cancel_all(&mut self) {
         for id in self.table.cancel_all_targets() {
@@ -797,6 +911,7 @@ impl<T> Ring<T> {
             self.fail_backlog(errno);
             return Err(io::Error::from_raw_os_error(errno));
         }
+        self.unblock_behind_drain();
         let mut refused = Vec::new();
         let mut unready_ops: Vec<(u64, i32)> = Vec::new();
         {
@@ -1026,7 +1141,10 @@ impl<T> Ring<T> {
             }
             if flags & IORING_CQE_F_MORE != 0 {
                 // The op goes on, in the kernel.
-                ready.push(Ready::More(id, result, flags));
+                match self.zero_copy_sent(id, result, flags) {
+                    Some(sent) => ready.push(Ready::Sent(sent)),
+                    None => ready.push(Ready::More(id, result, flags)),
+                }
                 continue;
             }
             let Some(finished) = self.table.reaped(id, from_kernel) else {
@@ -1044,6 +1162,13 @@ impl<T> Ring<T> {
                     } else if let Some(op) = self.table.slot_mut(entry.timer) {
                         op.payload.timer = 0;
                         op.payload.timer_result = result;
+                        // A zero-copy send that timed out after its first result.
+                        let first = op.payload.zc_result.filter(|_| result == -libc::ETIME);
+                        if let Some(sent) = first.and_then(|first| {
+                            self.settle_sent(entry.timer, timed_result(first, result))
+                        }) {
+                            ready.push(Ready::Sent(sent));
+                        }
                     }
                     continue;
                 }
@@ -1061,6 +1186,11 @@ impl<T> Ring<T> {
             let (finished, result, flags) = match item {
                 Ready::More(id, result, flags) => {
                     deliver(Reaped::More { id, result, flags });
+                    continue;
+                }
+                Ready::Sent(sent) => {
+                    deliver(Reaped::Done(sent));
+                    delivered += 1;
                     continue;
                 }
                 Ready::Message(user_data, result, flags) => {
@@ -1216,7 +1346,7 @@ impl<T> Ring<T> {
             // ops the kernel already holds.
             let _ = self.flush();
             self.reap(&mut deliver);
-            self.table.is_empty()
+            self.table.is_empty() || self.only_notifications_left()
         })
     }
 
@@ -1239,8 +1369,9 @@ impl<T> Drop for Ring<T> {
             std::mem::forget(std::mem::take(&mut self.buf_rings));
             return;
         }
-        // SAFETY: nothing is outstanding, so nothing in the kernel refers to our memory;
-        // each field is dropped exactly once, here.
+        // SAFETY: nothing is outstanding but zero-copy notifications, whose memory the
+        // table leaks when it is dropped after this (their slots are in the kernel), so
+        // the kernel refers to no memory we free; each field is dropped exactly once, here.
         unsafe {
             ManuallyDrop::drop(&mut self.uring);
             ManuallyDrop::drop(&mut self.eventfd);

@@ -266,6 +266,55 @@ pub fn before_bind(fd: RawFd, reuse_addr: bool, reuse_port: bool) -> io::Result<
     Ok(())
 }
 
+/// The inode of socket `fd` (None if `fd` is not an open socket): what tells a socket
+/// from a later file that got the same descriptor number.
+fn socket_inode(fd: RawFd) -> Option<u64> {
+    // SAFETY: `stat` is plain old data (all zeroes is valid) that fstat fills; it
+    // lives on this stack frame for the whole synchronous call.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; fstat writes at most `size_of::<stat>()` bytes into `stat`.
+    let rc = unsafe { libc::fstat(fd, &mut stat) };
+    (rc == 0 && stat.st_mode & libc::S_IFMT == libc::S_IFSOCK).then_some(stat.st_ino)
+}
+
+/// The sockets a thread's rings made (socket, accept) and that were not closed
+/// through a ring: the binding closes them when the thread's environment ends (a
+/// Worker's exit), so their peers see the connection end, as node:net's handles do.
+/// Each is kept with its inode: a descriptor closed elsewhere whose number went to
+/// another file is left alone.
+#[derive(Debug, Default)]
+pub struct OwnedSockets {
+    inodes: std::collections::HashMap<RawFd, u64>,
+}
+
+impl OwnedSockets {
+    /// Remembers socket `fd` (nothing if it is not one).
+    pub fn adopt(&mut self, fd: RawFd) {
+        if let Some(inode) = socket_inode(fd) {
+            self.inodes.insert(fd, inode);
+        }
+    }
+
+    /// Forgets `fd` (it is being closed).
+    pub fn release(&mut self, fd: RawFd) {
+        self.inodes.remove(&fd);
+    }
+
+    /// Closes every socket still open under its number; returns how many.
+    pub fn close_all(&mut self) -> usize {
+        let mut closed = 0;
+        for (fd, inode) in self.inodes.drain() {
+            if socket_inode(fd) == Some(inode) {
+                // SAFETY: `fd` is the socket a ring made (same inode), which nothing
+                // closed; close takes an integer and touches no memory of ours.
+                unsafe { libc::close(fd) };
+                closed += 1;
+            }
+        }
+        closed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,6 +381,36 @@ mod tests {
         );
         // SAFETY: fd is ours, closed once.
         unsafe { libc::close(fd) };
+    }
+
+    #[test]
+    fn owned_sockets_close_only_their_own() {
+        let mut owned = OwnedSockets::default();
+        let kept = socket_now(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0).unwrap();
+        let released =
+            socket_now(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0).unwrap();
+        let reused = socket_now(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0).unwrap();
+        for fd in [kept, released, reused] {
+            owned.adopt(fd);
+        }
+        owned.release(released);
+        // `reused` closed elsewhere and its number taken by another socket.
+        let other = socket_now(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0).unwrap();
+        // SAFETY: both fds are ours; dup2 puts a copy of `other` under `reused`'s number.
+        unsafe { libc::dup2(other, reused) };
+        assert_eq!(owned.close_all(), 1);
+        assert_eq!(socket_inode(kept), None, "closed");
+        assert!(socket_inode(released).is_some());
+        assert!(
+            socket_inode(reused).is_some(),
+            "another socket under the number: left alone"
+        );
+        // SAFETY: the fds still open are ours, closed once.
+        unsafe {
+            libc::close(released);
+            libc::close(reused);
+            libc::close(other);
+        }
     }
 
     #[test]
