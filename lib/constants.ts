@@ -153,7 +153,9 @@ export const constants = Object.freeze({
   SOCKET_URING_OP_SIOCINQ: 0,
   /** `uringCmd` socket command: bytes not yet sent. */
   SOCKET_URING_OP_SIOCOUTQ: 1,
+  /** `uringCmd` socket command behind `getsockopt` (6.7, SOL_SOCKET only). */
   SOCKET_URING_OP_GETSOCKOPT: 2,
+  /** `uringCmd` socket command behind `setsockopt` (6.7). */
   SOCKET_URING_OP_SETSOCKOPT: 3,
   /** Address families for `socket` (the same on every Linux architecture). */
   AF_UNIX: 1,
@@ -175,17 +177,25 @@ export const constants = Object.freeze({
   IPPROTO_TCP: 6,
   /** Protocol: UDP. */
   IPPROTO_UDP: 17,
+  /** Protocol, and the `setsockopt` level of IPv6 options. */
   IPPROTO_IPV6: 41,
+  /** The `setsockopt`/`getsockopt` level of socket options (SO_*). */
   SOL_SOCKET: 1,
-  /** `setsockopt`/`getsockopt` names at SOL_SOCKET (asm-generic values: x86, arm, riscv). */
+  /** `setsockopt`/`getsockopt` names at SOL_SOCKET (asm-generic values: x86, arm, riscv): reuse a port in TIME_WAIT. */
   SO_REUSEADDR: 2,
+  /** At SOL_SOCKET: the send buffer's size in bytes (the kernel doubles it). */
   SO_SNDBUF: 7,
+  /** At SOL_SOCKET: the receive buffer's size in bytes (the kernel doubles it). */
   SO_RCVBUF: 8,
+  /** At SOL_SOCKET: send keepalive probes on an idle connection. */
   SO_KEEPALIVE: 9,
+  /** At SOL_SOCKET: what close does with unsent data (`{ onoff, linger }`). */
   SO_LINGER: 13,
+  /** At SOL_SOCKET: several sockets bind the same port, the kernel spreads connections (3.9). */
   SO_REUSEPORT: 15,
-  /** At IPPROTO_TCP. */
+  /** At IPPROTO_TCP: send small segments at once (no Nagle delay). */
   TCP_NODELAY: 1,
+  /** At IPPROTO_TCP: idle seconds before the first keepalive probe. */
   TCP_KEEPIDLE: 4,
   /** At IPPROTO_IPV6. */
   IPV6_V6ONLY: 26,

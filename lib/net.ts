@@ -173,6 +173,7 @@ export function peerAddress(fd: number): SocketAddress | undefined {
 
 /** SO_LINGER's value (`struct linger`): whether close waits for unsent data, and how many seconds. */
 export interface Linger {
+  /** Whether close waits (up to `linger` seconds) for unsent data. */
   onoff: boolean;
   /** Seconds (0 with `onoff`: close resets the connection). */
   linger: number;
@@ -184,9 +185,12 @@ const SOCK_DGRAM = 2;
 const SOCK_SEQPACKET = 5;
 
 /** SOL_SOCKET, IPPROTO_TCP, IPPROTO_IPV6 (levels; the same on every Linux architecture). */
-type SolSocket = 1;
-type IpprotoTcp = 6;
-type IpprotoIpv6 = 41;
+/** The level of socket options (`constants.SOL_SOCKET`). */
+export type SolSocket = 1;
+/** The level of TCP options (`constants.IPPROTO_TCP`). */
+export type IpprotoTcp = 6;
+/** The level of IPv6 options (`constants.IPPROTO_IPV6`). */
+export type IpprotoIpv6 = 41;
 
 /**
  * The value of option `N` at level `L`: boolean for the on/off options (SO_REUSEADDR,
@@ -209,7 +213,18 @@ export type SocketOptionResult<L extends number, N extends number> =
 
 /** `ring.setsockopt` and `ring.getsockopt`, typed by level and name. */
 export interface SocketOptionMethods {
+  /**
+   * Sets socket option `name` at `level` on socket `fd` (IORING_OP_URING_CMD with
+   * SOCKET_URING_OP_SETSOCKOPT, 6.7; setsockopt(2) on older kernels: it never
+   * blocks). The common options take typed values (`SO_REUSEADDR`: boolean,
+   * `SO_RCVBUF`: number, `SO_LINGER`: `{ onoff, linger }`, ...); any other takes a
+   * Buffer of its bytes.
+   */
   setsockopt<L extends number, N extends number>(fd: number, level: L, name: N, value: SocketOptionValue<L, N>, options?: RingOpOptions): Promise<void>;
+  /**
+   * Reads socket option `name` at `level` of socket `fd` (SOCKET_URING_OP_GETSOCKOPT,
+   * 6.7, at SOL_SOCKET; getsockopt(2) otherwise), typed as `setsockopt` takes it.
+   */
   getsockopt<L extends number, N extends number>(fd: number, level: L, name: N, options?: RingOpOptions): Promise<SocketOptionResult<L, N>>;
 }
 
