@@ -102,13 +102,22 @@ export const lstat: typeof nodePromises.lstat = async function lstat(path: unkno
   return toNodeStats(await viaRing('lstat', p, undefined, (r) => r.lstat(p)));
 } as typeof nodePromises.lstat;
 
+/**
+ * A call on two paths (rename, link): both checked and named as Node names them, then
+ * `syscall` on the ring, or node:fs's own on the fallback.
+ */
+function twoPaths(syscall: 'rename' | 'link', names: [string, string]) {
+  const call = async (first: unknown, second: unknown): Promise<void> => {
+    const from = pathArg(first, names[0]);
+    const to = pathArg(second, names[1]);
+    if (ring() === undefined) return nodePromises[syscall](from as nodeFs.PathLike, to as nodeFs.PathLike);
+    return viaRing(syscall, from, to, (r) => r[syscall](from, to));
+  };
+  return Object.defineProperty(call, 'name', { value: syscall });
+}
+
 /** renameat(2) through io_uring. */
-export const rename: typeof nodePromises.rename = async function rename(oldPath: unknown, newPath: unknown) {
-  const from = pathArg(oldPath, 'oldPath');
-  const to = pathArg(newPath, 'newPath');
-  if (ring() === undefined) return nodePromises.rename(from as nodeFs.PathLike, to as nodeFs.PathLike);
-  return viaRing('rename', from, to, (r) => r.rename(from, to));
-} as typeof nodePromises.rename;
+export const rename: typeof nodePromises.rename = twoPaths('rename', ['oldPath', 'newPath']);
 
 /** unlinkat(2) through io_uring. */
 export const unlink: typeof nodePromises.unlink = async function unlink(path: unknown) {
@@ -146,12 +155,7 @@ export const symlink: typeof nodePromises.symlink = async function symlink(targe
 } as typeof nodePromises.symlink;
 
 /** linkat(2) through io_uring. */
-export const link: typeof nodePromises.link = async function link(existingPath: unknown, newPath: unknown) {
-  const from = pathArg(existingPath, 'existingPath');
-  const to = pathArg(newPath, 'newPath');
-  if (ring() === undefined) return nodePromises.link(from as nodeFs.PathLike, to as nodeFs.PathLike);
-  return viaRing('link', from, to, (r) => r.link(from, to));
-} as typeof nodePromises.link;
+export const link: typeof nodePromises.link = twoPaths('link', ['existingPath', 'newPath']);
 
 // No io_uring opcode (or not yet through this module): node:fs/promises itself.
 export const { access, cp, chmod, chown, lchmod, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs } = nodePromises;
