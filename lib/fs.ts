@@ -11,7 +11,10 @@ import { asNode, backend, backendReason, checkAborted, ring, toNodeStats, viaRin
 import { FileHandle, UringFileHandle, writeAll } from './fs-handle';
 import { giveScratch, readToEnd, takeScratch } from './fs-read';
 import { parseOpenFlags } from './flags';
+import { IoError, outOfRange } from './errors';
 import { validateBoolean } from './validate';
+
+const EBADF = 9;
 
 export { backend, backendReason, copyFile, FileHandle };
 export type { Backend } from './fs-core';
@@ -35,7 +38,11 @@ export const open: typeof nodePromises.open = async function open(path: unknown,
 /** node:fs/promises readFile: open, read to EOF into a Buffer of the file's size, close (through io_uring). */
 export const readFile: typeof nodePromises.readFile = async function readFile(path: unknown, options?: unknown) {
   const o = fileOptions(options, { flag: 'r' });
-  if (path instanceof UringFileHandle) return path.readFile(o);
+  if (path instanceof UringFileHandle) {
+    // Node reads a closed handle's fd, -1, and its fd check says so.
+    if (path.fd === -1) throw outOfRange('fd', '>= 0 && <= 2147483647', -1);
+    return path.readFile(o);
+  }
   const r = ring();
   if (r === undefined) return nodePromises.readFile(path as nodeFs.PathLike, o as Parameters<typeof nodePromises.readFile>[1]);
   checkAborted(o.signal);
@@ -67,7 +74,14 @@ export const writeFile: typeof nodePromises.writeFile = async function writeFile
   validateBoolean(o.flush, 'options.flush');
   const encoding = resultEncoding(o);
   const bytes = writeData(data, encoding);
-  if (path instanceof UringFileHandle) return writeAll(path, bytes, encoding, o.signal);
+  if (path instanceof UringFileHandle) {
+    // Node writes to a closed handle's fd, -1: write(2) says EBADF (nothing to write: no call).
+    if (path.fd === -1) {
+      if (ArrayBuffer.isView(bytes) && bytes.byteLength === 0) return;
+      throw new IoError(-EBADF, 'write');
+    }
+    return writeAll(path, bytes, encoding, o.signal);
+  }
   if (ring() === undefined) return nodePromises.writeFile(path as nodeFs.PathLike, data as string, o as Parameters<typeof nodePromises.writeFile>[2]);
   checkAborted(o.signal);
   const handle = await open(path as nodeFs.PathLike, o.flag || 'w', o.mode as nodeFs.Mode) as unknown as UringFileHandle;
