@@ -204,12 +204,31 @@ function step(rng) {
       return { what: { kind, slot }, run: handleOp(async (h) => statFields(await h.stat())) };
     case 'hreadFile': {
       const encoding = rng.pick(ENCODINGS);
-      return { what: { kind, slot, encoding }, run: handleOp(async (h) => shownData(await h.readFile(encoding === undefined ? undefined : { encoding }))) };
+      // The handle's method, or the module function given the handle.
+      const viaModule = rng.chance(0.3);
+      return {
+        what: { kind, slot, encoding, viaModule },
+        run: async (f, dir, handles) => {
+          const h = handles[slot];
+          if (h === undefined) return 'no handle';
+          const options = encoding === undefined ? undefined : { encoding };
+          return shownData(await (viaModule ? f.readFile(h, options) : h.readFile(options)));
+        },
+      };
     }
     case 'hwriteFile': {
       const data = bytes(rng, sizeOf(rng));
       const append = rng.chance(0.5);
-      return { what: { kind, slot, size: data.length, append }, run: handleOp((h) => (append ? h.appendFile(data) : h.writeFile(data))) };
+      const viaModule = rng.chance(0.3);
+      return {
+        what: { kind, slot, size: data.length, append, viaModule },
+        run: async (f, dir, handles) => {
+          const h = handles[slot];
+          if (h === undefined) return 'no handle';
+          if (viaModule) return append ? f.appendFile(h, data) : f.writeFile(h, data);
+          return append ? h.appendFile(data) : h.writeFile(data);
+        },
+      };
     }
     case 'stat': {
       const p = pathArg(rng);
