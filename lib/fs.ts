@@ -39,7 +39,8 @@ export const open: typeof nodePromises.open = async function open(path: unknown,
 export const readFile: typeof nodePromises.readFile = async function readFile(path: unknown, options?: unknown) {
   const o = fileOptions(options, { flag: 'r' });
   if (path instanceof UringFileHandle) {
-    // Node reads a closed handle's fd, -1, and its fd check says so.
+    // Node makes its decoder, then reads a closed handle's fd, -1, and its fd check says so.
+    checkDecoder(o);
     if (path.fd === -1) throw outOfRange('fd', '>= 0 && <= 2147483647', -1);
     return path.readFile(o);
   }
