@@ -153,6 +153,18 @@ for (const [name, call] of Object.entries(closedCalls)) {
     return call(h);
   });
 }
+for (const [name, call] of [
+  ['readFile(closed handle)', (f, h) => f.readFile(h)],
+  ['writeFile(closed handle, data)', (f, h) => f.writeFile(h, 'x')],
+  ['writeFile(closed handle, empty data)', (f, h) => f.writeFile(h, '')],
+  ['appendFile(closed handle, data)', (f, h) => f.appendFile(h, Buffer.from('x'))],
+]) {
+  same(`${name} fails as Node's does`, async (f, dir) => {
+    const h = await f.open(path.join(dir, 'hello.txt'), 'r+');
+    await h.close();
+    return call(f, h);
+  });
+}
 same('readableWebStream on a closed FileHandle is ERR_INVALID_STATE', async (f, dir) => {
   const h = await f.open(path.join(dir, 'hello.txt'));
   await h.close();

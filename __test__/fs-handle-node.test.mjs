@@ -130,3 +130,33 @@ both('FileHandle.readFile notices a signal aborted between its reads', async (t,
   await h.close();
   return outcome;
 });
+
+// Node 20 aborts the process here (a native assertion, !reading_, in FileHandle::ClosePromise):
+// uring-aio/fs alone, ending the stream as Node's readableStreamCancel means to.
+for (const type of [undefined, 'bytes']) {
+  ringTest(`fs-handle: close() while a reader holds readableWebStream({ type: ${type} }) ends the stream and closes the file`, async (t) => {
+    const p = file('z'.repeat(300000));
+    const h = await uringFs.open(p);
+    const fd = h.fd;
+    const reader = h.readableWebStream({ type }).getReader();
+    const first = await reader.read();
+    t.true(first.value.byteLength > 0);
+    const closing = h.close();
+    let more = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      more += value.byteLength;
+    }
+    await closing;
+    t.is(h.fd, -1);
+    t.true(first.value.byteLength + more < 300000, 'the stream ended before the end of the file');
+    let target;
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // Closed (and not reused by another test meanwhile).
+    }
+    t.not(target, p, 'the descriptor is closed');
+  });
+}

@@ -137,3 +137,27 @@ ringTest('fs-node: 10,000 concurrent readFile calls of 2.4 KB files peak within 
   t.log(`peak RSS: uring-aio/fs ${(ours / 2 ** 20).toFixed(0)} MiB, node:fs/promises ${(theirs / 2 ** 20).toFixed(0)} MiB`);
   t.true(ours <= theirs * 1.2, `${ours} > 1.2 x ${theirs}`);
 });
+
+ringTest('fs-node: with no descriptor left, the first readFile fails as Node\'s does (EMFILE from open, not io_uring_setup)', async (t) => {
+  const script = path.join(tmpDir(), 'emfile.mjs');
+  fs.writeFileSync(script, `
+    import fs from 'node:fs';
+    const impl = process.argv[2] === 'node' ? await import('node:fs/promises') : await import(${JSON.stringify(fsUrl)});
+    const fds = [];
+    try { for (;;) fds.push(fs.openSync('/dev/null', 'r')); } catch {}
+    const shape = (e) => ({ name: e.name, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, message: e.message });
+    const out = [];
+    for (const call of [() => impl.readFile('/proc/self/status', 'utf8'), () => impl.stat('/proc/self/status').then((s) => s.isFile())]) {
+      try { out.push(typeof await call()); } catch (e) { out.push(shape(e)); }
+    }
+    console.log(JSON.stringify(out));
+  `);
+  const outcomes = [];
+  for (const which of ['node', 'uring']) {
+    const r = await runAsync('/bin/sh', ['-c', `ulimit -n 256 && ${JSON.stringify(process.execPath)} ${JSON.stringify(script)} ${which}`]);
+    t.is(r.status, 0, r.stderr);
+    outcomes.push(JSON.parse(r.stdout));
+  }
+  t.is(outcomes[0][0].syscall, 'open');
+  t.deepEqual(outcomes[1], outcomes[0]);
+});

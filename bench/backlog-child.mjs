@@ -1,5 +1,6 @@
 // One side of the backlog-memory workload: queues `count` plain-Buffer reads of `bs`
-// bytes without awaiting any, then waits for all, sampling RSS; prints one JSON result.
+// bytes without awaiting any (or, for fs-rss, `count` readFile calls), then waits for
+// all, sampling RSS; prints one JSON result.
 // Run by suite.mjs in a process of its own, so each side starts from the same heap.
 import fs from 'node:fs';
 import { Ring } from '../dist/index.js';
@@ -11,7 +12,13 @@ const sample = setInterval(() => { peak = Math.max(peak, process.memoryUsage().r
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const all = [];
-if (which === 'ring') {
+if (which.startsWith('readFile ')) {
+  // The readFile side (fs-rss): `file` is a directory of `count` files f0, f1, ...
+  const impl = which === 'readFile uring-aio/fs' ? await import('../esm/fs.mjs') : fs.promises;
+  for (let i = 0; i < count; i++) all.push(impl.readFile(`${file}/f${i}`));
+  peak = Math.max(peak, process.memoryUsage().rss);
+  await Promise.all(all);
+} else if (which === 'ring') {
   const ring = new Ring();
   const fd = fs.openSync(file, 'r');
   for (let i = 0; i < count; i++) all.push(ring.read(fd, Buffer.allocUnsafe(bs), ((i * 7919) % blocks) * bs));

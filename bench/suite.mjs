@@ -32,6 +32,9 @@ Workloads (one thread each; the file workloads give every contender the same fil
              node:fs/promises (files in bench/data/small, created once)
   fs-stat    stat of the same 10,000 files, 64 at a time
   fs-1g      readFile of one 1 GiB file (bench/data/read-1GiB.bin, created once)
+  fs-copy-small  copyFile of the fs-small files, 64 at a time (each onto <file>.copy)
+  fs-copy-1g copyFile of the fs-1g file
+  fs-rss     peak memory of 10,000 readFile calls of 2.4 KB files at once
   echo       loopback TCP echo: a uring-aio server (Ring: multishot accept, multishot
              receive into a provided buffer ring, send) against a node:net server,
              each in a process of its own, driven by bench/echo-client (Rust, built
@@ -108,11 +111,11 @@ const depth = numberOption('depth', 1);
 const bs = numberOption('bs', 512);
 const seqBs = numberOption('seq-bs', 512);
 const sizeMiB = numberOption('size', 1);
-const ALL = ['nop', 'pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog', 'fs-small', 'fs-stat', 'fs-1g', 'echo', 'http'];
+const ALL = ['nop', 'pc-qd1', 'pc-qd32', 'direct', 'seq', 'write', 'backlog', 'fs-small', 'fs-stat', 'fs-1g', 'fs-copy-small', 'fs-copy-1g', 'fs-rss', 'echo', 'http'];
 const chosen = opt.workload === 'all' ? ALL : opt.workload.split(',');
 for (const w of chosen) if (!ALL.includes(w)) fail(`unknown workload '${w}'`);
-/** Whether a workload that reads or writes the benchmark's files runs (nop, echo and http need none). */
-const usesFiles = chosen.some((w) => !['nop', 'echo', 'http', 'fs-small', 'fs-stat', 'fs-1g'].includes(w));
+/** Whether a workload that reads or writes the benchmark's files runs (nop, echo, http and the fs workloads need none). */
+const usesFiles = chosen.some((w) => !['nop', 'echo', 'http', 'fs-small', 'fs-stat', 'fs-1g', 'fs-copy-small', 'fs-copy-1g', 'fs-rss'].includes(w));
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.resolve(opt.out ?? path.join(here, 'results'));
@@ -318,8 +321,8 @@ function measureFiles(w, call) {
 }
 
 /** The small files of the fs-small and fs-stat workloads (made once, kept in bench/data). */
-function smallFiles(count, size) {
-  const dir = path.join(here, 'data', 'small');
+function smallFiles(count, size, name = 'small') {
+  const dir = path.join(here, 'data', name);
   fs.mkdirSync(dir, { recursive: true });
   const files = Array.from({ length: count }, (_, i) => path.join(dir, `f${i}`));
   if (!files.every((f) => fs.existsSync(f) && fs.statSync(f).size === size)) {
@@ -573,6 +576,13 @@ function contenders(w) {
     const only = opt.only?.split(',').map((p) => p.trim()).filter(Boolean);
     return { list: nopContenders(w).filter(([name]) => !only || only.some((p) => name.startsWith(p))), close: async () => {} };
   }
+  if (w.kind === 'backlog' && w.op === 'readFile') {
+    const list = [
+      ['node:fs/promises', () => runBacklogChild(w, 'readFile node:fs/promises')],
+      ['uring-aio/fs', () => (uringFs.backend === 'io_uring' ? runBacklogChild(w, 'readFile uring-aio/fs') : { skipped: uringFs.backendReason })],
+    ];
+    return { list, close: async () => {} };
+  }
   if (w.kind === 'backlog') {
     const list = [
       ['fs.promises FileHandle.read', () => runBacklogChild(w, 'promises')],
@@ -582,7 +592,13 @@ function contenders(w) {
   }
   const only = opt.only?.split(',').map((p) => p.trim()).filter(Boolean);
   if (w.kind === 'fs') {
-    const call = (impl) => (w.op === 'stat' ? (f) => impl.stat(f) : (f) => impl.readFile(f));
+    const ops = {
+      stat: (impl) => (f) => impl.stat(f),
+      readFile: (impl) => (f) => impl.readFile(f),
+      // Each copy overwrites the last one of the same file (the truncate path).
+      copyFile: (impl) => (f) => impl.copyFile(f, `${f}.copy`),
+    };
+    const call = ops[w.op];
     const list = [['node:fs/promises', () => measureFiles(w, call(fs.promises))]];
     if (!opt.child) list.push([`node:fs/promises ${LIBUV_URING}`, () => runInChild(w, 'node:fs/promises', { UV_USE_IO_URING: '1' })]);
     list.push(['uring-aio/fs', () => (uringFs.backend === 'io_uring' ? measureFiles(w, call(uringFs)) : { skipped: uringFs.backendReason })]);
@@ -758,6 +774,21 @@ const WORKLOADS = {
     baseline: 'node:fs/promises',
     ratios: { readfile_1g_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', goal: 1.0 } },
   },
+  'fs-copy-small': {
+    title: 'copyFile of 10,000 files of 4 KiB, 64 at a time', kind: 'fs', op: 'copyFile', bs: 4096, depth: 64, count: 10_000,
+    baseline: 'node:fs/promises',
+    ratios: { copyfile_small_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', goal: 1.0 } },
+  },
+  'fs-copy-1g': {
+    title: 'copyFile of one 1 GiB file', kind: 'fs', op: 'copyFile', bs: 2 ** 30, depth: 1, count: 1, big: true,
+    baseline: 'node:fs/promises',
+    ratios: { copyfile_1g_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', goal: 1.0 } },
+  },
+  'fs-rss': {
+    title: 'memory: readFile of 10,000 files of 2.4 KB, all at once', kind: 'backlog', op: 'readFile', bs: 2400, depth: 10_000, count: 10_000,
+    baseline: 'node:fs/promises',
+    ratios: { readfile_many_rss_vs_node: { a: 'uring-aio/fs', b: 'node:fs/promises', metric: 'peakRssMiB', goal: 1.2, lowerIsBetter: true } },
+  },
   write: {
     title: `page cache, random ${bs} B writes, depth ${depth}`, kind: 'write', pattern: 'random', bs, depth, file: writeFile,
     baseline: 'fs.write (callback)', fio: 'fio io_uring batched',
@@ -844,6 +875,12 @@ function prepare(w) {
     } else {
       w.files = smallFiles(w.count, 4096);
     }
+    return;
+  }
+  if (w.kind === 'backlog' && w.op === 'readFile') {
+    // The child reads f0..f<count-1> of this directory (the files are warmed first).
+    w.files = smallFiles(w.count, w.bs, 'small-2400');
+    w.file = path.dirname(w.files[0]);
     return;
   }
   if (w.file) w.positions = positions(w.pattern, w.bs, fs.statSync(w.file).size);

@@ -1,7 +1,8 @@
 // uring-aio/fs's argument layer: node:fs/promises' checks, in Node's order, with its
 // codes, messages and argument names, run before anything is opened, created or
-// submitted. Written from the behaviour of the running Node 20 (and its sources in
-// lib/internal/fs/promises.js, utils.js and validators.js).
+// submitted. Written from the behaviour of Node 20 (probed call by call, and compared
+// in __test__/fs-args.test.mjs and by scripts/fs-fuzz.mjs) and Node's lib/internal/fs
+// sources; where later Node versions differ (a bigint read position), this is Node 20.
 import { StringDecoder } from 'node:string_decoder';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { parseMode, validateInteger, validatePath, type KernelPath } from './validate';

@@ -32,10 +32,26 @@ export const backend: Backend = decision.backend;
 export const backendReason: string = decision.reason;
 
 let threadRing: Ring | undefined;
-/** This thread's ring (module state is per thread), or undefined on the fallback. */
+/** Errnos of io_uring_setup(2) that say "not now" (no descriptor or memory left), not "never". */
+const SETUP_NOT_NOW = new Set(['EMFILE', 'ENFILE', 'ENOMEM']);
+
+/**
+ * This thread's ring (module state is per thread), or undefined on the fallback. When
+ * it cannot be made yet (no descriptor left), undefined too: that call goes to
+ * node:fs/promises, which fails as Node does (EMFILE from open, not from
+ * io_uring_setup), and the next call tries again.
+ */
 export function ring(): Ring | undefined {
   if (backend !== 'io_uring') return undefined;
-  return (threadRing ??= new Ring({ entries: 256 }));
+  if (threadRing === undefined) {
+    try {
+      threadRing = new Ring({ entries: 256 });
+    } catch (e) {
+      if (e instanceof IoError && SETUP_NOT_NOW.has(e.code)) return undefined;
+      throw e;
+    }
+  }
+  return threadRing;
 }
 
 /** A path as Node shows it in errors. */

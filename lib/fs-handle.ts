@@ -273,16 +273,21 @@ export class UringFileHandle extends EventEmitter {
       done = true;
       this.#unref();
     };
+    let controllerOf: { close(): void } | undefined;
     let readable: ReadableStream;
     if (options.type === 'bytes') {
       readable = new ReadableStream({
         type: 'bytes',
         autoAllocateChunkSize: 16384,
+        start: (controller: ReadableByteStreamController) => {
+          controllerOf = controller;
+        },
         pull: async (controller: ReadableByteStreamController) => {
           // @types/node 20 declares byobRequest as undefined; it is a ReadableStreamBYOBRequest.
           const request = (controller as unknown as { byobRequest: { view: Uint8Array; respond(n: number): void } }).byobRequest;
           const view = request.view;
           const { bytesRead } = await this.read(view, 0, view.byteLength);
+          if (done) return;
           if (bytesRead === 0) {
             ondone();
             controller.close();
@@ -293,9 +298,13 @@ export class UringFileHandle extends EventEmitter {
       });
     } else {
       readable = new ReadableStream({
+        start: (controller) => {
+          controllerOf = controller;
+        },
         pull: async (controller) => {
           const chunk = Buffer.allocUnsafeSlow(65536);
           const { bytesRead } = await this.read(chunk, 0, chunk.length);
+          if (done) return;
           if (bytesRead === 0) {
             ondone();
             controller.close();
@@ -307,8 +316,16 @@ export class UringFileHandle extends EventEmitter {
       });
     }
     this.#refs++;
+    // close() ends the stream even while a reader holds it (Node's readableStreamCancel),
+    // and drops the stream's reference so the descriptor can be closed.
     this.once('close', () => {
-      readable.cancel().catch(() => {});
+      if (done) return;
+      ondone();
+      try {
+        controllerOf?.close();
+      } catch {
+        // Already closed or errored.
+      }
     });
     return readable;
   }

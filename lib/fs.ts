@@ -11,7 +11,10 @@ import { asNode, backend, backendReason, checkAborted, ring, toNodeStats, viaRin
 import { FileHandle, UringFileHandle, writeAll } from './fs-handle';
 import { giveScratch, readToEnd, takeScratch } from './fs-read';
 import { parseOpenFlags } from './flags';
+import { IoError, outOfRange } from './errors';
 import { validateBoolean } from './validate';
+
+const EBADF = 9;
 
 export { backend, backendReason, copyFile, FileHandle };
 export type { Backend } from './fs-core';
@@ -35,7 +38,12 @@ export const open: typeof nodePromises.open = async function open(path: unknown,
 /** node:fs/promises readFile: open, read to EOF into a Buffer of the file's size, close (through io_uring). */
 export const readFile: typeof nodePromises.readFile = async function readFile(path: unknown, options?: unknown) {
   const o = fileOptions(options, { flag: 'r' });
-  if (path instanceof UringFileHandle) return path.readFile(o);
+  if (path instanceof UringFileHandle) {
+    // Node makes its decoder, then reads a closed handle's fd, -1, and its fd check says so.
+    checkDecoder(o);
+    if (path.fd === -1) throw outOfRange('fd', '>= 0 && <= 2147483647', -1);
+    return path.readFile(o);
+  }
   const r = ring();
   if (r === undefined) return nodePromises.readFile(path as nodeFs.PathLike, o as Parameters<typeof nodePromises.readFile>[1]);
   checkAborted(o.signal);
@@ -67,7 +75,14 @@ export const writeFile: typeof nodePromises.writeFile = async function writeFile
   validateBoolean(o.flush, 'options.flush');
   const encoding = resultEncoding(o);
   const bytes = writeData(data, encoding);
-  if (path instanceof UringFileHandle) return writeAll(path, bytes, encoding, o.signal);
+  if (path instanceof UringFileHandle) {
+    // Node writes to a closed handle's fd, -1: write(2) says EBADF (nothing to write: no call).
+    if (path.fd === -1) {
+      if (ArrayBuffer.isView(bytes) && bytes.byteLength === 0) return;
+      throw new IoError(-EBADF, 'write');
+    }
+    return writeAll(path, bytes, encoding, o.signal);
+  }
   if (ring() === undefined) return nodePromises.writeFile(path as nodeFs.PathLike, data as string, o as Parameters<typeof nodePromises.writeFile>[2]);
   checkAborted(o.signal);
   const handle = await open(path as nodeFs.PathLike, o.flag || 'w', o.mode as nodeFs.Mode) as unknown as UringFileHandle;
@@ -102,13 +117,22 @@ export const lstat: typeof nodePromises.lstat = async function lstat(path: unkno
   return toNodeStats(await viaRing('lstat', p, undefined, (r) => r.lstat(p)));
 } as typeof nodePromises.lstat;
 
+/**
+ * A call on two paths (rename, link): both checked and named as Node names them, then
+ * `syscall` on the ring, or node:fs's own on the fallback.
+ */
+function twoPaths(syscall: 'rename' | 'link', names: [string, string]) {
+  const call = async (first: unknown, second: unknown): Promise<void> => {
+    const from = pathArg(first, names[0]);
+    const to = pathArg(second, names[1]);
+    if (ring() === undefined) return nodePromises[syscall](from as nodeFs.PathLike, to as nodeFs.PathLike);
+    return viaRing(syscall, from, to, (r) => r[syscall](from, to));
+  };
+  return Object.defineProperty(call, 'name', { value: syscall });
+}
+
 /** renameat(2) through io_uring. */
-export const rename: typeof nodePromises.rename = async function rename(oldPath: unknown, newPath: unknown) {
-  const from = pathArg(oldPath, 'oldPath');
-  const to = pathArg(newPath, 'newPath');
-  if (ring() === undefined) return nodePromises.rename(from as nodeFs.PathLike, to as nodeFs.PathLike);
-  return viaRing('rename', from, to, (r) => r.rename(from, to));
-} as typeof nodePromises.rename;
+export const rename: typeof nodePromises.rename = twoPaths('rename', ['oldPath', 'newPath']);
 
 /** unlinkat(2) through io_uring. */
 export const unlink: typeof nodePromises.unlink = async function unlink(path: unknown) {
@@ -146,12 +170,7 @@ export const symlink: typeof nodePromises.symlink = async function symlink(targe
 } as typeof nodePromises.symlink;
 
 /** linkat(2) through io_uring. */
-export const link: typeof nodePromises.link = async function link(existingPath: unknown, newPath: unknown) {
-  const from = pathArg(existingPath, 'existingPath');
-  const to = pathArg(newPath, 'newPath');
-  if (ring() === undefined) return nodePromises.link(from as nodeFs.PathLike, to as nodeFs.PathLike);
-  return viaRing('link', from, to, (r) => r.link(from, to));
-} as typeof nodePromises.link;
+export const link: typeof nodePromises.link = twoPaths('link', ['existingPath', 'newPath']);
 
 // No io_uring opcode (or not yet through this module): node:fs/promises itself.
 export const { access, cp, chmod, chown, lchmod, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs } = nodePromises;
