@@ -654,7 +654,12 @@ export function io_uring_prep_recvmsg(sqe: io_uring_sqe, fd: number, msg: msghdr
  * Zero-copy send (IORING_OP_SEND_ZC, 6.0): as `send`, but the network stack sends
  * from the library's copy of `data` in place instead of copying it again. Resolves
  * to the bytes sent only once the kernel's notification (IORING_CQE_F_NOTIF) says
- * it no longer uses the memory. Worth it for large sends (tens of KiB and up).
+ * it no longer uses the memory; but a send that failed, timed out (`timeout`), was
+ * aborted or was ended by `destroy()` settles at its first completion (ETIME, an
+ * AbortError, ECANCELED, or the bytes that went before it), since a peer that never
+ * reads can hold the notification back for ever: the library keeps the memory until
+ * the notification comes (or, past `destroy()`, never frees it). Worth it for large
+ * sends (tens of KiB and up).
  */
 export function io_uring_prep_send_zc(sqe: io_uring_sqe, sockfd: number, buf: ArrayBufferView, len: number, flags?: number, zc_flags?: number): void {
   callPrep('io_uring_prep_send_zc', arguments);
