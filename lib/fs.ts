@@ -5,14 +5,14 @@
 // `backend` and `backendReason` say which and why.
 import * as nodeFs from 'node:fs';
 import * as nodePromises from 'node:fs/promises';
-import { checkDecoder, fileMode, fileOptions, pathArg, resultEncoding, writeData } from './fs-args';
+import { checkDecoder, fileMode, fileOptions, nodeMajor, pathArg, resultEncoding, writeData } from './fs-args';
 import { copyFile } from './fs-copy';
 import { asNode, backend, backendReason, checkAborted, ring, toNodeStats, viaRing } from './fs-core';
 import { FileHandle, UringFileHandle, writeAll } from './fs-handle';
 import { giveScratch, readToEnd, takeScratch } from './fs-read';
 import { parseOpenFlags } from './flags';
 import { IoError, outOfRange } from './errors';
-import { validateBoolean } from './validate';
+import { validateBoolean, validateFd } from './validate';
 
 const EBADF = 9;
 
@@ -76,9 +76,12 @@ export const writeFile: typeof nodePromises.writeFile = async function writeFile
   const encoding = resultEncoding(o);
   const bytes = writeData(data, encoding);
   if (path instanceof UringFileHandle) {
-    // Node writes to a closed handle's fd, -1: write(2) says EBADF (nothing to write: no call).
+    // Node writes to a closed handle's fd, -1 (nothing to write: no call). Node 22 and
+    // 24's binding checks the descriptor first: ERR_OUT_OF_RANGE fd; Node 20's write(2)
+    // says EBADF.
     if (path.fd === -1) {
       if (ArrayBuffer.isView(bytes) && bytes.byteLength === 0) return;
+      if (nodeMajor >= 22) validateFd(path.fd);
       throw new IoError(-EBADF, 'write');
     }
     return writeAll(path, bytes, encoding, o.signal);
