@@ -480,5 +480,10 @@ export async function writeAll(handle: UringFileHandle, data: WriteData | Iterab
 }
 
 /** The FileHandle class, typed as Node's (node:fs/promises' FileHandle interface). */
-export const FileHandle = UringFileHandle as unknown as { new (fd: number): nodePromises.FileHandle; prototype: nodePromises.FileHandle };
+export const FileHandle = UringFileHandle as unknown as {
+  /** Wraps descriptor `fd`, as node:fs/promises' FileHandle constructor (made by open(), not by users). */
+  new (fd: number): nodePromises.FileHandle;
+  /** The methods every FileHandle has, as node:fs/promises' FileHandle.prototype. */
+  prototype: nodePromises.FileHandle;
+};
 export type FileHandle = nodePromises.FileHandle;

@@ -176,7 +176,13 @@ export const symlink: typeof nodePromises.symlink = async function symlink(targe
 export const link: typeof nodePromises.link = twoPaths('link', ['existingPath', 'newPath']);
 
 // No io_uring opcode (or not yet through this module): node:fs/promises itself.
-export const { access, cp, chmod, chown, lchmod, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs } = nodePromises;
+export const { access, cp, chmod, chown, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs } = nodePromises;
+/**
+ * node:fs/promises' lchmod, itself: the mode of a symbolic link rather than its target,
+ * where the platform has lchmod(2) (macOS); on Linux it rejects with
+ * ERR_METHOD_NOT_IMPLEMENTED, as Node's does.
+ */
+export const lchmod: typeof nodePromises.lchmod = nodePromises.lchmod;
 export const constants: typeof nodePromises.constants = nodeFs.constants;
 
 const fs = {
