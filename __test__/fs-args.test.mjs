@@ -24,12 +24,17 @@ const onHandle = (flags, call) => async (f, dir) => {
   }
 };
 
-for (const position of [-5, 1.5, '3', 2 ** 53, -1, 2n, null, NaN, Infinity, undefined]) {
+// Node 20 reads at the file position for anything but a non-negative safe integer;
+// Node 22 and 24 refuse other numbers and non-numbers, and read at a bigint up to
+// 2^63 - 1 - length (-1n: the file position).
+for (const position of [-5, 1.5, '3', 2 ** 53, -1, 2n, null, NaN, Infinity, undefined, -1n, -2n, 2n ** 63n - 4n, 2n ** 63n - 3n]) {
   same(`read at position ${typeof position === 'bigint' ? `${position}n` : String(position)} reads where Node reads`, onHandle('r', async (h) => {
     await h.read(Buffer.alloc(2), 0, 2, null);
     return h.read(Buffer.alloc(3), 0, 3, position);
   }));
 }
+// Node 24 checks the position before returning for a zero length; Node 20 and 22 do not.
+same('read of length 0 at position 1.5 does what Node does', onHandle('r', (h) => h.read(Buffer.alloc(4), 0, 0, 1.5)));
 same('read with offset 1.5 is ERR_OUT_OF_RANGE', onHandle('r', (h) => h.read(Buffer.alloc(3), 1.5, 1, 0)));
 same('read with offset 2^53 is ERR_OUT_OF_RANGE', onHandle('r', (h) => h.read(Buffer.alloc(3), 2 ** 53, 1, 0)));
 same("read('abc') is ERR_INVALID_ARG_TYPE options", onHandle('r', (h) => h.read('abc')));
@@ -178,4 +183,38 @@ same('a second readableWebStream is ERR_INVALID_STATE (locked)', async (f, dir) 
   } finally {
     h.close();
   }
+});
+// Node 20 reads options.type only; Node 22 and 24 check options is an object and
+// options.autoClose a boolean, after locking the handle.
+same('readableWebStream(null) fails as Node\'s does', async (f, dir) => {
+  const h = await f.open(path.join(dir, 'hello.txt'));
+  try {
+    return h.readableWebStream(null);
+  } finally {
+    await h.close();
+  }
+});
+same("readableWebStream({ type: 'bytes', autoClose: 'yes' }) does what Node does, and then the handle is locked", async (f, dir) => {
+  const h = await f.open(path.join(dir, 'hello.txt'));
+  const attempt = (options) => {
+    try {
+      h.readableWebStream(options);
+      return 'stream';
+    } catch (e) {
+      return [e.code, e.message];
+    }
+  };
+  try {
+    return [attempt({ type: 'bytes', autoClose: 'yes' }), attempt({ type: 'bytes' })];
+  } finally {
+    await h.close();
+  }
+});
+same("readableWebStream({ type: 'bytes', autoClose: true }) reads the file, and closes the handle where Node does", async (f, dir) => {
+  const h = await f.open(path.join(dir, 'hello.txt'));
+  const chunks = [];
+  for await (const chunk of h.readableWebStream({ type: 'bytes', autoClose: true })) chunks.push(Buffer.from(chunk).toString());
+  const closed = h.fd === -1;
+  await h.close();
+  return [chunks.join(''), closed];
 });

@@ -79,7 +79,7 @@ both('readLines gives the lines', async (t, f) => {
   return { lines, fd: h.fd };
 });
 
-both('readableWebStream gives ArrayBuffer chunks of the whole file', async (t, f) => {
+both('readableWebStream gives the chunk type Node gives (ArrayBuffer on 20, Uint8Array on 22 and 24) of the whole file', async (t, f) => {
   const h = await f.open(file('w'.repeat(150000)));
   const kinds = new Set();
   let length = 0;

@@ -1,11 +1,15 @@
 // uring-aio/fs's argument layer: node:fs/promises' checks, in Node's order, with its
 // codes, messages and argument names, run before anything is opened, created or
-// submitted. Written from the behaviour of Node 20 (probed call by call, and compared
-// in __test__/fs-args.test.mjs and by scripts/fs-fuzz.mjs) and Node's lib/internal/fs
-// sources; where later Node versions differ (a bigint read position), this is Node 20.
+// submitted. Written from the behaviour of Node 20, 22 and 24 (probed call by call,
+// and compared in __test__/fs-args.test.mjs and by scripts/fs-fuzz.mjs on each) and
+// Node's lib/internal/fs sources; where they differ (FileHandle.read's length and
+// position), the running Node's major version picks the branch.
 import { StringDecoder } from 'node:string_decoder';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { parseMode, validateInteger, validatePath, type KernelPath } from './validate';
+
+/** The running Node's major version: FileHandle.read checks its arguments differently in 20, 22 and 24. */
+export const nodeMajor = Number(process.versions.node.split('.', 1)[0]);
 
 /** validateInteger of Node's internal/validators (safe integers by default). */
 export function integer(value: unknown, name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
@@ -92,13 +96,29 @@ export interface ReadRequest<T> {
   offset: number;
   length: number;
   /** null: at the file position. */
-  position: number | null;
+  position: number | bigint | null;
 }
 
 /**
- * FileHandle.read's arguments, as Node 20 takes them: (buffer, offset, length,
- * position), (buffer, options) or (options); a position that is not a safe integer,
- * or is negative, reads at the file position.
+ * FileHandle.read's position as Node 22 and 24 check it (validatePosition): null or
+ * undefined, an integer >= -1, or a bigint >= -1n that leaves room for `length` below
+ * 2^63; -1 is the file position.
+ */
+function strictReadPosition(position: unknown, length: number): number | bigint | null {
+  if (position === null || position === undefined) return null;
+  if (typeof position === 'number') return integer(position, 'position', -1) === -1 ? null : position;
+  if (typeof position !== 'bigint') throw invalidArgType('position', 'of type bigint or integer', position);
+  const max = 2n ** 63n - 1n - BigInt(length);
+  if (!(position >= -1n && position <= max)) throw outOfRange('position', `>= -1 && <= ${max}`, position);
+  if (position === -1n) return null;
+  return position <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(position) : position;
+}
+
+/**
+ * FileHandle.read's arguments, as the running Node takes them: (buffer, offset,
+ * length, position), (buffer, options) or (options). The position: Node 20 reads at
+ * the file position for anything but a non-negative safe integer (a bigint too);
+ * Node 22 and 24 check it (strictReadPosition) and read at a bigint.
  */
 export function readArgs<T extends NodeJS.ArrayBufferView>(bufferOrOptions: unknown, offsetOrOptions: unknown, lengthArg: unknown, positionArg: unknown): ReadRequest<T> {
   let buffer = bufferOrOptions as T;
@@ -125,16 +145,27 @@ export function readArgs<T extends NodeJS.ArrayBufferView>(bufferOrOptions: unkn
   offset = offset === null || offset === undefined ? 0 : integer(offset, 'offset', 0);
   const off = offset as number;
   length ??= buffer.byteLength - off;
-  // Node passes a non-number length on to a native check that aborts the process;
-  // here it is an argument error.
+  let checkedPosition: number | bigint | null | undefined;
+  if (nodeMajor >= 24) {
+    // Node 24: `length |= 0` (an int32; anything else 0), then the position is checked
+    // before the zero-length return and the buffer checks.
+    length = (length as number) | 0;
+    checkedPosition = strictReadPosition(position, length as number);
+  }
+  // Node 20 and 22 pass a non-number length on to a native check that aborts the
+  // process; here it is an argument error.
   if (typeof length !== 'number') throw invalidArgType('length', 'of type number', length);
-  const pos = typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : null;
-  if (length === 0) return { buffer, offset: off, length: 0, position: pos };
+  // Node 20 and 22 return for a zero length before looking at the position.
+  if (length === 0) return { buffer, offset: off, length: 0, position: checkedPosition ?? null };
   if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written');
   if (length < 0) throw outOfRange('length', '>= 0', length);
   if (off + length > buffer.byteLength) throw outOfRange('length', `<= ${buffer.byteLength - off}`, length);
+  // Node 22 checks the position after the offset and length (validateOffsetLengthRead);
+  // Node 20 reads at the file position for anything but a non-negative safe integer.
+  if (nodeMajor < 22) checkedPosition = nativePosition(position);
+  else if (nodeMajor < 24) checkedPosition = strictReadPosition(position, length);
   if (!Number.isInteger(length)) throw outOfRange('length', 'an integer', length);
-  return { buffer, offset: off, length, position: pos };
+  return { buffer, offset: off, length, position: checkedPosition ?? null };
 }
 
 export interface WriteRequest {

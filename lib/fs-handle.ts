@@ -7,17 +7,17 @@ import type * as nodePromises from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { ReadableStream } from 'node:stream/web';
 import { promisify } from 'node:util';
-import { IoError, invalidState } from './errors';
-import { checkDecoder, chunkBytes, fileOptions, isCustomIterable, readArgs, resultEncoding, truncateLength, vectorArgs, writeArgs, writeData, type WriteData } from './fs-args';
+import { IoError, invalidArgType, invalidState } from './errors';
+import { checkDecoder, chunkBytes, fileOptions, isCustomIterable, nodeMajor, readArgs, resultEncoding, truncateLength, vectorArgs, writeArgs, writeData, type WriteData } from './fs-args';
 import { checkAborted, fileClosed, ring, toNodeStats, viaRing } from './fs-core';
 import { giveScratch, readToEnd, takeScratch } from './fs-read';
-import { validateBoolean } from './validate';
+import { validateBoolean, validateObject } from './validate';
 
 const EINVAL = 22;
 /** What one write of writeFile takes at most (Node's kWriteFileMaxChunkSize). */
 const WRITE_CHUNK = 512 * 1024;
 
-const readNode = promisify(nodeFs.read);
+const readNode = promisify(nodeFs.read) as (fd: number, b: Uint8Array, off: number, len: number, pos: nodeFs.ReadPosition | null) => Promise<{ bytesRead: number }>;
 const writeNode = promisify(nodeFs.write) as (fd: number, b: Uint8Array, off: number, len: number, pos: number | null) => Promise<{ bytesWritten: number }>;
 const readvNode = promisify(nodeFs.readv);
 const writevNode = promisify(nodeFs.writev);
@@ -110,7 +110,7 @@ export class UringFileHandle extends EventEmitter {
   }
 
   /** Runs `op` now, or after the previous file-position operation when `position` is null. */
-  #ordered<T>(position: number | null, op: () => Promise<T>): Promise<T> {
+  #ordered<T>(position: number | bigint | null, op: () => Promise<T>): Promise<T> {
     if (position !== null) return op();
     const run = this.#positional.then(op, op);
     this.#positional = run.catch(() => {});
@@ -255,27 +255,41 @@ export class UringFileHandle extends EventEmitter {
   }
 
   /**
-   * A WHATWG ReadableStream of the file from its position, as Node 20's: ArrayBuffer
-   * chunks of up to 64 KiB, or with `{ type: 'bytes' }` a byte stream (BYOB readers).
+   * A WHATWG ReadableStream of the file from its position, as the running Node's. Node
+   * 20: ArrayBuffer chunks of up to 64 KiB, or with `{ type: 'bytes' }` a byte stream
+   * (BYOB readers). Node 22 and 24: always a byte stream (Uint8Array chunks; another
+   * `type` only warns), and `{ autoClose: true }` closes the handle at the end.
    */
-  readableWebStream(options: { type?: string } = {}): ReadableStream {
+  readableWebStream(options: { type?: string; autoClose?: boolean } = {}): ReadableStream {
     if (this.#fd === -1) throw invalidState('The FileHandle is closed');
     if (this.#closePromise) throw invalidState('The FileHandle is closing');
     if (this.#locked) throw invalidState('The FileHandle is locked');
+    // Locked before the option checks: a handle whose options were refused stays
+    // locked, in Node as here.
     this.#locked = true;
-    if (options.type !== undefined && typeof options.type !== 'string') {
-      this.#locked = false;
-      throw new TypeError('options.type must be a string');
+    let bytes: boolean;
+    let autoClose = false;
+    if (nodeMajor >= 22) {
+      validateObject(options, 'options');
+      const { type = 'bytes', autoClose: close = false } = options;
+      validateBoolean(close, 'options.autoClose');
+      autoClose = close;
+      if (type !== 'bytes') process.emitWarning('A non-"bytes" options.type has no effect. A byte-oriented steam is always created.', 'ExperimentalWarning');
+      bytes = true;
+    } else {
+      if (options.type !== undefined && typeof options.type !== 'string') throw invalidArgType('options.type', 'of type string', options.type);
+      bytes = options.type === 'bytes';
     }
     let done = false;
-    const ondone = (): void => {
+    const ondone = async (): Promise<void> => {
       if (done) return;
       done = true;
       this.#unref();
+      if (autoClose) await this.close();
     };
     let controllerOf: { close(): void } | undefined;
     let readable: ReadableStream;
-    if (options.type === 'bytes') {
+    if (bytes) {
       readable = new ReadableStream({
         type: 'bytes',
         autoAllocateChunkSize: 16384,
@@ -286,11 +300,13 @@ export class UringFileHandle extends EventEmitter {
           // @types/node 20 declares byobRequest as undefined; it is a ReadableStreamBYOBRequest.
           const request = (controller as unknown as { byobRequest: { view: Uint8Array; respond(n: number): void } }).byobRequest;
           const view = request.view;
-          const { bytesRead } = await this.read(view, 0, view.byteLength);
+          // Node 20 and 22 read at the view's byteOffset within the view (a BYOB view
+          // that does not start its buffer is then ERR_OUT_OF_RANGE); Node 24 at 0.
+          const { bytesRead } = await this.read(view, nodeMajor >= 24 ? 0 : view.byteOffset, view.byteLength);
           if (done) return;
           if (bytesRead === 0) {
-            ondone();
             controller.close();
+            await ondone();
           }
           request.respond(bytesRead);
         },
@@ -306,7 +322,7 @@ export class UringFileHandle extends EventEmitter {
           const { bytesRead } = await this.read(chunk, 0, chunk.length);
           if (done) return;
           if (bytesRead === 0) {
-            ondone();
+            await ondone();
             controller.close();
             return;
           }
@@ -320,7 +336,9 @@ export class UringFileHandle extends EventEmitter {
     // and drops the stream's reference so the descriptor can be closed.
     this.once('close', () => {
       if (done) return;
-      ondone();
+      // The handle is closing already: autoClose's close() is that same close, whose
+      // outcome its caller gets.
+      ondone().catch(() => {});
       try {
         controllerOf?.close();
       } catch {
@@ -372,7 +390,7 @@ function streamOps(handle: UringFileHandle): Record<string, (...args: never[]) =
 }
 
 /** One read into `view` (already bounded by the caller's checks) at `position` (null: the file position). */
-async function readInto(fd: number, view: Uint8Array, position: number | null): Promise<number> {
+async function readInto(fd: number, view: Uint8Array, position: number | bigint | null): Promise<number> {
   const r = ring();
   if (r === undefined) return (await readNode(fd, view, 0, view.byteLength, position)).bytesRead;
   return viaRing('read', undefined, undefined, (ring) => ring.read(fd, view, position));
@@ -462,5 +480,10 @@ export async function writeAll(handle: UringFileHandle, data: WriteData | Iterab
 }
 
 /** The FileHandle class, typed as Node's (node:fs/promises' FileHandle interface). */
-export const FileHandle = UringFileHandle as unknown as { new (fd: number): nodePromises.FileHandle; prototype: nodePromises.FileHandle };
+export const FileHandle = UringFileHandle as unknown as {
+  /** Wraps descriptor `fd`, as node:fs/promises' FileHandle constructor (made by open(), not by users). */
+  new (fd: number): nodePromises.FileHandle;
+  /** The methods every FileHandle has, as node:fs/promises' FileHandle.prototype. */
+  prototype: nodePromises.FileHandle;
+};
 export type FileHandle = nodePromises.FileHandle;

@@ -5,14 +5,14 @@
 // `backend` and `backendReason` say which and why.
 import * as nodeFs from 'node:fs';
 import * as nodePromises from 'node:fs/promises';
-import { checkDecoder, fileMode, fileOptions, pathArg, resultEncoding, writeData } from './fs-args';
+import { checkDecoder, fileMode, fileOptions, nodeMajor, pathArg, resultEncoding, writeData } from './fs-args';
 import { copyFile } from './fs-copy';
 import { asNode, backend, backendReason, checkAborted, ring, toNodeStats, viaRing } from './fs-core';
 import { FileHandle, UringFileHandle, writeAll } from './fs-handle';
 import { giveScratch, readToEnd, takeScratch } from './fs-read';
 import { parseOpenFlags } from './flags';
 import { IoError, outOfRange } from './errors';
-import { validateBoolean } from './validate';
+import { validateBoolean, validateFd } from './validate';
 
 const EBADF = 9;
 
@@ -76,9 +76,12 @@ export const writeFile: typeof nodePromises.writeFile = async function writeFile
   const encoding = resultEncoding(o);
   const bytes = writeData(data, encoding);
   if (path instanceof UringFileHandle) {
-    // Node writes to a closed handle's fd, -1: write(2) says EBADF (nothing to write: no call).
+    // Node writes to a closed handle's fd, -1 (nothing to write: no call). Node 22 and
+    // 24's binding checks the descriptor first: ERR_OUT_OF_RANGE fd; Node 20's write(2)
+    // says EBADF.
     if (path.fd === -1) {
       if (ArrayBuffer.isView(bytes) && bytes.byteLength === 0) return;
+      if (nodeMajor >= 22) validateFd(path.fd);
       throw new IoError(-EBADF, 'write');
     }
     return writeAll(path, bytes, encoding, o.signal);
@@ -173,7 +176,13 @@ export const symlink: typeof nodePromises.symlink = async function symlink(targe
 export const link: typeof nodePromises.link = twoPaths('link', ['existingPath', 'newPath']);
 
 // No io_uring opcode (or not yet through this module): node:fs/promises itself.
-export const { access, cp, chmod, chown, lchmod, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs } = nodePromises;
+export const { access, cp, chmod, chown, lchown, lutimes, utimes, truncate, readlink, realpath, readdir, opendir, mkdtemp, rm, watch, statfs } = nodePromises;
+/**
+ * node:fs/promises' lchmod, itself: the mode of a symbolic link rather than its target,
+ * where the platform has lchmod(2) (macOS); on Linux it rejects with
+ * ERR_METHOD_NOT_IMPLEMENTED, as Node's does.
+ */
+export const lchmod: typeof nodePromises.lchmod = nodePromises.lchmod;
 export const constants: typeof nodePromises.constants = nodeFs.constants;
 
 const fs = {
