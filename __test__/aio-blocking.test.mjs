@@ -28,12 +28,13 @@ aioTest('aio-fifo-loop-alive: timers keep running while Aio reads target an empt
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const outcome = await aio.read(fd, Buffer.alloc(8), 0).then(() => 'read', (e) => e.code);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     clearInterval(timer);
     await aio.destroy();
     fs.closeSync(fd);
     fs.rmSync(file);
-    console.log(outcome, ticks > 5);
+    // Any tick: a frozen loop has none (a busy machine may delay them, not stop them).
+    console.log(outcome, ticks > 0);
   `, { timeout: 10000 });
   t.is(r.signal, null, 'the child was not killed');
   t.is(r.stdout.trim(), 'EAGAIN true');
