@@ -9,7 +9,7 @@ import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, releaseAtLeast, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
 import { BufferRing, type SocketOptionMethods } from './net';
-import { CompletionSource, hasInlineRoom, nextInlineTurn, spendInlineOps, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
+import { CompletionSource, hasInlineRoom, spendInlineOps, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
 export type { OpOptions } from './source';
@@ -167,8 +167,9 @@ export interface RingOptions {
    * a page-cache hit settles at once, with no SQE, no landing zone and no second copy;
    * anything that would block (data not cached, an empty pipe, O_DIRECT) goes to the
    * ring as before. At most 256 KiB per call, and at most 256 calls and 4 MiB per
-   * event-loop turn: past that an operation waits for the loop to turn (timers and
-   * other I/O run) before it tries again. Default true (false on an `iopoll` ring);
+   * event-loop turn: past that an operation goes to the ring, whose completion comes
+   * through the event loop (timers and other I/O run). Default true (false on an
+   * `iopoll` ring);
    * false sends every operation to the ring.
    */
   inline?: boolean;
@@ -684,10 +685,9 @@ export class Ring extends CompletionSource<NativeRing> {
     const length = buffer.byteLength;
     if (length === 0 || length > INLINE_MAX_BYTES || this.destroyed || p.signal?.aborted === true) return undefined;
     if ((write ? this.#noInlineWrites : this.#noInlineReads).has(fd)) return undefined;
-    if (!takeInlineBudget(length)) {
-      // Spent for this turn: wait for the loop to turn, then try again.
-      return nextInlineTurn().then(() => (this.destroyed ? Promise.reject(new IoError(-ECANCELED, p.syscall)) : this.#submit(p)));
-    }
+    // Spent for this turn: the ring takes it. Its completion comes through the event
+    // loop (inline settlement draws on the same budget), so the loop turns.
+    if (!takeInlineBudget(length)) return undefined;
     const n = write ? native().writeNow(fd, buffer, position) : native().readNow(fd, buffer, position);
     if (n >= 0) return Promise.resolve(p.map === undefined ? n : p.map(n));
     if (n > -SHORT_ON_REGULAR_FILE) {

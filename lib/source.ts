@@ -92,13 +92,10 @@ const INLINE_BYTES_PER_TURN = 4 * 1024 * 1024;
 let inlineOpsLeft = INLINE_OPS_PER_TURN;
 let inlineBytesLeft = INLINE_BYTES_PER_TURN;
 let inlineResetScheduled = false;
-/** Callers waiting for the next turn's budget (`nextInlineTurn`), in order. */
-const waitingForBudget: (() => void)[] = [];
 function resetInlineBudget(): void {
   inlineResetScheduled = false;
   inlineOpsLeft = INLINE_OPS_PER_TURN;
   inlineBytesLeft = INLINE_BYTES_PER_TURN;
-  for (const resume of waitingForBudget.splice(0)) resume();
 }
 function scheduleInlineReset(): void {
   if (inlineResetScheduled) return;
@@ -106,17 +103,6 @@ function scheduleInlineReset(): void {
   // The check phase runs once the loop has polled for I/O (and timers had their
   // turn): a new turn's budget.
   setImmediate(resetInlineBudget);
-}
-/**
- * Resolves when this turn's inline budget is renewed, after the loop has turned: an
- * operation that found it spent waits for that rather than going to the ring, whose
- * completions could keep the loop from turning as long.
- */
-export function nextInlineTurn(): Promise<void> {
-  scheduleInlineReset();
-  return new Promise((resolve) => {
-    waitingForBudget.push(resolve);
-  });
 }
 /** Whether the inline budget is spent for this turn (see `takeInlineBudget`). */
 function inlineBudgetSpent(bytes: number): boolean {
