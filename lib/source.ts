@@ -232,10 +232,10 @@ export abstract class CompletionSource<N extends NativeSource> {
    * @internal An operation whose id comes later (`adopt`), and its promise: for ops
    * queued on the JS side and handed to the native side together at the end of the turn.
    */
-  protected deferred<T>(syscall: string, signal: AbortSignal | undefined, path?: string, map?: (result: number) => T, dest?: string): { promise: Promise<T>; op: Pending } {
+  protected deferred<T>(syscall: string, signal: AbortSignal | undefined, path?: string, map?: (result: number) => T, dest?: string, extra?: TrackExtra): { promise: Promise<T>; op: Pending } {
     let op!: Pending;
     const promise = new Promise<T>((resolve) => {
-      op = { resolve, reject: (e) => rejectAtCaller(resolve as (value: unknown) => void, e), syscall, path, dest, map, signal, id: -1, aborted: false, extra: undefined };
+      op = { resolve, reject: (e) => rejectAtCaller(resolve as (value: unknown) => void, e), syscall, path, dest, map, signal, id: -1, aborted: false, extra };
     });
     this.#enrol();
     return { promise, op };
@@ -363,13 +363,10 @@ export abstract class CompletionSource<N extends NativeSource> {
     }
     // A native refusal comes back as -errno (a value, not a string to parse).
     if (id < 0) return Promise.reject(new IoError(id, syscall, path, dest));
-    this.#enrol();
     if (extra !== undefined) extra.id = id;
-    return new Promise<T>((resolve) => {
-      const op: Pending = { resolve, reject: (e) => rejectAtCaller(resolve as (value: unknown) => void, e), syscall, path, dest, map, signal, id, aborted: false, extra };
-      if (signal !== undefined) this.#watch(op, signal);
-      this.#pending.set(id, op);
-    });
+    const { promise, op } = this.deferred(syscall, signal, path, map, dest, extra);
+    this.adopt(op, id);
+    return promise;
   }
 
   /**

@@ -135,15 +135,20 @@ fn push_table_row(
     let Some(values) = values else {
         return einval;
     };
-    let mut args = JsArgs::new(env, nums, &values, None, None);
+    match table_op(index, JsArgs::new(env, nums, &values, None, None)) {
+        Ok((op, targets)) => ring.push_with(op, targets, sqe_options(flags, timeout)) as f64,
+        Err(errno) => errno,
+    }
+}
+
+/// Opcode-table entry `index` built from `args`, with the views its outputs go back
+/// to; or -errno where the entry refused the arguments (their references released).
+fn table_op(index: usize, mut args: JsArgs) -> Result<(Op, Targets), f64> {
     match Op::from_args(index, &mut args) {
-        Ok(op) => {
-            let targets = Targets(std::mem::take(&mut args.targets));
-            ring.push_with(op, targets, sqe_options(flags, timeout)) as f64
-        }
+        Ok(op) => Ok((op, Targets(std::mem::take(&mut args.targets)))),
         Err(e) => {
             args.release();
-            -f64::from(e.raw_os_error().unwrap_or(libc::EINVAL))
+            Err(-f64::from(e.raw_os_error().unwrap_or(libc::EINVAL)))
         }
     }
 }
@@ -455,16 +460,12 @@ impl NativeRing {
         memory: Option<&NativeMemory>,
         buf_ring: Option<&NativeBufRing>,
     ) -> napi::Result<f64> {
-        let mut args = JsArgs::new(env.raw(), &nums, &objs, memory, buf_ring);
-        let op = match Op::from_args(index as usize, &mut args) {
-            Ok(op) => op,
-            Err(e) => {
-                args.release();
-                // Refused arguments come back as a value, -errno, not a thrown string.
-                return Ok(-f64::from(e.raw_os_error().unwrap_or(libc::EINVAL)));
-            }
+        let args = JsArgs::new(env.raw(), &nums, &objs, memory, buf_ring);
+        // Refused arguments come back as a value, -errno, not a thrown string.
+        let (op, targets) = match table_op(index as usize, args) {
+            Ok(made) => made,
+            Err(errno) => return Ok(errno),
         };
-        let targets = Targets(std::mem::take(&mut args.targets));
         let options = sqe_options(sqe_flags, timeout_ms);
         self.state.push(targets, |ring, targets| {
             ring.push_with(op, targets, options)
