@@ -134,7 +134,7 @@ opTest(recvOps, 'buffer-ring-enobufs-rearm: a 2-buffer ring holding back 1 MiB i
 opTest(recvOps, 'chunk-release: a released chunk is detached, a second release does nothing, and a collected chunk gives its buffer back', async (t) => {
   const ring = new Ring();
   const { server, client } = await ringPair(ring);
-  const bufferRing = ring.bufferRing({ count: 4, size: 64 });
+  const bufferRing = ring.bufferRing({ count: 4, size: 64 , copyUpTo: 0 });
   t.true(bufferRing instanceof BufferRing);
   const it = ring.recvMultishot(server, { bufferRing });
   await ring.send(client, 'first');
@@ -166,7 +166,7 @@ opTest(recvOps, 'chunk-release: a released chunk is detached, a second release d
 opTest(recvOps, 'chunk-outlives-ring: a chunk held across ring.destroy() still reads its bytes and can be released', async (t) => {
   const ring = new Ring();
   const { server, client } = await ringPair(ring);
-  const bufferRing = ring.bufferRing({ count: 2, size: 64 });
+  const bufferRing = ring.bufferRing({ count: 2, size: 64 , copyUpTo: 0 });
   const it = ring.recvMultishot(server, { bufferRing });
   await ring.send(client, 'kept across destroy');
   const { value: chunk } = await it.next();
@@ -185,7 +185,7 @@ opTest(recvOps, 'chunk-outlives-ring: a chunk held across ring.destroy() still r
 opTest(recvOps, 'recv-multishot-break-releases: chunks a left loop never yielded are kept for the socket\'s next loop and given back when it is closed', async (t) => {
   const ring = new Ring();
   const { server, client } = await ringPair(ring);
-  const bufferRing = ring.bufferRing({ count: 8, size: 16 });
+  const bufferRing = ring.bufferRing({ count: 8, size: 16 , copyUpTo: 0 });
   await ring.send(client, Buffer.alloc(100, 1));
   await new Promise((r) => setTimeout(r, 20));
   for await (const chunk of ring.recvMultishot(server, { bufferRing })) {

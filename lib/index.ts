@@ -43,7 +43,7 @@ export type {
   RecvmsgResult,
 } from './ops';
 export { BufferRing, localAddress, peerAddress } from './net';
-export type { RingChunk, SocketAddress, SocketAddressInput, InetAddress, UnixAddress, Linger, SocketOptionValue, SocketOptionResult, RawSocketOption, SolSocket, IpprotoTcp, IpprotoIpv6, SocketOptionMethods } from './net';
+export type { RingChunk, BufferRingOptions, SocketAddress, SocketAddressInput, InetAddress, UnixAddress, Linger, SocketOptionValue, SocketOptionResult, RawSocketOption, SolSocket, IpprotoTcp, IpprotoIpv6, SocketOptionMethods } from './net';
 export type { OpOptions } from './source';
 export { Batch, BatchOp, BatchSqe, ENTRY_FIELDS, RESULT_FIELDS } from './batch';
 export type { FixedBuffersOptions } from './batch';

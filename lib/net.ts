@@ -339,15 +339,36 @@ export function vectorsFor(fd: number, views: readonly ArrayBufferView[]): Array
   return views.length > IOV_MAX && isMessageSocket(fd) ? (views as ArrayBufferView[]) : iovMax(views);
 }
 
-/** A chunk `recvMultishot` yields: a Buffer over a buffer ring's slot. */
+/** A chunk `recvMultishot` yields: a Buffer over a buffer ring's slot, or a copy of a small one. */
 export interface RingChunk extends Buffer {
   /**
    * Gives the slot back to the kernel (as `bufferRing.release(chunk)`): the chunk,
    * and every view of its memory, becomes empty (its ArrayBuffer is detached).
-   * Returns false if it was given back already.
+   * Returns false if it was given back already, or if the chunk is a copy (at most
+   * `copyUpTo` bytes: its slot went back when it was copied, and the copy stays yours).
    */
   release(): boolean;
 }
+
+/** Options of `ring.bufferRing()`. */
+export interface BufferRingOptions {
+  /** How many buffers: a power of two, 1 to 32768. */
+  count: number;
+  /** Bytes per buffer: the most one chunk holds. */
+  size: number;
+  /**
+   * Chunks of at most this many bytes are copied into a Buffer of their own as they
+   * are received, and their buffer goes straight back to the kernel (default 4096,
+   * capped at `size`; 0: every chunk is a zero-copy view that holds its buffer).
+   */
+  copyUpTo?: number;
+}
+
+/** `copyUpTo` when left out: a copy this small comes from Node's Buffer pool and costs less than a held view. */
+export const DEFAULT_COPY_UP_TO = 4096;
+
+/** A row's extra field at or above this carries a copied chunk's place in the arena (see `BufferRing.copied`). */
+export const COPIED_CHUNK = 2 ** 32;
 
 /** How soon, and at most how seldom, a dry buffer ring looks for buffers collected chunks gave back. */
 const COLLECTED_FIRST_MS = 5;
@@ -361,6 +382,15 @@ const chunkPrototype: object = Object.create(Buffer.prototype, {
     value(this: Buffer): boolean {
       const found = chunks.get(this);
       return found !== undefined && found.ring.release(this);
+    },
+  },
+});
+
+/** A copied chunk's: nothing to give back. */
+const copiedChunkPrototype: object = Object.create(Buffer.prototype, {
+  release: {
+    value(): boolean {
+      return false;
     },
   },
 });
@@ -381,10 +411,32 @@ const chunkPrototype: object = Object.create(Buffer.prototype, {
 export class BufferRing {
   readonly #native: NativeBufRing;
   readonly #waiters: (() => void)[] = [];
+  /** The ring's chunk arena (see `copied`), if chunks are copied. */
+  readonly #arena: Buffer | undefined;
+  readonly #count: number;
 
   /** @internal Made by `ring.bufferRing()`. */
-  constructor(nativeRing: NativeBufRing) {
+  constructor(nativeRing: NativeBufRing, arena?: Buffer) {
     this.#native = nativeRing;
+    this.#arena = arena;
+    this.#count = nativeRing.count;
+  }
+
+  /** The largest chunk copied into a Buffer of its own (0: none; see `ring.bufferRing`'s `copyUpTo`). */
+  get copyUpTo(): number {
+    return this.#arena === undefined ? 0 : this.#native.copyUpTo;
+  }
+
+  /**
+   * @internal A chunk of `length` bytes the native side copied into the arena at `at`
+   * while writing the row being handled (its buffer went back then): copied out now,
+   * before any other row can overwrite it.
+   */
+  copied(at: number, length: number): RingChunk {
+    const chunk = Buffer.allocUnsafe(length);
+    this.#arena!.copy(chunk, 0, at, at + length);
+    Object.setPrototypeOf(chunk, copiedChunkPrototype);
+    return chunk as RingChunk;
   }
 
   /** @internal */
@@ -394,7 +446,7 @@ export class BufferRing {
 
   /** How many buffers (a power of two). */
   get count(): number {
-    return this.#native.count;
+    return this.#count;
   }
 
   /** Bytes per buffer: the most one chunk holds. */

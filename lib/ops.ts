@@ -10,7 +10,7 @@ import { IoError, fromNative, invalidArgType, invalidArgValue, nativeErrno, outO
 import type { NativeMemory } from './native';
 import { parseOpenFlags, type OpenFlags } from './flags';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, Stats } from './stats';
-import { BufferRing, decodeAddress, decodeSocketOption, encodeAddress, encodeSocketOption, peerAddress, socketOptionSize, vectorsFor, type RingChunk, type SocketAddress, type SocketAddressInput } from './net';
+import { BufferRing, COPIED_CHUNK, decodeAddress, decodeSocketOption, encodeAddress, encodeSocketOption, peerAddress, socketOptionSize, vectorsFor, type RingChunk, type SocketAddress, type SocketAddressInput } from './net';
 import { native } from './native';
 import {
   parseMode,
@@ -1924,6 +1924,8 @@ export const OPS = {
     p.fd = fd;
     p.stream = {
       value: (result, flags) => {
+        // Copied into the ring's arena as this row was written (at most copyUpTo bytes).
+        if (flags >= COPIED_CHUNK) return ring.copied(Math.floor(flags / COPIED_CHUNK) - 1, result);
         if ((flags & CQE_F_BUFFER) === 0) return undefined;
         const bid = flags >>> CQE_BUFFER_SHIFT;
         if (result <= 0) {

@@ -8,7 +8,7 @@ import { native, type NativeRing } from './native';
 import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, releaseAtLeast, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
-import { BufferRing, type SocketOptionMethods } from './net';
+import { BufferRing, DEFAULT_COPY_UP_TO, type BufferRingOptions, type SocketOptionMethods } from './net';
 import { CompletionSource, hasInlineRoom, spendInlineOps, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
@@ -535,16 +535,33 @@ export class Ring extends CompletionSource<NativeRing> {
    * bytes per buffer for the ring itself); it lives until this ring is destroyed and
    * every chunk from it is released or collected. Throws an IoError where the kernel
    * lacks buffer rings (EINVAL before 5.19).
+   *
+   * `copyUpTo` (default 4096, at most `size`; 0: never): a received chunk of at most
+   * this many bytes is copied into a Buffer of its own as its completion is
+   * delivered, and its buffer goes straight back to the kernel. Such a chunk is the
+   * caller's to keep (its `release()` does nothing and returns false). Small messages
+   * then cost no native call and no hold on the ring; larger chunks are zero-copy
+   * views that hold their buffer until released.
    */
-  bufferRing(options: { count: number; size: number }): BufferRing {
+  bufferRing(options: BufferRingOptions): BufferRing {
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-    const { count, size } = options;
+    const { count, size, copyUpTo = DEFAULT_COPY_UP_TO } = options;
     validateInteger(count, 'options.count', 1, 32768);
     if ((count & (count - 1)) !== 0) throw invalidArgValue('options.count', count, 'must be a power of two');
     validateInteger(size, 'options.size', 1, 2 ** 31 - 1);
     if (count * size > 2 ** 32) throw outOfRange('options', 'count × size at most 4 GiB', `${count} × ${size}`);
-    return new BufferRing(this.#register('io_uring_register', (n) => n.registerBufRing(count, size)));
+    validateInteger(copyUpTo, 'options.copyUpTo', 0, 2 ** 31 - 1);
+    const nativeRing = this.#register('io_uring_register', (n) => n.registerBufRing(count, size));
+    const copies = Math.min(copyUpTo, size);
+    if (copies > 0) {
+      this.#chunkArena ??= this.native!.chunkArena() as Buffer;
+      nativeRing.copyUpTo = copies;
+    }
+    return new BufferRing(nativeRing, copies > 0 ? this.#chunkArena : undefined);
   }
+
+  /** Where the native side copies small received chunks for `BufferRing` to take (see `bufferRing`). */
+  #chunkArena: Buffer | undefined;
 
   /** An operation the kernel lacks, run as its plain system call on this thread. */
   #fallback<R>(p: Prepared<R>): Promise<R> {

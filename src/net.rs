@@ -255,6 +255,18 @@ impl NativeBufRing {
         u32::from(self.ring.bgid())
     }
 
+    /// The largest chunk copied out of its buffer as its completion is delivered
+    /// (the buffer goes straight back); larger ones are held views.
+    #[napi(getter)]
+    pub fn copy_up_to(&self) -> u32 {
+        self.ring.copy_up_to()
+    }
+
+    #[napi(setter)]
+    pub fn set_copy_up_to(&self, bytes: u32) {
+        self.ring.set_copy_up_to(bytes);
+    }
+
     /// Buffers held by JS (taken and not given back).
     #[napi(getter)]
     pub fn held(&self) -> u32 {

@@ -9,7 +9,7 @@ use napi::{Env, JsValue};
 use napi_derive::napi;
 use ring_core::{
     Completion, FixedBuffers, IoBuf, Op, Reaped, Ring, RingOptions, SqeOptions, CURRENT_POSITION,
-    OPCODES,
+    IORING_CQE_F_MORE, OPCODES,
 };
 
 use crate::args::JsArgs;
@@ -40,7 +40,24 @@ impl Delivered for Completion<Targets> {
     fn take_targets(&mut self) -> Targets {
         std::mem::replace(&mut self.user, Targets::NONE)
     }
+    fn copy_chunk(&mut self, dst: &mut [u8]) -> Option<(usize, u32)> {
+        let group = self.group.as_ref()?;
+        let more = self.flags & IORING_CQE_F_MORE != 0;
+        let len = usize::try_from(self.result).ok().filter(|&n| n > 0)?;
+        if !more || len > group.copy_up_to() as usize || len > dst.len() {
+            return None;
+        }
+        // IORING_CQE_F_BUFFER is set (there is a group): the buffer id is the high half.
+        let bid = (self.flags >> IORING_CQE_BUFFER_SHIFT) as u16;
+        group
+            .copy_out(bid, &mut dst[..len])
+            .then_some((len, self.flags & !IORING_CQE_F_BUFFER & 0xffff))
+    }
 }
+
+/// IORING_CQE_F_BUFFER and the shift of the buffer id in a CQE's flags (uapi, 5.7).
+const IORING_CQE_F_BUFFER: u32 = 1;
+const IORING_CQE_BUFFER_SHIFT: u32 = 16;
 
 impl Backend for Ring<Targets> {
     type Done = Completion<Targets>;
@@ -68,8 +85,21 @@ impl Backend for Ring<Targets> {
         // (IORING_CQE_F_MORE in the flags); they carry no memory of the op's.
         self.reap_all(|r| match r {
             Reaped::Done(c) => out.push(c),
-            Reaped::More { id, result, flags }
-            | Reaped::Message {
+            Reaped::More {
+                id,
+                result,
+                flags,
+                group,
+            } => out.push(Completion {
+                id,
+                result,
+                flags,
+                op: None,
+                user: Targets::NONE,
+                batch: None,
+                group,
+            }),
+            Reaped::Message {
                 user_data: id,
                 result,
                 flags,
@@ -80,6 +110,7 @@ impl Backend for Ring<Targets> {
                 op: None,
                 user: Targets::NONE,
                 batch: None,
+                group: None,
             }),
         });
     }
@@ -309,6 +340,13 @@ impl NativeRing {
     }
 
     /// Submits what is queued and writes the completions the kernel already posted
+    /// The arena received chunks are copied into as their rows are written (source
+    /// `chunk_arena`); JS copies each out while it handles the row.
+    #[napi]
+    pub fn chunk_arena(&self) -> napi::Result<Unknown<'_>> {
+        self.state.chunk_arena()
+    }
+
     /// into the completion table; returns their count (source `flush_and_take`).
     #[napi]
     pub fn flush_and_take(&self) -> u32 {

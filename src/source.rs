@@ -43,6 +43,24 @@ pub trait Delivered {
     /// Bytes to copy into the op's JS views, by view index. Only called on reaped ops.
     fn outputs(&self) -> Vec<(usize, &[u8])>;
     fn take_targets(&mut self) -> Targets;
+    /// A received chunk this completion hands over (a buffer-ring receive that goes
+    /// on), copied into `dst` with its buffer put straight back for the kernel: the
+    /// byte count and the flags to report. None if it is not one, does not fit `dst`,
+    /// or is larger than its ring copies.
+    fn copy_chunk(&mut self, _dst: &mut [u8]) -> Option<(usize, u32)> {
+        None
+    }
+}
+
+/// Bytes of the chunk arena (see `Shared::chunk_arena`): the most received data one
+/// write of completion rows copies out; chunks beyond it are handed over as views.
+pub const CHUNK_ARENA_BYTES: usize = 1 << 20;
+
+/// A row's extra field for a chunk copied into the arena at `at`: the flags in the
+/// low 32 bits, `at + 1` above them (JS reads it as `Math.floor(extra / 2 ** 32) - 1`;
+/// its bit operators see only the flags).
+fn copied_extra(at: usize, flags: u32) -> f64 {
+    (at as f64 + 1.0) * 4_294_967_296.0 + f64::from(flags)
 }
 
 /// What a kernel interface must offer to be driven from the JS event loop.
@@ -92,6 +110,9 @@ pub struct Shared<B: Backend> {
     keep_alive: Cell<bool>,
     closed: Cell<bool>,
     scratch: RefCell<Vec<B::Done>>,
+    /// Where received chunks are copied as their rows are written (made on first
+    /// `chunk_arena`), read by JS before the next rows are written.
+    arena: RefCell<Option<Arc<iobuf::AlignedBuf>>>,
 }
 
 pub fn closed_error() -> napi::Error {
@@ -144,6 +165,7 @@ impl<B: Backend> Shared<B> {
             keep_alive: Cell::new(false),
             closed: Cell::new(false),
             scratch: RefCell::new(Vec::new()),
+            arena: RefCell::new(None),
         });
         match LoopWatcher::start(env, eventfd, &state) {
             Ok(w) => *state.watcher.borrow_mut() = Some(w),
@@ -314,6 +336,8 @@ impl<B: Backend> Shared<B> {
             return None;
         }
         let end = capacity.min(done.len());
+        let arena = self.arena.borrow().clone();
+        let mut arena_used = 0;
         for (i, c) in done[..end].iter_mut().enumerate() {
             let targets = c.take_targets();
             for (index, bytes) in c.outputs() {
@@ -322,7 +346,23 @@ impl<B: Backend> Shared<B> {
                 }
             }
             targets.release(env);
-            let row = [c.id() as f64, c.result(), c.extra()];
+            let mut extra = c.extra();
+            if let Some(arena) = &arena {
+                // SAFETY: the arena is CHUNK_ARENA_BYTES of memory this source owns; JS
+                // reads it only while it handles the rows written by one call (before it
+                // can make another), and no JS runs during this one.
+                let free = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        arena.as_ptr().add(arena_used),
+                        arena.len() - arena_used,
+                    )
+                };
+                if let Some((n, flags)) = c.copy_chunk(free) {
+                    extra = copied_extra(arena_used, flags);
+                    arena_used += n;
+                }
+            }
+            let row = [c.id() as f64, c.result(), extra];
             // SAFETY: i < capacity, so the row lies inside the table's current bytes.
             unsafe {
                 ptr::copy_nonoverlapping(
@@ -333,6 +373,33 @@ impl<B: Backend> Shared<B> {
             };
         }
         Some(end)
+    }
+
+    /// A Buffer over the chunk arena, made on the first call: from then on, each
+    /// write of completion rows copies the received chunks small enough for their
+    /// buffer ring (`BufRing::copy_up_to`) into it and gives their buffers straight
+    /// back; the row's extra field says where (`copied_extra`). JS copies a chunk out
+    /// of it while it handles that row, so the arena never reaches a caller.
+    pub fn chunk_arena(&self) -> napi::Result<Unknown<'_>> {
+        let arena = {
+            let mut slot = self.arena.borrow_mut();
+            match &*slot {
+                Some(a) => Arc::clone(a),
+                None => {
+                    let a = iobuf::AlignedBuf::zeroed(CHUNK_ARENA_BYTES, 64)
+                        .map(Arc::new)
+                        .ok_or_else(|| {
+                            errno_error(self.env, std::io::Error::from_raw_os_error(libc::ENOMEM))
+                        })?;
+                    *slot = Some(Arc::clone(&a));
+                    a
+                }
+            }
+        };
+        let (ptr, len) = (arena.as_ptr(), arena.len());
+        // SAFETY: `ptr` is valid for `len` bytes while the Arc in the hint lives, which
+        // release_arena drops when the Buffer's backing store dies.
+        unsafe { js::external_buffer(self.env, ptr, len, arena, release_arena) }
     }
 
     /// Submits what is queued and, where the kernel completed some of it inside the
@@ -485,6 +552,12 @@ impl<B: Backend> LoopSource for Shared<B> {
 
 /// Runs when the JS thread (main or Worker) tears its environment down: cancel and
 /// wait for every op so no memory is freed under the kernel.
+unsafe extern "C" fn release_arena(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: hint is the Box<Arc<AlignedBuf>> external_buffer made in `chunk_arena`;
+    // Node calls this exactly once, when the Buffer's backing store dies.
+    drop(unsafe { Box::from_raw(hint.cast::<Arc<iobuf::AlignedBuf>>()) });
+}
+
 unsafe extern "C" fn env_cleanup<B: Backend>(arg: *mut c_void) {
     // SAFETY: arg is the strong reference stored in `hook`; taking it back here is the
     // one release of it (teardown sees a null `hook` and leaves it alone).

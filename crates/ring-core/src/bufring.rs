@@ -16,7 +16,7 @@
 //! it, each op that selects from it, and each view a caller holds of a held buffer.
 
 use std::io;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use iobuf::{AlignedBuf, PAGE_ALIGN};
@@ -48,6 +48,8 @@ pub struct BufRing {
     count: u32,
     size: u32,
     bgid: u16,
+    /// Chunks of at most this many bytes are copied out (`copy_out`) rather than held.
+    copy_up_to: AtomicU32,
     state: Mutex<State>,
 }
 
@@ -74,6 +76,7 @@ impl BufRing {
             count,
             size,
             bgid,
+            copy_up_to: AtomicU32::new(0),
             state: Mutex::new(State {
                 tail: 0,
                 generation: vec![0; count as usize],
@@ -110,6 +113,45 @@ impl BufRing {
     /// Bytes per buffer.
     pub fn size(&self) -> u32 {
         self.size
+    }
+
+    /// The largest chunk the receiver copies out of its buffer (`copy_out`) instead
+    /// of holding the buffer; 0: none.
+    pub fn copy_up_to(&self) -> u32 {
+        self.copy_up_to.load(Ordering::Relaxed)
+    }
+
+    /// Sets `copy_up_to` (at most `size`).
+    pub fn set_copy_up_to(&self, bytes: u32) {
+        self.copy_up_to
+            .store(bytes.min(self.size), Ordering::Relaxed);
+    }
+
+    /// Copies the first `dst.len()` bytes of buffer `bid`, which the kernel picked (a
+    /// reaped completion said so), into `dst` and puts the buffer straight back in the
+    /// ring: a take and give-back in one. False (nothing copied) if `bid` is not a
+    /// buffer of this ring, is held, or `dst` is longer than a buffer.
+    pub fn copy_out(&self, bid: u16, dst: &mut [u8]) -> bool {
+        let Some(src) = self.buffer_ptr(bid) else {
+            return false;
+        };
+        if dst.len() > self.size as usize {
+            return false;
+        }
+        let mut state = self.lock();
+        let i = bid as usize;
+        if state.held[i] {
+            return false;
+        }
+        // SAFETY: `src` is buffer `bid`, valid for `size` >= dst.len() bytes while
+        // `self` lives. The kernel picked it and posted the completion, so it writes
+        // there no more until the buffer is back in the ring (below); `dst` is the
+        // caller's memory, which cannot overlap the library-owned data buffers.
+        unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
+        state.generation[i] = state.generation[i].wrapping_add(1);
+        self.put(&mut state, bid);
+        self.publish(&state);
+        true
     }
 
     /// Buffers the caller holds (taken and not given back).
@@ -233,5 +275,28 @@ mod tests {
         assert!(!ring.give_back(2, g), "a stale generation is ignored");
         assert!(ring.give_back(2, g2));
         assert_eq!(ring.take(4), None);
+    }
+
+    #[test]
+    fn copy_out_returns_the_buffer() {
+        let ring = BufRing::new(4, 8, 0).unwrap();
+        // SAFETY: buffer 1 is 8 bytes of the ring's memory; nothing else uses it here.
+        unsafe {
+            std::ptr::copy_nonoverlapping(b"abcdefgh".as_ptr(), ring.buffer_ptr(1).unwrap(), 8)
+        };
+        let mut out = [0u8; 3];
+        assert!(ring.copy_out(1, &mut out));
+        assert_eq!(&out, b"abc");
+        assert_eq!(ring.held(), 0, "the buffer went straight back");
+        let g = ring.take(1).unwrap();
+        assert!(
+            !ring.copy_out(1, &mut out),
+            "a held buffer is not copied out"
+        );
+        assert!(ring.give_back(1, g));
+        assert!(!ring.copy_out(9, &mut out), "no such buffer");
+        assert!(!ring.copy_out(1, &mut [0u8; 9]), "longer than a buffer");
+        ring.set_copy_up_to(100);
+        assert_eq!(ring.copy_up_to(), 8, "at most a buffer");
     }
 }

@@ -554,6 +554,14 @@ impl Op {
     /// An op that posts completions until it is cancelled (IORING_CQE_F_MORE) rather
     /// than once: multishot poll, accept and receive, and a timeout repeating forever
     /// or `count` times (IORING_TIMEOUT_MULTISHOT).
+    /// The provided buffer ring this op selects its buffers from, if any.
+    pub fn buffer_group(&self) -> Option<Arc<BufRing>> {
+        match self {
+            Op::RecvMultishot { group, .. } => Some(Arc::clone(group)),
+            _ => None,
+        }
+    }
+
     pub fn is_multishot(&self) -> bool {
         match self {
             Op::PollMultishot { .. } | Op::AcceptMultishot { .. } | Op::RecvMultishot { .. } => {

@@ -132,7 +132,14 @@ pub enum Reaped<T> {
     Done(Completion<T>),
     /// One more result of a multishot op that goes on (its CQE had
     /// `IORING_CQE_F_MORE`): the op keeps its slot until its final completion.
-    More { id: u64, result: i32, flags: u32 },
+    /// `group`: the buffer ring the result's buffer is from (a receive that selects
+    /// one, with IORING_CQE_F_BUFFER in `flags`).
+    More {
+        id: u64,
+        result: i32,
+        flags: u32,
+        group: Option<Arc<BufRing>>,
+    },
     /// A message another ring sent with MSG_RING: `user_data` has `MSG_TAG` set and
     /// carries the sender's data in its low 52 bits.
     Message {
@@ -197,6 +204,8 @@ pub struct Completion<T> {
     pub op: Option<ReapedMemory<Op>>,
     pub user: T,
     pub batch: Option<BatchResults>,
+    /// The buffer ring of a buffer this completion hands over (`Reaped::More`'s).
+    pub group: Option<Arc<BufRing>>,
 }
 
 impl<T> Completion<T> {
@@ -870,6 +879,7 @@ impl<T> Ring<T> {
             op: None,
             user,
             batch: None,
+            group: None,
         })
     }
 
@@ -1185,7 +1195,19 @@ impl<T> Ring<T> {
         for item in ready {
             let (finished, result, flags) = match item {
                 Ready::More(id, result, flags) => {
-                    deliver(Reaped::More { id, result, flags });
+                    let group = if flags & IORING_CQE_F_BUFFER != 0 {
+                        self.table
+                            .slot(id)
+                            .and_then(|s| s.payload.op.buffer_group())
+                    } else {
+                        None
+                    };
+                    deliver(Reaped::More {
+                        id,
+                        result,
+                        flags,
+                        group,
+                    });
                     continue;
                 }
                 Ready::Sent(sent) => {
@@ -1215,6 +1237,7 @@ impl<T> Ring<T> {
                         op: Some(memory.map(|entry| entry.op)),
                         user,
                         batch: None,
+                        group: None,
                     }))
                 },
             );
@@ -1233,6 +1256,7 @@ impl<T> Ring<T> {
                 op: None,
                 user: done.user,
                 batch: Some(done.results),
+                group: None,
             }))
         });
         delivered + batches

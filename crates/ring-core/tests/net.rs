@@ -55,7 +55,9 @@ fn run(
                     .collect();
                 seen.push((c.id, c.result, c.flags, outs));
             }
-            Reaped::More { id, result, flags } => seen.push((id, result, flags, Vec::new())),
+            Reaped::More {
+                id, result, flags, ..
+            } => seen.push((id, result, flags, Vec::new())),
             Reaped::Message { .. } => {}
         });
         assert!(Instant::now() < deadline, "completions did not arrive");
@@ -223,7 +225,9 @@ fn recv_multishot_fills_ring_buffers_in_order() {
         ring.flush().unwrap();
         let mut events: Vec<(i32, u32, bool)> = Vec::new();
         ring.reap_all(|r| match r {
-            Reaped::More { id, result, flags } if id == recv => events.push((result, flags, true)),
+            Reaped::More {
+                id, result, flags, ..
+            } if id == recv => events.push((result, flags, true)),
             Reaped::Done(c) if c.id == recv => events.push((c.result, c.flags, false)),
             _ => {}
         });
