@@ -200,8 +200,17 @@ const TURN_ROW = 8;
 const TURN_NOP = 0;
 const TURN_READ = 1;
 const TURN_TABLE = 2;
+/** A send (fd, MSG_* flags, offset and length of its bytes in the turn's send staging). */
+const TURN_SEND = 3;
 /** Numbers the turn's table rows hold at most before they are handed over mid-turn. */
 const TURN_NUMS = TURN_ROWS * 8;
+/**
+ * Bytes of the turn's send staging: a send of at most TURN_SEND_MAX bytes is copied
+ * there when it is made (its bytes are taken then, as a send through the ring takes
+ * them) and goes to the kernel with the turn's other rows, in one io_uring_enter.
+ */
+const SEND_STAGING_BYTES = 256 * 1024;
+const TURN_SEND_MAX = 64 * 1024;
 
 /** `read_now`/`write_now` flag a short count on a regular file by adding this (negated). */
 const SHORT_ON_REGULAR_FILE = 2 ** 32;
@@ -592,6 +601,9 @@ export class Ring extends CompletionSource<NativeRing> {
   readonly #turnViews: (ArrayBufferView | undefined)[] = [];
   readonly #turnOps: (Pending | undefined)[] = [];
   #turnCount = 0;
+  /** The bytes of the turn's sends (see `SEND_STAGING_BYTES`), made on the first. */
+  #sendStaging: Buffer | undefined;
+  #sendStagingUsed = 0;
   /** The numbers and objects of the turn's table rows. */
   readonly #turnNums = new Float64Array(TURN_NUMS);
   #turnNumCount = 0;
@@ -634,6 +646,7 @@ export class Ring extends CompletionSource<NativeRing> {
     const numCount = this.#turnNumCount;
     this.#turnCount = 0;
     this.#turnNumCount = 0;
+    this.#sendStagingUsed = 0;
     const rows = this.#turnRows;
     const ops = this.#turnOps;
     const views = this.#turnViews;
@@ -704,6 +717,34 @@ export class Ring extends CompletionSource<NativeRing> {
   }
 
   /**
+   * Queues a send as a turn row: its bytes are copied into the turn's send staging now
+   * (a caller may reuse its buffer once the call returns), and the native side copies
+   * them into memory the op owns when the rows are handed over.
+   */
+  #queueSend(fd: number, flags: number, view: ArrayBufferView, syscall: string, signal: AbortSignal | undefined): Promise<number> {
+    if (this.destroyed || this.native === undefined) return Promise.reject(useAfterClose('The ring'));
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    const length = view.byteLength;
+    if (this.#sendStagingUsed + length > SEND_STAGING_BYTES) this.pushQueued();
+    const staging = (this.#sendStaging ??= Buffer.allocUnsafeSlow(SEND_STAGING_BYTES));
+    const at = this.#sendStagingUsed;
+    staging.set(view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, length), at);
+    this.#sendStagingUsed = at + length;
+    const i = this.#turnCount++;
+    const rows = this.#turnRows;
+    rows[i * TURN_ROW] = TURN_SEND;
+    rows[i * TURN_ROW + 1] = fd;
+    rows[i * TURN_ROW + 2] = flags;
+    rows[i * TURN_ROW + 3] = at;
+    rows[i * TURN_ROW + 4] = length;
+    this.#turnViews[i] = staging;
+    const { promise, op } = this.deferred<number>(syscall, signal);
+    this.#turnOps[i] = op;
+    if (this.#turnCount === TURN_ROWS) this.pushQueued();
+    return promise;
+  }
+
+  /**
    * A plain-Buffer read or write done now without blocking (see `RingOptions.inline`),
    * or undefined when it must go to the ring: it would block, it failed (the ring then
    * reports the failure as it always does), or this turn's inline budget is spent. A
@@ -752,6 +793,8 @@ export class Ring extends CompletionSource<NativeRing> {
     const flags = p.nums[1] as number;
     const view = p.objs[0] as ArrayBufferView;
     const length = view.byteLength;
+    // Sends queued this turn reach the socket first (through the ring, in order).
+    if (this.#turnCount > 0) return undefined;
     if (length === 0 || length > INLINE_MAX_BYTES || this.destroyed || p.signal?.aborted === true || !takeInlineBudget(length)) return undefined;
     const n = native().sendNow(fd, view, flags);
     if (n === length) return Promise.resolve(n);
@@ -781,9 +824,17 @@ export class Ring extends CompletionSource<NativeRing> {
         ? (write ? (r) => r.write(fd, buffer, position) : (r) => r.read(fd, buffer, position))
         : (r) => r.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, position), undefined, p.map, undefined, extra);
     }
-    if (p.op === 'send' && this.#inline && p.flags === 0 && p.timeout < 0 && extra === undefined && p.map === undefined) {
-      const now = this.#trySendInline(p as Prepared<unknown>);
-      if (now !== undefined) return now as Promise<R>;
+    if (p.op === 'send' && p.flags === 0 && p.timeout < 0 && extra === undefined && p.map === undefined) {
+      // Many sends in one turn (a server answering its connections) go to the kernel
+      // in one io_uring_enter: less CPU per send than a send(2) each.
+      const view = p.objs[0] as ArrayBufferView;
+      if (this.#turnQueue && view.byteLength > 0 && view.byteLength <= TURN_SEND_MAX) {
+        return this.#queueSend(p.nums[0] as number, p.nums[1] as number, view, p.syscall, p.signal) as Promise<R>;
+      }
+      if (this.#inline) {
+        const now = this.#trySendInline(p as Prepared<unknown>);
+        if (now !== undefined) return now as Promise<R>;
+      }
     }
     if (p.op === 'nop' && p.flags === 0 && p.timeout < 0 && extra === undefined && p.map === undefined && this.#turnQueue) {
       return this.#queueRow(TURN_NOP, 0, 0, undefined, p.syscall, p.signal) as Promise<R>;

@@ -8,8 +8,8 @@ use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 use ring_core::{
-    Completion, FixedBuffers, IoBuf, Op, Reaped, Ring, RingOptions, SqeOptions, CURRENT_POSITION,
-    IORING_CQE_F_MORE, OPCODES,
+    AlignedBuf, Completion, FixedBuffers, IoBuf, Op, Reaped, Ring, RingOptions, SqeOptions,
+    CURRENT_POSITION, IORING_CQE_F_MORE, OPCODES,
 };
 
 use crate::args::JsArgs;
@@ -140,6 +140,7 @@ const TURN_ROW: usize = 8;
 const TURN_NOP: u32 = 0;
 const TURN_READ: u32 = 1;
 const TURN_TABLE: u32 = 2;
+const TURN_SEND: u32 = 3;
 
 /// A `push_rows` row of kind `TURN_TABLE`: the opcode-table entry with its numbers and
 /// objects, pushed as `NativeRing::submit` pushes it; its id, or -errno if refused.
@@ -375,7 +376,10 @@ impl NativeRing {
     ///   it then reaches;
     /// - kind 2 (table index, SQE flags, timeout ms, first number, numbers, first
     ///   object, objects): opcode-table entry `index` with its arguments taken from
-    ///   `nums` (a Float64Array) and `objs` (an array) at those places, as `submit`.
+    ///   `nums` (a Float64Array) and `objs` (an array) at those places, as `submit`;
+    /// - kind 3 (fd, MSG_* flags, offset, length): a send of `length` bytes at `offset`
+    ///   of the row's view (the turn's send staging, where lib/ copied them when the
+    ///   call was made), copied into memory the op owns.
     ///
     /// Each row's first field is overwritten with the op's id, or -errno where its
     /// arguments were refused. lib/ fills the rows during a JS turn and queues them all
@@ -428,6 +432,22 @@ impl NativeRing {
                             let buf = IoBuf::deferred_landing(length);
                             (rw_row(false, fd, buf, offset), Targets(vec![target]))
                         }),
+                    // fd, MSG_* flags, then the bytes' place in the turn's send staging
+                    // (the row's view), copied now into memory the op owns.
+                    TURN_SEND => js::element(env, views, i as u32).and_then(|staging| {
+                        let (at, flags) = (row[3] as usize, row[2] as i32);
+                        let len = row[4] as usize;
+                        js::with_view_bytes(env, staging, |bytes| {
+                            bytes
+                                .get(at..at.checked_add(len)?)
+                                .and_then(AlignedBuf::copy_of)
+                        })
+                        .flatten()
+                        .map(|buf| {
+                            let buf = IoBuf::Owned(buf);
+                            (Op::Send { fd, buf, flags }, Targets::NONE)
+                        })
+                    }),
                     _ => None,
                 };
                 match made {

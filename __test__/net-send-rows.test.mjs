@@ -1,0 +1,82 @@
+// Sends made in one JS turn go to the kernel together (the turn's rows, one
+// io_uring_enter): their bytes are taken when each call is made, they reach the socket
+// in call order (with larger sends, which take the other path, in between), and their
+// failures keep Node's shape.
+import { opTest } from './helpers.mjs';
+import { Ring, ringPair } from './net-helpers.mjs';
+
+const ops = ['socket', 'bind', 'listen', 'accept', 'connect', 'send', 'recv'];
+
+/** Reads exactly `n` bytes from socket `fd` with plain recvs. */
+async function recvExactly(ring, fd, n) {
+  const out = Buffer.alloc(n);
+  let got = 0;
+  while (got < n) {
+    const r = await ring.recv(fd, out.subarray(got));
+    if (r === 0) break;
+    got += r;
+  }
+  return out.subarray(0, got);
+}
+
+/** `count` bytes of a pattern that differs at every offset mod 251, starting at `seed`. */
+const pattern = (count, seed) => Buffer.from(Array.from({ length: count }, (_, i) => (seed + i) % 251));
+
+opTest(ops, 'send-rows-order: sends made in one turn, small and large, arrive in call order', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  // Small sends share the turn's rows; the 100 KiB one does not: it must not overtake them.
+  const parts = [pattern(10, 1), pattern(5000, 2), pattern(100 * 1024, 3), pattern(7, 4), pattern(60 * 1024, 5)];
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const reading = recvExactly(ring, server, total);
+  const sent = await Promise.all(parts.map((p) => ring.send(client, p)));
+  t.deepEqual(sent, parts.map((p) => p.length));
+  t.true((await reading).equals(Buffer.concat(parts)), 'every byte, in call order');
+  for (const f of [server, client]) await ring.close(f);
+  await ring.destroy();
+});
+
+opTest(ops, 'send-rows-bytes-at-call: a send takes its bytes when called; changing the buffer afterwards changes nothing sent', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  const data = Buffer.from('taken when called');
+  const sending = ring.send(client, data);
+  data.fill(0x2a);
+  t.is(await sending, 17);
+  t.is((await recvExactly(ring, server, 17)).toString(), 'taken when called');
+  for (const f of [server, client]) await ring.close(f);
+  await ring.destroy();
+});
+
+opTest(ops, 'send-rows-staging-full: more bytes in one turn than the send staging holds all arrive, in order', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  // 12 × 60 KiB = 720 KiB in one turn: past the 256 KiB staging more than once.
+  const parts = Array.from({ length: 12 }, (_, i) => pattern(60 * 1024, i));
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const reading = recvExactly(ring, server, total);
+  const sent = await Promise.all(parts.map((p) => ring.send(client, p)));
+  t.is(sent.reduce((a, b) => a + b, 0), total);
+  t.true((await reading).equals(Buffer.concat(parts)));
+  for (const f of [server, client]) await ring.close(f);
+  await ring.destroy();
+});
+
+opTest(['send'], 'send-rows-ebadf: a send to a closed descriptor rejects with EBADF from send', async (t) => {
+  const ring = new Ring();
+  // Above any descriptor this process opens (the soft limit is far lower).
+  const e = await t.throwsAsync(ring.send(100000, 'x'));
+  t.is(e.code, 'EBADF');
+  t.is(e.syscall, 'send');
+  t.is(ring.inFlight, 0);
+  await ring.destroy();
+});
+
+opTest(['send'], 'send-rows-aborted: a send with an aborted signal rejects with AbortError and sends nothing', async (t) => {
+  const ring = new Ring();
+  const ac = new AbortController();
+  ac.abort();
+  const e = await t.throwsAsync(ring.send(1, 'x', { signal: ac.signal }));
+  t.is(e.name, 'AbortError');
+  await ring.destroy();
+});
