@@ -62,6 +62,24 @@ opTest(ops, 'send-rows-staging-full: more bytes in one turn than the send stagin
   await ring.destroy();
 });
 
+opTest(ops, 'send-rows-staging-held: sends waiting for room keep their bytes while later turns send more', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  // 100 × 60 KiB, one per turn, with nobody reading: the socket's buffer fills, and the
+  // sends behind it wait in the kernel holding the staging they were copied into.
+  const parts = Array.from({ length: 100 }, (_, i) => pattern(60 * 1024, i));
+  const sending = [];
+  for (const part of parts) {
+    sending.push(ring.send(client, part));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const [received] = await Promise.all([recvExactly(ring, server, total), Promise.all(sending)]);
+  t.true(received.equals(Buffer.concat(parts)), 'every byte, in order, none overwritten');
+  for (const f of [server, client]) await ring.close(f);
+  await ring.destroy();
+});
+
 opTest(['send'], 'send-rows-ebadf: a send to a closed descriptor rejects with EBADF from send', async (t) => {
   const ring = new Ring();
   // Above any descriptor this process opens (the soft limit is far lower).

@@ -601,9 +601,14 @@ export class Ring extends CompletionSource<NativeRing> {
   readonly #turnViews: (ArrayBufferView | undefined)[] = [];
   readonly #turnOps: (Pending | undefined)[] = [];
   #turnCount = 0;
-  /** The bytes of the turn's sends (see `SEND_STAGING_BYTES`), made on the first. */
+  /**
+   * The bytes of the turn's sends (see `SEND_STAGING_BYTES`): native memory the send ops
+   * read from. Written from the start again only once the native side says no op
+   * holds it (`#sendStagingChecked`); else a new one is made.
+   */
   #sendStaging: Buffer | undefined;
   #sendStagingUsed = 0;
+  #sendStagingChecked = false;
   /** The numbers and objects of the turn's table rows. */
   readonly #turnNums = new Float64Array(TURN_NUMS);
   #turnNumCount = 0;
@@ -647,6 +652,7 @@ export class Ring extends CompletionSource<NativeRing> {
     this.#turnCount = 0;
     this.#turnNumCount = 0;
     this.#sendStagingUsed = 0;
+    this.#sendStagingChecked = false;
     const rows = this.#turnRows;
     const ops = this.#turnOps;
     const views = this.#turnViews;
@@ -726,7 +732,13 @@ export class Ring extends CompletionSource<NativeRing> {
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     const length = view.byteLength;
     if (this.#sendStagingUsed + length > SEND_STAGING_BYTES) this.pushQueued();
-    const staging = (this.#sendStaging ??= Buffer.allocUnsafeSlow(SEND_STAGING_BYTES));
+    if (!this.#sendStagingChecked) {
+      // Sends handed over earlier may still be in the kernel (a full socket buffer):
+      // their bytes stay put, and this turn's go to a new staging.
+      if (this.#sendStaging === undefined || !this.native.sendStagingFree()) this.#sendStaging = this.native.newSendStaging(SEND_STAGING_BYTES) as Buffer;
+      this.#sendStagingChecked = true;
+    }
+    const staging = this.#sendStaging!;
     const at = this.#sendStagingUsed;
     staging.set(view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, length), at);
     this.#sendStagingUsed = at + length;
@@ -737,7 +749,6 @@ export class Ring extends CompletionSource<NativeRing> {
     rows[i * TURN_ROW + 2] = flags;
     rows[i * TURN_ROW + 3] = at;
     rows[i * TURN_ROW + 4] = length;
-    this.#turnViews[i] = staging;
     const { promise, op } = this.deferred<number>(syscall, signal);
     this.#turnOps[i] = op;
     if (this.#turnCount === TURN_ROWS) this.pushQueued();
@@ -804,8 +815,30 @@ export class Ring extends CompletionSource<NativeRing> {
     return (this.send(fd, rest, options) as Promise<number>).then((m) => n + m, () => n);
   }
 
+  /**
+   * The sends of each socket still in flight, by descriptor: the last one's promise.
+   * A send made while an earlier one on its socket has not settled waits for it, so
+   * bytes reach a stream in call order, as node:net's writes do (the kernel orders
+   * only what it takes at once: two sends waiting for room could interleave).
+   */
+  readonly #sendTails = new Map<number, Promise<unknown>>();
+
+  #orderedSend<R>(p: Prepared<R>): Promise<R> {
+    const fd = p.nums[0] as number;
+    const before = this.#sendTails.get(fd);
+    const start = (): Promise<R> => this.#submit(p, undefined, true);
+    const sent = before === undefined ? start() : before.then(start, start);
+    this.#sendTails.set(fd, sent);
+    const settled = (): void => {
+      if (this.#sendTails.get(fd) === sent) this.#sendTails.delete(fd);
+    };
+    sent.then(settled, settled);
+    return sent;
+  }
+
   /** Queues `p` and tracks it; rejects (never throws) on any failure. */
-  #submit<R>(p: Prepared<R>, extra?: TrackExtra): Promise<R> {
+  #submit<R>(p: Prepared<R>, extra?: TrackExtra, ordered = false): Promise<R> {
+    if (p.op === 'send' && extra === undefined && !ordered) return this.#orderedSend(p);
     const rw = p.rw;
     if (rw !== undefined && p.flags === 0 && p.timeout < 0) {
       const { write, fd, buffer, position } = rw;

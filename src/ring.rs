@@ -268,6 +268,25 @@ pub struct NativeRingOptions {
 #[napi]
 pub struct NativeRing {
     state: std::rc::Rc<Shared<Ring<Targets>>>,
+    /// The memory lib/ copies the turn's sends into (see `new_send_staging`).
+    send_staging: std::cell::RefCell<Option<Arc<SendStaging>>>,
+}
+
+/// The turn's send staging: JS writes a send's bytes here when the call is made, and
+/// each send op reads them from a window of `mem` (an Arc of it), so nothing is copied
+/// again. JS writes here only while no op holds `mem` (`send_staging_free`).
+struct SendStaging {
+    mem: Arc<AlignedBuf>,
+}
+
+unsafe extern "C" fn release_staging(
+    _env: napi::sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    hint: *mut std::ffi::c_void,
+) {
+    // SAFETY: hint is the Box<Arc<SendStaging>> js::external_buffer made in
+    // `new_send_staging`; Node calls this exactly once, when the Buffer's backing store dies.
+    drop(unsafe { Box::from_raw(hint.cast::<Arc<SendStaging>>()) });
 }
 
 impl NativeRing {
@@ -309,7 +328,35 @@ impl NativeRing {
             dispatch.raw(),
             completions.raw(),
         )?;
-        Ok(Self { state })
+        Ok(Self {
+            state,
+            send_staging: std::cell::RefCell::new(None),
+        })
+    }
+
+    /// A fresh send staging of `bytes` bytes, which becomes this ring's, as a Buffer
+    /// for lib/ to write sends into (see `SendStaging`).
+    #[napi]
+    pub fn new_send_staging(&self, env: Env, bytes: u32) -> napi::Result<Unknown<'_>> {
+        let mem = AlignedBuf::zeroed(bytes as usize, 64).ok_or_else(|| {
+            errno_error(env.raw(), std::io::Error::from_raw_os_error(libc::ENOMEM))
+        })?;
+        let staging = Arc::new(SendStaging { mem: Arc::new(mem) });
+        let (ptr, len) = (staging.mem.as_ptr(), staging.mem.len());
+        *self.send_staging.borrow_mut() = Some(Arc::clone(&staging));
+        // SAFETY: `ptr` is valid for `len` bytes while the Arc<SendStaging> in the hint
+        // lives (it holds `mem`), which release_staging drops when the Buffer dies.
+        unsafe { js::external_buffer(env.raw(), ptr, len, staging, release_staging) }
+    }
+
+    /// Whether no op holds the send staging any more (every send handed over from it
+    /// was reaped), so JS may write it again from the start.
+    #[napi]
+    pub fn send_staging_free(&self) -> bool {
+        self.send_staging
+            .borrow()
+            .as_ref()
+            .is_some_and(|s| Arc::strong_count(&s.mem) == 1)
     }
 
     /// Caller operations accepted and not yet settled.
@@ -377,9 +424,9 @@ impl NativeRing {
     /// - kind 2 (table index, SQE flags, timeout ms, first number, numbers, first
     ///   object, objects): opcode-table entry `index` with its arguments taken from
     ///   `nums` (a Float64Array) and `objs` (an array) at those places, as `submit`;
-    /// - kind 3 (fd, MSG_* flags, offset, length): a send of `length` bytes at `offset`
-    ///   of the row's view (the turn's send staging, where lib/ copied them when the
-    ///   call was made), copied into memory the op owns.
+    /// - kind 3 (fd, MSG_* flags, offset, length): a send of the `length` bytes at
+    ///   `offset` of the send staging (`new_send_staging`), where lib/ copied them when
+    ///   the call was made; the op holds the staging until it is reaped.
     ///
     /// Each row's first field is overwritten with the op's id, or -errno where its
     /// arguments were refused. lib/ fills the rows during a JS turn and queues them all
@@ -411,6 +458,7 @@ impl NativeRing {
         };
         let views = views.raw();
         let objs = objs.raw();
+        let staging = self.send_staging.borrow().clone();
         let mut ids = vec![0.0; count as usize];
         self.state.push_many(
             count as usize,
@@ -434,19 +482,10 @@ impl NativeRing {
                         }),
                     // fd, MSG_* flags, then the bytes' place in the turn's send staging
                     // (the row's view), copied now into memory the op owns.
-                    TURN_SEND => js::element(env, views, i as u32).and_then(|staging| {
-                        let (at, flags) = (row[3] as usize, row[2] as i32);
-                        let len = row[4] as usize;
-                        js::with_view_bytes(env, staging, |bytes| {
-                            bytes
-                                .get(at..at.checked_add(len)?)
-                                .and_then(AlignedBuf::copy_of)
-                        })
-                        .flatten()
-                        .map(|buf| {
-                            let buf = IoBuf::Owned(buf);
-                            (Op::Send { fd, buf, flags }, Targets::NONE)
-                        })
+                    TURN_SEND => staging.as_ref().and_then(|staging| {
+                        let (flags, at, len) = (row[2] as i32, row[3] as usize, row[4] as usize);
+                        IoBuf::shared(Arc::clone(&staging.mem), at, len)
+                            .map(|buf| (Op::Send { fd, buf, flags }, Targets::NONE))
                     }),
                     _ => None,
                 };
