@@ -5,6 +5,9 @@ import fs from 'node:fs';
 import { Ring } from '../dist/index.js';
 import { fifo, pattern, ringTest, tmpFile } from './helpers.mjs';
 
+/** Tests that spend, or need, a whole turn's inline budget (shared by the thread) run alone. */
+const budgetTest = ringTest.serial ?? ringTest;
+
 ringTest('inline-cached-read: a page-cache read settles with the right bytes and no io_uring_enter', async (t) => {
   const data = pattern(64 * 1024, 5);
   const file = tmpFile(data);
@@ -108,7 +111,39 @@ ringTest('inline-budget: a loop of cached reads lets the event loop turn (timers
   await ring.destroy();
 });
 
-ringTest('inline-detach-after-call: transferring the buffer after a cached read settled inline leaves the bytes in the moved memory', async (t) => {
+budgetTest('inline-budget-spill: reads past the budget of a turn are done once the loop turned, each with its own bytes', async (t) => {
+  const data = pattern(300 * 512, 6);
+  const file = tmpFile(data);
+  const fd = fs.openSync(file, 'r');
+  const ring = new Ring();
+  // 300 reads made in one turn: past the budget of 256, the rest wait for the next turn.
+  const bufs = Array.from({ length: 300 }, () => Buffer.alloc(512));
+  let immediateRan = false;
+  setImmediate(() => { immediateRan = true; });
+  const counts = await Promise.all(bufs.map((b, i) => ring.read(fd, b, i * 512)));
+  t.true(immediateRan, 'the loop turned before the last reads settled');
+  t.true(counts.every((n) => n === 512));
+  t.true(Buffer.concat(bufs).equals(data), 'every read has its own bytes');
+  fs.closeSync(fd);
+  await ring.destroy();
+});
+
+budgetTest('inline-budget-spill-destroy: a read waiting for the next turn when the ring is destroyed rejects with ECANCELED', async (t) => {
+  const file = tmpFile(pattern(4096, 7));
+  const fd = fs.openSync(file, 'r');
+  const ring = new Ring();
+  const reads = Array.from({ length: 300 }, () => ring.read(fd, Buffer.alloc(16), 0));
+  const destroyed = ring.destroy();
+  const results = await Promise.allSettled(reads);
+  await destroyed;
+  const failed = results.filter((r) => r.status === 'rejected');
+  t.true(failed.length > 0, 'the reads past the budget did not run after destroy');
+  for (const r of failed) t.is(r.reason.code, 'ECANCELED');
+  t.true(results.filter((r) => r.status === 'fulfilled').every((r) => r.value === 16));
+  fs.closeSync(fd);
+});
+
+budgetTest('inline-detach-after-call: transferring the buffer after a cached read settled inline leaves the bytes in the moved memory', async (t) => {
   const data = pattern(4096, 8);
   const file = tmpFile(data);
   const fd = fs.openSync(file, 'r');

@@ -9,7 +9,7 @@ import { ownedMemory } from './buffer';
 import { OPS, SQE_HARDLINK, SQE_LINK, defineOps, milliseconds, releaseAtLeast, rwArgs, TARGET_OPS, type ChainOps, type OpEntry, type Prepared, type RingContext, type RingOps, type TargetOp } from './ops';
 import { Feed } from './feed';
 import { BufferRing, DEFAULT_COPY_UP_TO, type BufferRingOptions, type SocketOptionMethods } from './net';
-import { CompletionSource, hasInlineRoom, spendInlineOps, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
+import { CompletionSource, hasInlineRoom, nextTurn, spendInlineOps, submitBatchOf, takeInlineBudget, type Pending, type TrackExtra } from './source';
 import { validateBoolean, validateFdList, validateInteger, validateObject, validateSignal } from './validate';
 
 export type { OpOptions } from './source';
@@ -766,9 +766,17 @@ export class Ring extends CompletionSource<NativeRing> {
     const length = buffer.byteLength;
     if (length === 0 || length > INLINE_MAX_BYTES || this.destroyed || p.signal?.aborted === true) return undefined;
     if ((write ? this.#noInlineWrites : this.#noInlineReads).has(fd)) return undefined;
-    // Spent for this turn: the ring takes it. Its completion comes through the event
-    // loop (inline settlement draws on the same budget), so the loop turns.
-    if (!takeInlineBudget(length)) return undefined;
+    // Spent for this turn: tried again once the loop has turned (timers, I/O and
+    // immediates ran), with the next turn's budget. One setImmediate for all that
+    // wait, where a trip through the ring would cost each of them an SQE, a landing
+    // zone and a completion.
+    if (!takeInlineBudget(length)) {
+      const options = p.signal === undefined ? undefined : { signal: p.signal };
+      // A ring destroyed meanwhile cancels it, as it cancels what it holds.
+      const again = (): Promise<unknown> => (this.destroyed ? Promise.reject(new IoError(-ECANCELED, p.syscall))
+        : write ? this.write(fd, buffer, position, options) : this.read(fd, buffer, position, options));
+      return nextTurn().then(again);
+    }
     const n = write ? native().writeNow(fd, buffer, position) : native().readNow(fd, buffer, position);
     if (n >= 0) return Promise.resolve(p.map === undefined ? n : p.map(n));
     if (n > -SHORT_ON_REGULAR_FILE) {

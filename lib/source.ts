@@ -104,6 +104,20 @@ function scheduleInlineReset(): void {
   // turn): a new turn's budget.
   setImmediate(resetInlineBudget);
 }
+let nextTurnPromise: Promise<void> | undefined;
+/**
+ * Resolves in the check phase of this loop iteration (after timers and the poll for
+ * I/O ran, and after the inline budget was renewed): one setImmediate shared by every
+ * operation that waits for it.
+ */
+export function nextTurn(): Promise<void> {
+  return (nextTurnPromise ??= new Promise((resolve) => {
+    setImmediate(() => {
+      nextTurnPromise = undefined;
+      resolve();
+    });
+  }));
+}
 /** Whether the inline budget is spent for this turn (see `takeInlineBudget`). */
 function inlineBudgetSpent(bytes: number): boolean {
   return inlineOpsLeft <= 0 || inlineBytesLeft < bytes;
