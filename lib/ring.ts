@@ -212,6 +212,19 @@ const TURN_NUMS = TURN_ROWS * 8;
 const SEND_STAGING_BYTES = 256 * 1024;
 const TURN_SEND_MAX = 64 * 1024;
 
+/** At most this many reads and writes wait for the next turn's inline budget (`Ring.#spill`). */
+const SPILL_MAX = 1024;
+
+/** A read or write waiting for the next turn's inline budget. */
+interface Spilled {
+  write: boolean;
+  fd: number;
+  buffer: ArrayBufferView;
+  position: number;
+  p: Prepared<unknown>;
+  resolve: (result: Promise<unknown>) => void;
+}
+
 /** `read_now`/`write_now` flag a short count on a regular file by adding this (negated). */
 const SHORT_ON_REGULAR_FILE = 2 ** 32;
 
@@ -770,13 +783,7 @@ export class Ring extends CompletionSource<NativeRing> {
     // immediates ran), with the next turn's budget. One setImmediate for all that
     // wait, where a trip through the ring would cost each of them an SQE, a landing
     // zone and a completion.
-    if (!takeInlineBudget(length)) {
-      const options = p.signal === undefined ? undefined : { signal: p.signal };
-      // A ring destroyed meanwhile cancels it, as it cancels what it holds.
-      const again = (): Promise<unknown> => (this.destroyed ? Promise.reject(new IoError(-ECANCELED, p.syscall))
-        : write ? this.write(fd, buffer, position, options) : this.read(fd, buffer, position, options));
-      return nextTurn().then(again);
-    }
+    if (!takeInlineBudget(length)) return this.#spill(write, fd, buffer, position, p);
     const n = write ? native().writeNow(fd, buffer, position) : native().readNow(fd, buffer, position);
     if (n >= 0) return Promise.resolve(p.map === undefined ? n : p.map(n));
     if (n > -SHORT_ON_REGULAR_FILE) {
@@ -798,6 +805,41 @@ export class Ring extends CompletionSource<NativeRing> {
     const remainder = (write ? this.write(fd, rest, restAt, p.signal === undefined ? undefined : { signal: p.signal }) : this.read(fd, rest, restAt, p.signal === undefined ? undefined : { signal: p.signal })) as Promise<number>;
     // A write that moved some bytes reports them even if the rest fails, as write(2) does.
     return remainder.then((m) => done + m, (e) => (write ? done : Promise.reject(e)));
+  }
+
+  /**
+   * Reads and writes that found this turn's inline budget spent, oldest first: done
+   * inline from the next turn on, as far as each turn's budget goes. Past
+   * SPILL_MAX waiting, more go to the ring (its backlog holds them in less memory).
+   */
+  readonly #spilled: (Spilled | undefined)[] = [];
+  #spilledHead = 0;
+
+  #spill(write: boolean, fd: number, buffer: ArrayBufferView, position: number, p: Prepared<unknown>): Promise<unknown> | undefined {
+    const waiting = this.#spilled.length - this.#spilledHead;
+    if (waiting >= SPILL_MAX) return undefined;
+    if (waiting === 0) void nextTurn().then(() => this.#runSpilled());
+    return new Promise((resolve) => {
+      this.#spilled.push({ write, fd, buffer, position, p, resolve });
+    });
+  }
+
+  #runSpilled(): void {
+    const queue = this.#spilled;
+    while (this.#spilledHead < queue.length) {
+      const s = queue[this.#spilledHead]!;
+      if (!hasInlineRoom(s.buffer.byteLength) && !this.destroyed) {
+        void nextTurn().then(() => this.#runSpilled());
+        return;
+      }
+      queue[this.#spilledHead++] = undefined;
+      const options = s.p.signal === undefined ? undefined : { signal: s.p.signal };
+      // A ring destroyed meanwhile cancels it, as it cancels what it holds.
+      s.resolve(this.destroyed ? Promise.reject(new IoError(-ECANCELED, s.p.syscall))
+        : s.write ? this.write(s.fd, s.buffer, s.position, options) : this.read(s.fd, s.buffer, s.position, options));
+    }
+    queue.length = 0;
+    this.#spilledHead = 0;
   }
 
   /**

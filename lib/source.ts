@@ -123,8 +123,8 @@ function inlineBudgetSpent(bytes: number): boolean {
   return inlineOpsLeft <= 0 || inlineBytesLeft < bytes;
 }
 /** Whether this turn's inline budget has room for operations settled at the end of the turn (`flushNative`). */
-export function hasInlineRoom(): boolean {
-  return !inlineBudgetSpent(0);
+export function hasInlineRoom(bytes = 0): boolean {
+  return !inlineBudgetSpent(bytes);
 }
 /** Counts `ops` settled inline against this turn's budget. */
 export function spendInlineOps(ops: number): void {
