@@ -367,7 +367,34 @@ opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recv', 'nop', 'cancelF
   t.is(cancelled.value, 0);
   t.is((await within(read, 3000)).error?.code, 'ECANCELED');
   t.deepEqual(await within(drained, 3000), { value: 0 });
-  for (const fd of [server, client]) await ring.close(fd);
+  for (const fd of [server, client]) await within(ring.close(fd), 3000);
+  await ring.destroy();
+});
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recv', 'nop', 'cancelFd'], 'drain-same-turn-cancel-fd: a blocked recv, nop({ drain }) and cancelFd(fd) made in one turn all settle', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  // All three reach the kernel in one submission unless the cancel is held back.
+  const read = within(ring.recv(server, Buffer.alloc(16)), 3000);
+  const drained = within(ring.nop({ drain: true }), 3000);
+  const cancelled = within(ring.cancelFd(server), 3000);
+  t.deepEqual(await cancelled, { value: 0 }, 'cancelFd settled');
+  t.is((await read).error?.code, 'ECANCELED');
+  t.deepEqual(await drained, { value: 0 });
+  for (const fd of [server, client]) await within(ring.close(fd), 3000);
+  await ring.destroy();
+});
+
+opTest(['socket', 'bind', 'listen', 'accept', 'connect', 'recv', 'nop', 'close'], 'drain-same-turn-close: a blocked recv, nop({ drain }) and close(fd) made in one turn all settle', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  const read = within(ring.recv(server, Buffer.alloc(16)), 3000);
+  const drained = within(ring.nop({ drain: true }), 3000);
+  const closed = within(ring.close(server), 3000);
+  t.deepEqual(await closed, { value: undefined }, 'close settled');
+  t.is((await read).error?.code, 'ECANCELED');
+  t.deepEqual(await drained, { value: 0 });
+  await within(ring.close(client), 3000);
   await ring.destroy();
 });
 

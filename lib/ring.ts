@@ -639,7 +639,18 @@ export class Ring extends CompletionSource<NativeRing> {
     const take = hasInlineRoom();
     // One native call for the turn: its queued rows, the submission, and (with budget
     // left) the completions already posted.
-    const settled = this.#turnCount > 0 ? this.#pushRows(take) : take ? native.flushAndTake() : (native.flush(), 0);
+    let settled = 0;
+    if (this.#turnCount > 0) {
+      settled = this.#pushRows(take);
+      // Submitted even with the budget spent (then nothing is taken): an op must reach
+      // the kernel in the turn it was made (a drain left behind would go in later
+      // with whatever came next).
+      if (!take) native.flush();
+    } else if (take) {
+      settled = native.flushAndTake();
+    } else {
+      native.flush();
+    }
     if (take) spendInlineOps(settled);
     return settled;
   }

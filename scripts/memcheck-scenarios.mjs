@@ -180,7 +180,7 @@ const scenarios = {
     // held across destroy(): the ring's memory must outlive every one of them.
     const ring = new Ring();
     const [server, client] = await tcpPair(ring);
-    const bufferRing = ring.bufferRing({ count: 4, size: 256 });
+    const bufferRing = ring.bufferRing({ count: 4, size: 256, copyUpTo: 0 });
     const it = ring.recvMultishot(server, { bufferRing });
     const chunks = [];
     for (let i = 0; i < 3; i++) {
@@ -196,6 +196,35 @@ const scenarios = {
     gc();
     assert.equal(chunks[2][99], 3);
     assert.equal(chunks[2].release(), true);
+    fs.closeSync(server);
+    fs.closeSync(client);
+  },
+  'copied-chunks-and-send-staging': async () => {
+    // Small chunks copied out of the chunk arena while their rows are handled, held
+    // across destroy(); sends read from the send staging, some waiting for room in the
+    // kernel while later turns send more and the ring is destroyed under them.
+    const ring = new Ring();
+    const [server, client] = await tcpPair(ring);
+    const bufferRing = ring.bufferRing({ count: 2, size: 256 });
+    const it = ring.recvMultishot(server, { bufferRing });
+    const kept = [];
+    for (let i = 0; i < 6; i++) {
+      await ring.send(client, Buffer.alloc(100, i + 1));
+      kept.push((await it.next()).value);
+    }
+    const big = Buffer.alloc(60 * 1024, 9);
+    const waiting = [];
+    for (let i = 0; i < 40; i++) {
+      waiting.push(ring.send(client, big).catch(() => 0));
+      await tick();
+    }
+    await it.return();
+    await ring.destroy();
+    await Promise.all(waiting);
+    gc();
+    await tick();
+    gc();
+    assert.ok(kept.every((chunk, i) => chunk.length === 100 && chunk[99] === i + 1));
     fs.closeSync(server);
     fs.closeSync(client);
   },

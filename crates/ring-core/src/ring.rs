@@ -924,6 +924,8 @@ impl<T> Ring<T> {
         self.unblock_behind_drain();
         let mut refused = Vec::new();
         let mut unready_ops: Vec<(u64, i32)> = Vec::new();
+        let mut drain_in_batch = false;
+        let mut held_behind_drain = false;
         {
             let mut sq = self.uring.submission();
             let table = &mut self.table;
@@ -932,6 +934,16 @@ impl<T> Ring<T> {
                     break;
                 };
                 let slot = table.slot(id).expect("backlog ids have slots");
+                // A `cancelFd` or `close` behind a drain that goes in with this
+                // submission waits for the next round, where `unblock_behind_drain`
+                // (the drain then in the kernel) cancels without an SQE.
+                if drain_in_batch
+                    && slot.payload.chain == 0
+                    && slot.payload.op.fd_cancel().is_some()
+                {
+                    held_behind_drain = true;
+                    break;
+                }
                 // Caller ops are held back so completions never outnumber the CQ.
                 // Internal cancels (always at the front) are not: they must reach the
                 // kernel even when the ring is full of ops that will never finish on
@@ -1001,6 +1013,7 @@ impl<T> Ring<T> {
                     let id = table.pop_queued().expect("counted above");
                     let entry = &table.slot(id).expect("backlog ids have slots").payload;
                     let sqe = entry.op.build(id).flags(entry.flags);
+                    drain_in_batch |= entry.flags.contains(squeue::Flags::IO_DRAIN);
                     let long_lived = entry.op.is_multishot();
                     // SAFETY: every pointer in the SQE refers to heap memory owned by
                     // the op's slot, which stays in the table until its CQE is reaped.
@@ -1027,6 +1040,9 @@ impl<T> Ring<T> {
         match self.submit_and_wait(want) {
             Ok(n) => {
                 self.in_sq.drain(..n.min(self.in_sq.len()));
+                if held_behind_drain {
+                    self.unblock_behind_drain();
+                }
                 self.wake_if_stranded();
                 Ok(n)
             }
