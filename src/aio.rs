@@ -1,12 +1,12 @@
 //! `NativeAio`: the JS-facing kernel AIO context. Converts JS values into
 //! `aio_core::Request`s and forwards them; delivery and teardown live in `source`.
 
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use std::sync::Arc;
-
 use aio_core::{CancelOutcome, Completion, Context, FixedBuffers, Request, RequestOptions};
-use iobuf::IoBuf;
+use iobuf::{AlignedBuf, IoBuf};
 use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
@@ -14,7 +14,8 @@ use napi_derive::napi;
 use crate::memory::NativeMemory;
 use crate::source::{closed_error, errno_error, Backend, Delivered, Shared, Targets};
 use crate::views::{
-    copies_of_views, copy_of_view, landing_for_view, landings_for_views, position, shared_window,
+    copies_of_views, copy_of_view, f64_rows_mut, landing_for_view, landings_for_views, position,
+    shared_window,
 };
 
 impl Delivered for Completion<Targets> {
@@ -104,9 +105,54 @@ fn rw(write: bool, fd: i32, buf: IoBuf, pos: Either<f64, BigInt>) -> Request {
     }
 }
 
+/// Fields of one row of the turn's reads and writes (lib/aio.ts `ROW`): write (0 or
+/// 1), fd, memory index (`register_memory`), offset in the memory, length, position,
+/// RWF_* flags, ioprio (< 0: none). `push_rows` writes each op's id (or -errno) into
+/// the row's first field.
+const ROW_FIELDS: usize = 8;
+
+/// The library memory (`alignedBuffer`s) the turn's rows name by index. Weak: the
+/// table keeps no memory alive (each op holds its own `Arc`); an index whose memory
+/// died is free again, as no JS object can name it any more (lib/ forgets an index
+/// together with its NativeMemory, which holds a strong `Arc` until it is collected).
+#[derive(Default)]
+struct MemoryTable {
+    slots: Vec<Weak<AlignedBuf>>,
+    /// Where the search for a dead slot to reuse goes on from.
+    cursor: usize,
+}
+
+impl MemoryTable {
+    /// How many slots a registration looks at for a dead one before it appends: enough
+    /// that the table stays near the number of live memories, bounded per call.
+    const PROBES: usize = 8;
+
+    fn register(&mut self, mem: &Arc<AlignedBuf>) -> u32 {
+        let len = self.slots.len();
+        for _ in 0..Self::PROBES.min(len) {
+            let at = self.cursor % len;
+            self.cursor = at + 1;
+            if self.slots[at].strong_count() == 0 {
+                self.slots[at] = Arc::downgrade(mem);
+                return at as u32;
+            }
+        }
+        self.slots.push(Arc::downgrade(mem));
+        (self.slots.len() - 1) as u32
+    }
+
+    /// The window `offset..offset + length` of memory `index`, or None when there is no
+    /// such live memory or the window does not fit in it.
+    fn window(&self, index: f64, offset: f64, length: f64) -> Option<IoBuf> {
+        let mem = self.slots.get(index as usize)?.upgrade()?;
+        IoBuf::shared(mem, offset as usize, length as usize)
+    }
+}
+
 #[napi]
 pub struct NativeAio {
     state: std::rc::Rc<Shared<Context<Targets>>>,
+    memory: RefCell<MemoryTable>,
 }
 
 impl NativeAio {
@@ -142,7 +188,56 @@ impl NativeAio {
             dispatch.raw(),
             completions.raw(),
         )?;
-        Ok(Self { state })
+        Ok(Self {
+            state,
+            memory: RefCell::default(),
+        })
+    }
+
+    /// The index by which the turn's rows name `mem` (see `push_rows`); lib/ asks once
+    /// per memory and remembers the answer for as long as the NativeMemory lives.
+    #[napi]
+    pub fn register_memory(&self, mem: &NativeMemory) -> u32 {
+        self.memory.borrow_mut().register(mem.inner())
+    }
+
+    /// Accepts the first `count` rows of `rows` (a Float64Array of `ROW_FIELDS`-field
+    /// rows: reads and writes of library memory, zero-copy) in one call, as many
+    /// `rw_shared` calls would, and writes each op's id, or -EINVAL for a row naming no
+    /// live memory or a window outside it, into its row's first field. With `submit`,
+    /// also submits what is queued (`flush`).
+    #[napi]
+    pub fn push_rows(&self, env: Env, rows: Unknown, count: u32, submit: bool) -> napi::Result<()> {
+        // SAFETY: no JS runs during this call, so the array cannot be detached or
+        // resized while the slice lives, and nothing else borrows it.
+        let rows = unsafe { f64_rows_mut(env.raw(), &rows, count, ROW_FIELDS) }?;
+        let memory = self.memory.borrow();
+        self.state.push_many(
+            count as usize,
+            |ctx, i| {
+                let row = &mut rows[i * ROW_FIELDS..(i + 1) * ROW_FIELDS];
+                let id = match memory.window(row[2], row[3], row[4]) {
+                    Some(buf) => {
+                        let (fd, offset) = (row[1] as i32, row[5] as i64);
+                        let request = if row[0] != 0.0 {
+                            Request::Pwrite { fd, buf, offset }
+                        } else {
+                            Request::Pread { fd, buf, offset }
+                        };
+                        let options = options(row[6] as i32, row[7] as i32, None);
+                        ctx.push(request, options, Targets::NONE) as f64
+                    }
+                    None => -f64::from(libc::EINVAL),
+                };
+                row[0] = id;
+                id
+            },
+            |_, _| {},
+        )?;
+        if submit {
+            self.state.flush();
+        }
+        Ok(())
     }
 
     #[napi(getter)]
