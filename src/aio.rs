@@ -2,11 +2,13 @@
 //! `aio_core::Request`s and forwards them; delivery and teardown live in `source`.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Instant;
 
-use aio_core::{CancelOutcome, Completion, Context, FixedBuffers, Request, RequestOptions};
-use iobuf::{AlignedBuf, IoBuf};
+use aio_core::{
+    CancelOutcome, Completion, Context, FixedBuffers, MemoryTable, Request, RequestOptions,
+};
+use iobuf::IoBuf;
 use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
@@ -110,44 +112,6 @@ fn rw(write: bool, fd: i32, buf: IoBuf, pos: Either<f64, BigInt>) -> Request {
 /// RWF_* flags, ioprio (< 0: none). `push_rows` writes each op's id (or -errno) into
 /// the row's first field.
 const ROW_FIELDS: usize = 8;
-
-/// The library memory (`alignedBuffer`s) the turn's rows name by index. Weak: the
-/// table keeps no memory alive (each op holds its own `Arc`); an index whose memory
-/// died is free again, as no JS object can name it any more (lib/ forgets an index
-/// together with its NativeMemory, which holds a strong `Arc` until it is collected).
-#[derive(Default)]
-struct MemoryTable {
-    slots: Vec<Weak<AlignedBuf>>,
-    /// Where the search for a dead slot to reuse goes on from.
-    cursor: usize,
-}
-
-impl MemoryTable {
-    /// How many slots a registration looks at for a dead one before it appends: enough
-    /// that the table stays near the number of live memories, bounded per call.
-    const PROBES: usize = 8;
-
-    fn register(&mut self, mem: &Arc<AlignedBuf>) -> u32 {
-        let len = self.slots.len();
-        for _ in 0..Self::PROBES.min(len) {
-            let at = self.cursor % len;
-            self.cursor = at + 1;
-            if self.slots[at].strong_count() == 0 {
-                self.slots[at] = Arc::downgrade(mem);
-                return at as u32;
-            }
-        }
-        self.slots.push(Arc::downgrade(mem));
-        (self.slots.len() - 1) as u32
-    }
-
-    /// The window `offset..offset + length` of memory `index`, or None when there is no
-    /// such live memory or the window does not fit in it.
-    fn window(&self, index: f64, offset: f64, length: f64) -> Option<IoBuf> {
-        let mem = self.slots.get(index as usize)?.upgrade()?;
-        IoBuf::shared(mem, offset as usize, length as usize)
-    }
-}
 
 #[napi]
 pub struct NativeAio {
