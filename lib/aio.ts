@@ -231,7 +231,7 @@ export class Aio extends CompletionSource<NativeAio> {
    * Queues a read or write of library memory as a row, with the promise `track` would
    * give; rejects (never throws) on a destroyed context.
    */
-  #queueRow(write: boolean, fd: number, memory: NativeMemory, buffer: ArrayBufferView, position: number, flags: number, prio: number, extra: TrackExtra): Promise<number> {
+  #queueRow(write: boolean, fd: number, memory: NativeMemory, memoryOffset: number, length: number, position: number, flags: number, prio: number, extra: TrackExtra): Promise<number> {
     const native = this.native;
     if (this.destroyed || native === undefined) return Promise.reject(useAfterClose('The AIO context'));
     let index = this.#memoryIndex.get(memory);
@@ -245,8 +245,8 @@ export class Aio extends CompletionSource<NativeAio> {
     rows[at] = write ? 1 : 0;
     rows[at + 1] = fd;
     rows[at + 2] = index;
-    rows[at + 3] = buffer.byteOffset;
-    rows[at + 4] = buffer.byteLength;
+    rows[at + 3] = memoryOffset;
+    rows[at + 4] = length;
     rows[at + 5] = position;
     rows[at + 6] = flags;
     rows[at + 7] = prio;
@@ -293,17 +293,20 @@ export class Aio extends CompletionSource<NativeAio> {
     const resfd = low?.eventfd;
     const memory = ownedMemory(buffer);
     const syscall = write ? 'pwrite' : 'pread';
+    // Read once: on a Buffer these are getter calls V8 does not inline.
+    const length = buffer.byteLength;
+    const memoryOffset = buffer.byteOffset;
     const extra: TrackExtra = low?.extra ?? {};
     extra.info = {
-      opcode: write ? CMD.pwrite : CMD.pread, fd, position: pos, length: buffer.byteLength, views: undefined,
-      memory, memoryOffset: buffer.byteOffset, rwFlags: flags, prio, eventfd: resfd,
+      opcode: write ? CMD.pwrite : CMD.pread, fd, position: pos, length, views: undefined,
+      memory, memoryOffset, rwFlags: flags, prio, eventfd: resfd,
     } satisfies RequestInfo;
     if (memory !== undefined) {
       // AioContext requests (`low`) need their id at once, and an op with a signal must
       // be in the native queue when it aborts (a file read or write in the kernel
       // cannot be cancelled): those, and bigint positions, take a call each.
-      if (low === undefined && signal === undefined && typeof pos === 'number') return this.#queueRow(write, fd, memory, buffer, pos, flags, prio, extra);
-      return this.track(syscall, signal, (a) => a.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, pos, flags, prio, resfd), undefined, undefined, undefined, extra);
+      if (low === undefined && signal === undefined && typeof pos === 'number') return this.#queueRow(write, fd, memory, memoryOffset, length, pos, flags, prio, extra);
+      return this.track(syscall, signal, (a) => a.rwShared(write, fd, memory, memoryOffset, length, pos, flags, prio, resfd), undefined, undefined, undefined, extra);
     }
     return this.track(syscall, signal, write
       ? (a) => a.pwrite(fd, buffer, pos, flags, prio, resfd)
