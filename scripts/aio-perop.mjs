@@ -7,7 +7,7 @@
 // (process.cpuUsage: every thread).
 //
 //   node scripts/aio-perop.mjs --file /work/aio-scratch/data [--mode promise|batch]
-//     [--ops 200000] [--depth 32] [--bs 4096] [--warmup 20000]
+//     [--ops 200000] [--depth 32] [--bs 4096] [--warmup 20000] [--submit-batch N]
 //
 // The file must be on a file system with O_DIRECT (not tmpfs); make one with
 // `dd if=/dev/urandom of=FILE bs=1M count=256`.
@@ -23,6 +23,7 @@ const { values: opt } = parseArgs({
     warmup: { type: 'string', default: '20000' },
     depth: { type: 'string', default: '32' },
     bs: { type: 'string', default: '4096' },
+    'submit-batch': { type: 'string' },
   },
 });
 if (opt.file === undefined) throw new Error('--file is required');
@@ -64,7 +65,8 @@ function batches(aio, batch, count) {
 }
 
 const batchMode = opt.mode === 'batch';
-const aio = new Aio({ maxEvents: Math.max(64, depth * 2), fixedBuffers: batchMode ? { count: depth, size: bs } : undefined });
+const submitBatch = opt['submit-batch'] === undefined ? undefined : Number(opt['submit-batch']);
+const aio = new Aio({ maxEvents: Math.max(64, depth * 2), submitBatch, fixedBuffers: batchMode ? { count: depth, size: bs } : undefined });
 const batch = batchMode ? aio.batch(depth) : undefined;
 const run = (count) => (batchMode ? batches(aio, batch, count) : promises(aio, count));
 await run(warmup);
