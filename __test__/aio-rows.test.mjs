@@ -153,3 +153,52 @@ aioTest('aio-rows-native-calls: 32 alignedBuffer reads in one turn reach the nat
   t.deepEqual(JSON.parse(counts), { pushAioRows: 4, flush: 1 });
   t.is(bytes, 'true');
 });
+
+aioTest('aio-rows-workers: Aios on several threads, whose handles are the same numbers, each read their own bytes', async (t) => {
+  // Handles index a per-thread table: the first Aio of each thread has the same one.
+  const r = await runChildAsync(`
+    import fs from 'node:fs';
+    import { Worker } from 'node:worker_threads';
+    import { Aio, alignedBuffer } from DIST;
+    const body = (fill) => \`
+      import fs from 'node:fs';
+      import { parentPort } from 'node:worker_threads';
+      import { Aio, alignedBuffer } from \${JSON.stringify(DIST)};
+      const file = '/tmp/uring-aio-rows-worker-' + process.pid + '-${'${fill}'}';
+      fs.writeFileSync(file, Buffer.alloc(64 * 4096, ${'${fill}'}));
+      const fd = fs.openSync(file, 'r');
+      const aio = new Aio();
+      let wrong = 0;
+      for (let round = 0; round < 50; round++) {
+        const bufs = Array.from({ length: 16 }, () => alignedBuffer(4096));
+        await Promise.all(bufs.map((b, i) => aio.read(fd, b, ((round + i) % 64) * 4096)));
+        for (const b of bufs) if (!b.every((x) => x === ${'${fill}'})) wrong++;
+      }
+      await aio.destroy();
+      fs.closeSync(fd);
+      fs.rmSync(file);
+      parentPort.postMessage(wrong);
+    \`;
+    const workers = [1, 2, 3].map((fill) => new Promise((resolve, reject) => {
+      const w = new Worker(body(fill), { eval: true, type: 'module' });
+      w.once('message', resolve);
+      w.once('error', reject);
+    }));
+    const file = '/tmp/uring-aio-rows-main-' + process.pid;
+    fs.writeFileSync(file, Buffer.alloc(64 * 4096, 9));
+    const fd = fs.openSync(file, 'r');
+    const aio = new Aio();
+    let wrong = 0;
+    for (let round = 0; round < 50; round++) {
+      const bufs = Array.from({ length: 16 }, () => alignedBuffer(4096));
+      await Promise.all(bufs.map((b, i) => aio.read(fd, b, ((round + i) % 64) * 4096)));
+      for (const b of bufs) if (!b.every((x) => x === 9)) wrong++;
+    }
+    await aio.destroy();
+    fs.closeSync(fd);
+    fs.rmSync(file);
+    console.log(JSON.stringify([wrong, ...(await Promise.all(workers))]));
+  `, { timeout: 60000 });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), '[0,0,0,0]');
+});
