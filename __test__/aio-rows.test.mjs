@@ -202,3 +202,19 @@ aioTest('aio-rows-workers: Aios on several threads, whose handles are the same n
   t.is(r.status, 0, r.stderr);
   t.is(r.stdout.trim(), '[0,0,0,0]');
 });
+
+aioTest('aio-rows-before-submit-sync: rows queued earlier in the turn reach the kernel before a submitSync batch runs', async (t) => {
+  // Call order holds across the two paths: the rows go to the context (and its
+  // io_submit) before the synchronous run. Without that they waited for the end of the
+  // turn, after the batch: one io_submit here instead of two.
+  const fd = fs.openSync(tmpFile(pattern(8 * 4096)), 'r');
+  const aio = new Aio({ submitBatch: 0, fixedBuffers: { count: 1, size: 4096 } });
+  const reads = [0, 1, 2].map((i) => aio.read(fd, alignedBuffer(4096), i * 4096));
+  const batch = aio.batch(1);
+  batch.read(fd, 0, 4096 * 4);
+  batch.submitSync();
+  t.is(aio.submitCalls, 2, "the rows' io_submit, then the batch's");
+  t.deepEqual(await Promise.all(reads), [4096, 4096, 4096]);
+  fs.closeSync(fd);
+  await aio.destroy();
+});
