@@ -218,3 +218,17 @@ aioTest('aio-rows-before-submit-sync: rows queued earlier in the turn reach the 
   fs.closeSync(fd);
   await aio.destroy();
 });
+
+aioTest('aio-rows-submit-batch-eager: the alignedBuffer read that fills submitBatch submits inside the call, as a call-per-op read does', async (t) => {
+  const fd = fs.openSync(tmpFile(pattern(8 * 4096)), 'r');
+  const aio = new Aio({ maxEvents: 16, submitBatch: 4 });
+  const reads = [0, 1, 2].map((i) => aio.read(fd, alignedBuffer(4096), i * 4096));
+  t.is(aio.submitCalls, 0, 'three wait for the end of the turn');
+  reads.push(aio.read(fd, alignedBuffer(4096), 3 * 4096));
+  t.is(aio.submitCalls, 1, 'the fourth sent all four at once');
+  reads.push(aio.read(fd, alignedBuffer(4096), 4 * 4096));
+  t.deepEqual(await Promise.all(reads), [4096, 4096, 4096, 4096, 4096]);
+  t.is(aio.submitCalls, 2, 'the fifth went at the end of the turn');
+  fs.closeSync(fd);
+  await aio.destroy();
+});
