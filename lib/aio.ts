@@ -3,7 +3,7 @@
 import { constants as osConstants } from 'node:os';
 import type { FixedBuffersOptions } from './batch';
 import { ownedMemory } from './buffer';
-import { IoError, invalidArgType, invalidArgValue, invalidState, nativeErrno, unknownSignal, useAfterClose } from './errors';
+import { IoError, fromNative, invalidArgType, invalidArgValue, invalidState, nativeErrno, unknownSignal, useAfterClose } from './errors';
 import { native, type NativeAio, type NativeMemory } from './native';
 import { CompletionSource, type OpOptions, type Pending, type TrackExtra, signalOf, submitBatchOf, toVoid } from './source';
 import { iovMax, validateFd, validateInteger, validateObject, validateOffset, validateView, validateViews } from './validate';
@@ -12,6 +12,18 @@ const { EINVAL, EAGAIN } = osConstants.errno;
 
 /** IOCB_CMD_* of each request kind (include/uapi/linux/aio_abi.h). */
 const CMD = { pread: 0, pwrite: 1, fsync: 2, fdsync: 3, poll: 5, preadv: 7, pwritev: 8 } as const;
+
+/**
+ * The turn's reads and writes of library memory (alignedBuffer), as rows of numbers
+ * (src/aio.rs `push_rows`): write, fd, memory index, offset in the memory, length,
+ * position, RWF_* flags, ioprio. They reach the native side `submitBatch` rows per
+ * call (or the turn's rows in one call at its end), instead of one call each: a
+ * native call that takes a NativeMemory costs more than the rest of the operation's
+ * user-space work.
+ */
+const ROW = 8;
+/** Rows held at most before they are handed over mid-turn (with `submitBatch: 0`). */
+const ROWS = 256;
 
 /** What a request asked for, kept until it settles so that its error can explain itself. */
 interface RequestInfo {
@@ -146,10 +158,21 @@ export class Aio extends CompletionSource<NativeAio> {
       throw new IoError(-errno, native().aioSetupSyscall(errno), undefined, undefined, native().explainAioSetupError(errno));
     }
     this.#maxEvents = maxEvents;
+    this.#handle = this.native!.handle;
+    this.#rowsPerPush = submitBatch === 0 ? ROWS : Math.min(submitBatch, ROWS);
     if (options?.fixedBuffers !== undefined) this.registerPool(options.fixedBuffers, 'io_setup');
   }
 
   readonly #maxEvents: number;
+  /** The turn's rows (see `ROW`), their ops, and how many rows go over in one native call. */
+  readonly #rows = new Float64Array(ROWS * ROW);
+  readonly #rowOps: (Pending | undefined)[] = [];
+  #rowCount = 0;
+  readonly #rowsPerPush: number;
+  /** The native context's handle for `pushAioRows` (a plain function: cheaper than a method call). */
+  readonly #handle: number;
+  /** The native side's index of each NativeMemory rows name (`registerMemory`), forgotten with the memory. */
+  readonly #memoryIndex = new WeakMap<NativeMemory, number>();
 
   /** @internal */
   protected get defaultBatchCapacity(): number {
@@ -163,7 +186,74 @@ export class Aio extends CompletionSource<NativeAio> {
 
   /** Submits queued requests now (one io_submit) instead of at the end of the turn. */
   submitNow(): void {
-    this.native?.flush();
+    this.flushNative();
+  }
+
+  /** @internal */
+  protected override get queued(): number {
+    return this.#rowCount;
+  }
+
+  /** @internal */
+  protected override pushQueued(): void {
+    if (this.#rowCount > 0) this.#pushRows(false);
+  }
+
+  /** @internal The turn's rows and the submission in one native call. */
+  protected override flushNative(): number {
+    if (this.#rowCount > 0) this.#pushRows(true);
+    else this.native?.flush();
+    return 0;
+  }
+
+  /** Hands the turn's rows to the native side (and, with `submit`, submits) and tracks each op under its id. */
+  #pushRows(submit: boolean): void {
+    const count = this.#rowCount;
+    this.#rowCount = 0;
+    const rows = this.#rows;
+    const ops = this.#rowOps;
+    let failure: unknown;
+    try {
+      if (this.native === undefined) throw useAfterClose('The AIO context');
+      native().pushAioRows(this.#handle, rows, count, submit);
+    } catch (e) {
+      failure = e;
+    }
+    for (let i = 0; i < count; i++) {
+      const op = ops[i]!;
+      ops[i] = undefined;
+      if (failure === undefined) this.adopt(op, rows[i * ROW]!);
+      else op.reject(fromNative(failure, op.syscall));
+    }
+  }
+
+  /**
+   * Queues a read or write of library memory as a row, with the promise `track` would
+   * give; rejects (never throws) on a destroyed context.
+   */
+  #queueRow(write: boolean, fd: number, memory: NativeMemory, memoryOffset: number, length: number, position: number, flags: number, prio: number, extra: TrackExtra): Promise<number> {
+    const native = this.native;
+    if (this.destroyed || native === undefined) return Promise.reject(useAfterClose('The AIO context'));
+    let index = this.#memoryIndex.get(memory);
+    if (index === undefined) {
+      index = native.registerMemory(memory);
+      this.#memoryIndex.set(memory, index);
+    }
+    const i = this.#rowCount++;
+    const rows = this.#rows;
+    const at = i * ROW;
+    rows[at] = write ? 1 : 0;
+    rows[at + 1] = fd;
+    rows[at + 2] = index;
+    rows[at + 3] = memoryOffset;
+    rows[at + 4] = length;
+    rows[at + 5] = position;
+    rows[at + 6] = flags;
+    rows[at + 7] = prio;
+    const { promise, op } = this.deferred<number>(write ? 'pwrite' : 'pread', undefined, undefined, undefined, undefined, extra);
+    this.#rowOps[i] = op;
+    if (this.#rowCount >= this.#rowsPerPush) this.#pushRows(false);
+    return promise;
   }
 
   /** @internal */
@@ -203,13 +293,20 @@ export class Aio extends CompletionSource<NativeAio> {
     const resfd = low?.eventfd;
     const memory = ownedMemory(buffer);
     const syscall = write ? 'pwrite' : 'pread';
+    // Read once: on a Buffer these are getter calls V8 does not inline.
+    const length = buffer.byteLength;
+    const memoryOffset = buffer.byteOffset;
     const extra: TrackExtra = low?.extra ?? {};
     extra.info = {
-      opcode: write ? CMD.pwrite : CMD.pread, fd, position: pos, length: buffer.byteLength, views: undefined,
-      memory, memoryOffset: buffer.byteOffset, rwFlags: flags, prio, eventfd: resfd,
+      opcode: write ? CMD.pwrite : CMD.pread, fd, position: pos, length, views: undefined,
+      memory, memoryOffset, rwFlags: flags, prio, eventfd: resfd,
     } satisfies RequestInfo;
     if (memory !== undefined) {
-      return this.track(syscall, signal, (a) => a.rwShared(write, fd, memory, buffer.byteOffset, buffer.byteLength, pos, flags, prio, resfd), undefined, undefined, undefined, extra);
+      // AioContext requests (`low`) need their id at once, and an op with a signal must
+      // be in the native queue when it aborts (a file read or write in the kernel
+      // cannot be cancelled): those, and bigint positions, take a call each.
+      if (low === undefined && signal === undefined && typeof pos === 'number') return this.#queueRow(write, fd, memory, memoryOffset, length, pos, flags, prio, extra);
+      return this.track(syscall, signal, (a) => a.rwShared(write, fd, memory, memoryOffset, length, pos, flags, prio, resfd), undefined, undefined, undefined, extra);
     }
     return this.track(syscall, signal, write
       ? (a) => a.pwrite(fd, buffer, pos, flags, prio, resfd)

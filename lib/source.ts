@@ -214,7 +214,12 @@ export abstract class CompletionSource<N extends NativeSource> {
       bufferSize: this.fixedBuffers[0]?.byteLength ?? 0,
       submit: (entries, count, results, signal) =>
         this.track('batch', signal, (n) => n.submitBatch(entries, count, results)),
-      run: (entries, count, results) => this.#live().runBatch(entries, count, results),
+      run: (entries, count, results) => {
+        const native = this.#live();
+        // What the JS side queued this turn goes first, in call order, as in `track`.
+        this.pushQueued();
+        native.runBatch(entries, count, results);
+      },
     }, capacity);
   }
 

@@ -13,7 +13,7 @@ mod views;
 
 use napi_derive::napi;
 
-pub use aio::NativeAio;
+pub use aio::{push_aio_rows, NativeAio};
 pub use memory::NativeMemory;
 pub use net::{
     adopt_socket, before_bind, bind_now, getsockopt_now, listen_now, local_address, peer_address,

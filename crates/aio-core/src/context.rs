@@ -74,6 +74,22 @@ pub struct Context<T> {
     /// requests never wait for room among the caller's (which may never complete, like
     /// polls on a quiet pipe, and fill `max_events`).
     sync_ctx: Option<AioContext>,
+    /// Iocb boxes of reaped requests, reused by the next ones (one allocation less per
+    /// request); at most `max_events` are kept. Boxes, not iocbs: the boxes are the
+    /// allocations reused, each moving whole into an `Entry`.
+    #[allow(clippy::vec_box)]
+    spare_iocbs: Vec<Box<Iocb>>,
+    /// Buffers a flush reuses (the ids it submits, their iocb addresses, the
+    /// descriptor kinds it looked up): emptied before each use.
+    scratch: FlushScratch,
+}
+
+/// See `Context::scratch`.
+#[derive(Default)]
+struct FlushScratch {
+    ids: Vec<u64>,
+    iocbs: Vec<*mut Iocb>,
+    kinds: Vec<(RawFd, bool)>,
 }
 
 /// What `Context::cancel` achieved.
@@ -121,6 +137,8 @@ impl<T> Context<T> {
             pool: None,
             collected: Vec::new(),
             sync_ctx: None,
+            spare_iocbs: Vec::new(),
+            scratch: FlushScratch::default(),
         })
     }
 
@@ -206,6 +224,7 @@ impl<T> Context<T> {
                 Ok(insert(
                     table,
                     resfd,
+                    Box::default(),
                     request,
                     options,
                     Owner::Member { batch, index },
@@ -314,7 +333,22 @@ impl<T> Context<T> {
     /// run inside io_submit (see `FdKinds`) ends the prefix: it is refused with EAGAIN
     /// when it comes first, as the kernel refuses an iocb it cannot take.
     fn submit_ids(&mut self, ctx: AioContext, ids: &[u64], kinds: &mut FdKinds) -> Submitted {
-        let mut batch: Vec<*mut Iocb> = Vec::with_capacity(ids.len());
+        let mut batch = std::mem::take(&mut self.scratch.iocbs);
+        batch.clear();
+        let submitted = self.submit_iocbs(ctx, ids, kinds, &mut batch);
+        // Only addresses of boxes the slots own: nothing dangles once they are reaped.
+        batch.clear();
+        self.scratch.iocbs = batch;
+        submitted
+    }
+
+    fn submit_iocbs(
+        &mut self,
+        ctx: AioContext,
+        ids: &[u64],
+        kinds: &mut FdKinds,
+        batch: &mut Vec<*mut Iocb>,
+    ) -> Submitted {
         for &id in ids {
             let entry = &mut self
                 .table
@@ -343,7 +377,7 @@ impl<T> Context<T> {
         // request owns; slots leave the table only when reaped. The kernel reads each
         // iocb and writes its `aio_key`, through the pointers taken from `&mut` above,
         // while nothing else refers to them.
-        match unsafe { submit(ctx, &batch) } {
+        match unsafe { submit(ctx, batch) } {
             Ok(n) => {
                 for &id in &ids[..n] {
                     self.table.to_kernel(id);
@@ -358,7 +392,15 @@ impl<T> Context<T> {
     }
 
     fn insert(&mut self, request: Request, options: RequestOptions, owner: Owner<T>) -> u64 {
-        insert(&mut self.table, self.eventfd.fd(), request, options, owner)
+        let iocb = self.spare_iocbs.pop().unwrap_or_default();
+        insert(
+            &mut self.table,
+            self.eventfd.fd(),
+            iocb,
+            request,
+            options,
+            owner,
+        )
     }
 
     fn settle_locally(&mut self, id: u64, result: i64) {
@@ -405,11 +447,13 @@ impl<T> Context<T> {
     /// `flush`, stopping after a refused request when `stop(id, errno)` says so.
     fn flush_until(&mut self, mut stop: impl FnMut(u64, i32) -> bool) {
         // No JavaScript runs during a flush, so a descriptor names the same file
-        // throughout: one fstat per descriptor per flush.
-        let mut kinds = FdKinds::default();
+        // throughout: one fstat per descriptor per flush (the kinds start empty).
+        let mut kinds = FdKinds::reusing(std::mem::take(&mut self.scratch.kinds));
+        let mut ids = std::mem::take(&mut self.scratch.ids);
         while !self.table.backlog().is_empty() && self.table.in_kernel() < self.max_events {
             let room = (self.max_events - self.table.in_kernel()).min(self.submit_batch);
-            let ids: Vec<u64> = self.table.backlog().iter().take(room).copied().collect();
+            ids.clear();
+            ids.extend(self.table.backlog().iter().take(room).copied());
             match self.submit_ids(self.ctx, &ids, &mut kinds) {
                 Submitted::Took(n) => {
                     for _ in 0..n {
@@ -436,6 +480,8 @@ impl<T> Context<T> {
                 }
             }
         }
+        self.scratch.ids = ids;
+        self.scratch.kinds = kinds.0;
     }
 
     /// Requests cancellation: a queued request settles at once with -ECANCELED; one
@@ -574,14 +620,23 @@ impl<T> Context<T> {
             } else {
                 result
             };
+            let spare = &mut self.spare_iocbs;
+            let keep = self.max_events;
             let now = self
                 .table
                 .settle(done, result, res2 as f64, |id, memory, user| {
+                    // Reaped: the kernel is done with the iocb, which serves the next request.
+                    let request = memory.map(|entry| {
+                        if spare.len() < keep {
+                            spare.push(entry.iocb);
+                        }
+                        entry.request
+                    });
                     deliver(Completion {
                         id,
                         result,
                         res2,
-                        request: Some(memory.map(|entry| entry.request)),
+                        request: Some(request),
                         user,
                         batch: None,
                     })
@@ -705,6 +760,12 @@ enum Submitted {
 struct FdKinds(Vec<(RawFd, bool)>);
 
 impl FdKinds {
+    /// Kinds looked up afresh, in `buffer`'s memory (its contents are dropped).
+    fn reusing(mut buffer: Vec<(RawFd, bool)>) -> Self {
+        buffer.clear();
+        FdKinds(buffer)
+    }
+
     fn submits_synchronously(&mut self, fd: RawFd) -> bool {
         if let Some(&(_, sync)) = self.0.iter().find(|&&(known, _)| known == fd) {
             return sync;
@@ -719,19 +780,14 @@ impl FdKinds {
 fn insert<T>(
     table: &mut InFlight<Entry, T>,
     resfd: RawFd,
+    iocb: Box<Iocb>,
     request: Request,
     options: RequestOptions,
     owner: Owner<T>,
 ) -> u64 {
-    // The iocb carries the request's id, known only once the table assigned it.
-    let id = table.insert(
-        Entry {
-            iocb: Box::default(),
-            request,
-        },
-        owner,
-        false,
-    );
+    // The iocb carries the request's id, known only once the table assigned it (it is
+    // written whole below, whatever the box held before).
+    let id = table.insert(Entry { iocb, request }, owner, false);
     let entry = &mut table.slot_mut(id).expect("just inserted").payload;
     *entry.iocb = entry.request.iocb(id, options, resfd);
     id

@@ -13,6 +13,7 @@ pub mod abi;
 pub mod batch;
 pub mod context;
 pub mod explain;
+pub mod memory;
 pub mod request;
 pub mod sys;
 
@@ -20,4 +21,5 @@ pub use abi::{cmd, flag, ioprio, rwf, AioContext, IoEvent, Iocb, IoprioClass};
 pub use context::{CancelOutcome, Completion, Context, TEARDOWN_DEADLINE};
 pub use explain::{explain, explain_request, explain_setup, setup_syscall, RequestShape, Syscall};
 pub use iobuf::batch::{BatchResults, EntryError, FixedBuffers, ENTRY_FIELDS, RESULT_FIELDS};
+pub use memory::MemoryTable;
 pub use request::{Request, RequestOptions};
