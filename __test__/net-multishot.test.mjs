@@ -199,6 +199,27 @@ opTest(recvOps, 'recv-multishot-break-releases: chunks a left loop never yielded
   await ring.destroy();
 });
 
+opTest(recvOps, 'recv-multishot-return-while-dry: leaving a loop whose ring ran dry on chunks it never yielded returns at once', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  const bufferRing = ring.bufferRing({ count: 2, size: 64, copyUpTo: 0 });
+  const it = ring.recvMultishot(server, { bufferRing });
+  const first = it.next();
+  await ring.send(client, Buffer.alloc(64, 1));
+  (await first).value.release();
+  // Three more buffers' worth with no next(): two chunks wait in the loop holding both
+  // buffers, and the receive waits (ENOBUFS) for one of them.
+  await ring.send(client, Buffer.alloc(192, 2));
+  await new Promise((r) => setTimeout(r, 50));
+  t.is(bufferRing.available, 0);
+  const returned = await Promise.race([it.return().then(() => 'returned'), new Promise((r) => setTimeout(() => r('pending'), 3000))]);
+  t.is(returned, 'returned', 'return() did not wait for a buffer only its own chunks hold');
+  t.is(ring.inFlight, 0);
+  for (const f of [server, client]) await ring.close(f);
+  t.is(bufferRing.available, 2, 'closing the socket gave the unread chunks back');
+  await ring.destroy();
+});
+
 opTest(recvOps, 'recv-multishot-close-ends: ring.close(fd) ends a loop waiting on the socket, without an error', async (t) => {
   const ring = new Ring();
   const { server, client } = await ringPair(ring);

@@ -999,7 +999,8 @@ export class Ring extends CompletionSource<NativeRing> {
    * completion. It starts at the first `next()`, where an argument error rejects.
    */
   #iterate(prepare: () => Prepared<unknown>, rearm: boolean): AsyncIterableIterator<unknown> {
-    let current: { extra: TrackExtra; final: Promise<void> } | undefined;
+    /** The op running now, or (`waiting`) the wait for a buffer before it is armed again. */
+    let current: { extra: TrackExtra; final: Promise<void>; waiting?: boolean } | undefined;
     let yielded = 0;
     /** `ring.close(fd)` ended it: its op's ECANCELED is the end, not an error. */
     let fdClosed = false;
@@ -1102,6 +1103,7 @@ export class Ring extends CompletionSource<NativeRing> {
                   if (fdClosed) feed.end();
                   else arm();
                 }),
+                waiting: true,
               };
             },
           ).then(() => {
@@ -1117,6 +1119,9 @@ export class Ring extends CompletionSource<NativeRing> {
         // An op re-armed meanwhile replaces `current`: wait for the one running now.
         let waited: Promise<void> | undefined;
         while (current !== undefined && current.final !== waited) {
+          // Nothing in the kernel while it waits for a buffer (which the chunks this
+          // loop left unread may hold: they are given back only once it stops).
+          if (current.waiting === true) return;
           waited = current.final;
           if (current.extra.id !== undefined) this.native?.cancel(current.extra.id);
           await waited;
