@@ -111,12 +111,13 @@ ringTest('inline-budget: a loop of cached reads lets the event loop turn (timers
   await ring.destroy();
 });
 
-budgetTest('inline-budget-spill: reads past the budget of a turn are done once the loop turned, each with its own bytes', async (t) => {
+budgetTest('inline-budget-spill: reads past the budget of a turn settle after the loop turned (one inline at the next turn, the rest through the ring), each with its own bytes', async (t) => {
   const data = pattern(300 * 512, 6);
   const file = tmpFile(data);
   const fd = fs.openSync(file, 'r');
   const ring = new Ring();
-  // 300 reads made in one turn: past the budget of 256, the rest wait for the next turn.
+  // 300 reads made in one turn: past the budget of 256, one waits for the next turn and
+  // the rest go to the ring.
   const bufs = Array.from({ length: 300 }, () => Buffer.alloc(512));
   let immediateRan = false;
   setImmediate(() => { immediateRan = true; });
@@ -128,7 +129,7 @@ budgetTest('inline-budget-spill: reads past the budget of a turn are done once t
   await ring.destroy();
 });
 
-budgetTest('inline-budget-spill-destroy: a read waiting for the next turn when the ring is destroyed rejects with ECANCELED', async (t) => {
+budgetTest('inline-budget-spill-destroy: reads past the budget when the ring is destroyed (waiting for the next turn, or in the ring) reject with ECANCELED', async (t) => {
   const file = tmpFile(pattern(4096, 7));
   const fd = fs.openSync(file, 'r');
   const ring = new Ring();
