@@ -144,6 +144,24 @@ budgetTest('inline-budget-spill-destroy: reads past the budget when the ring is 
   fs.closeSync(fd);
 });
 
+budgetTest('inline-budget-spent-write: a write made past the budget takes its bytes when it is called', async (t) => {
+  const file = tmpFile(pattern(64 * 1024, 3));
+  const fd = fs.openSync(file, 'r+');
+  const ring = new Ring();
+  // Spend the turn's budget (256 operations) with cached reads, so the write is the
+  // first past it, then reuse the write's buffer at once.
+  await new Promise((resolve) => setImmediate(resolve));
+  const reads = Array.from({ length: 256 }, () => ring.read(fd, Buffer.alloc(16), 0));
+  const data = Buffer.from('taken when called');
+  const written = ring.write(fd, data, 0);
+  data.fill(0x2a);
+  await Promise.all(reads);
+  t.is(await written, 17);
+  t.is(fs.readFileSync(file).subarray(0, 17).toString(), 'taken when called');
+  fs.closeSync(fd);
+  await ring.destroy();
+});
+
 budgetTest('inline-detach-after-call: transferring the buffer after a cached read settled inline leaves the bytes in the moved memory', async (t) => {
   const data = pattern(4096, 8);
   const file = tmpFile(data);

@@ -3,7 +3,7 @@
 // in call order (with larger sends, which take the other path, in between), and their
 // failures keep Node's shape.
 import { opTest } from './helpers.mjs';
-import { Ring, ringPair } from './net-helpers.mjs';
+import { Ring, c, ringPair } from './net-helpers.mjs';
 
 const ops = ['socket', 'bind', 'listen', 'accept', 'connect', 'send', 'recv'];
 
@@ -78,6 +78,30 @@ opTest(ops, 'send-rows-staging-held: sends waiting for room keep their bytes whi
   const total = parts.reduce((n, p) => n + p.length, 0);
   const [received] = await Promise.all([recvExactly(ring, server, total), Promise.all(sending)]);
   t.true(received.equals(Buffer.concat(parts)), 'every byte, in order, none overwritten');
+  for (const f of [server, client]) await ring.close(f);
+  await ring.destroy();
+});
+
+opTest(ops, 'send-partial-inline-after-pending: a large send partly sent inline behind an earlier send on its socket finishes (it waited on itself)', async (t) => {
+  const ring = new Ring();
+  const { server, client } = await ringPair(ring);
+  // Small buffers on both sides, so the large send (under the 256 KiB inline cap) fits
+  // only in part.
+  await ring.setsockopt(client, c.SOL_SOCKET ?? 1, c.SO_SNDBUF ?? 7, 4096);
+  await ring.setsockopt(server, c.SOL_SOCKET ?? 1, c.SO_RCVBUF ?? 8, 4096);
+  // The first send is in flight when the second is made: the second waits for it, then
+  // goes inline, where the socket takes only part of it.
+  const small = pattern(1000, 1);
+  const large = pattern(250 * 1024, 2);
+  const first = ring.send(client, small);
+  const second = ring.send(client, large);
+  const total = small.length + large.length;
+  await new Promise((r) => setTimeout(r, 50));
+  const received = recvExactly(ring, server, total);
+  const settled = await Promise.race([second, new Promise((r) => setTimeout(() => r('pending'), 5000))]);
+  t.is(settled, large.length, 'the large send settled with every byte');
+  t.is(await first, small.length);
+  t.true((await received).equals(Buffer.concat([small, large])));
   for (const f of [server, client]) await ring.close(f);
   await ring.destroy();
 });

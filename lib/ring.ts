@@ -653,6 +653,9 @@ export class Ring extends CompletionSource<NativeRing> {
     // One native call for the turn: its queued rows, the submission, and (with budget
     // left) the completions already posted.
     let settled = 0;
+    // Everything queued this turn reaches the kernel below: inline sends need not wait for it any more.
+    this.#turnTableRows = 0;
+    this.#turnSendFds.clear();
     if (this.#turnCount > 0) {
       settled = this.#pushRows(take);
       // Submitted even with the budget spent (then nothing is taken): an op must reach
@@ -690,8 +693,6 @@ export class Ring extends CompletionSource<NativeRing> {
     this.#turnNumCount = 0;
     this.#sendStagingUsed = 0;
     this.#sendStagingChecked = false;
-    this.#turnTableRows = 0;
-    this.#turnSendFds.clear();
     const rows = this.#turnRows;
     const ops = this.#turnOps;
     const views = this.#turnViews;
@@ -811,7 +812,9 @@ export class Ring extends CompletionSource<NativeRing> {
     // immediates ran), with the next turn's budget. One setImmediate for all that
     // wait, where a trip through the ring would cost each of them an SQE, a landing
     // zone and a completion.
-    if (!takeInlineBudget(length)) return this.#spill(write, fd, buffer, position, p);
+    // A write takes its bytes when it is called, and a read at the file position (a
+    // pipe, a socket) must not be overtaken by a later one: those go to the ring now.
+    if (!takeInlineBudget(length)) return write || position < 0 ? undefined : this.#spill(write, fd, buffer, position, p);
     const n = write ? native().writeNow(fd, buffer, position) : native().readNow(fd, buffer, position);
     if (n >= 0) return Promise.resolve(p.map === undefined ? n : p.map(n));
     if (n > -SHORT_ON_REGULAR_FILE) {
@@ -890,8 +893,9 @@ export class Ring extends CompletionSource<NativeRing> {
     if (n === length) return Promise.resolve(n);
     if (n <= 0) return undefined;
     const rest = new Uint8Array(view.buffer, view.byteOffset + n, length - n);
-    const options = p.signal === undefined ? { flags } : { flags, signal: p.signal };
-    return (this.send(fd, rest, options) as Promise<number>).then((m) => n + m, () => n);
+    // Already first in its socket's order (`#orderedSend`): the rest goes on without
+    // waiting behind itself.
+    return (this.#submit({ ...p, objs: [rest] }, undefined, true) as Promise<number>).then((m) => n + m, () => n);
   }
 
   /**
