@@ -218,7 +218,7 @@ const SEND_STAGING_BYTES = 256 * 1024;
 const TURN_SEND_MAX = 4096;
 
 /**
- * At most this many reads and writes wait for the next turn's inline budget
+ * At most this many positioned reads wait for the next turn's inline budget
  * (`Ring.#spill`): the one a depth-1 loop makes. More concurrent ones go to the ring,
  * which does them at once in one submission (64 readFile calls at a time: 74-77k files/s
  * with one waiting, 62-68k with none, 53-55k with up to 1,024).
