@@ -8,8 +8,8 @@ use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 use ring_core::{
-    AlignedBuf, Completion, FixedBuffers, IoBuf, Op, Reaped, Ring, RingOptions, SqeOptions,
-    CURRENT_POSITION, IORING_CQE_F_MORE, OPCODES,
+    AlignedBuf, BufRing, Completion, FixedBuffers, IoBuf, Op, Reaped, Ring, RingOptions,
+    SqeOptions, CURRENT_POSITION, OPCODES,
 };
 
 use crate::args::JsArgs;
@@ -41,23 +41,28 @@ impl Delivered for Completion<Targets> {
         std::mem::replace(&mut self.user, Targets::NONE)
     }
     fn copy_chunk(&mut self, dst: &mut [u8]) -> Option<(usize, u32)> {
-        let group = self.group.as_ref()?;
-        let more = self.flags & IORING_CQE_F_MORE != 0;
-        let len = usize::try_from(self.result).ok().filter(|&n| n > 0)?;
-        if !more || len > group.copy_up_to() as usize || len > dst.len() {
-            return None;
-        }
-        // IORING_CQE_F_BUFFER is set (there is a group): the buffer id is the high half.
-        let bid = (self.flags >> IORING_CQE_BUFFER_SHIFT) as u16;
-        group
-            .copy_out(bid, &mut dst[..len])
-            .then_some((len, self.flags & !IORING_CQE_F_BUFFER & 0xffff))
+        Completion::copy_chunk(self, dst)
     }
 }
 
-/// IORING_CQE_F_BUFFER and the shift of the buffer id in a CQE's flags (uapi, 5.7).
-const IORING_CQE_F_BUFFER: u32 = 1;
-const IORING_CQE_BUFFER_SHIFT: u32 = 16;
+/// The row of a completion that carries no memory of its op (a multishot op's
+/// intermediate result, a MSG_RING message).
+fn row_completion(
+    id: u64,
+    result: i32,
+    flags: u32,
+    group: Option<Arc<BufRing>>,
+) -> Completion<Targets> {
+    Completion {
+        id,
+        result,
+        flags,
+        op: None,
+        user: Targets::NONE,
+        batch: None,
+        group,
+    }
+}
 
 impl Backend for Ring<Targets> {
     type Done = Completion<Targets>;
@@ -90,28 +95,12 @@ impl Backend for Ring<Targets> {
                 result,
                 flags,
                 group,
-            } => out.push(Completion {
-                id,
-                result,
-                flags,
-                op: None,
-                user: Targets::NONE,
-                batch: None,
-                group,
-            }),
+            } => out.push(row_completion(id, result, flags, group)),
             Reaped::Message {
-                user_data: id,
+                user_data,
                 result,
                 flags,
-            } => out.push(Completion {
-                id,
-                result,
-                flags,
-                op: None,
-                user: Targets::NONE,
-                batch: None,
-                group: None,
-            }),
+            } => out.push(row_completion(user_data, result, flags, None)),
         });
     }
     fn cancel(&mut self, id: u64) -> bool {

@@ -124,6 +124,8 @@ pub const IORING_CQE_F_MORE: u32 = 1 << 1;
 const IORING_CQE_F_NOTIF: u32 = 1 << 3;
 /// CQE flag: the CQE names a provided buffer (a receive's chunk; 5.7).
 const IORING_CQE_F_BUFFER: u32 = 1;
+/// Where a CQE's flags hold the buffer id (uapi, 5.7).
+const IORING_CQE_BUFFER_SHIFT: u32 = 16;
 
 /// What `reap_all` hands back, in completion order.
 #[derive(Debug)]
@@ -215,6 +217,27 @@ impl<T> Completion<T> {
         self.op
             .as_ref()
             .map_or_else(Vec::new, |op| op.outputs(i64::from(self.result)))
+    }
+
+    /// For a receive that goes on (IORING_CQE_F_MORE) and handed over a buffer of its
+    /// `group` holding at most `group.copy_up_to()` bytes: copies them into `dst` and
+    /// puts the buffer straight back (`BufRing::copy_out`). Returns the byte count and
+    /// the flags to report (the buffer bit and id cleared); None for anything else, or
+    /// if `dst` is too short.
+    pub fn copy_chunk(&self, dst: &mut [u8]) -> Option<(usize, u32)> {
+        // `group` is set only with IORING_CQE_F_BUFFER in the flags.
+        let group = self.group.as_ref()?;
+        let len = usize::try_from(self.result).ok().filter(|&n| n > 0)?;
+        if self.flags & IORING_CQE_F_MORE == 0
+            || len > group.copy_up_to() as usize
+            || len > dst.len()
+        {
+            return None;
+        }
+        let bid = (self.flags >> IORING_CQE_BUFFER_SHIFT) as u16;
+        group
+            .copy_out(bid, &mut dst[..len])
+            .then_some((len, self.flags & !IORING_CQE_F_BUFFER & 0xffff))
     }
 }
 
